@@ -1,0 +1,132 @@
+/**
+ * Call semantics: what a call event does to the caller's lock state, from the knowledge base
+ * (kernel APIs) or from the summaries of the workspace functions it may reach.
+ */
+import type { Knowledge } from '../kb/knowledge';
+import type { ApiFact, Effect, LockOp } from '../kb/types';
+import type { FunctionRef } from '../workspace/index';
+import type { TypeEnv } from './classes';
+import type { Arg, CallEvent } from './ir';
+import { type ChainStep, type LockInfo, type Op, type Summary, PSEUDO_LOCKS, prependStep } from './model';
+
+export interface CallContext {
+  kb: Knowledge;
+  env: TypeEnv;
+  /** Workspace functions the call may reach (direct or through a function pointer). */
+  targets(event: CallEvent): FunctionRef[];
+  summaryOf(ref: FunctionRef): Summary | undefined;
+}
+
+export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
+  const name = event.callee;
+  const fact = name ? ctx.kb.fact(name) : undefined;
+  if (fact) return opsOfFact(name!, fact, event, ctx);
+  const ops: Op[] = [];
+  for (const target of ctx.targets(event)) {
+    const summary = ctx.summaryOf(target);
+    if (summary) ops.push(...opsOfSummary(target.fn.name, summary, event, ctx));
+  }
+  return ops;
+}
+
+function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
+  return { fn: ctx.env.fn.name, file: ctx.env.file, range: event.range, callee };
+}
+
+function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext): LockInfo {
+  const mode = op.mode ?? 'write';
+  const base = { kind: op.kind, mode, recursiveRead: !!op.recursiveRead };
+  const arg = op.arg !== undefined ? event.args[op.arg] : undefined;
+  if (op.argClassSuffix && arg) {
+    // ww_acquire_init(&ctx, &reservation_ww_class): the class is named after the ww class.
+    const cls = arg.text.replace(/^&/, '') + op.argClassSuffix;
+    return { ...base, cls: ctx.kb.aliasClass(cls, undefined), expr: cls };
+  }
+  if (op.cls) return { ...base, cls: op.cls, expr: arg ? `${op.cls}(${arg.text.replace(/^&/, '')})` : op.cls };
+  if (!arg) return { ...base, cls: '?', expr: '?' };
+  const resolved = ctx.env.lockOf(arg);
+  return { ...base, cls: resolved.cls, expr: resolved.expr, param: resolved.param };
+}
+
+function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallContext): Op[] {
+  const chain = [step(event, name, ctx)];
+  const ops: Op[] = [];
+  if (fact.release) {
+    const lock = lockOfOp(fact.release, event, ctx);
+    // ww_acquire_fini(ctx) names its context, not the class: match any held acquire context.
+    ops.push({ op: 'release', lock: fact.release.kind === 'ww_acquire' ? { ...lock, cls: '?ww_acquire' } : lock, chain });
+  }
+  if (fact.acquire) {
+    ops.push({ op: 'acquire', lock: lockOfOp(fact.acquire, event, ctx), chain, conditional: fact.conditional });
+  }
+  const assertArg = fact.assertHeld !== undefined ? event.args[fact.assertHeld] : undefined;
+  if (assertArg) ops.push({ op: 'assert-held', lock: declaredLock(assertArg, ctx) });
+  const mightArg = fact.mightLock !== undefined ? event.args[fact.mightLock] : undefined;
+  if (mightArg) ops.push({ op: 'inside', lock: declaredLock(mightArg, ctx), chain });
+  for (const effect of fact.effects ?? []) ops.push({ op: 'effect', effect, chain });
+  if (fact.gfpArg !== undefined) ops.push(...gfpOps(event.args[fact.gfpArg], chain, ctx));
+  if (fact.flush) {
+    const arg = event.args[fact.flush.arg];
+    if (arg) ops.push({ op: 'flush', target: fact.flush.target, key: ctx.env.lockOf(arg).cls, chain });
+  }
+  return ops;
+}
+
+/** A lock named by an annotation: its kind comes from the declared type (mutex when unknown). */
+export function declaredLock(arg: Arg, ctx: { env: TypeEnv }): LockInfo {
+  const lock = ctx.env.lockOf(arg);
+  return { ...lock, kind: ctx.env.declaredKind(arg) ?? 'mutex', mode: 'write', recursiveRead: false };
+}
+
+/** An allocation's gfp argument: reclaims, does not, or passes the caller's parameter through. */
+function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext): Op[] {
+  if (!arg) return [];
+  const reclaims = ctx.kb.gfpReclaims(arg.text);
+  if (reclaims === true) return [{ op: 'effect', effect: 'reclaim', chain }, { op: 'effect', effect: 'sleep', chain }];
+  if (reclaims === false) return [];
+  const param = arg.path && arg.path.fields.length === 0 ? ctx.env.paramOf(arg.path) : undefined;
+  return param !== undefined ? [{ op: 'reclaim-if-param', index: param, chain }] : [];
+}
+
+function opsOfSummary(callee: string, summary: Summary, event: CallEvent, ctx: CallContext): Op[] {
+  const here = step(event, callee, ctx);
+  const ops: Op[] = [];
+  for (const r of summary.releases) {
+    ops.push({ op: 'release', lock: mapLock(r.lock, event, ctx), chain: prependStep(here, r.chain) });
+  }
+  for (const a of summary.acquires) {
+    ops.push({ op: 'acquire', lock: mapLock(a.lock, event, ctx), chain: prependStep(here, a.chain) });
+  }
+  for (const i of summary.inside) {
+    ops.push({ op: 'inside', lock: mapLock(i.lock, event, ctx), chain: prependStep(here, i.chain) });
+  }
+  for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
+    ops.push({ op: 'effect', effect, chain: prependStep(here, chain) });
+  }
+  for (const r of summary.reclaimIfParam) {
+    ops.push(...gfpOps(event.args[r.index], prependStep(here, r.chain), ctx));
+  }
+  for (const f of summary.flushes) {
+    ops.push({ op: 'flush', target: f.target, key: f.key, chain: prependStep(here, f.chain) });
+  }
+  return ops;
+}
+
+/** Maps a callee's parameter-relative lock to the caller's argument (`param0->lock` -> `dev->lock`). */
+function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext): LockInfo {
+  if (!lock.param) return lock;
+  const arg = event.args[lock.param.index];
+  if (!arg?.path) return { ...lock, param: undefined };
+  const base = arg.text.replace(/^&\s*/, '');
+  const suffix = lock.param.fields.map((f) => `->${f}`).join('');
+  const path = { root: arg.path.root, fields: [...arg.path.fields, ...lock.param.fields] };
+  const resolved = ctx.env.lockOf({ text: base + suffix, path });
+  // Keep the callee's class when the caller cannot type the argument better.
+  const cls = resolved.resolved || lock.cls.startsWith('?') ? resolved.cls : lock.cls;
+  return { ...lock, cls, expr: resolved.expr, param: resolved.param };
+}
+
+export function pseudoLock(effect: Effect): LockInfo | undefined {
+  const p = PSEUDO_LOCKS[effect];
+  return p ? { cls: p.cls, expr: p.cls, kind: p.kind, mode: p.mode, recursiveRead: false } : undefined;
+}

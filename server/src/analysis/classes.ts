@@ -1,0 +1,106 @@
+/**
+ * Lock classes, named as lockdep would: `&mm->i915->mm_lock` -> `drm_i915_private.mm_lock`
+ * through the declared types; file-scope locks by name; unresolved containers as `?.field`.
+ */
+import type { Knowledge } from '../kb/knowledge';
+import type { LockKind } from '../kb/types';
+import type { WorkspaceIndex } from '../workspace/index';
+import type { AccessPath, Arg, FunctionIR } from './ir';
+
+export interface ResolvedLock {
+  cls: string;
+  /** The expression as written, normalised (for double-lock identity and messages). */
+  expr: string;
+  /** Set when the path starts at a parameter: callers substitute their argument. */
+  param?: { index: number; fields: string[] };
+  resolved: boolean;
+}
+
+/** Type lookups within one function of one file. */
+export class TypeEnv {
+  private readonly paramIndex = new Map<string, number>();
+
+  constructor(
+    readonly index: WorkspaceIndex,
+    readonly kb: Knowledge,
+    readonly file: string,
+    readonly fn: FunctionIR,
+  ) {
+    fn.params.forEach((p, i) => this.paramIndex.set(p.name, i));
+  }
+
+  /** Declared type of a variable visible in the function. */
+  varType(name: string): string | undefined {
+    const local = this.fn.locals[name];
+    if (local) return local;
+    const i = this.paramIndex.get(name);
+    if (i !== undefined) return this.fn.params[i].type;
+    return this.index.globalType(name, this.file);
+  }
+
+  /** The struct type an access path evaluates to (for `obj->ops` in `obj->ops->bind()`). */
+  pathType(path: AccessPath): string | undefined {
+    let type = this.rootType(path);
+    for (const f of path.fields) {
+      if (!type) return undefined;
+      type = this.fieldType(type, f);
+    }
+    return type ? this.index.resolveTypedef(type) : undefined;
+  }
+
+  private rootType(path: AccessPath): string | undefined {
+    const root = path.root;
+    switch (root.kind) {
+      case 'var':
+        return this.varType(root.name);
+      case 'type':
+        return root.type;
+      case 'call':
+        return this.index.resolveFunction(root.fn, this.file)?.fn.returnType;
+      default:
+        return undefined;
+    }
+  }
+
+  private fieldType(type: string, field: string): string | undefined {
+    return this.index.struct(this.index.resolveTypedef(type))?.fields[field];
+  }
+
+  paramOf(path: AccessPath): number | undefined {
+    if (path.root.kind !== 'var' || this.fn.locals[path.root.name]) return undefined;
+    return this.paramIndex.get(path.root.name);
+  }
+
+  /** The kind of lock an argument names, from its declared type or file-scope definition. */
+  declaredKind(arg: Arg): LockKind | undefined {
+    const path = arg.path;
+    if (!path) return undefined;
+    if (path.fields.length === 0 && path.root.kind === 'var') {
+      const fileLock = this.index.fileLockKind(path.root.name);
+      if (fileLock) return fileLock as LockKind;
+    }
+    const type = this.pathType(path);
+    return type ? this.kb.lockKindOfType(type) : undefined;
+  }
+
+  /** The lock class an argument names. */
+  lockOf(arg: Arg): ResolvedLock {
+    const expr = arg.text.replace(/^&\s*/, '');
+    const path = arg.path;
+    if (!path) return { cls: `?${expr}`, expr, resolved: false };
+    const paramIndex = this.paramOf(path);
+    const param = paramIndex !== undefined ? { index: paramIndex, fields: path.fields } : undefined;
+    if (path.fields.length === 0) {
+      if (path.root.kind === 'var') {
+        const name = path.root.name;
+        const isLocal = this.fn.locals[name] !== undefined || paramIndex !== undefined;
+        if (!isLocal) return { cls: this.kb.aliasClass(name, undefined), expr, param, resolved: true };
+      }
+      return { cls: `?${expr}`, expr, param, resolved: false };
+    }
+    const last = path.fields[path.fields.length - 1];
+    const container = this.pathType({ root: path.root, fields: path.fields.slice(0, -1) });
+    const raw = container ? `${container}.${last}` : `?.${last}`;
+    return { cls: this.kb.aliasClass(raw, last), expr, param, resolved: !!container };
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * Intraprocedural lock-state dataflow over a function's CFG.
+ *
+ * Each program point carries a small set of concrete states (held locks, facts about tested
+ * conditions, pending trylock results) rather than one merged state: that keeps "held on this
+ * path" exact through `goto out_unlock` unwinding and correlated `if (need) lock` pairs. When a
+ * point collects too many states they are merged (precision traded for termination).
+ */
+import { isNestingKind } from '../kb/types';
+import type { Block, CallEvent, Condition, Event, FunctionIR, Range } from './ir';
+import type { HeldLock, LockInfo, LockState, Op } from './model';
+
+const MAX_STATES = 16;
+const MAX_FACTS = 8;
+const MAX_VISITS = 64;
+
+export interface DataflowHooks {
+  /** The ops of a call event (knowledge base or callee summaries). */
+  opsOf(event: CallEvent): Op[];
+  /** Called once per event in the final pass, with the states just before it. */
+  observe?(event: CallEvent, ops: Op[], before: readonly LockState[]): void;
+  /** A release that matched no lock taken in this function (unlock wrapper or stray unlock). */
+  releasedForeign?(op: Extract<Op, { op: 'release' }>, state: LockState): void;
+}
+
+export interface ExitState {
+  range: Range;
+  states: LockState[];
+}
+
+export function makeState(
+  held: readonly HeldLock[],
+  released: readonly string[],
+  facts: LockState['facts'],
+  pending: LockState['pending'],
+): LockState {
+  const key =
+    held.map((h) => `${h.cls}@${h.expr}@${h.mode}${h.entry ? "@entry" : ""}`).join(',') +
+    '|' +
+    released.join(',') +
+    '|' +
+    facts.map(([a, v]) => `${a}=${v ? 1 : 0}`).join(',') +
+    '|' +
+    pending.map(([v]) => v).join(',');
+  return { held, released, facts, pending, key };
+}
+
+export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHooks): ExitState[] {
+  const blocks = fn.blocks;
+  if (blocks.length === 0) return [];
+  const opsCache = new Map<CallEvent, Op[]>();
+  const opsOf = (e: CallEvent): Op[] => {
+    let ops = opsCache.get(e);
+    if (!ops) opsCache.set(e, (ops = hooks.opsOf(e)));
+    return ops;
+  };
+  const inStates: Map<string, LockState>[] = blocks.map(() => new Map());
+  const visits = new Array<number>(blocks.length).fill(0);
+  inStates[0].set(entry.key, entry);
+  const work: number[] = [0];
+  const queued = new Set<number>([0]);
+  while (work.length) {
+    const b = work.shift()!;
+    queued.delete(b);
+    if (++visits[b] > MAX_VISITS) continue;
+    const outs = transferBlock(blocks[b], [...inStates[b].values()], opsOf, undefined);
+    for (const edge of blocks[b].succ) {
+      let changed = false;
+      const target = inStates[edge.to];
+      for (const s of outs) {
+        const next = applyEdge(blocks[b], edge.cond, s, opsOf);
+        if (!next || target.has(next.key)) continue;
+        target.set(next.key, next);
+        changed = true;
+      }
+      if (target.size > MAX_STATES) {
+        const merged = mergeStates([...target.values()]);
+        target.clear();
+        target.set(merged.key, merged);
+      }
+      if (changed && !queued.has(edge.to)) {
+        queued.add(edge.to);
+        work.push(edge.to);
+      }
+    }
+  }
+  // Final pass: every reachable block once, with observation, collecting exit states.
+  const exits: ExitState[] = [];
+  blocks.forEach((block, b) => {
+    const states = [...inStates[b].values()];
+    if (states.length === 0) return;
+    const outs = transferBlock(block, states, opsOf, hooks);
+    if (block.exit) exits.push({ range: block.exit, states: outs });
+  });
+  return exits;
+}
+
+function transferBlock(
+  block: Block,
+  states: LockState[],
+  opsOf: (e: CallEvent) => Op[],
+  hooks: DataflowHooks | undefined,
+): LockState[] {
+  let cur = states;
+  block.events.forEach((event, i) => {
+    if (event.kind === 'call') {
+      const ops = opsOf(event);
+      hooks?.observe?.(event, ops, cur);
+      const testedByBranch = block.succ.some((e) => e.cond?.call === i);
+      cur = dedupe(cur.map((s) => applyCall(event, ops, s, testedByBranch, hooks)));
+    } else {
+      cur = dedupe(cur.map((s) => forget(s, event)));
+    }
+  });
+  return cur;
+}
+
+function dedupe(states: LockState[]): LockState[] {
+  if (states.length < 2) return states;
+  const seen = new Map<string, LockState>();
+  for (const s of states) if (!seen.has(s.key)) seen.set(s.key, s);
+  return [...seen.values()];
+}
+
+function forget(s: LockState, event: Event): LockState {
+  if (event.kind !== 'assign') return s;
+  return forgetVar(s, event.name);
+}
+
+function forgetVar(s: LockState, name: string): LockState {
+  const re = new RegExp(`\\b${name.replace(/\W/g, '')}\\b`);
+  const facts = s.facts.filter(([atom]) => !re.test(atom));
+  const pending = s.pending.filter(([v]) => v !== name);
+  if (facts.length === s.facts.length && pending.length === s.pending.length) return s;
+  return makeState(s.held, s.released, facts, pending);
+}
+
+function applyCall(
+  event: CallEvent,
+  ops: Op[],
+  state: LockState,
+  testedByBranch: boolean,
+  hooks: DataflowHooks | undefined,
+): LockState {
+  let s = event.resultVar ? forgetVar(state, event.resultVar) : state;
+  for (const op of ops) {
+    switch (op.op) {
+      case 'acquire':
+        if (op.conditional) {
+          if (testedByBranch) break; // the branch edges decide
+          if (event.resultVar) {
+            const success = op.conditional === 'nonzero-success';
+            s = makeState(s.held, s.released, s.facts, [
+              ...s.pending.filter(([v]) => v !== event.resultVar),
+              [event.resultVar, { lock: op.lock, chain: op.chain, success }],
+            ]);
+            break;
+          }
+        }
+        s = acquire(s, op.lock, op.chain);
+        break;
+      case 'release':
+        s = release(s, op, hooks);
+        break;
+      case 'assert-held':
+        if (!s.held.some((h) => sameLock(h, op.lock))) {
+          s = withHeld(s, [...s.held, { ...op.lock, chain: [], entry: 'asserted held (lockdep_assert_held)' }]);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return s;
+}
+
+function sameLock(a: LockInfo, b: LockInfo): boolean {
+  return a.expr === b.expr || (a.cls === b.cls && !a.cls.startsWith('?'));
+}
+
+function withHeld(s: LockState, held: HeldLock[]): LockState {
+  return makeState(held, s.released, s.facts, s.pending);
+}
+
+export function acquire(s: LockState, lock: LockInfo, chain: HeldLock['chain']): LockState {
+  // A second acquisition of the same non-nesting lock is reported (double-lock), not stacked;
+  // nesting kinds and recursive readers (read_lock inside read_lock) stack.
+  const again = s.held.find((h) => h.expr === lock.expr && h.cls === lock.cls);
+  if (again && !isNestingKind(lock.kind) && !(again.recursiveRead && lock.recursiveRead)) return s;
+  return makeState(
+    [...s.held, { ...lock, chain }],
+    s.released.filter((r) => r !== lock.expr),
+    s.facts,
+    s.pending,
+  );
+}
+
+function release(s: LockState, op: Extract<Op, { op: 'release' }>, hooks: DataflowHooks | undefined): LockState {
+  const lock = op.lock;
+  let idx = findLast(s.held, (h) => h.expr === lock.expr);
+  if (idx < 0) idx = findLast(s.held, (h) => h.cls === lock.cls && !lock.cls.startsWith('?'));
+  if (idx < 0 && lock.cls.startsWith('?')) {
+    // Unresolved class (ww_acquire_fini(ctx), unlock through a differently named alias): match by kind.
+    idx = findLast(s.held, (h) => h.kind === lock.kind && h.cls.startsWith('?'));
+  }
+  if (idx < 0 || s.held[idx].entry) hooks?.releasedForeign?.(op, s);
+  if (idx < 0) return makeState(s.held, [...s.released, lock.expr], s.facts, s.pending);
+  const held = s.held.filter((_, i) => i !== idx);
+  const released = s.held[idx].entry ? s.released : [...s.released, s.held[idx].expr];
+  return makeState(held, released, s.facts, s.pending);
+}
+
+function findLast<T>(list: readonly T[], pred: (x: T) => boolean): number {
+  for (let i = list.length - 1; i >= 0; i--) if (pred(list[i])) return i;
+  return -1;
+}
+
+/** Follows a branch edge: trylock outcomes, pending results, known conditions; undefined = infeasible. */
+function applyEdge(
+  block: Block,
+  cond: Condition | undefined,
+  s: LockState,
+  opsOf: (e: CallEvent) => Op[],
+): LockState | undefined {
+  if (!cond) return s;
+  let next = s;
+  if (cond.call !== undefined) {
+    const event = block.events[cond.call];
+    if (event?.kind === 'call') {
+      for (const op of opsOf(event)) {
+        if (op.op !== 'acquire' || !op.conditional) continue;
+        const success = cond.truthy === (op.conditional === 'nonzero-success');
+        if (success) next = acquire(next, op.lock, op.chain);
+      }
+    }
+  }
+  if (cond.variable !== undefined) {
+    const pending = next.pending.find(([v]) => v === cond.variable);
+    if (pending) {
+      const [, p] = pending;
+      const rest = next.pending.filter(([v]) => v !== cond.variable);
+      next = makeState(next.held, next.released, next.facts, rest);
+      if (cond.truthy === p.success) next = acquire(next, p.lock, p.chain);
+    }
+  }
+  if (cond.atom !== undefined) {
+    const known = next.facts.find(([a]) => a === cond.atom);
+    if (known) return known[1] === cond.truthy ? next : undefined;
+    if (next.facts.length < MAX_FACTS) {
+      next = makeState(next.held, next.released, [...next.facts, [cond.atom, cond.truthy]], next.pending);
+    }
+  }
+  return next;
+}
+
+/** Widening: one state holding every lock any of them holds. */
+function mergeStates(states: LockState[]): LockState {
+  const held: HeldLock[] = [];
+  for (const s of states) for (const h of s.held) if (!held.some((x) => x.expr === h.expr && x.cls === h.cls)) held.push(h);
+  const released = states[0].released.filter((r) => states.every((s) => s.released.includes(r)));
+  return makeState(held, released, [], []);
+}

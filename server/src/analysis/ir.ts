@@ -1,0 +1,141 @@
+/**
+ * The lowered form of a C file: plain data (no syntax tree), so it can be cached, sent between
+ * threads and kept for closed files cheaply.
+ */
+
+/** 0-based source range. */
+export interface Range {
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number;
+}
+
+/**
+ * An lvalue-ish expression reduced to a root and a field path: `&mm->i915->mm_lock` is
+ * root var `mm`, fields [i915, mm_lock]. Indexes and derefs are dropped: classes ignore them.
+ */
+export interface AccessPath {
+  root: PathRoot;
+  fields: string[];
+}
+
+export type PathRoot =
+  | { kind: 'var'; name: string }
+  | { kind: 'call'; fn: string }
+  | { kind: 'type'; type: string }
+  | { kind: 'unknown' };
+
+export interface Arg {
+  /** Normalised source text (whitespace collapsed). */
+  text: string;
+  path?: AccessPath;
+}
+
+export interface CallEvent {
+  kind: 'call';
+  /** Direct callee name; undefined for calls through pointers. */
+  callee?: string;
+  /** `obj->ops->bind(...)`: the object path (`obj->ops`) and the called field (`bind`). */
+  via?: { object: AccessPath; field: string };
+  args: Arg[];
+  range: Range;
+  /** `ret = mutex_lock_interruptible(...)`: the variable receiving the result. */
+  resultVar?: string;
+  /** Inserted by lowering (a guard's release at scope exit), not written by the user. */
+  synthetic?: boolean;
+}
+
+/** An assignment to a variable: forgets what conditions said about it. */
+export interface AssignEvent {
+  kind: 'assign';
+  name: string;
+}
+
+export type Event = CallEvent | AssignEvent;
+
+/** What a branch tests, so trylocks and correlated conditions can be followed. */
+export interface Condition {
+  /** Index (in the block's events) of the call whose result is tested, if any. */
+  call?: number;
+  /** The variable tested (`if (ret)`), if any. */
+  variable?: string;
+  /** Text of a call-free condition atom (`need_lock`, `d->locked`) for correlation. */
+  atom?: string;
+  /** Whether the tested value is nonzero on this edge. */
+  truthy: boolean;
+}
+
+export interface Edge {
+  to: number;
+  cond?: Condition;
+}
+
+export interface Block {
+  events: Event[];
+  succ: Edge[];
+  /** Set when the block ends the function: where (the return statement or closing brace). */
+  exit?: Range;
+}
+
+export interface Param {
+  name: string;
+  type?: string;
+}
+
+export interface FunctionIR {
+  name: string;
+  range: Range;
+  nameRange: Range;
+  isStatic: boolean;
+  params: Param[];
+  /** Declared types of locals (scope-insensitive: kernel code rarely shadows). */
+  locals: Record<string, string>;
+  returnType?: string;
+  blocks: Block[];
+  /** `__must_hold(x)` and friends: locks held on entry. */
+  mustHold: Arg[];
+  /** `__acquires(x)` / `__releases(x)`: documented summary facts. */
+  acquiresAnnot: Arg[];
+  releasesAnnot: Arg[];
+}
+
+export interface StructDef {
+  name: string;
+  /** Field name -> type name (struct tag or typedef, pointers dropped). */
+  fields: Record<string, string>;
+}
+
+/** A function's address stored somewhere: `.bind = foo_bind` or `ops->bind = foo_bind`. */
+export interface FunctionStore {
+  /** Struct type holding the field when known from the initializer's declared type. */
+  structType?: string;
+  /** For assignments inside functions: the object path and the function to type it in. */
+  object?: AccessPath;
+  inFunction?: string;
+  field: string;
+  fn: string;
+  range: Range;
+}
+
+export interface FileLock {
+  name: string;
+  kind: string;
+  range: Range;
+}
+
+export interface FileFacts {
+  path: string;
+  functions: FunctionIR[];
+  structs: StructDef[];
+  /** typedef name -> underlying struct tag or type name. */
+  typedefs: Record<string, string>;
+  /** File-scope variables -> type. */
+  globals: Record<string, string>;
+  fileLocks: FileLock[];
+  stores: FunctionStore[];
+  /** 0-based lines carrying `lockscope-ignore: rule ...`, with the rule ids. */
+  suppressions: Record<number, string[]>;
+  /** Count of ERROR nodes the parser produced (surfaced in stats, never fatal). */
+  parseErrors: number;
+}

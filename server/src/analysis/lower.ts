@@ -1,0 +1,957 @@
+/**
+ * Lowering: a tree-sitter C syntax tree -> FileFacts (per-function control-flow graphs of lock
+ * events, struct and typedef definitions, globals, function-pointer stores, suppressions).
+ *
+ * Kernel C is not plain C: iterator macros (`list_for_each_entry(...) { }`), `scoped_guard`,
+ * annotations and preprocessor arms inside functions all reach us as odd or ERROR nodes. The
+ * rule here is to lower whatever parses and never give up on a function for one bad line.
+ */
+import type { SyntaxNode, Tree } from '../parsing/parser';
+import type { Knowledge } from '../kb/knowledge';
+import type { MaskedAnnotation } from '../parsing/preprocess';
+import type {
+  AccessPath,
+  Arg,
+  Block,
+  CallEvent,
+  Condition,
+  FileFacts,
+  FileLock,
+  FunctionIR,
+  FunctionStore,
+  Param,
+  Range,
+  StructDef,
+} from './ir';
+
+export interface LowerOptions {
+  /** Preprocessor symbols known to be defined: `#ifdef X` takes only its true arm. */
+  defines: ReadonlySet<string>;
+  /** Symbols known to be undefined: only the false arm. Anything else: both arms. */
+  undefines: ReadonlySet<string>;
+}
+
+export const DEFAULT_DEFINES: readonly string[] = ['__linux__', '__KERNEL__'];
+
+export function rangeOf(node: SyntaxNode): Range {
+  return {
+    line: node.startPosition.row,
+    col: node.startPosition.column,
+    endLine: node.endPosition.row,
+    endCol: node.endPosition.column,
+  };
+}
+
+export function normaliseText(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/\s*(->|\.|\(|\)|\[|\])\s*/g, '$1').trim();
+}
+
+const SUPPRESS_RE = /lockscope-ignore:\s*([\w-]+(?:\s*,\s*[\w-]+)*)/;
+const ITERATOR_RE = /(^|_)for_each|^for_each|_foreach|^foreach|^while_each/;
+const NO_CALL_CONTEXTS = new Set(['sizeof_expression', 'alignof_expression', 'gnu_asm_expression', 'offsetof_expression']);
+
+export function lowerFile(
+  tree: Tree,
+  path: string,
+  kb: Knowledge,
+  opts: LowerOptions,
+  annotations: MaskedAnnotation[] = [],
+): FileFacts {
+  const facts: FileFacts = {
+    path,
+    functions: [],
+    structs: [],
+    typedefs: {},
+    globals: {},
+    fileLocks: [],
+    stores: [],
+    suppressions: {},
+    parseErrors: 0,
+  };
+  const collector = new FileCollector(facts, kb, opts, annotations);
+  collector.visitTop(tree.rootNode);
+  return facts;
+}
+
+class FileCollector {
+  constructor(
+    readonly facts: FileFacts,
+    readonly kb: Knowledge,
+    readonly opts: LowerOptions,
+    private readonly annotations: MaskedAnnotation[],
+  ) {}
+
+  /** Walks the whole tree once, dispatching on the node kinds that carry facts. */
+  visitTop(root: SyntaxNode): void {
+    const stack: SyntaxNode[] = [root];
+    while (stack.length) {
+      const node = stack.pop()!;
+      switch (node.type) {
+        case 'function_definition':
+          this.function(node);
+          this.collectNested(node);
+          continue;
+        case 'comment':
+          this.comment(node);
+          continue;
+        case 'struct_specifier':
+        case 'union_specifier':
+          this.struct(node);
+          break;
+        case 'type_definition':
+          this.typedef(node);
+          break;
+        case 'declaration':
+          if (node.parent?.type === 'translation_unit' || node.parent?.type === 'ERROR') this.globalDeclaration(node);
+          break;
+        case 'ERROR':
+          this.facts.parseErrors++;
+          break;
+      }
+      if (isTopLevel(node)) this.fileLocks(node);
+      const children = node.children;
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    }
+  }
+
+  /** Inside a function body: only comments, struct definitions and initializers matter here. */
+  private collectNested(fn: SyntaxNode): void {
+    const stack: SyntaxNode[] = [...fn.children];
+    while (stack.length) {
+      const node = stack.pop()!;
+      if (node.type === 'comment') this.comment(node);
+      else if (node.type === 'struct_specifier' || node.type === 'union_specifier') this.struct(node);
+      else if (node.type === 'ERROR') this.facts.parseErrors++;
+      for (const c of node.children) stack.push(c);
+    }
+  }
+
+  private comment(node: SyntaxNode): void {
+    const m = SUPPRESS_RE.exec(node.text);
+    if (!m) return;
+    const rules = m[1].split(/\s*,\s*/);
+    const line = node.endPosition.row;
+    (this.facts.suppressions[line] ??= []).push(...rules);
+  }
+
+  private struct(node: SyntaxNode): void {
+    const name = node.childForFieldName('name')?.text;
+    const body = node.childForFieldName('body');
+    if (!name || !body) return;
+    const def: StructDef = { name, fields: {} };
+    for (const field of body.namedChildren) {
+      if (field.type !== 'field_declaration') continue;
+      const type = typeName(field.childForFieldName('type'));
+      for (const decl of field.childrenForFieldName('declarator')) {
+        const fieldName = declaratorName(decl);
+        if (fieldName && type) def.fields[fieldName] = type;
+      }
+    }
+    this.facts.structs.push(def);
+  }
+
+  private typedef(node: SyntaxNode): void {
+    const type = typeName(node.childForFieldName('type'));
+    for (const decl of node.childrenForFieldName('declarator')) {
+      const name = declaratorName(decl);
+      if (name && type) this.facts.typedefs[name] = type;
+    }
+  }
+
+  private globalDeclaration(node: SyntaxNode): void {
+    const type = typeName(node.childForFieldName('type'));
+    for (const decl of node.childrenForFieldName('declarator')) {
+      const inner = decl.type === 'init_declarator' ? decl.childForFieldName('declarator') : decl;
+      if (inner?.type === 'function_declarator') continue;
+      const name = inner ? declaratorName(inner) : undefined;
+      if (name && type) this.facts.globals[name] = type;
+    }
+    this.initializerStores(node, undefined);
+  }
+
+  /** `static const struct foo_ops ops = { .bind = foo_bind }`: function addresses stored in fields. */
+  initializerStores(node: SyntaxNode, inFunction: string | undefined): void {
+    const type = typeName(node.childForFieldName('type'));
+    for (const decl of node.childrenForFieldName('declarator')) {
+      if (decl.type !== 'init_declarator') continue;
+      const value = decl.childForFieldName('value');
+      if (value?.type === 'initializer_list') this.initializerList(value, type, inFunction);
+    }
+  }
+
+  private initializerList(list: SyntaxNode, structType: string | undefined, inFunction: string | undefined): void {
+    for (const item of list.namedChildren) {
+      if (item.type === 'initializer_list') {
+        // An array of structs: elements have the declared element type.
+        this.initializerList(item, structType, inFunction);
+        continue;
+      }
+      if (item.type !== 'initializer_pair') continue;
+      const designators = item.childrenForFieldName('designator');
+      const value = item.childForFieldName('value');
+      const last = designators[designators.length - 1];
+      if (!last || !value) continue;
+      const field = last.type === 'field_designator' ? last.namedChildren[0]?.text : undefined;
+      if (!field) continue;
+      if (value.type === 'identifier') {
+        this.facts.stores.push({ structType, field, fn: value.text, range: rangeOf(value), inFunction });
+      } else if (value.type === 'initializer_list') {
+        // Nested struct field: its type is unknown here; field names still match ops tables.
+        this.initializerList(value, undefined, inFunction);
+      }
+    }
+  }
+
+  private fileLocks(node: SyntaxNode): void {
+    const text = node.type === 'function_definition' ? '' : node.text;
+    const re = /\b([A-Z_]+)\s*\(\s*(\w+)/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text))) {
+      const def = this.kb.lockDefinition(m[1]);
+      if (!def) continue;
+      const lock: FileLock = { name: m[2], kind: def.kind, range: rangeOf(node) };
+      if (!this.facts.fileLocks.some((l) => l.name === lock.name)) this.facts.fileLocks.push(lock);
+    }
+  }
+
+  /** Lock annotations written between a function's first line and its body. */
+  private headerAnnotations(firstLine: number, bodyLine: number): { mustHold: Arg[]; acquires: Arg[]; releases: Arg[] } {
+    const out = { mustHold: [] as Arg[], acquires: [] as Arg[], releases: [] as Arg[] };
+    for (const a of this.annotations) {
+      if (a.line < firstLine || a.line > bodyLine || a.arg === undefined) continue;
+      const arg = argFromText(a.arg);
+      if (a.macro === '__must_hold') out.mustHold.push(arg);
+      else if (a.macro === '__acquires' || a.macro === '__cond_acquires') out.acquires.push(arg);
+      else if (a.macro === '__releases' || a.macro === '__cond_releases') out.releases.push(arg);
+    }
+    return out;
+  }
+
+  private function(node: SyntaxNode): void {
+    const declarator = node.childForFieldName('declarator');
+    const fnDecl = declarator ? findFunctionDeclarator(declarator) : undefined;
+    const nameNode = fnDecl?.childForFieldName('declarator');
+    const body = node.childForFieldName('body');
+    if (!fnDecl || !nameNode || !body) return;
+    const name = declaratorName(nameNode);
+    if (!name) return;
+    const params = parameters(fnDecl.childForFieldName('parameters'));
+    const header = node.text.slice(0, body.startIndex - node.startIndex);
+    const annotations = this.headerAnnotations(node.startPosition.row, body.startPosition.row);
+    const fn: FunctionIR = {
+      name,
+      range: rangeOf(node),
+      nameRange: rangeOf(nameNode),
+      isStatic: /\bstatic\b/.test(header.slice(0, header.indexOf(name))),
+      params,
+      locals: {},
+      returnType: typeName(node.childForFieldName('type')),
+      blocks: [],
+      mustHold: annotations.mustHold,
+      acquiresAnnot: annotations.acquires,
+      releasesAnnot: annotations.releases,
+    };
+    const builder = new FunctionBuilder(fn, this);
+    builder.lowerBody(body);
+    this.facts.functions.push(fn);
+  }
+}
+
+function isTopLevel(node: SyntaxNode): boolean {
+  const p = node.parent;
+  return !!p && (p.type === 'translation_unit' || (p.type === 'ERROR' && p.parent?.type === 'translation_unit'));
+}
+
+function findFunctionDeclarator(node: SyntaxNode): SyntaxNode | undefined {
+  let cur: SyntaxNode | null = node;
+  while (cur) {
+    if (cur.type === 'function_declarator') {
+      // `int (*get_fn(void))(int)`: the outermost function_declarator names a function pointer.
+      const inner = cur.childForFieldName('declarator');
+      if (inner && inner.type !== 'identifier') {
+        const deeper = findFunctionDeclarator(inner);
+        if (deeper) return deeper;
+      }
+      return cur;
+    }
+    cur = cur.childForFieldName('declarator');
+  }
+  return undefined;
+}
+
+function parameters(list: SyntaxNode | null): Param[] {
+  if (!list) return [];
+  const out: Param[] = [];
+  for (const p of list.namedChildren) {
+    if (p.type !== 'parameter_declaration') continue;
+    const decl = p.childForFieldName('declarator');
+    const name = decl ? declaratorName(decl) : undefined;
+    const type = typeName(p.childForFieldName('type'));
+    if (!name && type === 'void') continue;
+    out.push({ name: name ?? `_arg${out.length}`, type });
+  }
+  return out;
+}
+
+
+/** An argument known only as text (annotations): a small path parser for `&a->b.c`. */
+export function argFromText(raw: string): Arg {
+  const text = normaliseText(raw);
+  const m = /^[&*(\s]*([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*[A-Za-z_]\w*|\[[^\]]*\])*)\)?\s*$/.exec(text);
+  if (!m) return { text };
+  const fields = [...m[2].matchAll(/(?:->|\.)\s*([A-Za-z_]\w*)/g)].map((f) => f[1]);
+  return { text, path: { root: { kind: 'var', name: m[1] }, fields } };
+}
+
+/** The declared name inside a declarator (through pointers, arrays, parentheses, attributes). */
+export function declaratorName(node: SyntaxNode): string | undefined {
+  let cur: SyntaxNode | null = node;
+  for (let depth = 0; cur && depth < 32; depth++) {
+    if (cur.type === 'identifier' || cur.type === 'field_identifier' || cur.type === 'type_identifier') return cur.text;
+    const next: SyntaxNode | null =
+      cur.childForFieldName('declarator') ?? cur.namedChildren.find((c) => c.type !== 'attribute_specifier') ?? null;
+    cur = next;
+  }
+  return undefined;
+}
+
+/** The type name that lock classes use: struct tag or typedef name, qualifiers and pointers dropped. */
+export function typeName(node: SyntaxNode | null): string | undefined {
+  if (!node) return undefined;
+  switch (node.type) {
+    case 'struct_specifier':
+    case 'union_specifier':
+    case 'enum_specifier':
+      return node.childForFieldName('name')?.text;
+    case 'type_identifier':
+    case 'primitive_type':
+    case 'sized_type_specifier':
+      return node.text;
+    case 'type_descriptor':
+      return typeName(node.childForFieldName('type'));
+    default:
+      return node.text.replace(/\b(const|volatile|struct|union|enum)\b|\*/g, '').trim() || undefined;
+  }
+}
+
+interface Scope {
+  guards: { unlock: string; args: Arg[]; range: Range }[];
+}
+
+interface LoopTarget {
+  brk: number;
+  cont?: number;
+  scopeDepth: number;
+}
+
+/**
+ * Builds one function's CFG. `cur` is the block statements append to; undefined after a jump
+ * (code there is unreachable until a label or case starts a new block).
+ */
+class FunctionBuilder {
+  private readonly blocks: Block[];
+  private cur: number | undefined;
+  private readonly scopes: Scope[] = [];
+  private readonly loops: LoopTarget[] = [];
+  private readonly labels = new Map<string, number>();
+  private readonly gotos: { from: number; label: string }[] = [];
+  private readonly localNames = new Set<string>();
+
+  constructor(
+    private readonly fn: FunctionIR,
+    private readonly file: FileCollector,
+  ) {
+    this.blocks = fn.blocks;
+    for (const p of fn.params) this.localNames.add(p.name);
+  }
+
+  lowerBody(body: SyntaxNode): void {
+    this.cur = this.newBlock();
+    this.compound(body);
+    if (this.cur !== undefined) {
+      const end = rangeOf(body);
+      this.blocks[this.cur].exit = { line: end.endLine, col: Math.max(0, end.endCol - 1), endLine: end.endLine, endCol: end.endCol };
+    }
+    for (const g of this.gotos) {
+      const target = this.labels.get(g.label);
+      if (target !== undefined) this.edge(g.from, target);
+      else this.blocks[g.from].exit ??= this.fn.range; // goto into a macro we could not see: treat as exit
+    }
+  }
+
+  private newBlock(): number {
+    this.blocks.push({ events: [], succ: [] });
+    return this.blocks.length - 1;
+  }
+
+  private edge(from: number, to: number, cond?: Condition): void {
+    this.blocks[from].succ.push(cond ? { to, cond } : { to });
+  }
+
+  /** The block to append to, starting an unreachable one after a jump. */
+  private block(): number {
+    if (this.cur === undefined) this.cur = this.newBlock();
+    return this.cur;
+  }
+
+  private emitCall(call: CallEvent): number {
+    const b = this.block();
+    this.blocks[b].events.push(call);
+    return this.blocks[b].events.length - 1;
+  }
+
+  // ---- statements ----
+
+  private compound(node: SyntaxNode): void {
+    this.scopes.push({ guards: [] });
+    this.statementList(node.namedChildren);
+    this.closeScope(this.scopes.pop()!);
+  }
+
+  /** Emits the releases of a scope's guards (innermost first) on the current path. */
+  private closeScope(scope: Scope): void {
+    if (this.cur === undefined) return;
+    for (const g of [...scope.guards].reverse()) {
+      this.emitCall({ kind: 'call', callee: g.unlock, args: g.args, range: g.range, synthetic: true });
+    }
+  }
+
+  private releaseScopesDownTo(depth: number): void {
+    for (let i = this.scopes.length - 1; i >= depth; i--) this.closeScope(this.scopes[i]);
+  }
+
+  private statementList(nodes: SyntaxNode[]): void {
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i];
+      const macro = blockMacroCall(node, nodes[i + 1]);
+      if (macro) {
+        this.blockMacro(macro, nodes[i + 1]);
+        i++;
+        continue;
+      }
+      this.statement(node);
+    }
+  }
+
+  /** `scoped_guard(type, &x) stmt`, `list_for_each_entry(...) stmt` and other block macros. */
+  private blockMacro(call: SyntaxNode, body: SyntaxNode): void {
+    const name = call.childForFieldName('function')?.text ?? '';
+    const args = call.childForFieldName('arguments')?.namedChildren ?? [];
+    if (name === 'scoped_guard' || name === 'scoped_cond_guard') {
+      const guard = this.file.kb.guard(args[0]?.text ?? '');
+      const lockArgs = args.slice(name === 'scoped_guard' ? 1 : 2).map((a) => this.arg(a));
+      if (guard) this.emitCall({ kind: 'call', callee: guard.lock, args: lockArgs, range: rangeOf(call) });
+      this.scopes.push({ guards: guard ? [{ unlock: guard.unlock, args: lockArgs, range: rangeOf(body) }] : [] });
+      this.statement(body);
+      this.closeScope(this.scopes.pop()!);
+      return;
+    }
+    // An iterator: the body runs zero or more times.
+    for (const a of args) this.expression(a);
+    this.loop(body, undefined);
+  }
+
+  private loop(body: SyntaxNode, cond: SyntaxNode | null | undefined, update?: SyntaxNode | null): void {
+    const head = this.newBlock();
+    this.edge(this.block(), head);
+    const after = this.newBlock();
+    const bodyStart = this.newBlock();
+    this.cur = head;
+    if (cond) this.condition(cond, bodyStart, after);
+    else {
+      this.edge(head, bodyStart);
+      this.edge(head, after);
+    }
+    const cont = this.newBlock();
+    this.loops.push({ brk: after, cont, scopeDepth: this.scopes.length });
+    this.cur = bodyStart;
+    this.statement(body);
+    this.loops.pop();
+    if (this.cur !== undefined) this.edge(this.cur, cont);
+    this.cur = cont;
+    if (update) this.expression(update);
+    this.edge(this.block(), head);
+    this.cur = after;
+  }
+
+  private statement(node: SyntaxNode): void {
+    switch (node.type) {
+      case 'compound_statement':
+        return this.compound(node);
+      case 'expression_statement':
+        return this.expressionStatement(node);
+      case 'declaration':
+        return this.declaration(node);
+      case 'if_statement':
+        return this.ifStatement(node);
+      case 'while_statement':
+        return this.loop(node.childForFieldName('body')!, node.childForFieldName('condition'));
+      case 'for_statement': {
+        const init = node.childForFieldName('initializer');
+        if (init) {
+          if (init.type === 'declaration') this.declaration(init);
+          else this.expression(init);
+        }
+        const body = node.childForFieldName('body');
+        if (body) this.loop(body, node.childForFieldName('condition'), node.childForFieldName('update'));
+        return;
+      }
+      case 'do_statement':
+        return this.doStatement(node);
+      case 'switch_statement':
+        return this.switchStatement(node);
+      case 'case_statement':
+        return this.caseStatement(node, undefined);
+      case 'break_statement':
+        return this.jumpToLoop('brk');
+      case 'continue_statement':
+        return this.jumpToLoop('cont');
+      case 'return_statement':
+        return this.returnStatement(node);
+      case 'goto_statement': {
+        const label = node.childForFieldName('label')?.text;
+        if (label) {
+          this.releaseScopesDownTo(1);
+          this.gotos.push({ from: this.block(), label });
+        }
+        this.cur = undefined;
+        return;
+      }
+      case 'labeled_statement': {
+        const label = node.childForFieldName('label')?.text;
+        const target = this.newBlock();
+        if (this.cur !== undefined) this.edge(this.cur, target);
+        if (label) this.labels.set(label, target);
+        this.cur = target;
+        this.statementList(node.namedChildren.filter((c) => c.type !== 'statement_identifier'));
+        return;
+      }
+      case 'preproc_if':
+      case 'preproc_ifdef':
+      case 'preproc_elif':
+      case 'preproc_elifdef':
+        return this.preprocessor(node);
+      case 'attributed_statement':
+        return this.statementList(node.namedChildren.filter((c) => c.type !== 'attribute_declaration'));
+      case 'ERROR':
+        // Analyse what parses inside an ERROR node: statements as statements, the rest as expressions.
+        return this.statementList(node.namedChildren);
+      case 'comment':
+      case 'preproc_def':
+      case 'preproc_function_def':
+      case 'preproc_call':
+      case 'preproc_include':
+      case 'type_definition':
+      case 'struct_specifier':
+        return;
+      default:
+        this.expression(node);
+    }
+  }
+
+  private expressionStatement(node: SyntaxNode): void {
+    const expr = node.namedChildren[0];
+    if (!expr) return;
+    const guard = guardCall(expr);
+    if (guard) {
+      const kbGuard = this.file.kb.guard(guard.type);
+      if (kbGuard) {
+        const args = guard.args.map((a) => this.arg(a));
+        this.emitCall({ kind: 'call', callee: kbGuard.lock, args, range: rangeOf(expr) });
+        this.scopes[this.scopes.length - 1]?.guards.push({ unlock: kbGuard.unlock, args, range: rangeOf(expr) });
+      }
+      return;
+    }
+    for (const child of node.namedChildren) this.expression(child);
+  }
+
+  private declaration(node: SyntaxNode): void {
+    const type = typeName(node.childForFieldName('type'));
+    this.file.initializerStores(node, this.fn.name);
+    for (const decl of node.childrenForFieldName('declarator')) {
+      const inner = decl.type === 'init_declarator' ? decl.childForFieldName('declarator') : decl;
+      const name = inner ? declaratorName(inner) : undefined;
+      if (name) {
+        this.localNames.add(name);
+        if (type) this.fn.locals[name] = type;
+      }
+      // `guard`-style cleanup declarations are not used for locks; only initializers matter.
+      const value = decl.type === 'init_declarator' ? decl.childForFieldName('value') : null;
+      if (value && value.type !== 'initializer_list') this.expression(value, name);
+    }
+  }
+
+  private ifStatement(node: SyntaxNode): void {
+    const cond = node.childForFieldName('condition');
+    const then = node.childForFieldName('consequence');
+    const alt = node.childForFieldName('alternative');
+    const thenBlock = this.newBlock();
+    const elseBlock = this.newBlock();
+    const join = this.newBlock();
+    if (cond) this.condition(cond, thenBlock, elseBlock);
+    else {
+      this.edge(this.block(), thenBlock);
+      this.edge(this.block(), elseBlock);
+    }
+    this.cur = thenBlock;
+    if (then) this.statement(then);
+    if (this.cur !== undefined) this.edge(this.cur, join);
+    this.cur = elseBlock;
+    if (alt) {
+      const inner = alt.type === 'else_clause' ? alt.namedChildren : [alt];
+      this.statementList(inner);
+    }
+    if (this.cur !== undefined) this.edge(this.cur, join);
+    this.cur = join;
+  }
+
+  private doStatement(node: SyntaxNode): void {
+    const body = node.childForFieldName('body');
+    const cond = node.childForFieldName('condition');
+    const start = this.newBlock();
+    this.edge(this.block(), start);
+    const after = this.newBlock();
+    const cont = this.newBlock();
+    this.loops.push({ brk: after, cont, scopeDepth: this.scopes.length });
+    this.cur = start;
+    if (body) this.statement(body);
+    this.loops.pop();
+    if (this.cur !== undefined) this.edge(this.cur, cont);
+    this.cur = cont;
+    // `do { } while (0)` (macro bodies) runs once: no back edge.
+    if (cond && !/^\(\s*0\s*\)$/.test(cond.text)) this.condition(cond, start, after);
+    else this.edge(cont, after);
+    this.cur = after;
+  }
+
+  private switchStatement(node: SyntaxNode): void {
+    const cond = node.childForFieldName('condition');
+    if (cond) this.expression(cond);
+    const dispatch = this.block();
+    const after = this.newBlock();
+    this.loops.push({ brk: after, scopeDepth: this.scopes.length });
+    this.cur = undefined;
+    let hasDefault = false;
+    const body = node.childForFieldName('body');
+    this.scopes.push({ guards: [] });
+    for (const child of body?.namedChildren ?? []) {
+      if (child.type === 'case_statement') {
+        if (!child.childForFieldName('value')) hasDefault = true;
+        this.caseStatement(child, dispatch);
+      } else this.statement(child);
+    }
+    this.closeScope(this.scopes.pop()!);
+    this.loops.pop();
+    if (this.cur !== undefined) this.edge(this.cur, after);
+    if (!hasDefault) this.edge(dispatch, after);
+    this.cur = after;
+  }
+
+  private caseStatement(node: SyntaxNode, dispatch: number | undefined): void {
+    const start = this.newBlock();
+    if (dispatch !== undefined) this.edge(dispatch, start);
+    if (this.cur !== undefined) this.edge(this.cur, start); // fall through
+    this.cur = start;
+    const value = node.childForFieldName('value');
+    this.statementList(node.namedChildren.filter((c) => c !== value && c.id !== value?.id));
+  }
+
+  private jumpToLoop(kind: 'brk' | 'cont'): void {
+    for (let i = this.loops.length - 1; i >= 0; i--) {
+      const target = this.loops[i][kind];
+      if (target === undefined) continue;
+      this.releaseScopesDownTo(this.loops[i].scopeDepth);
+      this.edge(this.block(), target);
+      break;
+    }
+    this.cur = undefined;
+  }
+
+  private returnStatement(node: SyntaxNode): void {
+    for (const child of node.namedChildren) this.expression(child);
+    this.releaseScopesDownTo(0);
+    this.blocks[this.block()].exit = rangeOf(node);
+    this.cur = undefined;
+  }
+
+  private preprocessor(node: SyntaxNode): void {
+    const decided = this.decide(node);
+    const dispatch = this.block();
+    const join = this.newBlock();
+    const alternative = node.childForFieldName('alternative');
+    const ownStatements = node.namedChildren.filter(
+      (c) => c.id !== alternative?.id && c.id !== node.childForFieldName('name')?.id && c.id !== node.childForFieldName('condition')?.id,
+    );
+    if (decided !== false) {
+      this.cur = this.newBlock();
+      this.edge(dispatch, this.cur);
+      this.statementList(ownStatements);
+      if (this.cur !== undefined) this.edge(this.cur, join);
+    }
+    if (decided !== true) {
+      this.cur = this.newBlock();
+      this.edge(dispatch, this.cur);
+      if (alternative) {
+        if (alternative.type === 'preproc_else') this.statementList(alternative.namedChildren);
+        else this.preprocessor(alternative);
+      }
+      if (this.cur !== undefined) this.edge(this.cur, join);
+    }
+    this.cur = join;
+  }
+
+  /** true/false when configured defines decide a preprocessor arm, undefined when both may run. */
+  private decide(node: SyntaxNode): boolean | undefined {
+    const { defines, undefines } = this.file.opts;
+    const known = (sym: string): boolean | undefined =>
+      defines.has(sym) ? true : undefines.has(sym) ? false : undefined;
+    if (node.type === 'preproc_ifdef' || node.type === 'preproc_elifdef') {
+      const name = node.childForFieldName('name')?.text ?? '';
+      const v = known(name);
+      const negated = /^#\s*(ifndef|elifndef)/.test(node.text);
+      return v === undefined ? undefined : negated ? !v : v;
+    }
+    const cond = normaliseText(node.childForFieldName('condition')?.text ?? '');
+    if (cond === '0') return false;
+    if (cond === '1') return true;
+    const m = /^(!?)\s*(?:defined\s*\(?\s*(\w+)\s*\)?|IS_ENABLED\((\w+)\)|(\w+))$/.exec(cond);
+    if (!m) return undefined;
+    const v = known(m[2] ?? m[3] ?? m[4]);
+    return v === undefined ? undefined : m[1] ? !v : v;
+  }
+
+  // ---- conditions ----
+
+  /** Lowers a branch condition with short-circuit evaluation into edges to `t` and `f`. */
+  private condition(node: SyntaxNode, t: number, f: number): void {
+    const expr = stripParens(node);
+    if (expr.type === 'binary_expression') {
+      const op = expr.childForFieldName('operator')?.type;
+      const left = expr.childForFieldName('left');
+      const right = expr.childForFieldName('right');
+      if ((op === '&&' || op === '||') && left && right) {
+        const mid = this.newBlock();
+        if (op === '&&') this.condition(left, mid, f);
+        else this.condition(left, t, mid);
+        this.cur = mid;
+        this.condition(right, t, f);
+        return;
+      }
+    }
+    if (expr.type === 'unary_expression' && expr.childForFieldName('operator')?.type === '!') {
+      const arg = expr.childForFieldName('argument');
+      if (arg) return this.condition(arg, f, t);
+    }
+    const { flip, ...atom } = this.conditionAtom(expr);
+    const b = this.block();
+    this.edge(b, t, { ...atom, truthy: !flip });
+    this.edge(b, f, { ...atom, truthy: !!flip });
+    this.cur = undefined;
+  }
+
+  /**
+   * What one condition atom tests. `x == 0` and `x < 0`-style comparisons against zero are
+   * folded so that `truthy` always means "the call or variable returned nonzero".
+   */
+  private conditionAtom(expr: SyntaxNode): Omit<Condition, 'truthy'> & { flip?: boolean } {
+    let subject = expr;
+    let flip = false;
+    if (expr.type === 'binary_expression') {
+      const op = expr.childForFieldName('operator')?.type ?? '';
+      const left = expr.childForFieldName('left');
+      const right = expr.childForFieldName('right');
+      if (left && right && right.text === '0' && ['==', '!=', '<', '>'].includes(op)) {
+        subject = stripParens(left);
+        flip = op === '==';
+      }
+    }
+    subject = stripParens(subject);
+    if (subject.type === 'unary_expression' && subject.childForFieldName('operator')?.type === '!') {
+      // `!x == 0`-like shapes are too clever to follow; keep calls, drop the test.
+      this.expression(subject);
+      return {};
+    }
+    let result: Omit<Condition, 'truthy'>;
+    if (subject.type === 'call_expression' || isCallAssignment(subject)) {
+      const before = this.eventCount();
+      this.expression(subject);
+      const idx = this.eventCount() - 1;
+      result = idx >= before ? { call: idx } : {};
+    } else if (subject.type === 'identifier') {
+      result = { variable: subject.text, atom: subject.text };
+    } else {
+      // Only variables are remembered: fields (`d->busy`) change behind our back (callees,
+      // other CPUs), and a remembered loop condition would make the loop's exit unreachable.
+      this.expression(subject);
+      result = {};
+    }
+    // `x == 0` is true when x is zero: the true edge sees a zero value.
+    return flip ? { ...result, flip } : result;
+  }
+
+  private eventCount(): number {
+    return this.blocks[this.block()].events.length;
+  }
+
+  // ---- expressions ----
+
+  /** Emits the calls of an expression in evaluation order (arguments before the call). */
+  private expression(node: SyntaxNode, assignedTo?: string): void {
+    switch (node.type) {
+      case 'call_expression':
+        return this.call(node, assignedTo);
+      case 'assignment_expression': {
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        const target = left?.type === 'identifier' ? left.text : undefined;
+        if (right) this.expression(right, target);
+        if (left && left.type !== 'identifier') this.expression(left);
+        // A call's result variable is assigned by the call event itself (trylock results).
+        if (target && !isCallAssignment(node)) this.blocks[this.block()].events.push({ kind: 'assign', name: target });
+        if (left?.type === 'field_expression' && right?.type === 'identifier' && !this.localNames.has(right.text)) {
+          this.fnStore(left, right);
+        }
+        return;
+      }
+      case 'update_expression': {
+        const arg = node.childForFieldName('argument');
+        if (arg?.type === 'identifier') this.blocks[this.block()].events.push({ kind: 'assign', name: arg.text });
+        return;
+      }
+      case 'compound_statement':
+        return this.compound(node); // GNU statement expression ({ ... })
+      default:
+        if (NO_CALL_CONTEXTS.has(node.type)) return;
+        for (const child of node.namedChildren) this.expression(child);
+    }
+  }
+
+  private fnStore(left: SyntaxNode, right: SyntaxNode): void {
+    const object = left.childForFieldName('argument');
+    const field = left.childForFieldName('field')?.text;
+    if (!object || !field) return;
+    const store: FunctionStore = {
+      object: accessPath(object),
+      inFunction: this.fn.name,
+      field,
+      fn: right.text,
+      range: rangeOf(right),
+    };
+    this.file.facts.stores.push(store);
+  }
+
+  private call(node: SyntaxNode, assignedTo: string | undefined): void {
+    const fnNode = node.childForFieldName('function');
+    const argNodes = node.childForFieldName('arguments')?.namedChildren ?? [];
+    const calleeName = fnNode?.type === 'identifier' ? fnNode.text : undefined;
+    if (calleeName && /^(__builtin_|typeof|__typeof)/.test(calleeName)) return;
+    for (const a of argNodes) this.expression(a);
+    const event: CallEvent = { kind: 'call', args: argNodes.map((a) => this.arg(a)), range: rangeOf(node) };
+    if (calleeName) event.callee = calleeName;
+    else if (fnNode?.type === 'field_expression') {
+      const object = fnNode.childForFieldName('argument');
+      const field = fnNode.childForFieldName('field')?.text;
+      if (object && field) {
+        this.expression(object);
+        event.via = { object: accessPath(object), field };
+      }
+    } else if (fnNode) this.expression(fnNode);
+    if (assignedTo) event.resultVar = assignedTo;
+    this.emitCall(event);
+    // `foo(&ret)` may write `ret`: forget what conditions said about it.
+    for (const a of argNodes) {
+      const inner = a.type === 'pointer_expression' ? a.childForFieldName('argument') : null;
+      if (inner?.type === 'identifier' && a.text.startsWith('&')) this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
+    }
+  }
+
+  private arg(node: SyntaxNode): Arg {
+    const text = normaliseText(node.text);
+    const path = accessPath(node);
+    return path.root.kind === 'unknown' ? { text } : { text, path };
+  }
+}
+
+function stripParens(node: SyntaxNode): SyntaxNode {
+  let cur = node;
+  while ((cur.type === 'parenthesized_expression' || cur.type === 'condition_clause') && cur.namedChildren.length === 1) {
+    cur = cur.namedChildren[0];
+  }
+  return cur;
+}
+
+/** Reduces an expression to root + fields, looking through &, *, [], casts and container_of. */
+export function accessPath(node: SyntaxNode): AccessPath {
+  const fields: string[] = [];
+  let cur: SyntaxNode | null = node;
+  for (let depth = 0; cur && depth < 64; depth++) {
+    switch (cur.type) {
+      case 'parenthesized_expression':
+        cur = cur.namedChildren[0] ?? null;
+        continue;
+      case 'pointer_expression':
+        cur = cur.childForFieldName('argument');
+        continue;
+      case 'subscript_expression':
+        cur = cur.childForFieldName('argument');
+        continue;
+      case 'field_expression': {
+        const f = cur.childForFieldName('field')?.text;
+        if (f) fields.unshift(f);
+        cur = cur.childForFieldName('argument');
+        continue;
+      }
+      case 'cast_expression':
+        return { root: { kind: 'type', type: typeName(cur.childForFieldName('type')) ?? '?' }, fields };
+      case 'identifier':
+        return { root: { kind: 'var', name: cur.text }, fields };
+      case 'call_expression': {
+        const fn = cur.childForFieldName('function')?.text ?? '';
+        if (fn === 'container_of' || fn === 'container_of_const') {
+          const m = /struct\s+(\w+)/.exec(cur.childForFieldName('arguments')?.text ?? '');
+          if (m) return { root: { kind: 'type', type: m[1] }, fields };
+        }
+        return { root: { kind: 'call', fn }, fields };
+      }
+      default:
+        return { root: { kind: 'unknown' }, fields };
+    }
+  }
+  return { root: { kind: 'unknown' }, fields };
+}
+
+/** `guard(mutex)(&x)`: the guard type and the lock arguments. */
+function guardCall(expr: SyntaxNode): { type: string; args: SyntaxNode[] } | undefined {
+  if (expr.type !== 'call_expression') return undefined;
+  const inner = expr.childForFieldName('function');
+  if (inner?.type !== 'call_expression' || inner.childForFieldName('function')?.text !== 'guard') return undefined;
+  const type = inner.childForFieldName('arguments')?.namedChildren[0]?.text;
+  if (!type) return undefined;
+  return { type, args: expr.childForFieldName('arguments')?.namedChildren ?? [] };
+}
+
+/**
+ * A macro call that heads a block: `list_for_each_entry(p, &l, node)` or `scoped_guard(...)`
+ * without a semicolon, which the grammar reads as an expression statement missing its `;`.
+ */
+function blockMacroCall(node: SyntaxNode, next: SyntaxNode | undefined): SyntaxNode | undefined {
+  if (node.type !== 'expression_statement' || !next || !isStatementNode(next)) return undefined;
+  const call = node.namedChildren[0];
+  if (call?.type !== 'call_expression') return undefined;
+  const name = call.childForFieldName('function')?.text ?? '';
+  const missingSemicolon = node.children.some((c) => c.isMissing) || !node.text.trimEnd().endsWith(';');
+  // Unknown macros heading a `{ }` block (with_intel_runtime_pm(...) { }) are loop-like too.
+  const blockMacro =
+    name === 'scoped_guard' || name === 'scoped_cond_guard' || ITERATOR_RE.test(name) || next.type === 'compound_statement';
+  return missingSemicolon && blockMacro ? call : undefined;
+}
+
+function isCallAssignment(node: SyntaxNode): boolean {
+  if (node.type !== 'assignment_expression') return false;
+  const right = node.childForFieldName('right');
+  return !!right && stripParens(right).type === 'call_expression';
+}
+
+function isStatementNode(node: SyntaxNode): boolean {
+  return node.type.endsWith('_statement') || node.type === 'declaration';
+}

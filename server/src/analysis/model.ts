@@ -1,0 +1,104 @@
+/**
+ * The analysis vocabulary shared by the dataflow, summaries, rules and the order graph.
+ */
+import type { Effect, LockKind, LockMode } from '../kb/types';
+import type { Range } from './ir';
+
+/** One step of a call chain: in `fn` (file, range), a call to `callee`. */
+export interface ChainStep {
+  fn: string;
+  file: string;
+  range: Range;
+  callee: string;
+}
+
+export interface LockInfo {
+  cls: string;
+  expr: string;
+  kind: LockKind;
+  mode: LockMode;
+  recursiveRead: boolean;
+  /** Parameter-relative identity (`param0->lock`), mapped to the argument at call sites. */
+  param?: { index: number; fields: string[] };
+}
+
+/** What one call does to the lock state, as the dataflow applies it. */
+export type Op =
+  | { op: 'acquire'; lock: LockInfo; chain: ChainStep[]; conditional?: 'nonzero-success' | 'zero-success' }
+  | { op: 'release'; lock: LockInfo; chain: ChainStep[] }
+  /** A lock taken and released inside a callee: orders it after the held locks. */
+  | { op: 'inside'; lock: LockInfo; chain: ChainStep[] }
+  | { op: 'effect'; effect: Effect; chain: ChainStep[] }
+  | { op: 'flush'; target: 'work' | 'workqueue'; key: string; chain: ChainStep[] }
+  | { op: 'assert-held'; lock: LockInfo }
+  /** A gfp argument passed through from this function's parameter: reclaims if the caller's flags do. */
+  | { op: 'reclaim-if-param'; index: number; chain: ChainStep[] };
+
+export interface HeldLock extends LockInfo {
+  /** Where it was taken, from the function holding it down to the lock call. */
+  chain: ChainStep[];
+  /** Set when held on entry: "cpuhp callback", "__must_hold", ... */
+  entry?: string;
+  /** Held because of the callback context (cpuhp, shrinker, irq), not a lock of the function's own. */
+  fromContext?: boolean;
+}
+
+export interface LockState {
+  readonly held: readonly HeldLock[];
+  /** Lock expressions this function released on this path (double-unlock detection). */
+  readonly released: readonly string[];
+  /** Call-free condition atoms known on this path (correlated `if (need) lock; ... if (need) unlock;`). */
+  readonly facts: readonly (readonly [string, boolean])[];
+  /** `ret = mutex_lock_interruptible(&m)`: acquire when `ret` is tested. */
+  readonly pending: readonly (readonly [string, { lock: LockInfo; chain: ChainStep[]; success: boolean }])[];
+  readonly key: string;
+}
+
+export type FlushTarget = { target: 'work' | 'workqueue'; key: string };
+
+/** What a function does to its caller's lock state. */
+export interface Summary {
+  /** Held at some exit, not held on entry (acquire wrappers). */
+  acquires: { lock: LockInfo; chain: ChainStep[] }[];
+  /** Released without having been taken here (unlock wrappers). */
+  releases: { lock: LockInfo; chain: ChainStep[] }[];
+  /** Every lock class taken inside (for the order graph), with the shortest chain. */
+  inside: { lock: LockInfo; chain: ChainStep[] }[];
+  effects: Partial<Record<Effect, ChainStep[]>>;
+  reclaimIfParam: { index: number; chain: ChainStep[] }[];
+  flushes: (FlushTarget & { chain: ChainStep[] })[];
+}
+
+export function emptySummary(): Summary {
+  return { acquires: [], releases: [], inside: [], effects: {}, reclaimIfParam: [], flushes: [] };
+}
+
+/** Stable text of a summary, to detect when a fixpoint iteration changed nothing. */
+export function summaryKey(s: Summary): string {
+  const locks = (l: { lock: LockInfo }[]) =>
+    l
+      .map((x) => `${x.lock.cls}|${x.lock.expr}|${x.lock.mode}`)
+      .sort()
+      .join(',');
+  return [
+    locks(s.acquires),
+    locks(s.releases),
+    locks(s.inside),
+    Object.keys(s.effects).sort().join(','),
+    s.reclaimIfParam.map((r) => r.index).join(','),
+    s.flushes.map((f) => f.key).join(','),
+  ].join(';');
+}
+
+export const MAX_CHAIN = 12;
+
+export function prependStep(step: ChainStep, chain: ChainStep[]): ChainStep[] {
+  return chain.length >= MAX_CHAIN ? [step, ...chain.slice(0, MAX_CHAIN - 1)] : [step, ...chain];
+}
+
+/** Pseudo-lock classes that lockdep uses for effects. */
+export const PSEUDO_LOCKS: Partial<Record<Effect, { cls: string; kind: LockKind; mode: LockMode }>> = {
+  fault: { cls: 'mmap_lock', kind: 'rwsem', mode: 'read' },
+  reclaim: { cls: 'fs_reclaim', kind: 'lockdep_map', mode: 'write' },
+  hotplug: { cls: 'cpu_hotplug_lock', kind: 'percpu_rwsem', mode: 'read' },
+};

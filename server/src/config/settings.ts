@@ -1,0 +1,143 @@
+/**
+ * Settings: one schema, the single source of defaults for the server, the CLI (`--config`
+ * JSON with the same keys, without the `lockscope.` prefix) and package.json's contributes.
+ */
+import { validateExtraFunctions } from '../kb/knowledge';
+import type { ApiFact } from '../kb/types';
+import type { RuleId, Severity } from '../rules/rule';
+import { RULE_IDS } from '../rules/registry';
+
+export type SeveritySetting = Severity | 'off';
+
+export interface Settings {
+  include: string[];
+  exclude: string[];
+  maxFiles: number;
+  severity: Partial<Record<RuleId, SeveritySetting>>;
+  extraLockFunctions: Record<string, ApiFact>;
+  baselineOrder: boolean;
+  lockdepReports: string[];
+  defines: string[];
+  undefines: string[];
+}
+
+interface PropertySchema {
+  type: 'array' | 'object' | 'number' | 'boolean';
+  default: unknown;
+  description: string;
+  items?: { type: 'string' };
+  minimum?: number;
+  additionalProperties?: unknown;
+}
+
+const SEVERITIES: SeveritySetting[] = ['off', 'hint', 'information', 'warning', 'error'];
+
+/** The `contributes.configuration.properties` of package.json, keyed without the prefix. */
+export const SETTINGS_SCHEMA: Record<keyof Settings, PropertySchema> = {
+  include: {
+    type: 'array',
+    items: { type: 'string' },
+    default: ['**/*.c', '**/*.h'],
+    description: 'Glob patterns (relative to the workspace folder) of the files Lockscope indexes.',
+  },
+  exclude: {
+    type: 'array',
+    items: { type: 'string' },
+    default: ['**/.git/**', '**/node_modules/**'],
+    description: 'Glob patterns of files never indexed (in addition to .gitignore).',
+  },
+  maxFiles: {
+    type: 'number',
+    minimum: 1,
+    default: 50000,
+    description: 'Stop indexing a workspace after this many files (a note says so).',
+  },
+  severity: {
+    type: 'object',
+    default: {},
+    additionalProperties: { type: 'string', enum: SEVERITIES },
+    description: `Per-rule severity override: { "fault-under-lock": "off" }. Values: ${SEVERITIES.join(', ')}. Rules: ${RULE_IDS.join(', ')}.`,
+  },
+  extraLockFunctions: {
+    type: 'object',
+    default: {},
+    description:
+      'Your own lock wrappers and APIs, same shape as the built-in table: { "foo_lock": { "acquire": { "arg": 0, "kind": "mutex" } }, "foo_unlock": { "release": { "arg": 0, "kind": "mutex" } } }.',
+  },
+  baselineOrder: {
+    type: 'boolean',
+    default: true,
+    description: 'Add the known core-kernel lock-order edges (docs/baseline.md) to the workspace graph.',
+  },
+  lockdepReports: {
+    type: 'array',
+    items: { type: 'string' },
+    default: [],
+    description: 'Files with lockdep reports (dmesg) or /proc/lockdep dumps whose edges are merged as runtime edges.',
+  },
+  defines: {
+    type: 'array',
+    items: { type: 'string' },
+    default: ['__linux__', '__KERNEL__'],
+    description: 'Preprocessor symbols taken as defined: #ifdef arms inside functions follow them.',
+  },
+  undefines: {
+    type: 'array',
+    items: { type: 'string' },
+    default: [],
+    description: 'Preprocessor symbols taken as undefined. Symbols in neither list: both #ifdef arms are possible paths.',
+  },
+};
+
+export function defaultSettings(): Settings {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(SETTINGS_SCHEMA)) out[k] = structuredClone(v.default);
+  return out as unknown as Settings;
+}
+
+/**
+ * Reads untrusted settings: every valid key is used, every invalid one falls back to its
+ * default with one message naming it.
+ */
+export function parseSettings(raw: unknown): { settings: Settings; errors: string[] } {
+  const settings = defaultSettings();
+  const errors: string[] = [];
+  if (raw === undefined || raw === null) return { settings, errors };
+  if (typeof raw !== 'object' || Array.isArray(raw)) return { settings, errors: ['settings must be an object'] };
+  const input = raw as Record<string, unknown>;
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined || value === null) continue;
+    const schema = SETTINGS_SCHEMA[key as keyof Settings];
+    if (!schema) {
+      errors.push(`unknown setting "${key}" (ignored)`);
+      continue;
+    }
+    const problem = checkValue(key as keyof Settings, schema, value);
+    if (problem) errors.push(`setting "${key}": ${problem}; using the default`);
+    else (settings as unknown as Record<string, unknown>)[key] = value;
+  }
+  const extra = validateExtraFunctions(input.extraLockFunctions);
+  settings.extraLockFunctions = extra.facts;
+  errors.push(...extra.errors);
+  return { settings, errors };
+}
+
+function checkValue(key: keyof Settings, schema: PropertySchema, value: unknown): string | undefined {
+  switch (schema.type) {
+    case 'array':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? undefined : 'expected a list of strings';
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'expected true or false';
+    case 'number':
+      return typeof value === 'number' && value >= (schema.minimum ?? -Infinity) ? undefined : `expected a number >= ${schema.minimum}`;
+    case 'object': {
+      if (typeof value !== 'object' || Array.isArray(value)) return 'expected an object';
+      if (key !== 'severity') return undefined;
+      for (const [rule, sev] of Object.entries(value as Record<string, unknown>)) {
+        if (!RULE_IDS.includes(rule as RuleId)) return `unknown rule "${rule}"`;
+        if (!SEVERITIES.includes(sev as SeveritySetting)) return `"${rule}" must be one of ${SEVERITIES.join(', ')}`;
+      }
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The engine facade both front ends (CLI, language server) use: files in, diagnostics and the
+ * lock-order graph out. It owns the parser, the knowledge base and the workspace index.
+ */
+import { analyzeWorkspace, type AnalysisOutput } from '../analysis/interproc';
+import type { FileFacts, Range } from '../analysis/ir';
+import { lowerFile } from '../analysis/lower';
+import { type Settings, defaultSettings } from '../config/settings';
+import type { OrderGraph } from '../graph/order-graph';
+import { Knowledge } from '../kb/knowledge';
+import { CParser, type Tree } from '../parsing/parser';
+import { maskAnnotations } from '../parsing/preprocess';
+import { RULES, ruleById } from '../rules/registry';
+import type { Finding, RuleId, Severity } from '../rules/rule';
+import { WorkspaceIndex } from '../workspace/index';
+
+export type Diagnostic = Finding;
+
+export const MAX_FILE_BYTES = 8 * 1024 * 1024;
+
+export interface FileProblem {
+  file: string;
+  message: string;
+}
+
+export interface AnalysisResult {
+  diagnostics: Diagnostic[];
+  graph: OrderGraph;
+  functions: number;
+  analyzeMs: number;
+}
+
+export class Engine {
+  readonly index = new WorkspaceIndex();
+  private kb: Knowledge;
+  private defines: Set<string>;
+  private undefines: Set<string>;
+  private last: AnalysisOutput | undefined;
+
+  private constructor(
+    private readonly parser: CParser,
+    private settings: Settings,
+  ) {
+    this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.baselineOrder);
+    this.defines = new Set(settings.defines);
+    this.undefines = new Set(settings.undefines);
+  }
+
+  static async create(settings: Settings = defaultSettings()): Promise<Engine> {
+    return new Engine(await CParser.create(), settings);
+  }
+
+  get knowledge(): Knowledge {
+    return this.kb;
+  }
+
+  configure(settings: Settings): void {
+    this.settings = settings;
+    this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.baselineOrder);
+    this.defines = new Set(settings.defines);
+    this.undefines = new Set(settings.undefines);
+  }
+
+  /**
+   * Parses and lowers one file into the index. Returns a problem instead of throwing for
+   * binary, huge or unparseable input; the previous facts of that file are dropped then.
+   */
+  setFile(path: string, text: string, old?: Tree): { facts?: FileFacts; tree?: Tree; problem?: FileProblem } {
+    const problem = checkText(path, text);
+    if (problem) {
+      this.index.delete(path);
+      return { problem };
+    }
+    try {
+      const masked = maskAnnotations(text, this.kb.table.annotationMacros);
+      const tree = this.parser.parse(masked.text, old);
+      const opts = { defines: this.defines, undefines: this.undefines };
+      const facts = lowerFile(tree, path, this.kb, opts, masked.annotations);
+      this.index.set(facts);
+      return { facts, tree };
+    } catch (e) {
+      this.index.delete(path);
+      return { problem: { file: path, message: e instanceof Error ? e.message : String(e) } };
+    }
+  }
+
+  /** Adds facts computed elsewhere (a worker thread or the cache). */
+  setFacts(facts: FileFacts): void {
+    this.index.set(facts);
+  }
+
+  removeFile(path: string): void {
+    this.index.delete(path);
+  }
+
+  /** Parses only (the benchmark floor). */
+  parseOnly(text: string): void {
+    this.parser.parse(maskAnnotations(text, this.kb.table.annotationMacros).text).delete();
+  }
+
+  analyze(): AnalysisResult {
+    const start = performance.now();
+    const out = analyzeWorkspace(this.index, this.kb, RULES);
+    this.last = out;
+    const diagnostics = this.finish(out);
+    return { diagnostics, graph: out.graph, functions: out.functions, analyzeMs: performance.now() - start };
+  }
+
+  get lastAnalysis(): AnalysisOutput | undefined {
+    return this.last;
+  }
+
+  /** Suppressions, severity escalation from the graph, user severities, stable order. */
+  private finish(out: AnalysisOutput): Diagnostic[] {
+    const onCycle = out.graph.classesOnCycles();
+    const seen = new Set<string>();
+    const result: Diagnostic[] = [];
+    for (const f of out.findings) {
+      const key = `${f.rule}|${f.file}|${f.range.line}:${f.range.col}|${f.message}`;
+      if (seen.has(key) || this.suppressed(f.file, f.range, f.rule)) continue;
+      seen.add(key);
+      const severity = this.severity(f.rule, f.classes, onCycle, out.graph);
+      if (severity === 'off') continue;
+      result.push({ ...f, severity });
+    }
+    return result.sort(
+      (a, b) => cmp(a.file, b.file) || a.range.line - b.range.line || a.range.col - b.range.col || cmp(a.rule, b.rule),
+    );
+  }
+
+  private suppressed(file: string, range: Range, rule: RuleId): boolean {
+    const s = this.index.get(file)?.suppressions;
+    if (!s) return false;
+    const matches = (line: number) => s[line]?.some((r) => r === rule || r === 'all');
+    return matches(range.line) || matches(range.line - 1);
+  }
+
+  private severity(rule: RuleId, classes: string[], onCycle: Set<string>, graph: OrderGraph): Severity | 'off' {
+    const user = this.settings.severity[rule];
+    if (user) return user;
+    const base = ruleById(rule)!.meta.defaultSeverity;
+    const cyclic = classes.some((c) => onCycle.has(c));
+    if (rule === 'fault-under-lock' && (cyclic || classes.some((c) => graph.reaches('mmap_lock', c)))) return 'warning';
+    if (rule === 'reclaim-under-lock' && (cyclic || classes.some((c) => graph.getEdge('fs_reclaim', c)))) return 'warning';
+    return base;
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Binary or oversized input is reported, not parsed. */
+export function checkText(file: string, text: string): FileProblem | undefined {
+  if (text.length > MAX_FILE_BYTES) return { file, message: `file is larger than ${MAX_FILE_BYTES >> 20} MB; skipped` };
+  const head = text.slice(0, 8192);
+  if (head.includes('\u0000')) return { file, message: 'binary file (contains NUL bytes); skipped' };
+  return undefined;
+}

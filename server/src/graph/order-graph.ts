@@ -1,0 +1,266 @@
+/**
+ * The workspace lock-order graph: an edge A -> B whenever B is acquired (directly, in a callee,
+ * or as a pseudo-lock effect) while A is held, with the shortest witness and a count. Cycles
+ * follow lockdep's rule for recursive readers: a cycle is a deadlock unless some lock on it is
+ * acquired as a recursive reader by one edge and held shared by the next.
+ */
+import type { Range } from '../analysis/ir';
+import type { ChainStep, HeldLock, LockInfo } from '../analysis/model';
+import type { LockKind } from '../kb/types';
+
+export type EdgeOrigin = 'static' | 'baseline' | 'runtime';
+
+export interface EdgeWitness {
+  /** Where the edge is created: the call (in the function holding `from`) that leads to `to`. */
+  file: string;
+  range: Range;
+  fn: string;
+  /** From that call down to the acquisition of `to`. */
+  chain: ChainStep[];
+  /** Where `from` was taken (or the registration of the context holding it). */
+  heldChain: ChainStep[];
+  heldEntry?: string;
+}
+
+export interface OrderEdge {
+  from: string;
+  to: string;
+  origin: EdgeOrigin;
+  witness?: EdgeWitness;
+  /** Kernel function (baseline) or lockdep report (runtime) the edge comes from. */
+  source?: string;
+  count: number;
+  /** Some witness holds `from` exclusively / acquires `to` non-recursively (lockdep's strong edges). */
+  exclusiveHeld: boolean;
+  nonRecursive: boolean;
+  /** Also seen at run time (a lockdep report or /proc/lockdep mentioned it). */
+  runtime: boolean;
+}
+
+export interface LockClassInfo {
+  name: string;
+  kind: LockKind | 'unknown';
+  acquisitions: number;
+}
+
+export interface Cycle {
+  /** Classes in order: classes[i] -> classes[i+1], and the last back to the first. */
+  classes: string[];
+  edges: OrderEdge[];
+}
+
+const MAX_CYCLE_LENGTH = 8;
+const MAX_BFS_PER_SCC = 4000;
+
+export class OrderGraph {
+  private readonly out = new Map<string, Map<string, OrderEdge>>();
+  private readonly classes = new Map<string, LockClassInfo>();
+  private cycleCache: Cycle[] | undefined;
+
+  noteAcquisition(lock: LockInfo): void {
+    const c = this.classInfo(lock.cls, lock.kind);
+    c.acquisitions++;
+  }
+
+  private classInfo(name: string, kind: LockKind | 'unknown'): LockClassInfo {
+    let c = this.classes.get(name);
+    if (!c) this.classes.set(name, (c = { name, kind, acquisitions: 0 }));
+    else if (c.kind === 'unknown') c.kind = kind;
+    return c;
+  }
+
+  addStatic(held: HeldLock, to: LockInfo, witness: EdgeWitness): void {
+    if (held.cls === to.cls) return; // same class nesting: double-lock's business, as lockdep's recursion check
+    this.classInfo(held.cls, held.kind);
+    this.classInfo(to.cls, to.kind);
+    const edge = this.edge(held.cls, to.cls, 'static');
+    edge.count++;
+    if (held.mode === 'write') edge.exclusiveHeld = true;
+    if (!to.recursiveRead) edge.nonRecursive = true;
+    if (!edge.witness || witness.chain.length < edge.witness.chain.length) edge.witness = witness;
+  }
+
+  addExternal(from: string, to: string, origin: 'baseline' | 'runtime', source: string): void {
+    if (from === to) return;
+    this.classInfo(from, 'unknown');
+    this.classInfo(to, 'unknown');
+    const edge = this.edge(from, to, origin);
+    edge.source ??= source;
+    edge.exclusiveHeld = true;
+    edge.nonRecursive = true;
+    if (origin === 'runtime') edge.runtime = true;
+  }
+
+  private edge(from: string, to: string, origin: EdgeOrigin): OrderEdge {
+    this.cycleCache = undefined;
+    let m = this.out.get(from);
+    if (!m) this.out.set(from, (m = new Map()));
+    let e = m.get(to);
+    if (!e) {
+      e = { from, to, origin, count: 0, exclusiveHeld: false, nonRecursive: false, runtime: false };
+      m.set(to, e);
+    } else if (e.origin !== 'static' && origin === 'static') e.origin = 'static';
+    return e;
+  }
+
+  getEdge(from: string, to: string): OrderEdge | undefined {
+    return this.out.get(from)?.get(to);
+  }
+
+  edges(): OrderEdge[] {
+    return [...this.out.values()].flatMap((m) => [...m.values()]);
+  }
+
+  lockClasses(): LockClassInfo[] {
+    return [...this.classes.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  classesOnCycles(): Set<string> {
+    return new Set(this.cycles().flatMap((c) => c.classes));
+  }
+
+  cycles(): Cycle[] {
+    this.cycleCache ??= this.findCycles();
+    return this.cycleCache;
+  }
+
+  private findCycles(): Cycle[] {
+    const found = new Map<string, Cycle>();
+    for (const scc of stronglyConnected(this.out)) {
+      if (scc.length < 2) continue;
+      const members = new Set(scc);
+      let budget = MAX_BFS_PER_SCC;
+      for (const from of scc) {
+        for (const edge of this.out.get(from)?.values() ?? []) {
+          if (!members.has(edge.to) || budget-- <= 0) continue;
+          const back = this.shortestPath(edge.to, from, members);
+          if (!back) continue;
+          const classes = [from, ...back.slice(0, -1)];
+          const key = [...classes].sort().join('\u0000');
+          if (found.has(key)) continue;
+          const edges = classes.map((c, i) => this.out.get(c)!.get(classes[(i + 1) % classes.length])!);
+          if (!isStrong(edges)) continue;
+          if (!edges.some((e) => e.origin === 'static')) continue; // nothing in the workspace to point at
+          const start = Math.max(0, edges.findIndex((e) => e.origin === 'static'));
+          found.set(key, { classes: rotate(classes, start), edges: rotate(edges, start) });
+        }
+      }
+    }
+    return [...found.values()];
+  }
+
+  /** BFS path start..goal (inclusive) inside `members`, at most MAX_CYCLE_LENGTH long. */
+  private shortestPath(start: string, goal: string, members: Set<string>): string[] | undefined {
+    const prev = new Map<string, string>([[start, '']]);
+    let frontier = [start];
+    for (let depth = 0; depth < MAX_CYCLE_LENGTH && frontier.length; depth++) {
+      const next: string[] = [];
+      for (const n of frontier) {
+        if (n === goal) return unwind(prev, goal);
+        for (const to of this.out.get(n)?.keys() ?? []) {
+          if (!members.has(to) || prev.has(to)) continue;
+          prev.set(to, n);
+          next.push(to);
+        }
+      }
+      frontier = next;
+    }
+    return prev.has(goal) ? unwind(prev, goal) : undefined;
+  }
+
+  /** Whether `to` is reachable from `from` (bounded), for "ordered after mmap_lock" checks. */
+  reaches(from: string, to: string): boolean {
+    const seen = new Set([from]);
+    let frontier = [from];
+    for (let depth = 0; depth < MAX_CYCLE_LENGTH && frontier.length; depth++) {
+      const next: string[] = [];
+      for (const n of frontier) {
+        for (const t of this.out.get(n)?.keys() ?? []) {
+          if (t === to) return true;
+          if (!seen.has(t)) {
+            seen.add(t);
+            next.push(t);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return false;
+  }
+}
+
+function unwind(prev: Map<string, string>, goal: string): string[] {
+  const path = [goal];
+  for (let n = prev.get(goal); n; n = prev.get(n)) path.unshift(n);
+  return path;
+}
+
+/** lockdep: no lock on the cycle may be entered as a recursive reader and then held shared. */
+function isStrong(edges: OrderEdge[]): boolean {
+  return edges.every((e, i) => {
+    const next = edges[(i + 1) % edges.length];
+    return e.nonRecursive || next.exclusiveHeld;
+  });
+}
+
+/** Start a cycle at a static edge so messages begin in the user's code. */
+function rotate<T>(list: T[], start: number): T[] {
+  return [...list.slice(start), ...list.slice(0, start)];
+}
+
+/** Tarjan's SCC, iterative (deep recursion would overflow on long dependency chains). */
+export function stronglyConnected<T>(out: Map<string, Map<string, T>> | Map<string, Iterable<string>>): string[][] {
+  const succ = (n: string): string[] => {
+    const v = out.get(n);
+    if (!v) return [];
+    return v instanceof Map ? [...v.keys()] : [...(v as Iterable<string>)];
+  };
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const result: string[][] = [];
+  let counter = 0;
+  const nodes = new Set<string>(out.keys());
+  for (const v of out.values()) for (const t of v instanceof Map ? v.keys() : (v as Iterable<string>)) nodes.add(t);
+  for (const root of nodes) {
+    if (index.has(root)) continue;
+    const work: { node: string; succ: string[]; i: number }[] = [{ node: root, succ: succ(root), i: 0 }];
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length) {
+      const frame = work[work.length - 1];
+      if (frame.i < frame.succ.length) {
+        const w = frame.succ[frame.i++];
+        if (!index.has(w)) {
+          index.set(w, counter);
+          low.set(w, counter++);
+          stack.push(w);
+          onStack.add(w);
+          work.push({ node: w, succ: succ(w), i: 0 });
+        } else if (onStack.has(w)) {
+          low.set(frame.node, Math.min(low.get(frame.node)!, index.get(w)!));
+        }
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1].node;
+        low.set(parent, Math.min(low.get(parent)!, low.get(frame.node)!));
+      }
+      if (low.get(frame.node) === index.get(frame.node)) {
+        const scc: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          scc.push(w);
+        } while (w !== frame.node);
+        result.push(scc);
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,153 @@
+/**
+ * Lookup over the knowledge table, with user extensions merged in.
+ */
+import { KERNEL_API } from './kernel-api';
+import type { ApiFact, BaselineEdge, EntryContext, KnowledgeTable, LockKind } from './types';
+
+const LOCK_KINDS: ReadonlySet<string> = new Set<LockKind>([
+  'spinlock',
+  'raw_spinlock',
+  'rwlock',
+  'seqlock',
+  'bit_spinlock',
+  'rcu',
+  'irq',
+  'preempt',
+  'bh',
+  'mutex',
+  'rwsem',
+  'ww_mutex',
+  'ww_acquire',
+  'percpu_rwsem',
+  'lockdep_map',
+]);
+const EFFECTS: ReadonlySet<string> = new Set(['sleep', 'fault', 'reclaim', 'hotplug', 'flush']);
+
+export class Knowledge {
+  private readonly patterns: { re: RegExp; fact: ApiFact }[];
+  private readonly cache = new Map<string, ApiFact | undefined>();
+  private readonly reclaimingFlags: RegExp;
+  private readonly nonReclaimingFlags: RegExp;
+
+  constructor(
+    readonly table: KnowledgeTable,
+    readonly baselineEnabled = true,
+  ) {
+    this.patterns = table.patterns.map((p) => ({ re: new RegExp(p.match), fact: p.fact }));
+    this.reclaimingFlags = wordSet(table.gfp.reclaiming);
+    this.nonReclaimingFlags = wordSet(table.gfp.nonReclaiming);
+  }
+
+  /** The kernel table plus user-supplied facts (already validated), user facts winning. */
+  static withExtensions(extra: Record<string, ApiFact> = {}, baselineEnabled = true): Knowledge {
+    return new Knowledge({ ...KERNEL_API, functions: { ...KERNEL_API.functions, ...extra } }, baselineEnabled);
+  }
+
+  fact(name: string): ApiFact | undefined {
+    if (this.cache.has(name)) return this.cache.get(name);
+    let fact: ApiFact | undefined = this.table.functions[name];
+    if (!fact) fact = this.patterns.find((p) => p.re.test(name))?.fact;
+    this.cache.set(name, fact);
+    return fact;
+  }
+
+  guard(type: string): { lock: string; unlock: string } | undefined {
+    return this.table.guards[type];
+  }
+
+  context(name: string): EntryContext | undefined {
+    return this.table.contexts[name];
+  }
+
+  callbackContext(structType: string | undefined, field: string): string | undefined {
+    const matches = this.table.callbackFields.filter((c) => c.field === field);
+    if (structType) return matches.find((c) => c.struct === structType)?.context;
+    // Unresolved struct type: trust the field name only when it is unambiguous.
+    return matches.length === 1 ? matches[0].context : undefined;
+  }
+
+  lockKindOfType(type: string | undefined): LockKind | undefined {
+    return type ? this.table.lockTypes[type] : undefined;
+  }
+
+  lockDefinition(macro: string): { kind: LockKind } | undefined {
+    return this.table.lockDefinitions[macro];
+  }
+
+  aliasClass(cls: string, lastField: string | undefined): string {
+    if (lastField && this.table.fieldClassAliases[lastField]) return this.table.fieldClassAliases[lastField];
+    return this.table.classAliases[cls] ?? cls;
+  }
+
+  /**
+   * Whether a gfp argument's text may enter direct reclaim. `undefined` when the text names no
+   * known flag (a variable): the caller decides, usually by mapping it to its own parameter.
+   */
+  gfpReclaims(text: string): boolean | undefined {
+    if (this.reclaimingFlags.test(text)) {
+      // GFP_KERNEL & ~__GFP_DIRECT_RECLAIM clears the reclaim bit again.
+      return !/~\s*\(?\s*__GFP_(DIRECT_)?RECLAIM/.test(text);
+    }
+    if (this.nonReclaimingFlags.test(text)) return false;
+    if (/^\s*0\s*$/.test(text)) return false;
+    return undefined;
+  }
+
+  baseline(): BaselineEdge[] {
+    return this.baselineEnabled ? this.table.baseline : [];
+  }
+}
+
+function wordSet(words: string[]): RegExp {
+  return new RegExp(`\\b(${words.map((w) => w.replace(/[^\w]/g, '')).join('|')})\\b`);
+}
+
+/**
+ * Validates user-supplied lock functions ({ name: ApiFact }). Returns the valid facts and one
+ * message per rejected entry, so a typo in settings never disables the whole table.
+ */
+export function validateExtraFunctions(input: unknown): { facts: Record<string, ApiFact>; errors: string[] } {
+  const facts: Record<string, ApiFact> = {};
+  const errors: string[] = [];
+  if (input === undefined || input === null) return { facts, errors };
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    return { facts, errors: ['extraLockFunctions must be an object: { "name": { "acquire": { "arg": 0, "kind": "mutex" } } }'] };
+  }
+  for (const [name, raw] of Object.entries(input as Record<string, unknown>)) {
+    const problem = checkFact(raw);
+    if (problem) errors.push(`extraLockFunctions.${name}: ${problem}`);
+    else facts[name] = raw as ApiFact;
+  }
+  return { facts, errors };
+}
+
+function checkFact(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return 'must be an object';
+  const fact = raw as Record<string, unknown>;
+  for (const key of ['acquire', 'release'] as const) {
+    const op = fact[key];
+    if (op === undefined) continue;
+    if (typeof op !== 'object' || op === null) return `${key} must be an object`;
+    const { arg, cls, kind, mode } = op as Record<string, unknown>;
+    if (typeof kind !== 'string' || !LOCK_KINDS.has(kind)) {
+      return `${key}.kind must be one of ${[...LOCK_KINDS].join(', ')}`;
+    }
+    if (arg !== undefined && (typeof arg !== 'number' || arg < 0 || !Number.isInteger(arg))) {
+      return `${key}.arg must be an argument index (0, 1, ...)`;
+    }
+    if (arg === undefined && typeof cls !== 'string') return `${key} needs "arg" or "cls"`;
+    if (mode !== undefined && mode !== 'read' && mode !== 'write') return `${key}.mode must be "read" or "write"`;
+  }
+  const effects = fact.effects;
+  if (effects !== undefined) {
+    if (!Array.isArray(effects) || effects.some((e) => typeof e !== 'string' || !EFFECTS.has(e))) {
+      return `effects must be a list of ${[...EFFECTS].join(', ')}`;
+    }
+  }
+  const cond = fact.conditional;
+  if (cond !== undefined && cond !== 'nonzero-success' && cond !== 'zero-success') {
+    return 'conditional must be "nonzero-success" or "zero-success"';
+  }
+  if (fact.gfpArg !== undefined && typeof fact.gfpArg !== 'number') return 'gfpArg must be an argument index';
+  return undefined;
+}

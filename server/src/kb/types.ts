@@ -1,0 +1,130 @@
+/**
+ * Shapes of the knowledge base: what a kernel API function does to the lock state.
+ * Everything the analysis knows about the kernel is expressed with these types, as data.
+ */
+
+/** Lock kinds. Spinning kinds make the context atomic; sleeping kinds may not be taken in it. */
+export type LockKind =
+  | 'spinlock'
+  | 'raw_spinlock'
+  | 'rwlock'
+  | 'seqlock'
+  | 'bit_spinlock'
+  | 'rcu'
+  | 'irq'
+  | 'preempt'
+  | 'bh'
+  | 'mutex'
+  | 'rwsem'
+  | 'ww_mutex'
+  | 'ww_acquire'
+  | 'percpu_rwsem'
+  | 'lockdep_map';
+
+export type LockMode = 'read' | 'write';
+
+/** Effects a call can have besides lock operations. Each (but flush) is also a pseudo-lock acquisition. */
+export type Effect = 'sleep' | 'fault' | 'reclaim' | 'hotplug' | 'flush';
+
+export interface LockOp {
+  /** Index of the argument naming the lock; absent for locks with a fixed class (rcu_read_lock). */
+  arg?: number;
+  /** Fixed class name (rcu_read_lock, mmap_lock, fs_reclaim); otherwise the class comes from `arg`. */
+  cls?: string;
+  /** For fixed-class ops whose class is derived from an argument: `${argText}${suffix}` (ww_acquire_init). */
+  argClassSuffix?: string;
+  kind: LockKind;
+  mode?: LockMode;
+  /** A reader that may recurse without deadlock (rwlock read_lock, rcu_read_lock), as in lockdep. */
+  recursiveRead?: boolean;
+}
+
+export interface ApiFact {
+  acquire?: LockOp;
+  release?: LockOp;
+  /** When the acquire only happens on success: trylocks return nonzero, _interruptible returns 0. */
+  conditional?: 'nonzero-success' | 'zero-success';
+  effects?: Effect[];
+  /** Index of a gfp_t argument: the call reclaims when the flags there allow direct reclaim. */
+  gfpArg?: number;
+  /** flush_work(&x->work) / flush_workqueue(wq): the argument names the work item or workqueue. */
+  flush?: { arg: number; target: 'work' | 'workqueue' };
+  /** queue_work(wq, &x->work): binds a work item to a workqueue. */
+  queue?: { wq: number; work: number };
+  /** INIT_WORK(&x->work, fn): binds a work item to its function. */
+  initWork?: { work: number; fn: number };
+  /** Registers callbacks (argument indexes) that run in a known context. */
+  register?: { args: number[]; context: string };
+  /** lockdep_assert_held(x): the lock is held here (and so on entry, if not taken before). */
+  assertHeld?: number;
+  /** might_lock(x): orders x after every held lock without holding it. */
+  mightLock?: number;
+}
+
+/** The context a registered callback runs in. */
+export interface EntryContext {
+  /** What the user reads: "cpuhp callback". */
+  label: string;
+  atomic: boolean;
+  /** Pseudo-locks held on entry. */
+  held: { cls: string; kind: LockKind; mode: LockMode }[];
+}
+
+/** A known core-kernel lock-order edge a driver workspace cannot see. */
+export interface BaselineEdge {
+  from: string;
+  to: string;
+  /** The kernel function that creates it. */
+  where: string;
+}
+
+export interface KnowledgeTable {
+  functions: Record<string, ApiFact>;
+  /** Regular expressions (source text) for families like wait_event_*; checked after exact names. */
+  patterns: { match: string; fact: ApiFact }[];
+  /** guard(mutex)(&x) and scoped_guard(spinlock_irqsave, &x): guard type -> lock and unlock functions. */
+  guards: Record<string, { lock: string; unlock: string }>;
+  /** Designated-initializer or assigned struct fields whose functions run in a context. */
+  callbackFields: { struct: string; field: string; context: string }[];
+  contexts: Record<string, EntryContext>;
+  /** Lock classes reached through these field names are one class (mmap_sem and mmap_lock). */
+  fieldClassAliases: Record<string, string>;
+  /** Whole-class aliases (dma_resv.lock is lockdep's reservation_ww_class_mutex). */
+  classAliases: Record<string, string>;
+  /** Declared types of lock objects (field or variable types) -> kind, for `__must_hold` and asserts. */
+  lockTypes: Record<string, LockKind>;
+  /** File-scope lock definitions: DEFINE_MUTEX(name) -> kind. */
+  lockDefinitions: Record<string, { kind: LockKind }>;
+  /** Flags in a gfp argument that allow direct reclaim, and flags that never do. */
+  gfp: { reclaiming: string[]; nonReclaiming: string[] };
+  baseline: BaselineEdge[];
+  /** Kernel annotation macros that are not C, blanked before parsing (lock ones become facts). */
+  annotationMacros: { bare: string[]; withArgs: string[] };
+}
+
+const ATOMIC_KINDS: ReadonlySet<LockKind> = new Set([
+  'spinlock',
+  'raw_spinlock',
+  'rwlock',
+  'seqlock',
+  'bit_spinlock',
+  'rcu',
+  'irq',
+  'preempt',
+  'bh',
+]);
+
+/** Kinds that disable preemption, so holding one makes the context atomic. */
+export function isAtomicKind(kind: LockKind): boolean {
+  return ATOMIC_KINDS.has(kind);
+}
+
+/** Kinds that are context states rather than locks: lockdep orders none of them. */
+export function isOrderedKind(kind: LockKind): boolean {
+  return kind !== 'irq' && kind !== 'preempt' && kind !== 'bh' && kind !== 'rcu';
+}
+
+/** Kinds that nest freely (preempt_disable inside preempt_disable). */
+export function isNestingKind(kind: LockKind): boolean {
+  return kind === 'irq' || kind === 'preempt' || kind === 'bh' || kind === 'rcu';
+}

@@ -1,0 +1,37 @@
+import { isNestingKind } from '../kb/types';
+import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
+import type { Rule } from './rule';
+
+export const doubleLock: Rule = {
+  meta: {
+    id: 'double-lock',
+    defaultSeverity: 'error',
+    summary: 'A non-recursive lock acquired again while already held (same lock expression).',
+  },
+  onCall(site, _world, report) {
+    for (const op of site.ops) {
+      if (op.op !== 'acquire' && op.op !== 'inside') continue;
+      if (op.op === 'acquire' && op.conditional === 'nonzero-success') continue; // a trylock fails, it does not deadlock
+      const lock = op.lock;
+      if (isNestingKind(lock.kind) || lock.expr === '?') continue;
+      // A callee that drops the caller's lock and takes it again (a wait loop) is not a double lock.
+      if (site.ops.some((o) => o.op === 'release' && o.lock.expr === lock.expr)) continue;
+      for (const state of site.states) {
+        const held = state.held.find(
+          (h) => h.expr === lock.expr && h.cls === lock.cls && !(h.recursiveRead && lock.recursiveRead),
+        );
+        if (!held) continue;
+        report({
+          rule: 'double-lock',
+          file: site.file,
+          range: site.event.range,
+          function: site.env.fn.name,
+          message: `${callLabel(op.chain)} acquires ${lock.expr} again while ${lockLabel(held)} is already held: self-deadlock`,
+          related: [...heldRelated(held), ...chainRelated(op.chain)],
+          classes: [lock.cls],
+        });
+        return;
+      }
+    }
+  },
+};

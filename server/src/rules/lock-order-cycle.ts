@@ -1,0 +1,92 @@
+/**
+ * Cycles in the lock-order graph, reported at every static edge's witness with lockdep's
+ * wording: "Chain exists of", the CPU0/CPU1 unsafe scenario, and one related location per edge.
+ */
+import type { Cycle, OrderEdge } from '../graph/order-graph';
+import { chainText } from './describe';
+import type { Related, Rule } from './rule';
+
+export const lockOrderCycle: Rule = {
+  meta: {
+    id: 'lock-order-cycle',
+    defaultSeverity: 'error',
+    summary: 'A cycle in the workspace lock-order graph (AB-BA or longer): a possible deadlock.',
+  },
+  onGraph(graph, report) {
+    // Each edge is reported once, with the shortest cycle through it (as lockdep reports one chain).
+    const best = new Map<OrderEdge, { cycle: Cycle; i: number }>();
+    for (const cycle of graph.cycles()) {
+      cycle.edges.forEach((edge, i) => {
+        const prev = best.get(edge);
+        if (
+          edge.origin === 'static' &&
+          edge.witness &&
+          (!prev || prev.cycle.classes.length > cycle.classes.length)
+        ) {
+          best.set(edge, { cycle, i });
+        }
+      });
+    }
+    for (const [edge, { cycle, i }] of best) {
+      const w = edge.witness!;
+      const related = cycle.edges.map(edgeRelated).filter((r): r is Related => r !== undefined);
+      report({
+        rule: 'lock-order-cycle',
+        file: w.file,
+        range: w.range,
+        function: w.fn,
+        message: cycleMessage(cycle, i),
+        related,
+        classes: cycle.classes,
+      });
+    }
+  },
+};
+
+function edgeRelated(edge: OrderEdge): Related | undefined {
+  const w = edge.witness;
+  if (!w) return undefined;
+  return {
+    file: w.file,
+    range: w.range,
+    message: `${edge.from} --> ${edge.to}: ${chainText(w.chain)} while holding ${edge.from}${edge.runtime ? ' (also seen by lockdep at run time)' : ''}`,
+  };
+}
+
+/**
+ * The message for the edge `held --> acquired` at index i: lockdep prints the chain from the lock
+ * being acquired back to the one held, then the scenario in which two CPUs deadlock.
+ */
+export function cycleMessage(cycle: Cycle, i: number): string {
+  const n = cycle.classes.length;
+  const held = cycle.classes[i];
+  const target = cycle.classes[(i + 1) % n];
+  const chain: string[] = [];
+  for (let k = 1; k <= n; k++) chain.push(cycle.classes[(i + k) % n]);
+  const parent = chain[chain.length - 2];
+  const col = 32;
+  const pad = (s: string) => ' '.repeat(col) + s;
+  const external = cycle.edges
+    .filter((e) => e.origin !== 'static')
+    .map(
+      (e) =>
+        `  ${e.from} --> ${e.to}: ${e.origin === 'baseline' ? 'kernel baseline' : 'lockdep report'} (${e.source ?? '?'})`,
+    );
+  return [
+    `possible circular locking dependency: taking ${target} while holding ${held}`,
+    'Chain exists of:',
+    `  ${chain.join(' --> ')}`,
+    ...(external.length ? ['Edges from outside the workspace:', ...external] : []),
+    '',
+    ' Possible unsafe locking scenario:',
+    '',
+    '       CPU0'.padEnd(col) + 'CPU1',
+    '       ----'.padEnd(col) + '----',
+    `  lock(${held});`,
+    pad(`lock(${parent});`),
+    pad(`lock(${held});`),
+    `  lock(${target});`,
+    '',
+    ' *** DEADLOCK ***',
+  ].join('\n');
+}

@@ -1,0 +1,87 @@
+/**
+ * What a rule is: metadata (id, docs, default severity) and check functions the analysis calls
+ * at each call site and function exit; the lock-order rule also sees the finished graph.
+ */
+import type { TypeEnv } from '../analysis/classes';
+import type { ExitState } from '../analysis/dataflow';
+import type { CallEvent, Range } from '../analysis/ir';
+import type { ChainStep, HeldLock, LockState, Op, Summary } from '../analysis/model';
+import type { OrderGraph } from '../graph/order-graph';
+import type { WorkspaceIndex } from '../workspace/index';
+
+export type RuleId =
+  | 'sleep-in-atomic'
+  | 'lock-order-cycle'
+  | 'hotplug-under-lock'
+  | 'fault-under-lock'
+  | 'reclaim-under-lock'
+  | 'flush-under-lock'
+  | 'double-lock'
+  | 'lock-imbalance';
+
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+export interface Related {
+  file: string;
+  range: Range;
+  message: string;
+}
+
+export interface Finding {
+  rule: RuleId;
+  severity: Severity;
+  file: string;
+  range: Range;
+  function: string;
+  message: string;
+  related: Related[];
+  /** Lock classes the finding is about (severity escalation looks them up in the graph). */
+  classes: string[];
+  /** Data the quick fixes need (kept small and plain). */
+  fix?: FixHint;
+}
+
+export type FixHint =
+  | { kind: 'gfp-atomic'; argRange?: Range; argText: string }
+  | { kind: 'copy-after-unlock'; lockExpr: string }
+  | { kind: 'preallocate'; lockExprs: string[] };
+
+export interface RuleMeta {
+  id: RuleId;
+  defaultSeverity: Severity;
+  /** One line for the README table and hovers. */
+  summary: string;
+}
+
+export interface CallSite {
+  file: string;
+  env: TypeEnv;
+  event: CallEvent;
+  ops: Op[];
+  states: readonly LockState[];
+}
+
+export interface FunctionExit {
+  file: string;
+  env: TypeEnv;
+  exits: ExitState[];
+  summary: Summary;
+}
+
+/** Workspace knowledge some rules need beyond one function. */
+export interface RuleWorld {
+  index: WorkspaceIndex;
+  /** Classes of locks the work functions bound to a work item / workqueue key acquire. */
+  workLocks(target: 'work' | 'workqueue', key: string): { fn: string; file: string; locks: Map<string, ChainStep[]> }[];
+}
+
+export type Report = (f: Omit<Finding, 'severity'>) => void;
+
+export interface Rule {
+  meta: RuleMeta;
+  onCall?(site: CallSite, world: RuleWorld, report: Report): void;
+  onExit?(fn: FunctionExit, world: RuleWorld, report: Report): void;
+  onGraph?(graph: OrderGraph, report: Report): void;
+}
+
+export type { HeldLock };

@@ -1,0 +1,29 @@
+import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
+import { atomicHolder, sleepingChain } from './ops';
+import type { Rule } from './rule';
+
+export const sleepInAtomic: Rule = {
+  meta: {
+    id: 'sleep-in-atomic',
+    defaultSeverity: 'error',
+    summary: 'A call that may sleep while the context is atomic (spinlock, RCU, irqs or preemption off, irq handler).',
+  },
+  onCall(site, _world, report) {
+    const chain = sleepingChain(site.ops);
+    if (!chain) return;
+    const holder = site.states.map(atomicHolder).find((h) => h !== undefined);
+    if (!holder) return;
+    const direct = chain.length === 1;
+    const gfpArg = direct ? site.event.args.find((a) => /\bGFP_(KERNEL|NOFS|NOIO|USER)\b/.test(a.text)) : undefined;
+    report({
+      rule: 'sleep-in-atomic',
+      file: site.file,
+      range: site.event.range,
+      function: site.env.fn.name,
+      message: `${callLabel(chain)} may sleep ${holder.fromContext && holder.kind === 'irq' ? 'in' : 'while'} ${lockLabel(holder)}${holder.fromContext && holder.kind === 'irq' ? '' : ' is held'} (atomic context)`,
+      related: [...heldRelated(holder), ...chainRelated(chain)],
+      classes: [holder.cls],
+      fix: gfpArg ? { kind: 'gfp-atomic', argText: gfpArg.text } : undefined,
+    });
+  },
+};

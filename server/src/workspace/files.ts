@@ -1,0 +1,149 @@
+/**
+ * Finds the C files to index: walks folders (streaming, no whole-tree listing in memory beyond
+ * the paths), honours include/exclude globs and .gitignore files, survives symlink loops,
+ * unreadable folders and files that vanish mid-walk.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import picomatch from 'picomatch';
+import type { FileProblem } from '../engine/engine';
+
+export interface WalkOptions {
+  include: string[];
+  exclude: string[];
+  maxFiles: number;
+}
+
+export interface FoundFile {
+  /** Absolute path. */
+  abs: string;
+  /** Path relative to the walk's base (what reports show). */
+  rel: string;
+}
+
+export interface WalkResult {
+  files: FoundFile[];
+  problems: FileProblem[];
+  /** Paths given by the user that do not exist (a usage error for the CLI). */
+  missing: string[];
+  truncated: boolean;
+}
+
+export function findFiles(roots: string[], base: string, opts: WalkOptions): WalkResult {
+  const result: WalkResult = { files: [], problems: [], missing: [], truncated: false };
+  const included = picomatch(opts.include, { dot: false });
+  const excluded = opts.exclude.length ? picomatch(opts.exclude, { dot: true }) : () => false;
+  const seenDirs = new Set<string>();
+  const seenFiles = new Set<string>();
+  const relOf = (abs: string) => path.relative(base, abs).split(path.sep).join('/') || path.basename(abs);
+
+  const addFile = (abs: string, explicit: boolean) => {
+    if (result.files.length >= opts.maxFiles) {
+      result.truncated = true;
+      return;
+    }
+    let real: string;
+    try {
+      real = fs.realpathSync(abs);
+    } catch {
+      return; // vanished between listing and now
+    }
+    if (seenFiles.has(real)) return;
+    seenFiles.add(real);
+    const rel = relOf(abs);
+    if (explicit || included(rel) || included(path.basename(rel))) result.files.push({ abs, rel });
+  };
+
+  const walkDir = (dir: string, rules: { root: string; ig: Ignore }[]) => {
+    let real: string;
+    try {
+      real = fs.realpathSync(dir);
+    } catch (e) {
+      result.problems.push({ file: relOf(dir), message: errorText(e) });
+      return;
+    }
+    if (seenDirs.has(real)) return; // symlink loop or second route to the same folder
+    seenDirs.add(real);
+    const local = readGitignore(dir);
+    const active = local ? [...rules, { root: dir, ig: local }] : rules;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      result.problems.push({ file: relOf(dir), message: `cannot read folder: ${errorText(e)}` });
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (result.truncated) return;
+      const abs = path.join(dir, entry.name);
+      const rel = relOf(abs);
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          const st = fs.statSync(abs);
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+        } catch {
+          continue; // dangling link
+        }
+      }
+      if (excluded(rel) || excluded(rel + '/') || ignoredBy(active, abs, isDir)) continue;
+      if (isDir) {
+        if (entry.name === '.git') continue;
+        walkDir(abs, active);
+      } else if (isFile && /\.[ch]$/.test(entry.name)) addFile(abs, false);
+    }
+  };
+
+  for (const root of roots) {
+    const abs = path.resolve(base, root);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(abs);
+    } catch {
+      result.missing.push(root);
+      continue;
+    }
+    if (st.isDirectory()) walkDir(abs, []);
+    else addFile(abs, true);
+  }
+  return result;
+}
+
+function readGitignore(dir: string): Ignore | undefined {
+  try {
+    return ignore().add(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function ignoredBy(rules: { root: string; ig: Ignore }[], abs: string, isDir: boolean): boolean {
+  for (const { root, ig } of rules) {
+    const rel = path.relative(root, abs).split(path.sep).join('/');
+    if (rel && !rel.startsWith('..') && ig.ignores(isDir ? rel + '/' : rel)) return true;
+  }
+  return false;
+}
+
+export function errorText(e: unknown): string {
+  if (e && typeof e === 'object' && 'code' in e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+    if (code === 'ENOENT') return 'no such file or folder';
+    if (code === 'EISDIR') return 'is a folder';
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Reads a file as text; undefined + problem for unreadable files. Non-UTF-8 bytes decode lossily. */
+export function readText(abs: string, rel: string): { text?: string; problem?: FileProblem } {
+  try {
+    return { text: fs.readFileSync(abs, 'utf8') };
+  } catch (e) {
+    return { problem: { file: rel, message: `cannot read: ${errorText(e)}` } };
+  }
+}

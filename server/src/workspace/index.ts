@@ -1,0 +1,143 @@
+/**
+ * The workspace index: every file's facts, and the cross-file lookups built from them
+ * (functions by name, struct fields, typedefs, globals, file-scope locks, function-pointer
+ * stores). Derived maps are rebuilt lazily after a file changes.
+ */
+import type { FileFacts, FunctionIR, FunctionStore, StructDef } from '../analysis/ir';
+
+export interface FunctionRef {
+  file: string;
+  fn: FunctionIR;
+}
+
+/** Unique id of a function across the workspace: static functions may share names. */
+export function functionId(file: string, name: string): string {
+  return `${file}#${name}`;
+}
+
+export class WorkspaceIndex {
+  private readonly files = new Map<string, FileFacts>();
+  private derived: Derived | undefined;
+
+  set(facts: FileFacts): void {
+    this.files.set(facts.path, facts);
+    this.derived = undefined;
+  }
+
+  delete(path: string): void {
+    if (this.files.delete(path)) this.derived = undefined;
+  }
+
+  get(path: string): FileFacts | undefined {
+    return this.files.get(path);
+  }
+
+  allFiles(): FileFacts[] {
+    return [...this.files.values()];
+  }
+
+  get size(): number {
+    return this.files.size;
+  }
+
+  private d(): Derived {
+    this.derived ??= buildDerived(this.files);
+    return this.derived;
+  }
+
+  /** The definition a call from `fromFile` reaches: its own file's static first, then any non-static. */
+  resolveFunction(name: string, fromFile: string): FunctionRef | undefined {
+    const defs = this.d().functions.get(name);
+    if (!defs) return undefined;
+    return defs.find((d) => d.file === fromFile) ?? defs.find((d) => !d.fn.isStatic) ?? defs[0];
+  }
+
+  functionsNamed(name: string): FunctionRef[] {
+    return this.d().functions.get(name) ?? [];
+  }
+
+  allFunctions(): FunctionRef[] {
+    return this.d().allFunctions;
+  }
+
+  struct(name: string): StructDef | undefined {
+    return this.d().structs.get(name);
+  }
+
+  /** Follows typedefs to a struct tag (or the last name reached). */
+  resolveTypedef(type: string): string {
+    let cur = type;
+    const typedefs = this.d().typedefs;
+    for (let i = 0; i < 8; i++) {
+      const next = typedefs.get(cur);
+      if (!next || next === cur) break;
+      cur = next;
+    }
+    return cur;
+  }
+
+  globalType(name: string, fromFile: string): string | undefined {
+    return this.files.get(fromFile)?.globals[name] ?? this.d().globals.get(name);
+  }
+
+  fileLockKind(name: string): string | undefined {
+    return this.d().fileLocks.get(name);
+  }
+
+  storesForField(field: string): FunctionStore[] {
+    return this.d().storesByField.get(field) ?? [];
+  }
+
+  allStores(): { file: string; store: FunctionStore }[] {
+    return this.d().allStores;
+  }
+}
+
+interface Derived {
+  functions: Map<string, FunctionRef[]>;
+  allFunctions: FunctionRef[];
+  structs: Map<string, StructDef>;
+  typedefs: Map<string, string>;
+  globals: Map<string, string>;
+  fileLocks: Map<string, string>;
+  storesByField: Map<string, FunctionStore[]>;
+  allStores: { file: string; store: FunctionStore }[];
+}
+
+function buildDerived(files: Map<string, FileFacts>): Derived {
+  const d: Derived = {
+    functions: new Map(),
+    allFunctions: [],
+    structs: new Map(),
+    typedefs: new Map(),
+    globals: new Map(),
+    fileLocks: new Map(),
+    storesByField: new Map(),
+    allStores: [],
+  };
+  const sorted = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+  for (const f of sorted) {
+    for (const fn of f.functions) {
+      const ref = { file: f.path, fn };
+      d.allFunctions.push(ref);
+      const list = d.functions.get(fn.name);
+      if (list) list.push(ref);
+      else d.functions.set(fn.name, [ref]);
+    }
+    for (const s of f.structs) {
+      // Forward declarations and #ifdef'd variants: merge the fields seen.
+      const prev = d.structs.get(s.name);
+      d.structs.set(s.name, prev ? { name: s.name, fields: { ...prev.fields, ...s.fields } } : s);
+    }
+    for (const [k, v] of Object.entries(f.typedefs)) d.typedefs.set(k, v);
+    for (const [k, v] of Object.entries(f.globals)) d.globals.set(k, v);
+    for (const l of f.fileLocks) d.fileLocks.set(l.name, l.kind);
+    for (const s of f.stores) {
+      const list = d.storesByField.get(s.field);
+      if (list) list.push(s);
+      else d.storesByField.set(s.field, [s]);
+      d.allStores.push({ file: f.path, store: s });
+    }
+  }
+  return d;
+}

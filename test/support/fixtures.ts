@@ -1,0 +1,73 @@
+/**
+ * Fixture support: kernel-style C files with inline expectations, `/* expect: rule-id *\/` on
+ * the line where a diagnostic must appear. Checked both ways: every expectation met, nothing
+ * unexpected.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseSettings } from '../../server/src/config/settings';
+import { Engine, type AnalysisResult } from '../../server/src/engine/engine';
+
+export const FIXTURES = path.resolve(__dirname, '../../../test/fixtures');
+
+const EXPECT_RE = /expect:\s*([\w-]+(?:\s*,\s*[\w-]+)*)/g;
+const CONFIG_RE = /lockscope-config:\s*(\{.*?\})\s*\*\//;
+
+export interface FixtureOutcome {
+  missing: string[];
+  unexpected: string[];
+  result: AnalysisResult;
+}
+
+/** `file:line rule` strings for every expectation in the files. */
+export function expectations(files: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [file, text] of files) {
+    text.split('\n').forEach((line, i) => {
+      for (const m of line.matchAll(EXPECT_RE)) {
+        for (const rule of m[1].split(/\s*,\s*/)) out.push(`${file}:${i + 1} ${rule}`);
+      }
+    });
+  }
+  return out.sort();
+}
+
+export function readFixture(target: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const stat = fs.statSync(target);
+  const list = stat.isDirectory()
+    ? fs
+        .readdirSync(target)
+        .filter((f) => /\.[ch]$/.test(f))
+        .map((f) => path.join(target, f))
+    : [target];
+  for (const f of list.sort()) files.set(path.basename(f), fs.readFileSync(f, 'utf8'));
+  return files;
+}
+
+export async function runFixture(files: Map<string, string>): Promise<FixtureOutcome> {
+  const configText = [...files.values()].map((t) => CONFIG_RE.exec(t)?.[1]).find((c) => c !== undefined);
+  const { settings, errors } = parseSettings(configText ? JSON.parse(configText) : {});
+  if (errors.length) throw new Error(`bad fixture config: ${errors.join('; ')}`);
+  const engine = await Engine.create(settings);
+  for (const [file, text] of files) {
+    const { problem } = engine.setFile(file, text);
+    if (problem) throw new Error(`${file}: ${problem.message}`);
+  }
+  const result = engine.analyze();
+  const actual = result.diagnostics.map((d) => `${d.file}:${d.range.line + 1} ${d.rule}`).sort();
+  const expected = expectations(files);
+  return { missing: multisetMinus(expected, actual), unexpected: multisetMinus(actual, expected), result };
+}
+
+function multisetMinus(a: string[], b: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const x of b) counts.set(x, (counts.get(x) ?? 0) + 1);
+  const out: string[] = [];
+  for (const x of a) {
+    const n = counts.get(x) ?? 0;
+    if (n > 0) counts.set(x, n - 1);
+    else out.push(x);
+  }
+  return out;
+}
