@@ -45,7 +45,7 @@ function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext): LockInfo {
   if (op.cls) return { ...base, cls: op.cls, expr: arg ? `${op.cls}(${arg.text.replace(/^&/, '')})` : op.cls };
   if (!arg) return { ...base, cls: '?', expr: '?' };
   const resolved = ctx.env.lockOf(arg);
-  return { ...base, cls: resolved.cls, expr: resolved.expr, param: resolved.param };
+  return { ...base, cls: resolved.cls, expr: resolved.expr, param: resolved.param, local: resolved.local };
 }
 
 function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallContext): Op[] {
@@ -64,6 +64,7 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
   const mightArg = fact.mightLock !== undefined ? event.args[fact.mightLock] : undefined;
   if (mightArg) ops.push({ op: 'inside', lock: declaredLock(mightArg, ctx), chain });
   for (const effect of fact.effects ?? []) ops.push({ op: 'effect', effect, chain });
+  if (fact.contextCheck) ops.push({ op: 'context-check' });
   if (fact.gfpArg !== undefined) ops.push(...gfpOps(event.args[fact.gfpArg], chain, ctx));
   if (fact.flush) {
     const arg = event.args[fact.flush.arg];
@@ -92,13 +93,13 @@ function opsOfSummary(callee: string, summary: Summary, event: CallEvent, ctx: C
   const here = step(event, callee, ctx);
   const ops: Op[] = [];
   for (const r of summary.releases) {
-    ops.push({ op: 'release', lock: mapLock(r.lock, event, ctx), chain: prependStep(here, r.chain) });
+    ops.push({ op: 'release', lock: mapLock(r.lock, event, ctx, callee), chain: prependStep(here, r.chain) });
   }
   for (const a of summary.acquires) {
-    ops.push({ op: 'acquire', lock: mapLock(a.lock, event, ctx), chain: prependStep(here, a.chain) });
+    ops.push({ op: 'acquire', lock: mapLock(a.lock, event, ctx, callee), chain: prependStep(here, a.chain) });
   }
   for (const i of summary.inside) {
-    ops.push({ op: 'inside', lock: mapLock(i.lock, event, ctx), chain: prependStep(here, i.chain) });
+    ops.push({ op: 'inside', lock: mapLock(i.lock, event, ctx, callee), chain: prependStep(here, i.chain) });
   }
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
     ops.push({ op: 'effect', effect, chain: prependStep(here, chain) });
@@ -113,8 +114,9 @@ function opsOfSummary(callee: string, summary: Summary, event: CallEvent, ctx: C
 }
 
 /** Maps a callee's parameter-relative lock to the caller's argument (`param0->lock` -> `dev->lock`). */
-function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext): LockInfo {
-  if (!lock.param) return lock;
+function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext, callee: string): LockInfo {
+  // A callee's local is another object than anything the caller names the same way.
+  if (!lock.param) return lock.local ? { ...lock, expr: `${callee}()::${lock.expr.replace(/^\w+\(\)::/, '')}` } : lock;
   const arg = event.args[lock.param.index];
   if (!arg?.path) return { ...lock, param: undefined };
   const base = arg.text.replace(/^&\s*/, '');
@@ -123,7 +125,7 @@ function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext): LockInfo {
   const resolved = ctx.env.lockOf({ text: base + suffix, path });
   // Keep the callee's class when the caller cannot type the argument better.
   const cls = resolved.resolved || lock.cls.startsWith('?') ? resolved.cls : lock.cls;
-  return { ...lock, cls, expr: resolved.expr, param: resolved.param };
+  return { ...lock, cls, expr: resolved.expr, param: resolved.param, local: resolved.local };
 }
 
 export function pseudoLock(effect: Effect): LockInfo | undefined {

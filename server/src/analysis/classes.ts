@@ -13,6 +13,8 @@ export interface ResolvedLock {
   expr: string;
   /** Set when the path starts at a parameter: callers substitute their argument. */
   param?: { index: number; fields: string[] };
+  /** Set when the path starts at a local variable. */
+  local?: boolean;
   resolved: boolean;
 }
 
@@ -90,17 +92,18 @@ export class TypeEnv {
     if (!path) return { cls: `?${expr}`, expr, resolved: false };
     const paramIndex = this.paramOf(path);
     const param = paramIndex !== undefined ? { index: paramIndex, fields: path.fields } : undefined;
+    const local = path.root.kind !== 'var' || this.fn.locals[path.root.name] !== undefined ? true : undefined;
     if (path.fields.length === 0) {
       if (path.root.kind === 'var') {
         const name = path.root.name;
         const isLocal = this.fn.locals[name] !== undefined || paramIndex !== undefined;
-        if (!isLocal) return { cls: this.kb.aliasClass(name, undefined), expr, param, resolved: true };
+        if (!isLocal) return { cls: this.kb.aliasClass(this.index.fileLockClass(name, this.file), undefined), expr, param, resolved: true };
       }
-      return { cls: `?${expr}`, expr, param, resolved: false };
+      return { cls: `?${expr}`, expr, param, local, resolved: false };
     }
     const last = path.fields[path.fields.length - 1];
     const container = this.pathType({ root: path.root, fields: path.fields.slice(0, -1) });
     const raw = container ? `${container}.${last}` : `?.${last}`;
-    return { cls: this.kb.aliasClass(raw, last), expr, param, resolved: !!container };
+    return { cls: this.kb.aliasClass(raw, last), expr, param, local, resolved: !!container };
   }
 }

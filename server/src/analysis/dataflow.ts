@@ -127,12 +127,20 @@ function forget(s: LockState, event: Event): LockState {
   return forgetVar(s, event.name);
 }
 
+/**
+ * `name` was assigned: conditions about it are forgotten, and locks reached through it now
+ * name another object (`for_each(...) { x = ...; mutex_lock(&x->lock); }` takes a different
+ * lock each time round), so their expressions are marked as the previous value's.
+ */
 function forgetVar(s: LockState, name: string): LockState {
   const re = new RegExp(`\\b${name.replace(/\W/g, '')}\\b`);
   const facts = s.facts.filter(([atom]) => !re.test(atom));
   const pending = s.pending.filter(([v]) => v !== name);
-  if (facts.length === s.facts.length && pending.length === s.pending.length) return s;
-  return makeState(s.held, s.released, facts, pending);
+  const stale = s.held.some((h) => !h.entry && re.test(h.expr));
+  if (facts.length === s.facts.length && pending.length === s.pending.length && !stale) return s;
+  const held = stale ? s.held.map((h) => (!h.entry && re.test(h.expr) ? { ...h, expr: `${h.expr}'` } : h)) : s.held;
+  const released = s.released.filter((r) => !re.test(r));
+  return makeState(held, released, facts, pending);
 }
 
 function applyCall(

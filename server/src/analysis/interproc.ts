@@ -177,6 +177,7 @@ class WorkspaceAnalysis {
   }
 
   private workFunctions(target: 'work' | 'workqueue', key: string): FunctionRef[] {
+    if (key.startsWith('?')) return []; // unknown container type: no telling which work it is
     if (target === 'work') return this.workFns.get(key) ?? [];
     return [...(this.queueWorks.get(key) ?? [])].flatMap((w) => this.workFns.get(w) ?? []);
   }
@@ -271,10 +272,12 @@ class WorkspaceAnalysis {
       summaryOf: (r) => this.summaries.get(r.fn),
     };
     const entry = makeState(this.entryHeld(ref, env), [], [], []);
+    let checksContext = false;
     const exits = runDataflow(ref.fn, entry, {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, ops, states) => {
         accumulate(summary, ops);
+        if (ops.some((o) => o.op === 'context-check')) checksContext = true;
         if (!final) return;
         this.addEdges(ref, event, ops, states);
         const site = { file: ref.file, env, event, ops, states };
@@ -293,6 +296,7 @@ class WorkspaceAnalysis {
       }
     }
     this.annotatedSummary(ref, env, summary);
+    if (checksContext) delete summary.effects.sleep; // it sleeps only where sleeping is allowed
     if (final) for (const rule of this.rules) rule.onExit?.({ file: ref.file, env, exits, summary }, this.world, this.report);
     return summary;
   }
@@ -346,7 +350,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 function stripHeld(h: HeldLock): LockInfo {
-  return { cls: h.cls, expr: h.expr, kind: h.kind, mode: h.mode, recursiveRead: h.recursiveRead, param: h.param };
+  return { cls: h.cls, expr: h.expr, kind: h.kind, mode: h.mode, recursiveRead: h.recursiveRead, param: h.param, local: h.local };
 }
 
 /** Folds one call's ops into the function's summary: effects, locks taken inside, flushes. */

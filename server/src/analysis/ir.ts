@@ -122,6 +122,7 @@ export interface FileLock {
   name: string;
   kind: string;
   range: Range;
+  isStatic: boolean;
 }
 
 export interface FileFacts {

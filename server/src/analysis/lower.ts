@@ -209,7 +209,8 @@ class FileCollector {
     while ((m = re.exec(text))) {
       const def = this.kb.lockDefinition(m[1]);
       if (!def) continue;
-      const lock: FileLock = { name: m[2], kind: def.kind, range: rangeOf(node) };
+      const isStatic = /\bstatic\s+$/.test(text.slice(0, m.index));
+      const lock: FileLock = { name: m[2], kind: def.kind, range: rangeOf(node), isStatic };
       if (!this.facts.fileLocks.some((l) => l.name === lock.name)) this.facts.fileLocks.push(lock);
     }
   }
@@ -446,14 +447,16 @@ class FunctionBuilder {
       this.closeScope(this.scopes.pop()!);
       return;
     }
-    // An iterator: the body runs zero or more times.
+    // An iterator: the body runs zero or more times, its cursor variables change each time.
     for (const a of args) this.expression(a);
-    this.loop(body, undefined);
+    const cursors = args.filter((a) => a.type === 'identifier').map((a) => a.text);
+    this.loop(body, undefined, undefined, cursors);
   }
 
-  private loop(body: SyntaxNode, cond: SyntaxNode | null | undefined, update?: SyntaxNode | null): void {
+  private loop(body: SyntaxNode, cond: SyntaxNode | null | undefined, update?: SyntaxNode | null, cursors: string[] = []): void {
     const head = this.newBlock();
     this.edge(this.block(), head);
+    for (const name of cursors) this.blocks[head].events.push({ kind: 'assign', name });
     const after = this.newBlock();
     const bodyStart = this.newBlock();
     this.cur = head;
@@ -578,6 +581,7 @@ class FunctionBuilder {
       // `guard`-style cleanup declarations are not used for locks; only initializers matter.
       const value = decl.type === 'init_declarator' ? decl.childForFieldName('value') : null;
       if (value && value.type !== 'initializer_list') this.expression(value, name);
+      if (name && !(value && isCallAssignmentValue(value))) this.blocks[this.block()].events.push({ kind: 'assign', name });
     }
   }
 
@@ -858,10 +862,13 @@ class FunctionBuilder {
     } else if (fnNode) this.expression(fnNode);
     if (assignedTo) event.resultVar = assignedTo;
     this.emitCall(event);
-    // `foo(&ret)` may write `ret`: forget what conditions said about it.
+    // `foo(&ret)` may write the local `ret`: forget what conditions said about it.
+    if (calleeName && this.file.kb.fact(calleeName)) return;
     for (const a of argNodes) {
       const inner = a.type === 'pointer_expression' ? a.childForFieldName('argument') : null;
-      if (inner?.type === 'identifier' && a.text.startsWith('&')) this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
+      if (inner?.type === 'identifier' && a.text.startsWith('&') && this.localNames.has(inner.text)) {
+        this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
+      }
     }
   }
 
@@ -944,6 +951,10 @@ function blockMacroCall(node: SyntaxNode, next: SyntaxNode | undefined): SyntaxN
   const blockMacro =
     name === 'scoped_guard' || name === 'scoped_cond_guard' || ITERATOR_RE.test(name) || next.type === 'compound_statement';
   return missingSemicolon && blockMacro ? call : undefined;
+}
+
+function isCallAssignmentValue(value: SyntaxNode): boolean {
+  return stripParens(value).type === 'call_expression';
 }
 
 function isCallAssignment(node: SyntaxNode): boolean {

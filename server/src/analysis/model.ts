@@ -20,6 +20,8 @@ export interface LockInfo {
   recursiveRead: boolean;
   /** Parameter-relative identity (`param0->lock`), mapped to the argument at call sites. */
   param?: { index: number; fields: string[] };
+  /** Reached through a local variable: the expression means nothing outside its function. */
+  local?: boolean;
 }
 
 /** What one call does to the lock state, as the dataflow applies it. */
@@ -31,6 +33,8 @@ export type Op =
   | { op: 'effect'; effect: Effect; chain: ChainStep[] }
   | { op: 'flush'; target: 'work' | 'workqueue'; key: string; chain: ChainStep[] }
   | { op: 'assert-held'; lock: LockInfo }
+  /** in_atomic() and friends: the function decides at run time whether it may sleep. */
+  | { op: 'context-check' }
   /** A gfp argument passed through from this function's parameter: reclaims if the caller's flags do. */
   | { op: 'reclaim-if-param'; index: number; chain: ChainStep[] };
 
@@ -90,7 +94,7 @@ export function summaryKey(s: Summary): string {
   ].join(';');
 }
 
-export const MAX_CHAIN = 12;
+export const MAX_CHAIN = 32;
 
 export function prependStep(step: ChainStep, chain: ChainStep[]): ChainStep[] {
   return chain.length >= MAX_CHAIN ? [step, ...chain.slice(0, MAX_CHAIN - 1)] : [step, ...chain];

@@ -71,6 +71,8 @@ export class OrderGraph {
 
   addStatic(held: HeldLock, to: LockInfo, witness: EdgeWitness): void {
     if (held.cls === to.cls) return; // same class nesting: double-lock's business, as lockdep's recursion check
+    // `?.lock` stands for every lock whose container type is unknown: ordering it would invent cycles.
+    if (held.cls.startsWith('?') || to.cls.startsWith('?')) return;
     this.classInfo(held.cls, held.kind);
     this.classInfo(to.cls, to.kind);
     const edge = this.edge(held.cls, to.cls, 'static');

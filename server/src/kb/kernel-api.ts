@@ -346,6 +346,23 @@ const registrations: Facts = {
   open_softirq: { register: { args: [1], context: 'softirq' } },
 };
 
+/** Functions that test the calling context: code guarded by them sleeps only when allowed to. */
+const contextChecks: Facts = Object.fromEntries(
+  [
+    'in_atomic',
+    'irqs_disabled',
+    'in_interrupt',
+    'in_irq',
+    'in_softirq',
+    'in_hardirq',
+    'in_nmi',
+    'in_task',
+    'preemptible',
+    'in_serving_softirq',
+    'might_sleep_if',
+  ].map((name) => [name, { contextCheck: true }]),
+);
+
 const annotations: Facts = {
   lockdep_assert_held: { assertHeld: 0 },
   lockdep_assert_held_write: { assertHeld: 0 },
@@ -364,6 +381,7 @@ export const KERNEL_API: KnowledgeTable = {
     ...workqueues,
     ...registrations,
     ...annotations,
+    ...contextChecks,
   },
   patterns: [
     { match: '^wait_event', fact: sleeps },

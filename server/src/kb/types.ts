@@ -59,6 +59,8 @@ export interface ApiFact {
   assertHeld?: number;
   /** might_lock(x): orders x after every held lock without holding it. */
   mightLock?: number;
+  /** in_atomic(), irqs_disabled(): the function checks its context before sleeping. */
+  contextCheck?: boolean;
 }
 
 /** The context a registered callback runs in. */

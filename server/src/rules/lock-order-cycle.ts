@@ -13,21 +13,19 @@ export const lockOrderCycle: Rule = {
     summary: 'A cycle in the workspace lock-order graph (AB-BA or longer): a possible deadlock.',
   },
   onGraph(graph, report) {
-    // Each edge is reported once, with the shortest cycle through it (as lockdep reports one chain).
-    const best = new Map<OrderEdge, { cycle: Cycle; i: number }>();
+    // One finding per witness line, with the shortest cycle through it (lockdep reports one
+    // chain per splat); a line holding several locks creates several edges at once.
+    const best = new Map<string, { edge: OrderEdge; cycle: Cycle; i: number }>();
     for (const cycle of graph.cycles()) {
       cycle.edges.forEach((edge, i) => {
-        const prev = best.get(edge);
-        if (
-          edge.origin === 'static' &&
-          edge.witness &&
-          (!prev || prev.cycle.classes.length > cycle.classes.length)
-        ) {
-          best.set(edge, { cycle, i });
-        }
+        const w = edge.witness;
+        if (edge.origin !== 'static' || !w) return;
+        const key = `${w.file}:${w.range.line}:${w.range.col}`;
+        const prev = best.get(key);
+        if (!prev || prev.cycle.classes.length > cycle.classes.length) best.set(key, { edge, cycle, i });
       });
     }
-    for (const [edge, { cycle, i }] of best) {
+    for (const { edge, cycle, i } of best.values()) {
       const w = edge.witness!;
       const related = cycle.edges.map(edgeRelated).filter((r): r is Related => r !== undefined);
       report({

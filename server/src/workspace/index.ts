@@ -81,7 +81,18 @@ export class WorkspaceIndex {
   }
 
   fileLockKind(name: string): string | undefined {
-    return this.d().fileLocks.get(name);
+    return this.d().fileLocks.get(name)?.[0]?.kind;
+  }
+
+  /**
+   * The class of a file-scope lock: its name, or `name (file.c)` for a static lock whose name
+   * another file also defines (two classes, as lockdep keeps them).
+   */
+  fileLockClass(name: string, fromFile: string): string {
+    const defs = this.d().fileLocks.get(name) ?? [];
+    const own = defs.find((d) => d.file === fromFile);
+    if (defs.length > 1 && own?.isStatic) return `${name} (${fromFile.split('/').pop()})`;
+    return name;
   }
 
   storesForField(field: string): FunctionStore[] {
@@ -99,7 +110,7 @@ interface Derived {
   structs: Map<string, StructDef>;
   typedefs: Map<string, string>;
   globals: Map<string, string>;
-  fileLocks: Map<string, string>;
+  fileLocks: Map<string, { file: string; kind: string; isStatic: boolean }[]>;
   storesByField: Map<string, FunctionStore[]>;
   allStores: { file: string; store: FunctionStore }[];
 }
@@ -131,7 +142,11 @@ function buildDerived(files: Map<string, FileFacts>): Derived {
     }
     for (const [k, v] of Object.entries(f.typedefs)) d.typedefs.set(k, v);
     for (const [k, v] of Object.entries(f.globals)) d.globals.set(k, v);
-    for (const l of f.fileLocks) d.fileLocks.set(l.name, l.kind);
+    for (const l of f.fileLocks) {
+      const defs = d.fileLocks.get(l.name) ?? [];
+      defs.push({ file: f.path, kind: l.kind, isStatic: l.isStatic });
+      d.fileLocks.set(l.name, defs);
+    }
     for (const s of f.stores) {
       const list = d.storesByField.get(s.field);
       if (list) list.push(s);
