@@ -136,9 +136,12 @@ function forgetVar(s: LockState, name: string): LockState {
   const re = new RegExp(`\\b${name.replace(/\W/g, '')}\\b`);
   const facts = s.facts.filter(([atom]) => !re.test(atom));
   const pending = s.pending.filter(([v]) => v !== name);
-  const stale = s.held.some((h) => !h.entry && re.test(h.expr));
+  const stale = s.held.some((h) => !h.entry && re.test(h.expr) && !h.expr.endsWith("'"));
   if (facts.length === s.facts.length && pending.length === s.pending.length && !stale) return s;
-  const held = stale ? s.held.map((h) => (!h.entry && re.test(h.expr) ? { ...h, expr: `${h.expr}'` } : h)) : s.held;
+  // One mark is enough (and keeps loops converging): "some earlier value of the variable".
+  const held = stale
+    ? s.held.map((h) => (!h.entry && re.test(h.expr) && !h.expr.endsWith("'") ? { ...h, expr: `${h.expr}'` } : h))
+    : s.held;
   const released = s.released.filter((r) => !re.test(r));
   return makeState(held, released, facts, pending);
 }

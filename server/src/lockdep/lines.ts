@@ -36,6 +36,8 @@ const HUMAN_TIMESTAMP = /^ *\[[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\
 /** A whitespace-delimited run of '>' is a quote marker left inside a joined line, never lockdep text. */
 const STRAY_QUOTE = /(^|\s)>+(?=\s|$)/g;
 
+/** `dmesg --color=always` wraps timestamps and titles in SGR escapes. */
+const ANSI_ESCAPE = /\u001b\[[\d;]*[A-Za-z]/g;
 /** Control characters, but not tab or newline; binary junk must not reach the line regexes. */
 const CONTROL = /\p{Cc}/gu;
 const ODD_SPACE = /[\u00a0\u2007\u202f]/g;
@@ -43,31 +45,28 @@ const ODD_SPACE = /[\u00a0\u2007\u202f]/g;
 export function splitLogLines(text: string): LogLine[] {
   const clean = text
     .replace(/\r\n?/g, '\n')
+    .replace(ANSI_ESCAPE, '')
     .replace(/\t/g, '        ')
     .replace(ODD_SPACE, ' ')
     .replace(CONTROL, (c) => (c === '\n' ? c : ''));
   const out: LogLine[] = [];
   clean.split('\n').forEach((physical, i) => {
-    for (const segment of splitRecords(physical)) {
-      const line = cleanSegment(segment.text, i + 1);
+    const segments = splitRecords(physical);
+    segments.forEach((segment, k) => {
+      const line = cleanSegment(segment, i + 1);
       // Text before the first record of a joined line is only kept when it says something:
       // a bare "> " or "kernel:" there would otherwise become a spurious blank line.
-      if (segment.leading && line.text === '' && segment.hasRecords) continue;
-      out.push(line);
-    }
+      if (k > 0 || segments.length === 1 || line.text !== '') out.push(line);
+    });
   });
   return out;
 }
 
-function splitRecords(physical: string): { text: string; leading: boolean; hasRecords: boolean }[] {
-  const starts: number[] = [];
-  for (const m of physical.matchAll(RECORD_START)) starts.push(m.index);
-  if (starts.length === 0) return [{ text: physical, leading: true, hasRecords: false }];
-  const parts = [{ text: physical.slice(0, starts[0]), leading: true, hasRecords: true }];
-  starts.forEach((start, k) => {
-    parts.push({ text: physical.slice(start, starts[k + 1]), leading: false, hasRecords: true });
-  });
-  return parts;
+/** The physical line cut before each printk record; the first part is whatever precedes the first. */
+function splitRecords(physical: string): string[] {
+  const starts = [...physical.matchAll(RECORD_START)].map((m) => m.index);
+  if (starts.length === 0) return [physical];
+  return [physical.slice(0, starts[0]), ...starts.map((start, k) => physical.slice(start, starts[k + 1]))];
 }
 
 function cleanSegment(segment: string, lineNo: number): LogLine {

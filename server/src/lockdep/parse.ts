@@ -30,6 +30,8 @@ export { parseProcLockdep } from './proc';
 const MAX_LINE = 4096;
 /** Unrelated lines after which a report is considered over (a register dump is about ten). */
 const MAX_GAP = 25;
+/** "Chain exists of:" text beyond which further lines are not taken as its continuation. */
+const MAX_CHAIN_TEXT = 1024;
 /** printk seconds between two lines of one report; lockdep prints a report in one go. */
 const MAX_TIME_STEP = 60;
 
@@ -268,6 +270,16 @@ interface Draft {
   section: Section;
   lastTime?: number;
   gap: number;
+  /** Per-line warnings beyond MAX_LINE_WARNINGS, counted instead of kept. */
+  suppressed: number;
+}
+
+/** Per-line problems are reported individually only up to this many per report. */
+const MAX_LINE_WARNINGS = 50;
+
+function lineWarning(d: Draft, message: string): void {
+  if (d.report.warnings.length < MAX_LINE_WARNINGS) d.report.warnings.push(message);
+  else d.suppressed++;
 }
 
 class ReportScanner {
@@ -326,6 +338,7 @@ class ReportScanner {
       section: NO_SECTION,
       lastTime: line.time,
       gap: 0,
+      suppressed: 0,
     };
     return this.draft;
   }
@@ -359,8 +372,7 @@ class ReportScanner {
       d = this.open(line, undefined);
     }
     this.touch(d, line);
-    if (d.section.type === 'lock')
-      d.report.warnings.push(`no lock description after the "${d.section.role}" line`);
+    if (d.section.type === 'lock') lineWarning(d, `no lock description after the "${d.section.role}" line`);
     d.stage = Math.max(d.stage, rule.stage);
     d.seen.add(marker.type);
     this.applyMarker(d, marker, line);
@@ -431,7 +443,7 @@ class ReportScanner {
     d.lastBlock = index;
     const ref = parseLockRef(desc, 0);
     if (!ref) {
-      d.report.warnings.push(`dependency #${index}: unreadable class "${desc}"`);
+      lineWarning(d, `dependency #${index}: unreadable class "${desc}"`);
       return [];
     }
     const block: Block = { index, cls: ref.cls, frames: [] };
@@ -490,7 +502,7 @@ class ReportScanner {
     const lock = parseLockLine(text);
     d.section = NO_SECTION;
     if (!lock) {
-      d.report.warnings.push(`no lock description after the "${role}" line`);
+      lineWarning(d, `no lock description after the "${role}" line`);
       return false;
     }
     const ref = lockRef(lock);
@@ -524,7 +536,8 @@ class ReportScanner {
       d.chainText === ''
         ? text.includes('-->') || !text.includes(' ')
         : OPEN_ARROW.test(d.chainText) || text.startsWith('-');
-    if (!continues) return false;
+    // Three class names fit in a few hundred characters; more is garbage, not a longer chain.
+    if (!continues || d.chainText.length > MAX_CHAIN_TEXT) return false;
     d.chainText = d.chainText === '' ? text : `${d.chainText} ${text}`;
     // lockdep prints exactly three classes; once they are there the chain is complete.
     if (splitChain(d.chainText).length >= 3 && !OPEN_ARROW.test(d.chainText)) d.section = NO_SECTION;
@@ -543,7 +556,7 @@ class ReportScanner {
     if (!m) return false;
     const lock = parseLockLine(m[2]);
     if (!lock) {
-      d.report.warnings.push(`unreadable held lock line "${text}"`);
+      lineWarning(d, `unreadable held lock line "${text}"`);
       return true;
     }
     const held: LockdepHeldLock = { index: Number(m[1]), ...lockRef(lock) };
@@ -603,6 +616,7 @@ function finalise(d: Draft): LockdepReport {
     report.warnings.push(`${d.heldExpected} held lock(s) announced, ${report.held.length} found`);
   }
   checkCompleteness(d);
+  if (d.suppressed > 0) report.warnings.push(`${d.suppressed} more unreadable line(s)`);
   return report;
 }
 
