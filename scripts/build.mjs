@@ -8,7 +8,10 @@ import { dirname, join } from 'node:path';
 const require = createRequire(import.meta.url);
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
 mkdirSync(join(root, 'grammars'), { recursive: true });
-copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), join(root, 'grammars', 'tree-sitter-c.wasm'));
+copyFileSync(
+  require.resolve('tree-sitter-c/tree-sitter-c.wasm'),
+  join(root, 'grammars', 'tree-sitter-c.wasm'),
+);
 copyFileSync(
   join(dirname(require.resolve('web-tree-sitter')), 'web-tree-sitter.wasm'),
   join(root, 'grammars', 'web-tree-sitter.wasm'),
@@ -26,6 +29,15 @@ const common = {
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 await Promise.all([
-  build({ ...common, entryPoints: [join(root, 'client/src/extension.ts')], outfile: join(root, 'dist/extension.js'), external: ['vscode'] }),
-  build({ ...common, entryPoints: [join(root, 'server/src/cli/main.ts')], outfile: join(root, 'dist/lockscope.js') }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'client/src/extension.ts')],
+    outfile: join(root, 'dist/extension.js'),
+    external: ['vscode'],
+  }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'server/src/cli/main.ts')],
+    outfile: join(root, 'dist/lockscope.js'),
+  }),
 ]);

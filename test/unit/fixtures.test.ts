@@ -5,8 +5,14 @@ import { describe, it } from 'node:test';
 import { FIXTURES, readFixture, runFixture } from '../support/fixtures';
 
 function explain(outcome: Awaited<ReturnType<typeof runFixture>>): string {
-  const details = outcome.result.diagnostics.map((d) => `  ${d.file}:${d.range.line + 1} [${d.rule}] ${d.message.split('\n')[0]}`);
-  return [`missing: ${outcome.missing.join(', ') || '-'}`, `unexpected: ${outcome.unexpected.join(', ') || '-'}`, ...details].join('\n');
+  const details = outcome.result.diagnostics.map(
+    (d) => `  ${d.file}:${d.range.line + 1} [${d.rule}] ${d.message.split('\n')[0]}`,
+  );
+  return [
+    `missing: ${outcome.missing.join(', ') || '-'}`,
+    `unexpected: ${outcome.unexpected.join(', ') || '-'}`,
+    ...details,
+  ].join('\n');
 }
 
 for (const group of ['rules', 'workspaces']) {

@@ -42,7 +42,8 @@ function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext): LockInfo {
     const cls = arg.text.replace(/^&/, '') + op.argClassSuffix;
     return { ...base, cls: ctx.kb.aliasClass(cls, undefined), expr: cls };
   }
-  if (op.cls) return { ...base, cls: op.cls, expr: arg ? `${op.cls}(${arg.text.replace(/^&/, '')})` : op.cls };
+  if (op.cls)
+    return { ...base, cls: op.cls, expr: arg ? `${op.cls}(${arg.text.replace(/^&/, '')})` : op.cls };
   if (!arg) return { ...base, cls: '?', expr: '?' };
   const resolved = ctx.env.lockOf(arg);
   return { ...base, cls: resolved.cls, expr: resolved.expr, param: resolved.param, local: resolved.local };
@@ -54,10 +55,19 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
   if (fact.release) {
     const lock = lockOfOp(fact.release, event, ctx);
     // ww_acquire_fini(ctx) names its context, not the class: match any held acquire context.
-    ops.push({ op: 'release', lock: fact.release.kind === 'ww_acquire' ? { ...lock, cls: '?ww_acquire' } : lock, chain });
+    ops.push({
+      op: 'release',
+      lock: fact.release.kind === 'ww_acquire' ? { ...lock, cls: '?ww_acquire' } : lock,
+      chain,
+    });
   }
   if (fact.acquire) {
-    ops.push({ op: 'acquire', lock: lockOfOp(fact.acquire, event, ctx), chain, conditional: fact.conditional });
+    ops.push({
+      op: 'acquire',
+      lock: lockOfOp(fact.acquire, event, ctx),
+      chain,
+      conditional: fact.conditional,
+    });
   }
   const assertArg = fact.assertHeld !== undefined ? event.args[fact.assertHeld] : undefined;
   if (assertArg) ops.push({ op: 'assert-held', lock: declaredLock(assertArg, ctx) });
@@ -83,7 +93,11 @@ export function declaredLock(arg: Arg, ctx: { env: TypeEnv }): LockInfo {
 function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext): Op[] {
   if (!arg) return [];
   const reclaims = ctx.kb.gfpReclaims(arg.text);
-  if (reclaims === true) return [{ op: 'effect', effect: 'reclaim', chain }, { op: 'effect', effect: 'sleep', chain }];
+  if (reclaims === true)
+    return [
+      { op: 'effect', effect: 'reclaim', chain },
+      { op: 'effect', effect: 'sleep', chain },
+    ];
   if (reclaims === false) return [];
   const param = arg.path && arg.path.fields.length === 0 ? ctx.env.paramOf(arg.path) : undefined;
   return param !== undefined ? [{ op: 'reclaim-if-param', index: param, chain }] : [];
@@ -116,7 +130,8 @@ function opsOfSummary(callee: string, summary: Summary, event: CallEvent, ctx: C
 /** Maps a callee's parameter-relative lock to the caller's argument (`param0->lock` -> `dev->lock`). */
 function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext, callee: string): LockInfo {
   // A callee's local is another object than anything the caller names the same way.
-  if (!lock.param) return lock.local ? { ...lock, expr: `${callee}()::${lock.expr.replace(/^\w+\(\)::/, '')}` } : lock;
+  if (!lock.param)
+    return lock.local ? { ...lock, expr: `${callee}()::${lock.expr.replace(/^\w+\(\)::/, '')}` } : lock;
   const arg = event.args[lock.param.index];
   if (!arg?.path) return { ...lock, param: undefined };
   const base = arg.text.replace(/^&\s*/, '');

@@ -97,7 +97,13 @@ export class TypeEnv {
       if (path.root.kind === 'var') {
         const name = path.root.name;
         const isLocal = this.fn.locals[name] !== undefined || paramIndex !== undefined;
-        if (!isLocal) return { cls: this.kb.aliasClass(this.index.fileLockClass(name, this.file), undefined), expr, param, resolved: true };
+        if (!isLocal)
+          return {
+            cls: this.kb.aliasClass(this.index.fileLockClass(name, this.file), undefined),
+            expr,
+            param,
+            resolved: true,
+          };
       }
       return { cls: `?${expr}`, expr, param, local, resolved: false };
     }

@@ -35,7 +35,7 @@ export function makeState(
   pending: LockState['pending'],
 ): LockState {
   const key =
-    held.map((h) => `${h.cls}@${h.expr}@${h.mode}${h.entry ? "@entry" : ""}`).join(',') +
+    held.map((h) => `${h.cls}@${h.expr}@${h.mode}${h.entry ? '@entry' : ''}`).join(',') +
     '|' +
     released.join(',') +
     '|' +
@@ -140,7 +140,9 @@ function forgetVar(s: LockState, name: string): LockState {
   if (facts.length === s.facts.length && pending.length === s.pending.length && !stale) return s;
   // One mark is enough (and keeps loops converging): "some earlier value of the variable".
   const held = stale
-    ? s.held.map((h) => (!h.entry && re.test(h.expr) && !h.expr.endsWith("'") ? { ...h, expr: `${h.expr}'` } : h))
+    ? s.held.map((h) =>
+        !h.entry && re.test(h.expr) && !h.expr.endsWith("'") ? { ...h, expr: `${h.expr}'` } : h,
+      )
     : s.held;
   const released = s.released.filter((r) => !re.test(r));
   return makeState(held, released, facts, pending);
@@ -175,7 +177,10 @@ function applyCall(
         break;
       case 'assert-held':
         if (!s.held.some((h) => sameLock(h, op.lock))) {
-          s = withHeld(s, [...s.held, { ...op.lock, chain: [], entry: 'asserted held (lockdep_assert_held)' }]);
+          s = withHeld(s, [
+            ...s.held,
+            { ...op.lock, chain: [], entry: 'asserted held (lockdep_assert_held)' },
+          ]);
         }
         break;
       default:
@@ -206,7 +211,11 @@ export function acquire(s: LockState, lock: LockInfo, chain: HeldLock['chain']):
   );
 }
 
-function release(s: LockState, op: Extract<Op, { op: 'release' }>, hooks: DataflowHooks | undefined): LockState {
+function release(
+  s: LockState,
+  op: Extract<Op, { op: 'release' }>,
+  hooks: DataflowHooks | undefined,
+): LockState {
   const lock = op.lock;
   let idx = findLast(s.held, (h) => h.expr === lock.expr);
   if (idx < 0) idx = findLast(s.held, (h) => h.cls === lock.cls && !lock.cls.startsWith('?'));
@@ -267,7 +276,8 @@ function applyEdge(
 /** Widening: one state holding every lock any of them holds. */
 function mergeStates(states: LockState[]): LockState {
   const held: HeldLock[] = [];
-  for (const s of states) for (const h of s.held) if (!held.some((x) => x.expr === h.expr && x.cls === h.cls)) held.push(h);
+  for (const s of states)
+    for (const h of s.held) if (!held.some((x) => x.expr === h.expr && x.cls === h.cls)) held.push(h);
   const released = states[0].released.filter((r) => states.every((s) => s.released.includes(r)));
   return makeState(held, released, [], []);
 }

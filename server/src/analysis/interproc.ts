@@ -12,7 +12,7 @@ import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock } from './calls';
 import { TypeEnv } from './classes';
 import { makeState, runDataflow } from './dataflow';
-import type { AccessPath, CallEvent, FunctionIR } from './ir';
+import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
 import {
   type ChainStep,
   type HeldLock,
@@ -32,6 +32,17 @@ export interface AnalysisOutput {
   graph: OrderGraph;
   summaries: Map<FunctionIR, Summary>;
   functions: number;
+  /** The call at (line, col) of a file: what it does and the lock states before it (hovers). */
+  inspect(file: string, line: number, col: number): CallInspection | undefined;
+}
+
+export interface CallInspection {
+  fn: FunctionIR;
+  event: CallEvent;
+  ops: Op[];
+  states: readonly LockState[];
+  /** Summaries of the workspace functions the call may reach. */
+  callees: { fn: FunctionIR; file: string; summary: Summary }[];
 }
 
 interface ContextEntry {
@@ -39,7 +50,11 @@ interface ContextEntry {
   registration: ChainStep;
 }
 
-export function analyzeWorkspace(index: WorkspaceIndex, kb: Knowledge, rules: readonly Rule[]): AnalysisOutput {
+export function analyzeWorkspace(
+  index: WorkspaceIndex,
+  kb: Knowledge,
+  rules: readonly Rule[],
+): AnalysisOutput {
   return new WorkspaceAnalysis(index, kb, rules).run();
 }
 
@@ -85,7 +100,40 @@ class WorkspaceAnalysis {
     for (const ref of this.refs) callGraph.set(this.ids.get(ref.fn)!, this.callees(ref));
     for (const scc of stronglyConnected(callGraph)) this.analyzeComponent(scc, callGraph);
     for (const rule of this.rules) rule.onGraph?.(this.graph, this.report);
-    return { findings: this.findings, graph: this.graph, summaries: this.summaries, functions: this.refs.length };
+    return {
+      findings: this.findings,
+      graph: this.graph,
+      summaries: this.summaries,
+      functions: this.refs.length,
+      inspect: (file, line, col) => this.inspect(file, line, col),
+    };
+  }
+
+  private inspect(file: string, line: number, col: number): CallInspection | undefined {
+    const ref = this.refs.find((r) => r.file === file && within(r.fn.range, line, col));
+    if (!ref) return undefined;
+    const env = this.env(ref);
+    let found: CallInspection | undefined;
+    const callCtx: CallContext = {
+      kb: this.kb,
+      env,
+      targets: (e) => this.targets(e, env),
+      summaryOf: (r) => this.summaries.get(r.fn),
+    };
+    runDataflow(ref.fn, makeState(this.entryHeld(ref, env), [], [], []), {
+      opsOf: (e) => opsOfCall(e, callCtx),
+      observe: (event, ops, states) => {
+        if (!within(event.range, line, col)) return;
+        // The innermost call under the cursor wins: `foo(x)` inside `mutex_lock(foo(x))`.
+        if (found && size(found.event.range) <= size(event.range)) return;
+        const callees = this.targets(event, env).flatMap((t) => {
+          const summary = this.summaries.get(t.fn);
+          return summary ? [{ fn: t.fn, file: t.file, summary }] : [];
+        });
+        found = { fn: ref.fn, event, ops, states, callees };
+      },
+    });
+    return found;
   }
 
   private env(ref: FunctionRef): TypeEnv {
@@ -116,7 +164,12 @@ class WorkspaceAnalysis {
       }
       const context = this.kb.callbackContext(type, store.field);
       if (context) {
-        const registration = { fn: store.inFunction ?? '(initializer)', file, range: store.range, callee: `.${store.field}` };
+        const registration = {
+          fn: store.inFunction ?? '(initializer)',
+          file,
+          range: store.range,
+          callee: `.${store.field}`,
+        };
         this.setContext(fn, context, registration);
       }
     }
@@ -186,7 +239,8 @@ class WorkspaceAnalysis {
     return this.workFunctions(target, key).map((ref) => {
       const s = this.summaries.get(ref.fn);
       const locks = new Map<string, ChainStep[]>();
-      for (const l of [...(s?.acquires ?? []), ...(s?.inside ?? [])]) if (!locks.has(l.lock.cls)) locks.set(l.lock.cls, l.chain);
+      for (const l of [...(s?.acquires ?? []), ...(s?.inside ?? [])])
+        if (!locks.has(l.lock.cls)) locks.set(l.lock.cls, l.chain);
       return { fn: ref.fn.name, file: ref.file, locks };
     });
   }
@@ -221,7 +275,8 @@ class WorkspaceAnalysis {
       // A flush waits for the work functions: analyse them first.
       const flush = event.callee ? this.kb.fact(event.callee)?.flush : undefined;
       const arg = flush ? event.args[flush.arg] : undefined;
-      if (flush && arg) for (const w of this.workFunctions(flush.target, env.lockOf(arg).cls)) out.add(this.ids.get(w.fn)!);
+      if (flush && arg)
+        for (const w of this.workFunctions(flush.target, env.lockOf(arg).cls)) out.add(this.ids.get(w.fn)!);
     }
     return out;
   }
@@ -250,10 +305,28 @@ class WorkspaceAnalysis {
     if (context) {
       const { ctx, registration } = context;
       for (const h of ctx.held) {
-        held.push({ cls: h.cls, expr: h.cls, kind: h.kind, mode: h.mode, recursiveRead: false, chain: [registration], entry: ctx.label, fromContext: true });
+        held.push({
+          cls: h.cls,
+          expr: h.cls,
+          kind: h.kind,
+          mode: h.mode,
+          recursiveRead: false,
+          chain: [registration],
+          entry: ctx.label,
+          fromContext: true,
+        });
       }
       if (ctx.atomic && ctx.held.length === 0) {
-        held.push({ cls: context.ctx.label, expr: 'irq context', kind: 'irq', mode: 'write', recursiveRead: false, chain: [registration], entry: ctx.label, fromContext: true });
+        held.push({
+          cls: context.ctx.label,
+          expr: 'irq context',
+          kind: 'irq',
+          mode: 'write',
+          recursiveRead: false,
+          chain: [registration],
+          entry: ctx.label,
+          fromContext: true,
+        });
       }
     }
     for (const arg of ref.fn.mustHold) {
@@ -284,7 +357,8 @@ class WorkspaceAnalysis {
         for (const rule of this.rules) rule.onCall?.(site, this.world, this.report);
       },
       releasedForeign: (op) => {
-        if (!summary.releases.some((r) => r.lock.cls === op.lock.cls)) summary.releases.push({ lock: op.lock, chain: op.chain });
+        if (!summary.releases.some((r) => r.lock.cls === op.lock.cls))
+          summary.releases.push({ lock: op.lock, chain: op.chain });
       },
     });
     for (const exit of exits) {
@@ -297,7 +371,9 @@ class WorkspaceAnalysis {
     }
     this.annotatedSummary(ref, env, summary);
     if (checksContext) delete summary.effects.sleep; // it sleeps only where sleeping is allowed
-    if (final) for (const rule of this.rules) rule.onExit?.({ file: ref.file, env, exits, summary }, this.world, this.report);
+    if (final)
+      for (const rule of this.rules)
+        rule.onExit?.({ file: ref.file, env, exits, summary }, this.world, this.report);
     return summary;
   }
 
@@ -342,6 +418,16 @@ class WorkspaceAnalysis {
   }
 }
 
+function within(r: Range, line: number, col: number): boolean {
+  if (line < r.line || line > r.endLine) return false;
+  if (line === r.line && col < r.col) return false;
+  return !(line === r.endLine && col > r.endCol);
+}
+
+function size(r: Range): number {
+  return (r.endLine - r.line) * 10_000 + (r.endCol - r.col);
+}
+
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) {
@@ -350,7 +436,15 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 function stripHeld(h: HeldLock): LockInfo {
-  return { cls: h.cls, expr: h.expr, kind: h.kind, mode: h.mode, recursiveRead: h.recursiveRead, param: h.param, local: h.local };
+  return {
+    cls: h.cls,
+    expr: h.expr,
+    kind: h.kind,
+    mode: h.mode,
+    recursiveRead: h.recursiveRead,
+    param: h.param,
+    local: h.local,
+  };
 }
 
 /** Folds one call's ops into the function's summary: effects, locks taken inside, flushes. */
@@ -366,20 +460,35 @@ function accumulate(summary: Summary, ops: Op[]): void {
       case 'inside': {
         if (!isOrderedKind(op.lock.kind)) break;
         const prev = summary.inside.find((i) => i.lock.cls === op.lock.cls);
-        if (!prev && summary.inside.length < MAX_INSIDE) summary.inside.push({ lock: op.lock, chain: op.chain });
+        if (!prev && summary.inside.length < MAX_INSIDE)
+          summary.inside.push({ lock: op.lock, chain: op.chain });
         else if (prev && op.chain.length < prev.chain.length) prev.chain = op.chain;
-        const sleeps = !['spinlock', 'raw_spinlock', 'rwlock', 'seqlock', 'bit_spinlock', 'lockdep_map', 'ww_acquire'].includes(op.lock.kind);
+        const sleeps = ![
+          'spinlock',
+          'raw_spinlock',
+          'rwlock',
+          'seqlock',
+          'bit_spinlock',
+          'lockdep_map',
+          'ww_acquire',
+        ].includes(op.lock.kind);
         const trylock = op.op === 'acquire' && op.conditional === 'nonzero-success';
-        if (sleeps && !trylock && (!summary.effects.sleep || op.chain.length < summary.effects.sleep.length)) {
+        if (
+          sleeps &&
+          !trylock &&
+          (!summary.effects.sleep || op.chain.length < summary.effects.sleep.length)
+        ) {
           summary.effects.sleep = op.chain;
         }
         break;
       }
       case 'flush':
-        if (!summary.flushes.some((f) => f.key === op.key)) summary.flushes.push({ target: op.target, key: op.key, chain: op.chain });
+        if (!summary.flushes.some((f) => f.key === op.key))
+          summary.flushes.push({ target: op.target, key: op.key, chain: op.chain });
         break;
       case 'reclaim-if-param':
-        if (!summary.reclaimIfParam.some((r) => r.index === op.index)) summary.reclaimIfParam.push({ index: op.index, chain: op.chain });
+        if (!summary.reclaimIfParam.some((r) => r.index === op.index))
+          summary.reclaimIfParam.push({ index: op.index, chain: op.chain });
         break;
       default:
         break;

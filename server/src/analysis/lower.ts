@@ -43,12 +43,20 @@ export function rangeOf(node: SyntaxNode): Range {
 }
 
 export function normaliseText(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/\s*(->|\.|\(|\)|\[|\])\s*/g, '$1').trim();
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/\s*(->|\.|\(|\)|\[|\])\s*/g, '$1')
+    .trim();
 }
 
 const SUPPRESS_RE = /lockscope-ignore:\s*([\w-]+(?:\s*,\s*[\w-]+)*)/;
 const ITERATOR_RE = /(^|_)for_each|^for_each|_foreach|^foreach|^while_each/;
-const NO_CALL_CONTEXTS = new Set(['sizeof_expression', 'alignof_expression', 'gnu_asm_expression', 'offsetof_expression']);
+const NO_CALL_CONTEXTS = new Set([
+  'sizeof_expression',
+  'alignof_expression',
+  'gnu_asm_expression',
+  'offsetof_expression',
+]);
 
 export function lowerFile(
   tree: Tree,
@@ -102,7 +110,8 @@ class FileCollector {
           this.typedef(node);
           break;
         case 'declaration':
-          if (node.parent?.type === 'translation_unit' || node.parent?.type === 'ERROR') this.globalDeclaration(node);
+          if (node.parent?.type === 'translation_unit' || node.parent?.type === 'ERROR')
+            this.globalDeclaration(node);
           break;
         case 'ERROR':
           this.facts.parseErrors++;
@@ -179,7 +188,11 @@ class FileCollector {
     }
   }
 
-  private initializerList(list: SyntaxNode, structType: string | undefined, inFunction: string | undefined): void {
+  private initializerList(
+    list: SyntaxNode,
+    structType: string | undefined,
+    inFunction: string | undefined,
+  ): void {
     for (const item of list.namedChildren) {
       if (item.type === 'initializer_list') {
         // An array of structs: elements have the declared element type.
@@ -216,7 +229,10 @@ class FileCollector {
   }
 
   /** Lock annotations written between a function's first line and its body. */
-  private headerAnnotations(firstLine: number, bodyLine: number): { mustHold: Arg[]; acquires: Arg[]; releases: Arg[] } {
+  private headerAnnotations(
+    firstLine: number,
+    bodyLine: number,
+  ): { mustHold: Arg[]; acquires: Arg[]; releases: Arg[] } {
     const out = { mustHold: [] as Arg[], acquires: [] as Arg[], releases: [] as Arg[] };
     for (const a of this.annotations) {
       if (a.line < firstLine || a.line > bodyLine || a.arg === undefined) continue;
@@ -260,7 +276,9 @@ class FileCollector {
 
 function isTopLevel(node: SyntaxNode): boolean {
   const p = node.parent;
-  return !!p && (p.type === 'translation_unit' || (p.type === 'ERROR' && p.parent?.type === 'translation_unit'));
+  return (
+    !!p && (p.type === 'translation_unit' || (p.type === 'ERROR' && p.parent?.type === 'translation_unit'))
+  );
 }
 
 function findFunctionDeclarator(node: SyntaxNode): SyntaxNode | undefined {
@@ -294,7 +312,6 @@ function parameters(list: SyntaxNode | null): Param[] {
   return out;
 }
 
-
 /** An argument known only as text (annotations): a small path parser for `&a->b.c`. */
 export function argFromText(raw: string): Arg {
   const text = normaliseText(raw);
@@ -308,9 +325,12 @@ export function argFromText(raw: string): Arg {
 export function declaratorName(node: SyntaxNode): string | undefined {
   let cur: SyntaxNode | null = node;
   for (let depth = 0; cur && depth < 32; depth++) {
-    if (cur.type === 'identifier' || cur.type === 'field_identifier' || cur.type === 'type_identifier') return cur.text;
+    if (cur.type === 'identifier' || cur.type === 'field_identifier' || cur.type === 'type_identifier')
+      return cur.text;
     const next: SyntaxNode | null =
-      cur.childForFieldName('declarator') ?? cur.namedChildren.find((c) => c.type !== 'attribute_specifier') ?? null;
+      cur.childForFieldName('declarator') ??
+      cur.namedChildren.find((c) => c.type !== 'attribute_specifier') ??
+      null;
     cur = next;
   }
   return undefined;
@@ -371,7 +391,12 @@ class FunctionBuilder {
     this.compound(body);
     if (this.cur !== undefined) {
       const end = rangeOf(body);
-      this.blocks[this.cur].exit = { line: end.endLine, col: Math.max(0, end.endCol - 1), endLine: end.endLine, endCol: end.endCol };
+      this.blocks[this.cur].exit = {
+        line: end.endLine,
+        col: Math.max(0, end.endCol - 1),
+        endLine: end.endLine,
+        endCol: end.endCol,
+      };
     }
     for (const g of this.gotos) {
       const target = this.labels.get(g.label);
@@ -442,7 +467,9 @@ class FunctionBuilder {
       const guard = this.file.kb.guard(args[0]?.text ?? '');
       const lockArgs = args.slice(name === 'scoped_guard' ? 1 : 2).map((a) => this.arg(a));
       if (guard) this.emitCall({ kind: 'call', callee: guard.lock, args: lockArgs, range: rangeOf(call) });
-      this.scopes.push({ guards: guard ? [{ unlock: guard.unlock, args: lockArgs, range: rangeOf(body) }] : [] });
+      this.scopes.push({
+        guards: guard ? [{ unlock: guard.unlock, args: lockArgs, range: rangeOf(body) }] : [],
+      });
       this.statement(body);
       this.closeScope(this.scopes.pop()!);
       return;
@@ -453,7 +480,12 @@ class FunctionBuilder {
     this.loop(body, undefined, undefined, cursors);
   }
 
-  private loop(body: SyntaxNode, cond: SyntaxNode | null | undefined, update?: SyntaxNode | null, cursors: string[] = []): void {
+  private loop(
+    body: SyntaxNode,
+    cond: SyntaxNode | null | undefined,
+    update?: SyntaxNode | null,
+    cursors: string[] = [],
+  ): void {
     const head = this.newBlock();
     this.edge(this.block(), head);
     for (const name of cursors) this.blocks[head].events.push({ kind: 'assign', name });
@@ -561,7 +593,11 @@ class FunctionBuilder {
       if (kbGuard) {
         const args = guard.args.map((a) => this.arg(a));
         this.emitCall({ kind: 'call', callee: kbGuard.lock, args, range: rangeOf(expr) });
-        this.scopes[this.scopes.length - 1]?.guards.push({ unlock: kbGuard.unlock, args, range: rangeOf(expr) });
+        this.scopes[this.scopes.length - 1]?.guards.push({
+          unlock: kbGuard.unlock,
+          args,
+          range: rangeOf(expr),
+        });
       }
       return;
     }
@@ -581,7 +617,8 @@ class FunctionBuilder {
       // `guard`-style cleanup declarations are not used for locks; only initializers matter.
       const value = decl.type === 'init_declarator' ? decl.childForFieldName('value') : null;
       if (value && value.type !== 'initializer_list') this.expression(value, name);
-      if (name && !(value && isCallAssignmentValue(value))) this.blocks[this.block()].events.push({ kind: 'assign', name });
+      if (name && !(value && isCallAssignmentValue(value)))
+        this.blocks[this.block()].events.push({ kind: 'assign', name });
     }
   }
 
@@ -684,7 +721,10 @@ class FunctionBuilder {
     const join = this.newBlock();
     const alternative = node.childForFieldName('alternative');
     const ownStatements = node.namedChildren.filter(
-      (c) => c.id !== alternative?.id && c.id !== node.childForFieldName('name')?.id && c.id !== node.childForFieldName('condition')?.id,
+      (c) =>
+        c.id !== alternative?.id &&
+        c.id !== node.childForFieldName('name')?.id &&
+        c.id !== node.childForFieldName('condition')?.id,
     );
     if (decided !== false) {
       this.cur = this.newBlock();
@@ -811,15 +851,21 @@ class FunctionBuilder {
         if (right) this.expression(right, target);
         if (left && left.type !== 'identifier') this.expression(left);
         // A call's result variable is assigned by the call event itself (trylock results).
-        if (target && !isCallAssignment(node)) this.blocks[this.block()].events.push({ kind: 'assign', name: target });
-        if (left?.type === 'field_expression' && right?.type === 'identifier' && !this.localNames.has(right.text)) {
+        if (target && !isCallAssignment(node))
+          this.blocks[this.block()].events.push({ kind: 'assign', name: target });
+        if (
+          left?.type === 'field_expression' &&
+          right?.type === 'identifier' &&
+          !this.localNames.has(right.text)
+        ) {
           this.fnStore(left, right);
         }
         return;
       }
       case 'update_expression': {
         const arg = node.childForFieldName('argument');
-        if (arg?.type === 'identifier') this.blocks[this.block()].events.push({ kind: 'assign', name: arg.text });
+        if (arg?.type === 'identifier')
+          this.blocks[this.block()].events.push({ kind: 'assign', name: arg.text });
         return;
       }
       case 'compound_statement':
@@ -881,7 +927,10 @@ class FunctionBuilder {
 
 function stripParens(node: SyntaxNode): SyntaxNode {
   let cur = node;
-  while ((cur.type === 'parenthesized_expression' || cur.type === 'condition_clause') && cur.namedChildren.length === 1) {
+  while (
+    (cur.type === 'parenthesized_expression' || cur.type === 'condition_clause') &&
+    cur.namedChildren.length === 1
+  ) {
     cur = cur.namedChildren[0];
   }
   return cur;
@@ -931,7 +980,8 @@ export function accessPath(node: SyntaxNode): AccessPath {
 function guardCall(expr: SyntaxNode): { type: string; args: SyntaxNode[] } | undefined {
   if (expr.type !== 'call_expression') return undefined;
   const inner = expr.childForFieldName('function');
-  if (inner?.type !== 'call_expression' || inner.childForFieldName('function')?.text !== 'guard') return undefined;
+  if (inner?.type !== 'call_expression' || inner.childForFieldName('function')?.text !== 'guard')
+    return undefined;
   const type = inner.childForFieldName('arguments')?.namedChildren[0]?.text;
   if (!type) return undefined;
   return { type, args: expr.childForFieldName('arguments')?.namedChildren ?? [] };
@@ -949,7 +999,10 @@ function blockMacroCall(node: SyntaxNode, next: SyntaxNode | undefined): SyntaxN
   const missingSemicolon = node.children.some((c) => c.isMissing) || !node.text.trimEnd().endsWith(';');
   // Unknown macros heading a `{ }` block (with_intel_runtime_pm(...) { }) are loop-like too.
   const blockMacro =
-    name === 'scoped_guard' || name === 'scoped_cond_guard' || ITERATOR_RE.test(name) || next.type === 'compound_statement';
+    name === 'scoped_guard' ||
+    name === 'scoped_cond_guard' ||
+    ITERATOR_RE.test(name) ||
+    next.type === 'compound_statement';
   return missingSemicolon && blockMacro ? call : undefined;
 }
 

@@ -32,7 +32,10 @@ function readConfig(file: string | undefined): unknown {
   }
 }
 
-async function scan(paths: string[], opts: { format: string; output?: string; config?: string; failOn: string; baseline: boolean }): Promise<number> {
+async function scan(
+  paths: string[],
+  opts: { format: string; output?: string; config?: string; failOn: string; baseline: boolean },
+): Promise<number> {
   const { settings, errors } = parseSettings(readConfig(opts.config));
   for (const e of errors) process.stderr.write(`lockscope: ${e}\n`);
   if (!opts.baseline) settings.baselineOrder = false;
@@ -44,7 +47,8 @@ async function scan(paths: string[], opts: { format: string; output?: string; co
   for (const p of outcome.problems) process.stderr.write(`lockscope: note: ${p.file}: ${p.message}\n`);
   const { diagnostics, graph } = outcome.result;
   let text: string;
-  if (opts.format === 'json') text = JSON.stringify(toJson(diagnostics, graph, outcome.stats), null, 2) + '\n';
+  if (opts.format === 'json')
+    text = JSON.stringify(toJson(diagnostics, graph, outcome.stats), null, 2) + '\n';
   else {
     const s = outcome.stats;
     text = formatText(diagnostics) + formatSummary(diagnostics, s.files, s.parseMs, s.analyzeMs) + '\n';
@@ -63,7 +67,9 @@ async function scan(paths: string[], opts: { format: string; output?: string; co
 
 function program(): Command {
   const cli = new Command('lockscope')
-    .description('Static lockdep for kernel C: lock-order cycles, sleeping in atomic context, lock dependencies.')
+    .description(
+      'Static lockdep for kernel C: lock-order cycles, sleeping in atomic context, lock dependencies.',
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   cli
@@ -72,7 +78,10 @@ function program(): Command {
     .argument('[paths...]', 'C files or folders to scan')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
-    .option('-c, --config <file>', 'JSON settings file (same keys as the editor settings, without "lockscope.")')
+    .option(
+      '-c, --config <file>',
+      'JSON settings file (same keys as the editor settings, without "lockscope.")',
+    )
     .addOption(
       new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity')
         .choices(['error', 'warning', 'information', 'hint', 'none'])
@@ -86,7 +95,9 @@ function program(): Command {
     .command('lsp')
     .description('run the language server on stdio (for Neovim, Emacs, Helix, ...)')
     .option('--stdio', 'use stdio (the default)')
-    .action(() => startServer());
+    .action(() => {
+      startServer();
+    });
   return cli;
 }
 
@@ -102,7 +113,9 @@ export async function main(argv: string[]): Promise<void> {
       const code = (e as { exitCode: number }).exitCode;
       process.exitCode = code === 0 ? 0 : 2;
     } else {
-      process.stderr.write(`lockscope: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(
+        `lockscope: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
       process.exitCode = 2;
     }
   }

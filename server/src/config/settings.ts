@@ -73,7 +73,8 @@ export const SETTINGS_SCHEMA: Record<keyof Settings, PropertySchema> = {
     type: 'array',
     items: { type: 'string' },
     default: [],
-    description: 'Files with lockdep reports (dmesg) or /proc/lockdep dumps whose edges are merged as runtime edges.',
+    description:
+      'Files with lockdep reports (dmesg) or /proc/lockdep dumps whose edges are merged as runtime edges.',
   },
   defines: {
     type: 'array',
@@ -85,7 +86,8 @@ export const SETTINGS_SCHEMA: Record<keyof Settings, PropertySchema> = {
     type: 'array',
     items: { type: 'string' },
     default: [],
-    description: 'Preprocessor symbols taken as undefined. Symbols in neither list: both #ifdef arms are possible paths.',
+    description:
+      'Preprocessor symbols taken as undefined. Symbols in neither list: both #ifdef arms are possible paths.',
   },
 };
 
@@ -103,7 +105,8 @@ export function parseSettings(raw: unknown): { settings: Settings; errors: strin
   const settings = defaultSettings();
   const errors: string[] = [];
   if (raw === undefined || raw === null) return { settings, errors };
-  if (typeof raw !== 'object' || Array.isArray(raw)) return { settings, errors: ['settings must be an object'] };
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    return { settings, errors: ['settings must be an object'] };
   const input = raw as Record<string, unknown>;
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined || value === null) continue;
@@ -125,17 +128,22 @@ export function parseSettings(raw: unknown): { settings: Settings; errors: strin
 function checkValue(key: keyof Settings, schema: PropertySchema, value: unknown): string | undefined {
   switch (schema.type) {
     case 'array':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? undefined : 'expected a list of strings';
+      return Array.isArray(value) && value.every((v) => typeof v === 'string')
+        ? undefined
+        : 'expected a list of strings';
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'expected true or false';
     case 'number':
-      return typeof value === 'number' && value >= (schema.minimum ?? -Infinity) ? undefined : `expected a number >= ${schema.minimum}`;
+      return typeof value === 'number' && value >= (schema.minimum ?? -Infinity)
+        ? undefined
+        : `expected a number >= ${schema.minimum}`;
     case 'object': {
       if (typeof value !== 'object' || Array.isArray(value)) return 'expected an object';
       if (key !== 'severity') return undefined;
       for (const [rule, sev] of Object.entries(value as Record<string, unknown>)) {
         if (!RULE_IDS.includes(rule as RuleId)) return `unknown rule "${rule}"`;
-        if (!SEVERITIES.includes(sev as SeveritySetting)) return `"${rule}" must be one of ${SEVERITIES.join(', ')}`;
+        if (!SEVERITIES.includes(sev as SeveritySetting))
+          return `"${rule}" must be one of ${SEVERITIES.join(', ')}`;
       }
       return undefined;
     }

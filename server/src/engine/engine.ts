@@ -124,7 +124,11 @@ export class Engine {
       result.push({ ...f, severity });
     }
     return result.sort(
-      (a, b) => cmp(a.file, b.file) || a.range.line - b.range.line || a.range.col - b.range.col || cmp(a.rule, b.rule),
+      (a, b) =>
+        cmp(a.file, b.file) ||
+        a.range.line - b.range.line ||
+        a.range.col - b.range.col ||
+        cmp(a.rule, b.rule),
     );
   }
 
@@ -135,13 +139,20 @@ export class Engine {
     return matches(range.line) || matches(range.line - 1);
   }
 
-  private severity(rule: RuleId, classes: string[], onCycle: Set<string>, graph: OrderGraph): Severity | 'off' {
+  private severity(
+    rule: RuleId,
+    classes: string[],
+    onCycle: Set<string>,
+    graph: OrderGraph,
+  ): Severity | 'off' {
     const user = this.settings.severity[rule];
     if (user) return user;
     const base = ruleById(rule)!.meta.defaultSeverity;
     const cyclic = classes.some((c) => onCycle.has(c));
-    if (rule === 'fault-under-lock' && (cyclic || classes.some((c) => graph.reaches('mmap_lock', c)))) return 'warning';
-    if (rule === 'reclaim-under-lock' && (cyclic || classes.some((c) => graph.getEdge('fs_reclaim', c)))) return 'warning';
+    if (rule === 'fault-under-lock' && (cyclic || classes.some((c) => graph.reaches('mmap_lock', c))))
+      return 'warning';
+    if (rule === 'reclaim-under-lock' && (cyclic || classes.some((c) => graph.getEdge('fs_reclaim', c))))
+      return 'warning';
     return base;
   }
 }
@@ -152,7 +163,8 @@ function cmp(a: string, b: string): number {
 
 /** Binary or oversized input is reported, not parsed. */
 export function checkText(file: string, text: string): FileProblem | undefined {
-  if (text.length > MAX_FILE_BYTES) return { file, message: `file is larger than ${MAX_FILE_BYTES >> 20} MB; skipped` };
+  if (text.length > MAX_FILE_BYTES)
+    return { file, message: `file is larger than ${MAX_FILE_BYTES >> 20} MB; skipped` };
   const head = text.slice(0, 8192);
   if (head.includes('\u0000')) return { file, message: 'binary file (contains NUL bytes); skipped' };
   return undefined;

@@ -143,7 +143,10 @@ export class OrderGraph {
           const edges = classes.map((c, i) => this.out.get(c)!.get(classes[(i + 1) % classes.length])!);
           if (!isStrong(edges)) continue;
           if (!edges.some((e) => e.origin === 'static')) continue; // nothing in the workspace to point at
-          const start = Math.max(0, edges.findIndex((e) => e.origin === 'static'));
+          const start = Math.max(
+            0,
+            edges.findIndex((e) => e.origin === 'static'),
+          );
           found.set(key, { classes: rotate(classes, start), edges: rotate(edges, start) });
         }
       }
@@ -211,7 +214,9 @@ function rotate<T>(list: T[], start: number): T[] {
 }
 
 /** Tarjan's SCC, iterative (deep recursion would overflow on long dependency chains). */
-export function stronglyConnected<T>(out: Map<string, Map<string, T>> | Map<string, Iterable<string>>): string[][] {
+export function stronglyConnected<T>(
+  out: Map<string, Map<string, T>> | Map<string, Iterable<string>>,
+): string[][] {
   const succ = (n: string): string[] => {
     const v = out.get(n);
     if (!v) return [];
@@ -224,7 +229,8 @@ export function stronglyConnected<T>(out: Map<string, Map<string, T>> | Map<stri
   const result: string[][] = [];
   let counter = 0;
   const nodes = new Set<string>(out.keys());
-  for (const v of out.values()) for (const t of v instanceof Map ? v.keys() : (v as Iterable<string>)) nodes.add(t);
+  for (const v of out.values())
+    for (const t of v instanceof Map ? v.keys() : (v as Iterable<string>)) nodes.add(t);
   for (const root of nodes) {
     if (index.has(root)) continue;
     const work: { node: string; succ: string[]; i: number }[] = [{ node: root, succ: succ(root), i: 0 }];

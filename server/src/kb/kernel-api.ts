@@ -111,7 +111,9 @@ const locks: Facts = {
   ...family(['percpu_down_write'], [''], 'acquire', 'percpu_rwsem'),
   ...family(['percpu_up_write'], [''], 'release', 'percpu_rwsem'),
   // With an acquire context ww_mutex_lock can fail (-EDEADLK): held only when it returns 0.
-  ...family(['ww_mutex_lock', 'ww_mutex_lock_slow'], [''], 'acquire', 'ww_mutex', { conditional: 'zero-success' }),
+  ...family(['ww_mutex_lock', 'ww_mutex_lock_slow'], [''], 'acquire', 'ww_mutex', {
+    conditional: 'zero-success',
+  }),
   ...family(
     ['ww_mutex_lock_interruptible', 'ww_mutex_lock_slow_interruptible'],
     [''],
@@ -125,7 +127,10 @@ const locks: Facts = {
   ...family(['bit_spin_unlock', '__bit_spin_unlock'], [''], 'release', 'bit_spinlock'),
 
   // The reservation object's lock is lockdep's reservation_ww_class_mutex.
-  dma_resv_lock: { acquire: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' }, conditional: 'zero-success' },
+  dma_resv_lock: {
+    acquire: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },
+    conditional: 'zero-success',
+  },
   dma_resv_lock_slow: { acquire: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' } },
   dma_resv_lock_interruptible: {
     acquire: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },

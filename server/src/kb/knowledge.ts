@@ -40,7 +40,10 @@ export class Knowledge {
 
   /** The kernel table plus user-supplied facts (already validated), user facts winning. */
   static withExtensions(extra: Record<string, ApiFact> = {}, baselineEnabled = true): Knowledge {
-    return new Knowledge({ ...KERNEL_API, functions: { ...KERNEL_API.functions, ...extra } }, baselineEnabled);
+    return new Knowledge(
+      { ...KERNEL_API, functions: { ...KERNEL_API.functions, ...extra } },
+      baselineEnabled,
+    );
   }
 
   fact(name: string): ApiFact | undefined {
@@ -111,7 +114,12 @@ export function validateExtraFunctions(input: unknown): { facts: Record<string, 
   const errors: string[] = [];
   if (input === undefined || input === null) return { facts, errors };
   if (typeof input !== 'object' || Array.isArray(input)) {
-    return { facts, errors: ['extraLockFunctions must be an object: { "name": { "acquire": { "arg": 0, "kind": "mutex" } } }'] };
+    return {
+      facts,
+      errors: [
+        'extraLockFunctions must be an object: { "name": { "acquire": { "arg": 0, "kind": "mutex" } } }',
+      ],
+    };
   }
   for (const [name, raw] of Object.entries(input as Record<string, unknown>)) {
     const problem = checkFact(raw);
@@ -136,7 +144,8 @@ function checkFact(raw: unknown): string | undefined {
       return `${key}.arg must be an argument index (0, 1, ...)`;
     }
     if (arg === undefined && typeof cls !== 'string') return `${key} needs "arg" or "cls"`;
-    if (mode !== undefined && mode !== 'read' && mode !== 'write') return `${key}.mode must be "read" or "write"`;
+    if (mode !== undefined && mode !== 'read' && mode !== 'write')
+      return `${key}.mode must be "read" or "write"`;
   }
   const effects = fact.effects;
   if (effects !== undefined) {

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type Tree } from 'web-tree-sitter';
+import { findUp } from '../util/find-up';
 
 export type { Node as SyntaxNode, Tree } from 'web-tree-sitter';
 
@@ -14,12 +15,10 @@ let ready: Promise<Language> | undefined;
 export function grammarsDir(start = __dirname): string {
   const override = process.env.LOCKSCOPE_GRAMMARS;
   if (override) return override;
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'grammars');
-    if (fs.existsSync(path.join(candidate, 'tree-sitter-c.wasm'))) return candidate;
-    if (path.dirname(dir) === dir) break;
-  }
-  throw new Error(`grammars/tree-sitter-c.wasm not found above ${start}: run \`npm run build\` first`);
+  const wasm = findUp(start, path.join('grammars', 'tree-sitter-c.wasm'));
+  if (!wasm)
+    throw new Error(`grammars/tree-sitter-c.wasm not found above ${start}: run \`npm run build\` first`);
+  return path.dirname(wasm);
 }
 
 function loadLanguage(): Promise<Language> {

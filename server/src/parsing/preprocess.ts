@@ -17,7 +17,10 @@ export interface AnnotationMacros {
   withArgs: readonly string[];
 }
 
-export function maskAnnotations(text: string, macros: AnnotationMacros): { text: string; annotations: MaskedAnnotation[] } {
+export function maskAnnotations(
+  text: string,
+  macros: AnnotationMacros,
+): { text: string; annotations: MaskedAnnotation[] } {
   const bare = new RegExp(`\\b(?:${macros.bare.join('|')})\\b`, 'g');
   const withArgs = new RegExp(`\\b(${macros.withArgs.join('|')})\\s*\\(`, 'g');
   const annotations: MaskedAnnotation[] = [];

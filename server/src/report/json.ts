@@ -32,9 +32,16 @@ export function toJson(diagnostics: Diagnostic[], graph: OrderGraph, stats: Scan
       endColumn: d.range.endCol + 1,
       function: d.function,
       message: d.message,
-      related: d.related.map((r) => ({ file: r.file, line: r.range.line + 1, column: r.range.col + 1, message: r.message })),
+      related: d.related.map((r) => ({
+        file: r.file,
+        line: r.range.line + 1,
+        column: r.range.col + 1,
+        message: r.message,
+      })),
     })),
-    lockClasses: graph.lockClasses().map((c) => ({ name: c.name, kind: c.kind, acquisitions: c.acquisitions })),
+    lockClasses: graph
+      .lockClasses()
+      .map((c) => ({ name: c.name, kind: c.kind, acquisitions: c.acquisitions })),
     edges: graph.edges().map((e) => ({
       from: e.from,
       to: e.to,

@@ -10,12 +10,18 @@ export function formatText(diagnostics: Diagnostic[]): string {
     const [first, ...rest] = d.message.split('\n');
     out.push(`${d.file}:${d.range.line + 1}:${d.range.col + 1}: ${d.severity} [${d.rule}] ${first}`);
     for (const line of rest) out.push(`    ${line}`);
-    for (const r of d.related) out.push(`    ${r.file}:${r.range.line + 1}:${r.range.col + 1}: note: ${r.message}`);
+    for (const r of d.related)
+      out.push(`    ${r.file}:${r.range.line + 1}:${r.range.col + 1}: note: ${r.message}`);
   }
   return out.length ? out.join('\n') + '\n' : '';
 }
 
-export function formatSummary(diagnostics: Diagnostic[], files: number, parseMs: number, analyzeMs: number): string {
+export function formatSummary(
+  diagnostics: Diagnostic[],
+  files: number,
+  parseMs: number,
+  analyzeMs: number,
+): string {
   const counts = new Map<string, number>();
   for (const d of diagnostics) counts.set(d.severity, (counts.get(d.severity) ?? 0) + 1);
   const parts = ['error', 'warning', 'information', 'hint'].map((s) => `${counts.get(s) ?? 0} ${s}`);

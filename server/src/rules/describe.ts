@@ -29,8 +29,8 @@ export function heldRelated(h: HeldLock): Related[] {
   const what = h.fromContext
     ? `runs as ${h.entry}${h.kind === 'irq' ? '' : ` holding ${h.cls}`}: registered here`
     : h.entry
-    ? `${h.cls} held on entry (${h.entry})`
-    : `${h.kind.replace('_', ' ')} ${h.cls} acquired here${rest.length ? ` (via ${h.chain.map((s) => s.callee).join(' → ')})` : ''}`;
+      ? `${h.cls} held on entry (${h.entry})`
+      : `${h.kind.replace('_', ' ')} ${h.cls} acquired here${rest.length ? ` (via ${h.chain.map((s) => s.callee).join(' → ')})` : ''}`;
   return [{ file: first.file, range: first.range, message: what }, ...stepsRelated(rest)];
 }
 

@@ -11,5 +11,7 @@ export const faultUnderLock = underLockRule(
   'fault',
   'may fault on user memory (takes mmap_lock)',
   (direct, callee, locks) =>
-    direct && COPY_OUT.has(callee) && locks.length > 0 ? { kind: 'copy-after-unlock', lockExpr: locks[locks.length - 1] } : undefined,
+    direct && COPY_OUT.has(callee) && locks.length > 0
+      ? { kind: 'copy-after-unlock', lockExpr: locks[locks.length - 1] }
+      : undefined,
 );

@@ -5,7 +5,8 @@ export const flushUnderLock: Rule = {
   meta: {
     id: 'flush-under-lock',
     defaultSeverity: 'error',
-    summary: 'Flushing or cancelling-sync work (or a workqueue) while holding a lock that the work function takes.',
+    summary:
+      'Flushing or cancelling-sync work (or a workqueue) while holding a lock that the work function takes.',
   },
   onCall(site, world, report) {
     for (const op of site.ops) {
@@ -23,7 +24,15 @@ export const flushUnderLock: Rule = {
             message: `${chainText(op.chain)} waits for ${work.fn}(), which takes ${held.cls}, while ${lockLabel(held)} is held: the flush can never finish`,
             related: [
               ...heldRelated(held),
-              ...(inner[0] ? [{ file: inner[0].file, range: inner[0].range, message: `${work.fn}() takes ${held.cls} here (${chainText(inner)})` }] : []),
+              ...(inner[0]
+                ? [
+                    {
+                      file: inner[0].file,
+                      range: inner[0].range,
+                      message: `${work.fn}() takes ${held.cls} here (${chainText(inner)})`,
+                    },
+                  ]
+                : []),
             ],
             classes: [held.cls],
           });

@@ -4,7 +4,8 @@ export const hotplugUnderLock = underLockRule(
   {
     id: 'hotplug-under-lock',
     defaultSeverity: 'warning',
-    summary: 'stop_machine(), alloc_workqueue() or cpus_read_lock() (cpu_hotplug_lock) reached while a lock is held.',
+    summary:
+      'stop_machine(), alloc_workqueue() or cpus_read_lock() (cpu_hotplug_lock) reached while a lock is held.',
   },
   'hotplug',
   'takes cpu_hotplug_lock',

@@ -23,7 +23,8 @@ export const lockImbalance: Rule = {
     for (const s of all) for (const r of s.released) releasedSomewhere.add(r);
     if (fn.env.fn.returnType === 'void') {
       const heldAnywhere = new Set(all.flatMap((s) => s.held.map((h) => h.expr)));
-      for (const expr of heldAnywhere) if (all.some((s) => !s.held.some((h) => h.expr === expr))) notHeldSomewhere.add(expr);
+      for (const expr of heldAnywhere)
+        if (all.some((s) => !s.held.some((h) => h.expr === expr))) notHeldSomewhere.add(expr);
     }
     for (const exit of fn.exits) {
       const leaked = new Map<string, HeldLock>();

@@ -27,7 +27,8 @@ function sleepsToAcquire(op: Extract<Op, { op: 'acquire' | 'inside' }>): boolean
 export function effectChain(ops: Op[], effect: Effect): ChainStep[] | undefined {
   let best: ChainStep[] | undefined;
   for (const op of ops) {
-    if (op.op === 'effect' && op.effect === effect && (!best || op.chain.length < best.length)) best = op.chain;
+    if (op.op === 'effect' && op.effect === effect && (!best || op.chain.length < best.length))
+      best = op.chain;
   }
   return best;
 }

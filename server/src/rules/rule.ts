@@ -72,7 +72,10 @@ export interface FunctionExit {
 export interface RuleWorld {
   index: WorkspaceIndex;
   /** Classes of locks the work functions bound to a work item / workqueue key acquire. */
-  workLocks(target: 'work' | 'workqueue', key: string): { fn: string; file: string; locks: Map<string, ChainStep[]> }[];
+  workLocks(
+    target: 'work' | 'workqueue',
+    key: string,
+  ): { fn: string; file: string; locks: Map<string, ChainStep[]> }[];
 }
 
 export type Report = (f: Omit<Finding, 'severity'>) => void;

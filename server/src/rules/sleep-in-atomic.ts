@@ -6,7 +6,8 @@ export const sleepInAtomic: Rule = {
   meta: {
     id: 'sleep-in-atomic',
     defaultSeverity: 'error',
-    summary: 'A call that may sleep while the context is atomic (spinlock, RCU, irqs or preemption off, irq handler).',
+    summary:
+      'A call that may sleep while the context is atomic (spinlock, RCU, irqs or preemption off, irq handler).',
   },
   onCall(site, _world, report) {
     const chain = sleepingChain(site.ops);
@@ -14,7 +15,9 @@ export const sleepInAtomic: Rule = {
     const holder = site.states.map(atomicHolder).find((h) => h !== undefined);
     if (!holder) return;
     const direct = chain.length === 1;
-    const gfpArg = direct ? site.event.args.find((a) => /\bGFP_(KERNEL|NOFS|NOIO|USER)\b/.test(a.text)) : undefined;
+    const gfpArg = direct
+      ? site.event.args.find((a) => /\bGFP_(KERNEL|NOFS|NOIO|USER)\b/.test(a.text))
+      : undefined;
     report({
       rule: 'sleep-in-atomic',
       file: site.file,

@@ -9,7 +9,12 @@ import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
 import { anyAtomic, effectChain, heldSleepingLocks } from './ops';
 import type { FixHint, Rule, RuleMeta } from './rule';
 
-export function underLockRule(meta: RuleMeta, effect: Effect, what: string, fixFor?: (direct: boolean, callee: string, lockExprs: string[]) => FixHint | undefined): Rule {
+export function underLockRule(
+  meta: RuleMeta,
+  effect: Effect,
+  what: string,
+  fixFor?: (direct: boolean, callee: string, lockExprs: string[]) => FixHint | undefined,
+): Rule {
   const pseudo = PSEUDO_LOCKS[effect]!.cls;
   return {
     meta,
@@ -28,7 +33,11 @@ export function underLockRule(meta: RuleMeta, effect: Effect, what: string, fixF
         message: `${callLabel(chain)} ${what} while ${names} ${held.length > 1 ? 'are' : 'is'} held: creates ${order}`,
         related: [...held.flatMap(heldRelated), ...chainRelated(chain)],
         classes: held.map((h) => h.cls),
-        fix: fixFor?.(chain.length === 1, chain[0].callee, held.filter((h) => !h.entry).map((h) => h.expr)),
+        fix: fixFor?.(
+          chain.length === 1,
+          chain[0].callee,
+          held.filter((h) => !h.entry).map((h) => h.expr),
+        ),
       });
     },
   };

@@ -1,0 +1,92 @@
+/**
+ * Hovers: on a lock call, the class, its kind, what is held here and the class's known order;
+ * on a call to a workspace function, its summary with the witness chains.
+ */
+import * as path from 'node:path';
+import { type Hover, MarkupKind, type Position } from 'vscode-languageserver/node';
+import type { ChainStep, HeldLock, LockInfo, Summary } from '../analysis/model';
+import type { Engine } from '../engine/engine';
+import type { OrderGraph } from '../graph/order-graph';
+import { chainText } from '../rules/describe';
+
+const MAX_ORDER_LINES = 8;
+
+export function hoverAt(engine: Engine, file: string, position: Position): Hover | null {
+  const analysis = engine.lastAnalysis;
+  const found = analysis?.inspect(file, position.line, position.character);
+  if (!analysis || !found) return null;
+  const lines: string[] = [];
+  const direct = found.ops.filter((o) => !('chain' in o) || o.chain.length === 1);
+  for (const op of direct) {
+    if (op.op === 'acquire' || op.op === 'release') {
+      lines.push(
+        `**${op.op === 'acquire' ? 'Acquires' : 'Releases'}** ${lockText(op.lock)}${op.op === 'acquire' && op.conditional ? ' (only when it succeeds)' : ''}`,
+      );
+      if (op.op === 'acquire') lines.push(...orderLines(analysis.graph, op.lock.cls));
+    }
+  }
+  for (const callee of found.callees) lines.push(...summaryLines(callee.fn.name, callee.summary));
+  lines.push(...heldLines(found.states.flatMap((s) => s.held)));
+  if (lines.length === 0) return null;
+  return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n\n') } };
+}
+
+function lockText(lock: LockInfo): string {
+  return `${lock.kind.replace('_', ' ')} \`${lock.cls}\` (\`${lock.expr}\`, ${lock.mode})`;
+}
+
+function where(step: ChainStep | undefined): string {
+  return step ? `${path.basename(step.file)}:${step.range.line + 1}` : 'entry';
+}
+
+function heldLines(held: HeldLock[]): string[] {
+  const seen = new Set<string>();
+  const items: string[] = [];
+  for (const h of held) {
+    const key = `${h.cls}|${h.expr}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const origin = h.entry ? `held on entry: ${h.entry}` : `taken at ${where(h.chain[0])}`;
+    items.push(`- ${h.kind.replace('_', ' ')} \`${h.cls}\` — ${origin}`);
+  }
+  return items.length ? ['**Held here** (on some path):', ...items] : ['**Held here:** nothing'];
+}
+
+function orderLines(graph: OrderGraph, cls: string): string[] {
+  const edges = graph.edges();
+  const before = edges.filter((e) => e.to === cls).sort((a, b) => b.count - a.count);
+  const after = edges.filter((e) => e.from === cls).sort((a, b) => b.count - a.count);
+  const fmt = (list: typeof edges, pick: (e: (typeof edges)[number]) => string) =>
+    list
+      .slice(0, MAX_ORDER_LINES)
+      .map((e) => `\`${pick(e)}\` (${e.origin === 'static' ? `${e.count}×` : e.origin})`)
+      .join(', ');
+  const out: string[] = [];
+  if (before.length) out.push(`**Taken after:** ${fmt(before, (e) => e.from)}`);
+  if (after.length) out.push(`**Taken before:** ${fmt(after, (e) => e.to)}`);
+  return out;
+}
+
+function summaryLines(name: string, s: Summary): string[] {
+  const out = [`**\`${name}()\`**`];
+  const locks = (l: { lock: LockInfo; chain: ChainStep[] }[]) => l.map((x) => `\`${x.lock.cls}\``).join(', ');
+  if (s.acquires.length) out.push(`- returns holding ${locks(s.acquires)}`);
+  if (s.releases.length) out.push(`- releases ${locks(s.releases)} (held by the caller)`);
+  if (s.inside.length)
+    out.push(
+      `- takes ${locks(s.inside.slice(0, MAX_ORDER_LINES))}${s.inside.length > MAX_ORDER_LINES ? ', …' : ''}`,
+    );
+  const effects: [keyof Summary['effects'], string][] = [
+    ['sleep', 'may sleep'],
+    ['fault', 'may fault on user memory (mmap_lock)'],
+    ['reclaim', 'may enter reclaim (fs_reclaim)'],
+    ['hotplug', 'takes cpu_hotplug_lock'],
+    ['flush', 'waits for work (flush)'],
+  ];
+  for (const [effect, text] of effects) {
+    const chain = s.effects[effect];
+    if (chain) out.push(`- ${text}: ${chainText(chain)}`);
+  }
+  if (out.length === 1) out.push('- lock-neutral');
+  return out;
+}

@@ -1,0 +1,256 @@
+/**
+ * One language-server session: settings, the engine, open documents, background indexing
+ * with progress, debounced re-analysis on edits, and publishing diagnostics to every open file
+ * whose findings changed (a lock order depends on other files).
+ */
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type {
+  CodeAction,
+  CodeActionParams,
+  Connection,
+  Diagnostic as LspDiagnostic,
+  ExecuteCommandParams,
+  Hover,
+  HoverParams,
+  InitializeParams,
+  TextDocuments,
+  WorkDoneProgressServerReporter,
+} from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { parseSettings, type Settings, defaultSettings } from '../config/settings';
+import { type AnalysisResult, Engine } from '../engine/engine';
+import { toJson } from '../report/json';
+import { findFiles, readText } from '../workspace/files';
+import { codeActionsFor } from './actions';
+import { fileUri, ruleDocUri, toLspDiagnostic } from './convert';
+import { hoverAt } from './hover';
+
+const EDIT_DEBOUNCE_MS = 150;
+/** Yield to the event loop every this many files so requests stay answered while indexing. */
+const INDEX_BATCH = 20;
+
+export interface StatusParams {
+  state: 'indexing' | 'analysing' | 'ready' | 'error';
+  files: number;
+  lastAnalysisMs?: number;
+  message?: string;
+}
+
+export class Session {
+  private engine: Engine | undefined;
+  private settings: Settings = defaultSettings();
+  private readonly relatedSupport: boolean;
+  private readonly progressSupport: boolean;
+  private readonly configSupport: boolean;
+  private readonly folders: string[];
+  private timer: NodeJS.Timeout | undefined;
+  private indexing: Promise<void> | undefined;
+  private indexGeneration = 0;
+  private last: AnalysisResult | undefined;
+  private readonly published = new Set<string>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly documents: TextDocuments<TextDocument>,
+    params: InitializeParams,
+  ) {
+    const caps = params.capabilities;
+    this.relatedSupport = !!caps.textDocument?.publishDiagnostics?.relatedInformation;
+    this.progressSupport = !!caps.window?.workDoneProgress;
+    this.configSupport = !!caps.workspace?.configuration;
+    const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    this.folders = folders.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
+  }
+
+  private async getEngine(): Promise<Engine> {
+    this.engine ??= await Engine.create(this.settings);
+    return this.engine;
+  }
+
+  async initialized(): Promise<void> {
+    await this.reloadSettings();
+  }
+
+  /** Pulls `lockscope.*` settings; invalid values give one message and fall back to defaults. */
+  async reloadSettings(): Promise<void> {
+    let raw: unknown = {};
+    if (this.configSupport) raw = await this.connection.workspace.getConfiguration('lockscope');
+    const { settings, errors } = parseSettings(raw);
+    if (errors.length)
+      void this.connection.window.showWarningMessage(`Lockscope settings: ${errors.join('; ')}`);
+    this.settings = settings;
+    (await this.getEngine()).configure(settings);
+    this.startIndexing();
+  }
+
+  private status(p: StatusParams): void {
+    void this.connection.sendNotification('lockscope/status', p);
+  }
+
+  private startIndexing(): void {
+    const generation = ++this.indexGeneration;
+    this.indexing = this.indexWorkspace(generation).catch((e) => {
+      this.connection.console.error(
+        `lockscope: indexing failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      this.status({ state: 'error', files: this.engine?.index.size ?? 0, message: String(e) });
+    });
+  }
+
+  /** Indexes every workspace folder in the background, with a cancellable percentage. */
+  private async indexWorkspace(generation: number): Promise<void> {
+    const engine = await this.getEngine();
+    const started = performance.now();
+    const files = this.folders.flatMap((folder) => {
+      const walk = findFiles([folder], folder, this.settings);
+      for (const p of walk.problems) this.connection.console.warn(`lockscope: ${p.file}: ${p.message}`);
+      if (walk.truncated)
+        this.connection.console.warn(
+          `lockscope: ${folder}: stopped after maxFiles=${this.settings.maxFiles}`,
+        );
+      return walk.files;
+    });
+    let progress: WorkDoneProgressServerReporter | undefined;
+    if (this.progressSupport && files.length) {
+      progress = await this.connection.window.createWorkDoneProgress();
+      progress.begin('Lockscope: indexing', 0, `${files.length} files`, true);
+    }
+    this.status({ state: 'indexing', files: 0 });
+    for (const [i, f] of files.entries()) {
+      if (generation !== this.indexGeneration || progress?.token.isCancellationRequested) break;
+      if (!this.documents.get(fileUri(f.abs))) {
+        const { text, problem } = readText(f.abs, f.abs);
+        const res = text !== undefined ? engine.setFile(f.abs, text) : { problem };
+        res.tree?.delete();
+        if (res.problem)
+          this.connection.console.warn(`lockscope: ${res.problem.file}: ${res.problem.message}`);
+      }
+      if (i % INDEX_BATCH === INDEX_BATCH - 1) {
+        progress?.report(Math.round(((i + 1) * 100) / files.length), `${i + 1}/${files.length} files`);
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    progress?.done();
+    this.connection.console.info(
+      `lockscope: indexed ${files.length} files in ${Math.round(performance.now() - started)} ms`,
+    );
+    if (generation === this.indexGeneration) this.analyzeNow();
+  }
+
+  async documentChanged(doc: TextDocument, opened: boolean): Promise<void> {
+    const file = pathOf(doc.uri);
+    if (!file) return;
+    const engine = await this.getEngine();
+    const res = engine.setFile(file, doc.getText());
+    res.tree?.delete();
+    if (res.problem) this.connection.console.warn(`lockscope: ${res.problem.file}: ${res.problem.message}`);
+    this.schedule(opened ? 0 : EDIT_DEBOUNCE_MS);
+  }
+
+  documentClosed(doc: TextDocument): void {
+    const file = pathOf(doc.uri);
+    if (!file) return;
+    // Back to the on-disk text (an unsaved edit is gone), or out of the index if it was never on disk.
+    const text = fs.existsSync(file) ? readText(file, file).text : undefined;
+    if (text !== undefined) this.engine?.setFile(file, text).tree?.delete();
+    else this.engine?.removeFile(file);
+    void this.connection.sendDiagnostics({ uri: doc.uri, diagnostics: [] });
+    this.published.delete(doc.uri);
+    this.schedule(EDIT_DEBOUNCE_MS);
+  }
+
+  /** Debounced: a newer edit replaces a pending analysis. */
+  private schedule(delay: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.analyzeNow();
+    }, delay);
+  }
+
+  private analyzeNow(): void {
+    const engine = this.engine;
+    if (!engine) return;
+    this.status({ state: 'analysing', files: engine.index.size });
+    const result = engine.analyze();
+    this.last = result;
+    this.publish(result);
+    this.status({ state: 'ready', files: engine.index.size, lastAnalysisMs: Math.round(result.analyzeMs) });
+    this.connection.console.log(
+      `lockscope: analysed ${engine.index.size} files, ${result.functions} functions in ${Math.round(result.analyzeMs)} ms`,
+    );
+  }
+
+  private publish(result: AnalysisResult): void {
+    const byUri = new Map<string, LspDiagnostic[]>();
+    for (const doc of this.documents.all()) byUri.set(doc.uri, []);
+    for (const d of result.diagnostics) {
+      const list = byUri.get(fileUri(d.file));
+      if (list) list.push(toLspDiagnostic(d, this.relatedSupport, ruleDocUri));
+    }
+    for (const [uri, diagnostics] of byUri) {
+      if (diagnostics.length === 0 && !this.published.has(uri)) continue;
+      void this.connection.sendDiagnostics({ uri, version: this.documents.get(uri)?.version, diagnostics });
+      if (diagnostics.length) this.published.add(uri);
+      else this.published.delete(uri);
+    }
+  }
+
+  /** Waits for indexing and pending analysis (tests and commands that need fresh results). */
+  async settled(): Promise<AnalysisResult | undefined> {
+    await this.indexing;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.analyzeNow();
+    }
+    return this.last;
+  }
+
+  async hover(params: HoverParams): Promise<Hover | null> {
+    const file = pathOf(params.textDocument.uri);
+    const engine = this.engine;
+    if (!file || !engine) return null;
+    await this.settled();
+    return hoverAt(engine, file, params.position);
+  }
+
+  async codeActions(params: CodeActionParams): Promise<CodeAction[]> {
+    const doc = this.documents.get(params.textDocument.uri);
+    const file = pathOf(params.textDocument.uri);
+    if (!doc || !file) return [];
+    await this.settled();
+    return codeActionsFor(doc, file, params, this.last?.diagnostics ?? []);
+  }
+
+  async executeCommand(params: ExecuteCommandParams): Promise<void> {
+    if (params.command === 'lockscope.reindex') this.startIndexing();
+  }
+
+  async reportData(): Promise<object | null> {
+    const result = await this.settled();
+    if (!result) return null;
+    const files = this.engine?.index.size ?? 0;
+    return toJson(result.diagnostics, result.graph, {
+      files,
+      bytes: 0,
+      functions: result.functions,
+      parseMs: 0,
+      analyzeMs: result.analyzeMs,
+    });
+  }
+
+  explain(_text: string): null {
+    return null;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.indexGeneration++;
+  }
+}
+
+function pathOf(uri: string): string | undefined {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+}

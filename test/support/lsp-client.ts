@@ -1,0 +1,102 @@
+/**
+ * A minimal LSP client over stdio for tests: spawns `lockscope lsp`, answers the server's
+ * requests (configuration, progress creation) and collects its notifications.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import {
+  createMessageConnection,
+  type MessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+} from 'vscode-jsonrpc/node';
+
+export const REPO = path.resolve(__dirname, '../../..');
+
+export interface Published {
+  uri: string;
+  diagnostics: {
+    range: { start: { line: number } };
+    code?: string | number;
+    message: string;
+    relatedInformation?: unknown[];
+    codeDescription?: { href: string };
+  }[];
+}
+
+export class TestLspClient {
+  readonly published: Published[] = [];
+  readonly progress: { token: unknown; value: { kind: string; percentage?: number } }[] = [];
+  readonly status: { state: string; files: number }[] = [];
+  private readonly proc: ChildProcess;
+  readonly conn: MessageConnection;
+  stderr = '';
+
+  constructor(settings: unknown = {}) {
+    this.proc = spawn(process.execPath, [path.join(REPO, 'bin', 'lockscope'), 'lsp'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.proc.stderr!.on('data', (d) => (this.stderr += String(d)));
+    this.conn = createMessageConnection(
+      new StreamMessageReader(this.proc.stdout!),
+      new StreamMessageWriter(this.proc.stdin!),
+    );
+    this.conn.onNotification('textDocument/publishDiagnostics', (p: Published) => {
+      this.published.push(p);
+    });
+    this.conn.onNotification(
+      '$/progress',
+      (p: { token: unknown; value: { kind: string; percentage?: number } }) => {
+        this.progress.push(p);
+      },
+    );
+    this.conn.onNotification('lockscope/status', (p: { state: string; files: number }) => {
+      this.status.push(p);
+    });
+    this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => settings));
+    this.conn.onRequest('window/workDoneProgress/create', () => null);
+    this.conn.onRequest('client/registerCapability', () => null);
+    this.conn.onNotification('window/logMessage', () => undefined);
+    this.conn.listen();
+  }
+
+  async initialize(rootUri: string | null, relatedInformation = true): Promise<unknown> {
+    const result = await this.conn.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri,
+      workspaceFolders: rootUri ? [{ uri: rootUri, name: 'ws' }] : null,
+      capabilities: {
+        textDocument: { publishDiagnostics: { relatedInformation }, hover: { contentFormat: ['markdown'] } },
+        window: { workDoneProgress: true },
+        workspace: { configuration: true },
+      },
+    });
+    await this.conn.sendNotification('initialized', {});
+    return result;
+  }
+
+  /** Resolves with the first publication for `uri` matching `pred` (or rejects after `ms`). */
+  waitFor(uri: string, pred: (p: Published) => boolean, ms = 20_000): Promise<Published> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const tick = () => {
+        const hit = this.published.find((p) => p.uri === uri && pred(p));
+        if (hit) return resolve(hit);
+        if (Date.now() - started > ms)
+          return reject(new Error(`no matching diagnostics for ${uri}; stderr: ${this.stderr}`));
+        setTimeout(tick, 20);
+      };
+      tick();
+    });
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.conn.sendRequest('shutdown');
+      await this.conn.sendNotification('exit');
+    } finally {
+      this.conn.dispose();
+      this.proc.kill();
+    }
+  }
+}

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { Block, FunctionIR } from '../../server/src/analysis/ir';
+import { lowerFile } from '../../server/src/analysis/lower';
+import { Knowledge } from '../../server/src/kb/knowledge';
+import { CParser } from '../../server/src/parsing/parser';
+import { maskAnnotations } from '../../server/src/parsing/preprocess';
+
+let parser: CParser;
+const kb = Knowledge.withExtensions();
+
+function lower(src: string, defines: string[] = [], undefines: string[] = []): FunctionIR {
+  const masked = maskAnnotations(src, kb.table.annotationMacros);
+  const facts = lowerFile(
+    parser.parse(masked.text),
+    't.c',
+    kb,
+    { defines: new Set(defines), undefines: new Set(undefines) },
+    masked.annotations,
+  );
+  assert.equal(facts.functions.length, 1, 'one function');
+  return facts.functions[0];
+}
+
+function calls(b: Block): string[] {
+  return b.events.flatMap((e) => (e.kind === 'call' ? [e.callee ?? `->${e.via?.field}`] : []));
+}
+
+/** Every callee sequence from entry to an exit, going round each loop at most once. */
+function paths(fn: FunctionIR): string[] {
+  const out: string[] = [];
+  const walk = (b: number, visits: Map<number, number>, acc: string[]) => {
+    const block = fn.blocks[b];
+    const next = [...acc, ...calls(block)];
+    if (block.exit) out.push(next.join(' '));
+    for (const e of block.succ) {
+      const n = visits.get(e.to) ?? 0;
+      if (n < 2) walk(e.to, new Map(visits).set(e.to, n + 1), next);
+    }
+  };
+  walk(0, new Map([[0, 1]]), []);
+  return [...new Set(out)].sort();
+}
+
+describe('control-flow graph', () => {
+  before(async () => {
+    parser = await CParser.create();
+  });
+
+  it('if/else and early return', () => {
+    const fn = lower('int f(int x) { a(); if (x) { b(); return 1; } else c(); d(); return 0; }');
+    assert.deepEqual(paths(fn), ['a b', 'a c d']);
+  });
+
+  it('goto unwinding reaches the label from every error path', () => {
+    const fn = lower(`int f(struct s *p) {
+      int ret;
+      mutex_lock(&p->lock);
+      if (x()) { ret = -1; goto out_unlock; }
+      y();
+    out_unlock:
+      mutex_unlock(&p->lock);
+      return ret;
+    }`);
+    assert.deepEqual(paths(fn), ['mutex_lock x mutex_unlock', 'mutex_lock x y mutex_unlock']);
+  });
+
+  it('switch with fallthrough, break and default', () => {
+    const fn = lower('void f(int k) { switch (k) { case 1: a(); case 2: b(); break; default: c(); } d(); }');
+    assert.deepEqual(paths(fn), ['a b d', 'b d', 'c d']);
+  });
+
+  it('loops have a back edge and an exit; do-while(0) runs once', () => {
+    const fn = lower('void f(int n) { while (n--) a(); do { b(); } while (0); }');
+    assert.deepEqual(paths(fn), ['a b', 'b']);
+    assert.ok(
+      fn.blocks.some((b, i) => b.succ.some((e) => e.to < i)),
+      'back edge',
+    );
+  });
+
+  it('iterator macros are loops', () => {
+    const fn = lower(
+      'void f(struct list_head *h) { struct foo *p; list_for_each_entry(p, h, node) { g(p); } done(); }',
+    );
+    assert.deepEqual(paths(fn), ['done', 'g done']);
+  });
+
+  it('guards release at scope exit, also on early return', () => {
+    const fn = lower(`int f(struct s *p) {
+      scoped_guard(spinlock_irqsave, &p->lock) { a(); }
+      { guard(mutex)(&p->m); if (b()) return 1; c(); }
+      return 0;
+    }`);
+    assert.deepEqual(paths(fn), [
+      'spin_lock_irqsave a spin_unlock_irqrestore mutex_lock b c mutex_unlock',
+      'spin_lock_irqsave a spin_unlock_irqrestore mutex_lock b mutex_unlock',
+    ]);
+  });
+
+  it('trylock tests become conditions on the branch edges', () => {
+    const fn = lower(
+      'int f(struct s *p) { if (!mutex_trylock(&p->m)) return -1; a(); mutex_unlock(&p->m); return 0; }',
+    );
+    const edges = fn.blocks.flatMap((b) => b.succ).filter((e) => e.cond?.call !== undefined);
+    assert.deepEqual(edges.map((e) => e.cond!.truthy).sort(), [false, true]);
+  });
+
+  it('#ifdef arms are both paths unless a define decides', () => {
+    const src = 'void f(void) {\n#ifdef CONFIG_X\n a();\n#else\n b();\n#endif\n}';
+    assert.deepEqual(paths(lower(src)), ['a', 'b']);
+    assert.deepEqual(paths(lower(src, ['CONFIG_X'])), ['a']);
+    assert.deepEqual(paths(lower(src, [], ['CONFIG_X'])), ['b']);
+  });
+
+  it('annotations and kernel attribute macros do not break functions', () => {
+    const fn = lower('static int __init __maybe_unused f(struct s *p) __must_hold(&p->lock) { return g(); }');
+    assert.equal(fn.name, 'f');
+    assert.deepEqual(
+      fn.mustHold.map((a) => a.text),
+      ['&p->lock'],
+    );
+  });
+
+  it('analyses what parses around an ERROR node', () => {
+    const fn = lower('void f(void) { a(); int = = ; b(); }');
+    assert.deepEqual(paths(fn), ['a b']);
+  });
+
+  it('calls through ops tables keep the called field', () => {
+    const fn = lower('void f(struct dev *d) { d->ops->bind(d); }');
+    assert.deepEqual(paths(fn), ['->bind']);
+  });
+});

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Knowledge, validateExtraFunctions } from '../../server/src/kb/knowledge';
+
+describe('knowledge base', () => {
+  const kb = Knowledge.withExtensions();
+
+  it('knows lock families and their kinds', () => {
+    assert.equal(kb.fact('spin_lock_irqsave')?.acquire?.kind, 'spinlock');
+    assert.equal(kb.fact('raw_spin_unlock_irqrestore')?.release?.kind, 'spinlock');
+    assert.equal(kb.fact('mutex_lock_killable')?.conditional, 'zero-success');
+    assert.equal(kb.fact('mutex_trylock')?.conditional, 'nonzero-success');
+    assert.equal(kb.fact('down_read')?.acquire?.mode, 'read');
+    assert.equal(kb.fact('read_lock_bh')?.acquire?.recursiveRead, true);
+    assert.equal(kb.fact('mmap_write_lock')?.acquire?.cls, 'mmap_lock');
+    assert.equal(kb.fact('dma_resv_lock')?.acquire?.cls, 'reservation_ww_class_mutex');
+  });
+
+  it('knows effects, including families matched by pattern', () => {
+    assert.deepEqual(kb.fact('wait_event_interruptible_timeout')?.effects, ['sleep']);
+    assert.ok(kb.fact('copy_to_user')?.effects?.includes('fault'));
+    assert.ok(kb.fact('stop_machine')?.effects?.includes('hotplug'));
+    assert.equal(kb.fact('schedule_work'), undefined, 'queueing work does not sleep');
+    assert.equal(kb.fact('totally_unknown_fn'), undefined);
+  });
+
+  it('reads gfp flags', () => {
+    assert.equal(kb.gfpReclaims('GFP_KERNEL'), true);
+    assert.equal(kb.gfpReclaims('GFP_KERNEL | __GFP_ZERO'), true);
+    assert.equal(kb.gfpReclaims('GFP_ATOMIC'), false);
+    assert.equal(kb.gfpReclaims('GFP_NOWAIT | __GFP_NOWARN'), false);
+    assert.equal(kb.gfpReclaims('GFP_KERNEL & ~__GFP_DIRECT_RECLAIM'), false);
+    assert.equal(kb.gfpReclaims('gfp'), undefined, 'a variable is decided by the caller');
+  });
+
+  it('callback contexts and class aliases are data', () => {
+    assert.equal(kb.callbackContext('shrinker', 'scan_objects'), 'reclaim');
+    assert.equal(kb.callbackContext(undefined, 'invalidate_range_start'), 'mmu-invalidate');
+    assert.equal(kb.context('cpuhp')?.held[0]?.cls, 'cpu_hotplug_lock');
+    assert.equal(kb.aliasClass('mm_struct.mmap_sem', 'mmap_sem'), 'mmap_lock');
+  });
+
+  it('user extensions add and override facts; invalid entries are reported, not fatal', () => {
+    const { facts, errors } = validateExtraFunctions({
+      foo_lock: { acquire: { arg: 0, kind: 'mutex' } },
+      msleep: {},
+      broken: { acquire: { arg: -1, kind: 'mutex' } },
+      worse: 'x',
+    });
+    assert.equal(errors.length, 2);
+    const ext = Knowledge.withExtensions(facts);
+    assert.equal(ext.fact('foo_lock')?.acquire?.kind, 'mutex');
+    assert.deepEqual(ext.fact('msleep'), {}, 'user facts win');
+    assert.equal(validateExtraFunctions([1, 2]).errors.length, 1);
+  });
+});

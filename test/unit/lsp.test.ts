@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { REPO, TestLspClient } from '../support/lsp-client';
+
+const WS = path.join(REPO, 'test', 'fixtures', 'workspaces', 'seed003-alloc-workqueue');
+
+describe('language server over stdio', () => {
+  let client: TestLspClient;
+  before(async () => {
+    client = new TestLspClient();
+    await client.initialize(pathToFileURL(WS).toString());
+  });
+  after(() => client.close());
+
+  it('indexes the workspace with work-done progress and reports its state', async () => {
+    await client.waitFor('file:///never', () => false, 1).catch(() => undefined);
+    const deadline = Date.now() + 20_000;
+    while (!client.status.some((s) => s.state === 'ready') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.ok(
+      client.status.some((s) => s.state === 'ready' && s.files >= 2),
+      JSON.stringify(client.status),
+    );
+    const kinds = client.progress.map((p) => p.value.kind);
+    assert.deepEqual([kinds[0], kinds[kinds.length - 1]], ['begin', 'end']);
+  });
+
+  it('publishes interprocedural diagnostics with related information and a doc link', async () => {
+    const file = fs
+      .readdirSync(WS)
+      .find((f) => fs.readFileSync(path.join(WS, f), 'utf8').includes('expect: hotplug-under-lock'))!;
+    const uri = pathToFileURL(path.join(WS, file)).toString();
+    const text = fs.readFileSync(path.join(WS, file), 'utf8');
+    await client.conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'c', version: 1, text },
+    });
+    const pub = await client.waitFor(uri, (p) => p.diagnostics.some((d) => d.code === 'hotplug-under-lock'));
+    const d = pub.diagnostics.find((x) => x.code === 'hotplug-under-lock')!;
+    const expectLine = text.split('\n').findIndex((l) => l.includes('expect: hotplug-under-lock'));
+    assert.equal(d.range.start.line, expectLine);
+    assert.ok((d.relatedInformation ?? []).length >= 2, 'names the held locks and the chain');
+    assert.match(d.codeDescription!.href, /docs\/rules\/hotplug-under-lock\.md$/);
+
+    const hover = (await client.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri },
+      position: { line: expectLine, character: text.split('\n')[expectLine].indexOf('(') - 2 },
+    })) as { contents: { value: string } } | null;
+    assert.ok(hover && /alloc_workqueue/.test(hover.contents.value), JSON.stringify(hover));
+
+    const actions = (await client.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: d.range,
+      context: { diagnostics: [d] },
+    })) as { title: string }[];
+    assert.ok(
+      actions.some((a) => /Suppress hotplug-under-lock/.test(a.title)),
+      JSON.stringify(actions.map((a) => a.title)),
+    );
+  });
+
+  it('re-publishes when an edit fixes the code, and survives garbage', async () => {
+    const uri = pathToFileURL(path.join(WS, 'scratch.c')).toString();
+    const bad = 'static DEFINE_SPINLOCK(l);\nvoid f(void) { spin_lock(&l); msleep(1); spin_unlock(&l); }\n';
+    await client.conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'c', version: 1, text: bad },
+    });
+    await client.waitFor(uri, (p) => p.diagnostics.some((d) => d.code === 'sleep-in-atomic'));
+    const garbage = '\u0000\u0001}}}{{{ #if (((( ' + 'x'.repeat(10_000);
+    await client.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ text: garbage }],
+    });
+    const good = 'static DEFINE_SPINLOCK(l);\nvoid f(void) { spin_lock(&l); udelay(1); spin_unlock(&l); }\n';
+    await client.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 3 },
+      contentChanges: [{ text: good }],
+    });
+    await client.waitFor(
+      uri,
+      (p) => p.diagnostics.length === 0 && client.published.filter((x) => x.uri === uri).length > 1,
+    );
+  });
+});
