@@ -7,7 +7,7 @@ import type { ApiFact, Effect, LockOp } from '../kb/types';
 import type { FunctionRef } from '../workspace/index';
 import type { TypeEnv } from './classes';
 import type { Arg, CallEvent } from './ir';
-import { type ChainStep, type LockInfo, type Op, type Summary, PSEUDO_LOCKS, prependStep } from './model';
+import { type ChainStep, type Guard, type LockInfo, type Op, type Summary, PSEUDO_LOCKS, prependStep } from './model';
 
 export interface CallContext {
   kb: Knowledge;
@@ -37,10 +37,11 @@ function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext): LockInfo {
   const mode = op.mode ?? 'write';
   const base = { kind: op.kind, mode, recursiveRead: !!op.recursiveRead };
   const arg = op.arg !== undefined ? event.args[op.arg] : undefined;
-  if (op.argClassSuffix && arg) {
-    // ww_acquire_init(&ctx, &reservation_ww_class): the class is named after the ww class.
-    const cls = arg.text.replace(/^&/, '') + op.argClassSuffix;
-    return { ...base, cls: ctx.kb.aliasClass(cls, undefined), expr: cls };
+  const classArg = op.classArg !== undefined ? event.args[op.classArg] : undefined;
+  if (classArg && arg) {
+    const cls = ctx.kb.aliasClass(classArg.text.replace(/^&/, '') + (op.argClassSuffix ?? ''), undefined);
+    const instance = ctx.env.lockOf(arg);
+    return { ...base, cls, expr: instance.expr, param: instance.param, local: instance.local };
   }
   if (op.cls)
     return { ...base, cls: op.cls, expr: arg ? `${op.cls}(${arg.text.replace(/^&/, '')})` : op.cls };
@@ -54,12 +55,7 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
   const ops: Op[] = [];
   if (fact.release) {
     const lock = lockOfOp(fact.release, event, ctx);
-    // ww_acquire_fini(ctx) names its context, not the class: match any held acquire context.
-    ops.push({
-      op: 'release',
-      lock: fact.release.kind === 'ww_acquire' ? { ...lock, cls: '?ww_acquire' } : lock,
-      chain,
-    });
+    ops.push({ op: 'release', lock, chain });
   }
   if (fact.acquire) {
     ops.push({
@@ -110,21 +106,33 @@ function opsOfSummary(callee: string, summary: Summary, event: CallEvent, ctx: C
     ops.push({ op: 'release', lock: mapLock(r.lock, event, ctx, callee), chain: prependStep(here, r.chain) });
   }
   for (const a of summary.acquires) {
-    ops.push({ op: 'acquire', lock: mapLock(a.lock, event, ctx, callee), chain: prependStep(here, a.chain) });
+    const lock = mapLock(a.lock, event, ctx, callee);
+    ops.push({ op: 'acquire', lock, chain: prependStep(here, a.chain), conditional: a.conditional });
   }
   for (const i of summary.inside) {
+    if (ruledOut(i.when, event)) continue;
     ops.push({ op: 'inside', lock: mapLock(i.lock, event, ctx, callee), chain: prependStep(here, i.chain) });
   }
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
+    if (ruledOut(summary.effectGuards[effect], event)) continue;
     ops.push({ op: 'effect', effect, chain: prependStep(here, chain) });
   }
   for (const r of summary.reclaimIfParam) {
     ops.push(...gfpOps(event.args[r.index], prependStep(here, r.chain), ctx));
   }
   for (const f of summary.flushes) {
+    if (ruledOut(f.when, event)) continue;
     ops.push({ op: 'flush', target: f.target, key: f.key, chain: prependStep(here, f.chain) });
   }
   return ops;
+}
+
+/** A constant argument (`false`, `0`, `NULL`, `true`, `1`) that contradicts the callee's guard. */
+function ruledOut(guard: Guard | undefined, event: CallEvent): boolean {
+  if (!guard) return false;
+  const text = event.args[guard.index]?.text;
+  const truthy = text === 'true' || text === '1' ? true : text === 'false' || text === '0' || text === 'NULL' ? false : undefined;
+  return truthy !== undefined && truthy !== guard.truthy;
 }
 
 /** Maps a callee's parameter-relative lock to the caller's argument (`param0->lock` -> `dev->lock`). */

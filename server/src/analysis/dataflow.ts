@@ -8,7 +8,7 @@
  */
 import { isNestingKind } from '../kb/types';
 import type { Block, CallEvent, Condition, Event, FunctionIR, Range } from './ir';
-import type { HeldLock, LockInfo, LockState, Op } from './model';
+import type { Conditional, HeldLock, LockInfo, LockState, Op } from './model';
 
 const MAX_STATES = 16;
 const MAX_FACTS = 8;
@@ -28,20 +28,44 @@ export interface ExitState {
   states: LockState[];
 }
 
+/**
+ * State keys are built millions of times on a big driver: every lock identity and every string
+ * gets a small number once, so a key is a short list of numbers.
+ */
+const internTable = new Map<string, number>();
+const heldIds = new WeakMap<HeldLock, number>();
+
+/** Called at the start of a workspace analysis: keys are only compared within one. */
+export function resetInterning(): void {
+  internTable.clear();
+}
+
+function intern(text: string): number {
+  let id = internTable.get(text);
+  if (id === undefined) internTable.set(text, (id = internTable.size));
+  return id;
+}
+
+function heldId(h: HeldLock): number {
+  let id = heldIds.get(h);
+  if (id === undefined) heldIds.set(h, (id = intern(`${h.cls}@${h.expr}@${h.mode}${h.entry ? '@entry' : ''}`)));
+  return id;
+}
+
 export function makeState(
   held: readonly HeldLock[],
   released: readonly string[],
   facts: LockState['facts'],
   pending: LockState['pending'],
 ): LockState {
-  const key =
-    held.map((h) => `${h.cls}@${h.expr}@${h.mode}${h.entry ? '@entry' : ''}`).join(',') +
-    '|' +
-    released.join(',') +
-    '|' +
-    facts.map(([a, v]) => `${a}=${v ? 1 : 0}`).join(',') +
-    '|' +
-    pending.map(([v]) => v).join(',');
+  let key = '';
+  for (const h of held) key += heldId(h) + ',';
+  key += '|';
+  for (const r of released) key += intern(r) + ',';
+  key += '|';
+  for (const [a, v] of facts) key += `${intern(a)}${v ? '+' : '-'},`;
+  key += '|';
+  for (const [v] of pending) key += intern(v) + ',';
   return { held, released, facts, pending, key };
 }
 
@@ -170,7 +194,7 @@ function applyCall(
             break;
           }
         }
-        s = acquire(s, op.lock, op.chain);
+        s = acquire(s, op.lock, op.chain, op.conditional);
         break;
       case 'release':
         s = release(s, op, hooks);
@@ -198,13 +222,13 @@ function withHeld(s: LockState, held: HeldLock[]): LockState {
   return makeState(held, s.released, s.facts, s.pending);
 }
 
-export function acquire(s: LockState, lock: LockInfo, chain: HeldLock['chain']): LockState {
+export function acquire(s: LockState, lock: LockInfo, chain: HeldLock['chain'], conditional?: Conditional): LockState {
   // A second acquisition of the same non-nesting lock is reported (double-lock), not stacked;
   // nesting kinds and recursive readers (read_lock inside read_lock) stack.
   const again = s.held.find((h) => h.expr === lock.expr && h.cls === lock.cls);
   if (again && !isNestingKind(lock.kind) && !(again.recursiveRead && lock.recursiveRead)) return s;
   return makeState(
-    [...s.held, { ...lock, chain }],
+    [...s.held, conditional ? { ...lock, chain, conditional } : { ...lock, chain }],
     s.released.filter((r) => r !== lock.expr),
     s.facts,
     s.pending,
@@ -224,7 +248,7 @@ function release(
     idx = findLast(s.held, (h) => h.kind === lock.kind && h.cls.startsWith('?'));
   }
   if (idx < 0 || s.held[idx].entry) hooks?.releasedForeign?.(op, s);
-  if (idx < 0) return makeState(s.held, [...s.released, lock.expr], s.facts, s.pending);
+  if (idx < 0) return s; // not ours: an unlock wrapper's business (or a double unlock, reported by the rule)
   const held = s.held.filter((_, i) => i !== idx);
   const released = s.held[idx].entry ? s.released : [...s.released, s.held[idx].expr];
   return makeState(held, released, s.facts, s.pending);

@@ -6,15 +6,17 @@
  */
 import type { Knowledge } from '../kb/knowledge';
 import { isOrderedKind, type EntryContext } from '../kb/types';
-import { OrderGraph, stronglyConnected } from '../graph/order-graph';
+import { OrderGraph, stronglyConnected, type RuntimeEdgeInput } from '../graph/order-graph';
 import type { Finding, Report, Rule, RuleWorld } from '../rules/rule';
 import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock } from './calls';
 import { TypeEnv } from './classes';
-import { makeState, runDataflow } from './dataflow';
+import { makeState, resetInterning, runDataflow } from './dataflow';
 import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
+import type { Effect } from '../kb/types';
 import {
   type ChainStep,
+  type Guard,
   type HeldLock,
   type LockInfo,
   type LockState,
@@ -50,12 +52,14 @@ interface ContextEntry {
   registration: ChainStep;
 }
 
+/** `runtimeEdges` (lockdep's, see lockdep/merge.ts) join the graph before the rules see it. */
 export function analyzeWorkspace(
   index: WorkspaceIndex,
   kb: Knowledge,
   rules: readonly Rule[],
+  runtimeEdges: readonly RuntimeEdgeInput[] = [],
 ): AnalysisOutput {
-  return new WorkspaceAnalysis(index, kb, rules).run();
+  return new WorkspaceAnalysis(index, kb, rules, runtimeEdges).run();
 }
 
 class WorkspaceAnalysis {
@@ -81,6 +85,7 @@ class WorkspaceAnalysis {
     private readonly index: WorkspaceIndex,
     private readonly kb: Knowledge,
     private readonly rules: readonly Rule[],
+    private readonly runtimeEdges: readonly RuntimeEdgeInput[] = [],
   ) {
     this.refs = index.allFunctions();
     this.refs.forEach((r, i) => {
@@ -93,12 +98,14 @@ class WorkspaceAnalysis {
   }
 
   run(): AnalysisOutput {
+    resetInterning();
     this.collectPointers();
     this.collectRegistrations();
     for (const edge of this.kb.baseline()) this.graph.addExternal(edge.from, edge.to, 'baseline', edge.where);
     const callGraph = new Map<string, Set<string>>();
     for (const ref of this.refs) callGraph.set(this.ids.get(ref.fn)!, this.callees(ref));
     for (const scc of stronglyConnected(callGraph)) this.analyzeComponent(scc, callGraph);
+    for (const e of this.runtimeEdges) this.graph.addRuntime(e.from, e.to, e.source);
     for (const rule of this.rules) rule.onGraph?.(this.graph, this.report);
     return {
       findings: this.findings,
@@ -257,10 +264,11 @@ class WorkspaceAnalysis {
       const field = event.via.field;
       if (type) t = this.fnPointers.get(`${type}.${field}`) ?? [];
       else {
-        // Untyped object: trust the field name only when one struct type stores functions there.
+        // Untyped object: the untyped stores of that field; typed ones only when no untyped
+        // store exists and a single struct type stores functions there.
+        t = this.fnPointers.get(`?.${field}`) ?? [];
         const types = this.pointerFieldTypes.get(field);
-        t = types?.size === 1 ? (this.fnPointers.get(`${[...types][0]}.${field}`) ?? []) : [];
-        t = [...t, ...(this.fnPointers.get(`?.${field}`) ?? [])];
+        if (t.length === 0 && types?.size === 1) t = this.fnPointers.get(`${[...types][0]}.${field}`) ?? [];
       }
     } else t = [];
     this.targetCache.set(event, t);
@@ -349,7 +357,7 @@ class WorkspaceAnalysis {
     const exits = runDataflow(ref.fn, entry, {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, ops, states) => {
-        accumulate(summary, ops);
+        accumulate(summary, ops, guardOf(ref.fn, states));
         if (ops.some((o) => o.op === 'context-check')) checksContext = true;
         if (!final) return;
         this.addEdges(ref, event, ops, states);
@@ -361,13 +369,12 @@ class WorkspaceAnalysis {
           summary.releases.push({ lock: op.lock, chain: op.chain });
       },
     });
-    for (const exit of exits) {
-      for (const s of exit.states) {
-        for (const h of s.held) {
-          if (h.entry || summary.acquires.some((a) => a.lock.expr === h.expr)) continue;
-          summary.acquires.push({ lock: stripHeld(h), chain: h.chain });
-        }
-      }
+    const exitStates = exits.flatMap((e) => e.states);
+    // Held at every exit (an entry lock dropped and retaken counts as held).
+    for (const h of exitStates.flatMap((s) => s.held)) {
+      if (h.entry || summary.acquires.some((a) => a.lock.expr === h.expr)) continue;
+      if (!exitStates.every((s) => s.held.some((x) => x.expr === h.expr))) continue;
+      summary.acquires.push({ lock: stripHeld(h), chain: h.chain, conditional: h.conditional });
     }
     this.annotatedSummary(ref, env, summary);
     if (checksContext) delete summary.effects.sleep; // it sleeps only where sleeping is allowed
@@ -447,48 +454,59 @@ function stripHeld(h: HeldLock): LockInfo {
   };
 }
 
+/** Keeps the shortest chain; a guard survives only while every occurrence has the same one. */
+function mergeGuard(prev: Guard | undefined, next: Guard | undefined): Guard | undefined {
+  return prev && next && prev.index === next.index && prev.truthy === next.truthy ? prev : undefined;
+}
+
+function addEffect(summary: Summary, effect: Effect, chain: ChainStep[], guard: Guard | undefined): void {
+  const prev = summary.effects[effect];
+  summary.effectGuards[effect] = prev ? mergeGuard(summary.effectGuards[effect], guard) : guard;
+  if (!prev || chain.length < prev.length) summary.effects[effect] = chain;
+}
+
+const NON_SLEEPING_KINDS = new Set(['spinlock', 'raw_spinlock', 'rwlock', 'seqlock', 'bit_spinlock', 'lockdep_map', 'ww_acquire']);
+
+/** The parameter test every state before a call agrees on, if any. */
+function guardOf(fn: FunctionIR, states: readonly LockState[]): Guard | undefined {
+  const first = states[0];
+  if (!first) return undefined;
+  for (const [atom, truthy] of first.facts) {
+    const index = fn.params.findIndex((p) => p.name === atom);
+    if (index < 0) continue;
+    if (states.every((s) => s.facts.some(([a, v]) => a === atom && v === truthy))) return { index, truthy };
+  }
+  return undefined;
+}
+
 /** Folds one call's ops into the function's summary: effects, locks taken inside, flushes. */
-function accumulate(summary: Summary, ops: Op[]): void {
+function accumulate(summary: Summary, ops: Op[], guard: Guard | undefined): void {
   for (const op of ops) {
     switch (op.op) {
-      case 'effect': {
-        const prev = summary.effects[op.effect];
-        if (!prev || op.chain.length < prev.length) summary.effects[op.effect] = op.chain;
+      case 'effect':
+        addEffect(summary, op.effect, op.chain, guard);
         break;
-      }
       case 'acquire':
       case 'inside': {
         if (!isOrderedKind(op.lock.kind)) break;
         const prev = summary.inside.find((i) => i.lock.cls === op.lock.cls);
-        if (!prev && summary.inside.length < MAX_INSIDE)
-          summary.inside.push({ lock: op.lock, chain: op.chain });
-        else if (prev && op.chain.length < prev.chain.length) prev.chain = op.chain;
-        const sleeps = ![
-          'spinlock',
-          'raw_spinlock',
-          'rwlock',
-          'seqlock',
-          'bit_spinlock',
-          'lockdep_map',
-          'ww_acquire',
-        ].includes(op.lock.kind);
-        const trylock = op.op === 'acquire' && op.conditional === 'nonzero-success';
-        if (
-          sleeps &&
-          !trylock &&
-          (!summary.effects.sleep || op.chain.length < summary.effects.sleep.length)
-        ) {
-          summary.effects.sleep = op.chain;
+        if (!prev && summary.inside.length < MAX_INSIDE) summary.inside.push({ lock: op.lock, chain: op.chain, when: guard });
+        else if (prev) {
+          prev.when = mergeGuard(prev.when, guard);
+          if (op.chain.length < prev.chain.length) prev.chain = op.chain;
         }
+        const trylock = op.op === 'acquire' && op.conditional === 'nonzero-success';
+        if (!NON_SLEEPING_KINDS.has(op.lock.kind) && !trylock) addEffect(summary, 'sleep', op.chain, guard);
         break;
       }
-      case 'flush':
-        if (!summary.flushes.some((f) => f.key === op.key))
-          summary.flushes.push({ target: op.target, key: op.key, chain: op.chain });
+      case 'flush': {
+        const prev = summary.flushes.find((f) => f.key === op.key);
+        if (!prev) summary.flushes.push({ target: op.target, key: op.key, chain: op.chain, when: guard });
+        else prev.when = mergeGuard(prev.when, guard);
         break;
+      }
       case 'reclaim-if-param':
-        if (!summary.reclaimIfParam.some((r) => r.index === op.index))
-          summary.reclaimIfParam.push({ index: op.index, chain: op.chain });
+        if (!summary.reclaimIfParam.some((r) => r.index === op.index)) summary.reclaimIfParam.push({ index: op.index, chain: op.chain });
         break;
       default:
         break;

@@ -143,17 +143,24 @@ class FileCollector {
     (this.facts.suppressions[line] ??= []).push(...rules);
   }
 
-  private struct(node: SyntaxNode): void {
-    const name = node.childForFieldName('name')?.text;
+  private struct(node: SyntaxNode, anonymousName?: string): void {
+    const name = node.childForFieldName('name')?.text ?? anonymousName;
     const body = node.childForFieldName('body');
     if (!name || !body) return;
     const def: StructDef = { name, fields: {} };
     for (const field of body.namedChildren) {
       if (field.type !== 'field_declaration') continue;
-      const type = typeName(field.childForFieldName('type'));
+      const typeNode = field.childForFieldName('type');
       for (const decl of field.childrenForFieldName('declarator')) {
         const fieldName = declaratorName(decl);
-        if (fieldName && type) def.fields[fieldName] = type;
+        if (!fieldName) continue;
+        let type = typeName(typeNode);
+        if (!type && typeNode && isAnonymousAggregate(typeNode)) {
+          // `struct { ... } reset;` inside struct intel_engine_cs: named intel_engine_cs.reset.
+          type = `${name}.${fieldName}`;
+          this.struct(typeNode, type);
+        }
+        if (type) def.fields[fieldName] = type;
       }
     }
     this.facts.structs.push(def);
@@ -272,6 +279,10 @@ class FileCollector {
     builder.lowerBody(body);
     this.facts.functions.push(fn);
   }
+}
+
+function isAnonymousAggregate(node: SyntaxNode): boolean {
+  return (node.type === 'struct_specifier' || node.type === 'union_specifier') && !node.childForFieldName('name');
 }
 
 function isTopLevel(node: SyntaxNode): boolean {

@@ -24,9 +24,11 @@ export interface LockInfo {
   local?: boolean;
 }
 
+export type Conditional = 'nonzero-success' | 'zero-success';
+
 /** What one call does to the lock state, as the dataflow applies it. */
 export type Op =
-  | { op: 'acquire'; lock: LockInfo; chain: ChainStep[]; conditional?: 'nonzero-success' | 'zero-success' }
+  | { op: 'acquire'; lock: LockInfo; chain: ChainStep[]; conditional?: Conditional }
   | { op: 'release'; lock: LockInfo; chain: ChainStep[] }
   /** A lock taken and released inside a callee: orders it after the held locks. */
   | { op: 'inside'; lock: LockInfo; chain: ChainStep[] }
@@ -41,6 +43,8 @@ export type Op =
 export interface HeldLock extends LockInfo {
   /** Where it was taken, from the function holding it down to the lock call. */
   chain: ChainStep[];
+  /** Taken by a trylock-style call whose result this function returns: held only on success. */
+  conditional?: Conditional;
   /** Set when held on entry: "cpuhp callback", "__must_hold", ... */
   entry?: string;
   /** Held because of the callback context (cpuhp, shrinker, irq), not a lock of the function's own. */
@@ -58,23 +62,35 @@ export interface LockState {
   readonly key: string;
 }
 
-export type FlushTarget = { target: 'work' | 'workqueue'; key: string };
+/** Parameter `index` was tested and found `truthy` on every path to the effect. */
+export interface Guard {
+  index: number;
+  truthy: boolean;
+}
+
+export type FlushTarget =  { target: 'work' | 'workqueue'; key: string };
 
 /** What a function does to its caller's lock state. */
 export interface Summary {
-  /** Held at some exit, not held on entry (acquire wrappers). */
-  acquires: { lock: LockInfo; chain: ChainStep[] }[];
+  /**
+   * Held at every exit, not held on entry (acquire wrappers); `conditional` when the function
+   * returns a trylock-style result. A lock held at only some exits is not exported: callers
+   * cannot tell those paths apart, and guessing "held" poisons every caller above.
+   */
+  acquires: { lock: LockInfo; chain: ChainStep[]; conditional?: Conditional }[];
   /** Released without having been taken here (unlock wrappers). */
   releases: { lock: LockInfo; chain: ChainStep[] }[];
   /** Every lock class taken inside (for the order graph), with the shortest chain. */
-  inside: { lock: LockInfo; chain: ChainStep[] }[];
+  inside: { lock: LockInfo; chain: ChainStep[]; when?: Guard }[];
   effects: Partial<Record<Effect, ChainStep[]>>;
+  /** Effects that happen only when a parameter is true/false (`if (sync) cancel_work_sync()`). */
+  effectGuards: Partial<Record<Effect, Guard>>;
   reclaimIfParam: { index: number; chain: ChainStep[] }[];
-  flushes: (FlushTarget & { chain: ChainStep[] })[];
+  flushes: (FlushTarget & { chain: ChainStep[]; when?: Guard })[];
 }
 
 export function emptySummary(): Summary {
-  return { acquires: [], releases: [], inside: [], effects: {}, reclaimIfParam: [], flushes: [] };
+  return { acquires: [], releases: [], inside: [], effects: {}, effectGuards: {}, reclaimIfParam: [], flushes: [] };
 }
 
 /** Stable text of a summary, to detect when a fixpoint iteration changed nothing. */
@@ -89,6 +105,7 @@ export function summaryKey(s: Summary): string {
     locks(s.releases),
     locks(s.inside),
     Object.keys(s.effects).sort().join(','),
+    JSON.stringify(s.effectGuards),
     s.reclaimIfParam.map((r) => r.index).join(','),
     s.flushes.map((f) => f.key).join(','),
   ].join(';');
@@ -97,6 +114,9 @@ export function summaryKey(s: Summary): string {
 export const MAX_CHAIN = 32;
 
 export function prependStep(step: ChainStep, chain: ChainStep[]): ChainStep[] {
+  // Recursion (a → b → a → ...): the function reaches the leaf from its later step directly.
+  const again = chain.findIndex((s) => s.fn === step.fn);
+  if (again >= 0) return chain.slice(again);
   return chain.length >= MAX_CHAIN ? [step, ...chain.slice(0, MAX_CHAIN - 1)] : [step, ...chain];
 }
 

@@ -6,7 +6,7 @@ import { analyzeWorkspace, type AnalysisOutput } from '../analysis/interproc';
 import type { FileFacts, Range } from '../analysis/ir';
 import { lowerFile } from '../analysis/lower';
 import { type Settings, defaultSettings } from '../config/settings';
-import type { OrderGraph } from '../graph/order-graph';
+import type { OrderGraph, RuntimeEdgeInput } from '../graph/order-graph';
 import { Knowledge } from '../kb/knowledge';
 import { CParser, type Tree } from '../parsing/parser';
 import { maskAnnotations } from '../parsing/preprocess';
@@ -98,9 +98,10 @@ export class Engine {
     this.parser.parse(maskAnnotations(text, this.kb.table.annotationMacros).text).delete();
   }
 
-  analyze(): AnalysisResult {
+  /** `runtimeEdges`: lockdep's edges (lockdep/merge.ts runtimeEdgesFrom), merged before cycles are found. */
+  analyze(runtimeEdges: readonly RuntimeEdgeInput[] = []): AnalysisResult {
     const start = performance.now();
-    const out = analyzeWorkspace(this.index, this.kb, RULES);
+    const out = analyzeWorkspace(this.index, this.kb, RULES, runtimeEdges);
     this.last = out;
     const diagnostics = this.finish(out);
     return { diagnostics, graph: out.graph, functions: out.functions, analyzeMs: performance.now() - start };

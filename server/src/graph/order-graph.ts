@@ -37,6 +37,13 @@ export interface OrderEdge {
   runtime: boolean;
 }
 
+/** An edge from outside the workspace (a lockdep report, /proc/lockdep), by class names. */
+export interface RuntimeEdgeInput {
+  from: string;
+  to: string;
+  source: string;
+}
+
 export interface LockClassInfo {
   name: string;
   kind: LockKind | 'unknown';
@@ -91,6 +98,14 @@ export class OrderGraph {
     edge.exclusiveHeld = true;
     edge.nonRecursive = true;
     if (origin === 'runtime') edge.runtime = true;
+  }
+
+  /** An edge lockdep saw at run time: marks the edge already known, or adds a runtime-only one. */
+  addRuntime(from: string, to: string, source: string): void {
+    const known = this.getEdge(from, to);
+    if (!known) return this.addExternal(from, to, 'runtime', source);
+    known.runtime = true;
+    known.source ??= source;
   }
 
   private edge(from: string, to: string, origin: EdgeOrigin): OrderEdge {

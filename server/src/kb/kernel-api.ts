@@ -145,8 +145,10 @@ const locks: Facts = {
     conditional: 'nonzero-success',
   },
   dma_resv_unlock: { release: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' } },
-  ww_acquire_init: { acquire: { arg: 1, argClassSuffix: '_acquire', kind: 'ww_acquire' } },
-  ww_acquire_fini: { release: { cls: 'ww_acquire', kind: 'ww_acquire' } },
+  // ww_acquire_init(&ctx, &reservation_ww_class): the context (arg 0) is the lock instance, its
+  // class is named after the ww class (arg 1), as lockdep's reservation_ww_class_acquire.
+  ww_acquire_init: { acquire: { arg: 0, classArg: 1, argClassSuffix: '_acquire', kind: 'ww_acquire' } },
+  ww_acquire_fini: { release: { arg: 0, kind: 'ww_acquire' } },
 
   mmap_read_lock: { acquire: { cls: 'mmap_lock', kind: 'rwsem', mode: 'read' } },
   mmap_read_lock_killable: {

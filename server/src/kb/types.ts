@@ -31,7 +31,8 @@ export interface LockOp {
   arg?: number;
   /** Fixed class name (rcu_read_lock, mmap_lock, fs_reclaim); otherwise the class comes from `arg`. */
   cls?: string;
-  /** For fixed-class ops whose class is derived from an argument: `${argText}${suffix}` (ww_acquire_init). */
+  /** Class named after another argument: `${args[classArg]}${argClassSuffix}` (ww_acquire_init). */
+  classArg?: number;
   argClassSuffix?: string;
   kind: LockKind;
   mode?: LockMode;
@@ -128,5 +129,6 @@ export function isOrderedKind(kind: LockKind): boolean {
 
 /** Kinds that nest freely (preempt_disable inside preempt_disable). */
 export function isNestingKind(kind: LockKind): boolean {
-  return kind === 'irq' || kind === 'preempt' || kind === 'bh' || kind === 'rcu';
+  // lockdep maps (fs_reclaim) nest too: reclaim code re-entering the annotation is not a deadlock.
+  return kind === 'irq' || kind === 'preempt' || kind === 'bh' || kind === 'rcu' || kind === 'lockdep_map';
 }
