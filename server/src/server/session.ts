@@ -20,6 +20,8 @@ import type {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseSettings, type Settings, defaultSettings } from '../config/settings';
 import { type AnalysisResult, Engine } from '../engine/engine';
+import { explainReport, formatExplain } from '../lockdep/explain';
+import { analyzeWithLockdep } from '../lockdep/load';
 import { toJson } from '../report/json';
 import { findFiles, readText } from '../workspace/files';
 import { codeActionsFor } from './actions';
@@ -173,7 +175,10 @@ export class Session {
     const engine = this.engine;
     if (!engine) return;
     this.status({ state: 'analysing', files: engine.index.size });
-    const result = engine.analyze();
+    const reports = this.settings.lockdepReports;
+    const merged = reports.length ? analyzeWithLockdep(engine, reports) : undefined;
+    for (const p of merged?.problems ?? []) this.connection.console.warn(`lockscope: ${p.file}: ${p.message}`);
+    const result = merged?.result ?? engine.analyze();
     this.last = result;
     this.publish(result);
     this.status({ state: 'ready', files: engine.index.size, lastAnalysisMs: Math.round(result.analyzeMs) });
@@ -241,8 +246,11 @@ export class Session {
     });
   }
 
-  explain(_text: string): null {
-    return null;
+  /** "Lockscope: Explain lockdep report": each link of the report with its source line. */
+  async explain(text: string): Promise<{ text: string } | null> {
+    await this.settled();
+    const engine = this.engine;
+    return engine ? { text: formatExplain(explainReport(text, engine)) } : null;
   }
 
   dispose(): void {
