@@ -40,4 +40,9 @@ await Promise.all([
     entryPoints: [join(root, 'server/src/cli/main.ts')],
     outfile: join(root, 'dist/lockscope.js'),
   }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'server/src/engine/worker.ts')],
+    outfile: join(root, 'dist/worker.js'),
+  }),
 ]);

@@ -7,7 +7,15 @@ import type { ApiFact, Effect, LockOp } from '../kb/types';
 import type { FunctionRef } from '../workspace/index';
 import type { TypeEnv } from './classes';
 import type { Arg, CallEvent } from './ir';
-import { type ChainStep, type Guard, type LockInfo, type Op, type Summary, PSEUDO_LOCKS, prependStep } from './model';
+import {
+  type ChainStep,
+  type Guard,
+  type LockInfo,
+  type Op,
+  type Summary,
+  PSEUDO_LOCKS,
+  prependStep,
+} from './model';
 
 export interface CallContext {
   kb: Knowledge;
@@ -131,7 +139,12 @@ function opsOfSummary(callee: string, summary: Summary, event: CallEvent, ctx: C
 function ruledOut(guard: Guard | undefined, event: CallEvent): boolean {
   if (!guard) return false;
   const text = event.args[guard.index]?.text;
-  const truthy = text === 'true' || text === '1' ? true : text === 'false' || text === '0' || text === 'NULL' ? false : undefined;
+  const truthy =
+    text === 'true' || text === '1'
+      ? true
+      : text === 'false' || text === '0' || text === 'NULL'
+        ? false
+        : undefined;
   return truthy !== undefined && truthy !== guard.truthy;
 }
 

@@ -48,7 +48,8 @@ function intern(text: string): number {
 
 function heldId(h: HeldLock): number {
   let id = heldIds.get(h);
-  if (id === undefined) heldIds.set(h, (id = intern(`${h.cls}@${h.expr}@${h.mode}${h.entry ? '@entry' : ''}`)));
+  if (id === undefined)
+    heldIds.set(h, (id = intern(`${h.cls}@${h.expr}@${h.mode}${h.entry ? '@entry' : ''}`)));
   return id;
 }
 
@@ -222,7 +223,12 @@ function withHeld(s: LockState, held: HeldLock[]): LockState {
   return makeState(held, s.released, s.facts, s.pending);
 }
 
-export function acquire(s: LockState, lock: LockInfo, chain: HeldLock['chain'], conditional?: Conditional): LockState {
+export function acquire(
+  s: LockState,
+  lock: LockInfo,
+  chain: HeldLock['chain'],
+  conditional?: Conditional,
+): LockState {
   // A second acquisition of the same non-nesting lock is reported (double-lock), not stacked;
   // nesting kinds and recursive readers (read_lock inside read_lock) stack.
   const again = s.held.find((h) => h.expr === lock.expr && h.cls === lock.cls);

@@ -6,7 +6,7 @@
  */
 import type { Knowledge } from '../kb/knowledge';
 import { isOrderedKind, type EntryContext } from '../kb/types';
-import { OrderGraph, stronglyConnected, type RuntimeEdgeInput } from '../graph/order-graph';
+import { type EdgeWitness, OrderGraph, type RuntimeEdgeInput, stronglyConnected } from '../graph/order-graph';
 import type { Finding, Report, Rule, RuleWorld } from '../rules/rule';
 import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock } from './calls';
@@ -34,6 +34,9 @@ export interface AnalysisOutput {
   graph: OrderGraph;
   summaries: Map<FunctionIR, Summary>;
   functions: number;
+  /** How many functions this run analysed (the rest came from the memo). */
+  analysed: number;
+  memo: AnalysisMemo;
   /** The call at (line, col) of a file: what it does and the lock states before it (hovers). */
   inspect(file: string, line: number, col: number): CallInspection | undefined;
 }
@@ -53,13 +56,65 @@ interface ContextEntry {
 }
 
 /** `runtimeEdges` (lockdep's, see lockdep/merge.ts) join the graph before the rules see it. */
+/**
+ * What one run leaves for the next: per function (by identity: unchanged files keep their
+ * FunctionIR objects) its summary, findings and order edges, and what they depended on. A
+ * function is analysed again only if it is new, its callees or context changed, or a callee's
+ * summary changed in this run; type changes (struct fields, typedefs) start from scratch.
+ */
+export interface AnalysisMemo {
+  typeKey: string;
+  functions: Map<FunctionIR, FunctionMemo>;
+  /** What each call needs from the types, computed once while they stay the same. */
+  shapes: WeakMap<CallEvent, CallShape>;
+  /** The same per function, folded: its distinct callees, flushes and registrations. */
+  functionShapes: WeakMap<FunctionIR, FunctionShape>;
+}
+
+interface FunctionShape {
+  targets: { event: CallEvent; shape: CallShape }[];
+  flushes: NonNullable<CallShape['flush']>[];
+  registrations: { event: CallEvent; shape: CallShape }[];
+}
+
+/**
+ * A call reduced to names: which functions it may reach (by name or by pointer field), which
+ * work it flushes, which callbacks and work items it registers. Resolving names to the current
+ * definitions is a map lookup per run; computing them needs the type environment.
+ */
+interface CallShape {
+  target?: { kind: 'fn'; name: string } | { kind: 'ptr'; key: string } | { kind: 'ptr-field'; field: string };
+  flush?: { target: 'work' | 'workqueue'; key: string };
+  registers: { fn: string; context: string }[];
+  initWork?: { key: string; fn: string };
+  queue?: { wq: string; work: string };
+}
+
+interface FunctionMemo {
+  summary: Summary;
+  key: string;
+  calleeKey: string;
+  contextKey: string;
+  findings: Omit<Finding, 'severity'>[];
+  edges: EdgeRecord[];
+  /** Direct acquisitions, for the lock-class table. */
+  acquisitions: LockInfo[];
+}
+
+interface EdgeRecord {
+  held: HeldLock;
+  to: LockInfo;
+  witness: EdgeWitness;
+}
+
 export function analyzeWorkspace(
   index: WorkspaceIndex,
   kb: Knowledge,
   rules: readonly Rule[],
   runtimeEdges: readonly RuntimeEdgeInput[] = [],
+  memo?: AnalysisMemo,
 ): AnalysisOutput {
-  return new WorkspaceAnalysis(index, kb, rules, runtimeEdges).run();
+  return new WorkspaceAnalysis(index, kb, rules, runtimeEdges, memo).run();
 }
 
 class WorkspaceAnalysis {
@@ -78,15 +133,31 @@ class WorkspaceAnalysis {
   private readonly summaries = new Map<FunctionIR, Summary>();
   private readonly graph = new OrderGraph();
   private readonly findings: Omit<Finding, 'severity'>[] = [];
-  private readonly report: Report = (f) => this.findings.push(f);
+  private current: FunctionMemo | undefined;
+  private readonly report: Report = (f) => (this.current?.findings ?? this.findings).push(f);
   private readonly world: RuleWorld;
+  private readonly next: AnalysisMemo;
+  private readonly previous: Map<FunctionIR, FunctionMemo>;
+  /** Functions whose summary changed in this run: their callers must be analysed again. */
+  private readonly changed = new Set<FunctionIR>();
+  private analysed = 0;
 
   constructor(
     private readonly index: WorkspaceIndex,
     private readonly kb: Knowledge,
     private readonly rules: readonly Rule[],
     private readonly runtimeEdges: readonly RuntimeEdgeInput[] = [],
+    memo?: AnalysisMemo,
   ) {
+    const typeKey = index.typeSignature();
+    const same = memo && memo.typeKey === typeKey;
+    this.previous = same ? memo.functions : new Map();
+    this.next = {
+      typeKey,
+      functions: new Map(),
+      shapes: same ? memo.shapes : new WeakMap(),
+      functionShapes: same ? memo.functionShapes : new WeakMap(),
+    };
     this.refs = index.allFunctions();
     this.refs.forEach((r, i) => {
       const id = `${r.file}#${r.fn.name}#${i}`;
@@ -105,15 +176,63 @@ class WorkspaceAnalysis {
     const callGraph = new Map<string, Set<string>>();
     for (const ref of this.refs) callGraph.set(this.ids.get(ref.fn)!, this.callees(ref));
     for (const scc of stronglyConnected(callGraph)) this.analyzeComponent(scc, callGraph);
+    for (const m of this.next.functions.values()) {
+      this.findings.push(...m.findings);
+      for (const a of m.acquisitions) this.graph.noteAcquisition(a);
+      for (const e of m.edges) this.graph.addStatic(e.held, e.to, e.witness);
+    }
     for (const e of this.runtimeEdges) this.graph.addRuntime(e.from, e.to, e.source);
+    this.current = undefined;
     for (const rule of this.rules) rule.onGraph?.(this.graph, this.report);
     return {
       findings: this.findings,
       graph: this.graph,
       summaries: this.summaries,
       functions: this.refs.length,
+      analysed: this.analysed,
+      memo: this.next,
       inspect: (file, line, col) => this.inspect(file, line, col),
     };
+  }
+
+  private readonly dependencyCache = new Map<FunctionIR, { calleeKey: string; contextKey: string }>();
+
+  /** What a function's analysis depends on besides its own body: callees and entry context. */
+  private dependencyKeys(
+    ref: FunctionRef,
+    callGraph: Map<string, Set<string>>,
+  ): { calleeKey: string; contextKey: string } {
+    let keys = this.dependencyCache.get(ref.fn);
+    if (!keys) this.dependencyCache.set(ref.fn, (keys = this.computeDependencyKeys(ref, callGraph)));
+    return keys;
+  }
+
+  private computeDependencyKeys(
+    ref: FunctionRef,
+    callGraph: Map<string, Set<string>>,
+  ): { calleeKey: string; contextKey: string } {
+    const callees = [...(callGraph.get(this.ids.get(ref.fn)!) ?? [])].map((id) => {
+      const r = this.byId.get(id)!;
+      return `${r.file}#${r.fn.name}`;
+    });
+    const ctx = this.contexts.get(ref.fn);
+    return {
+      calleeKey: callees.sort().join(','),
+      contextKey: ctx ? `${ctx.ctx.label}@${ctx.registration.file}:${ctx.registration.range.line}` : '',
+    };
+  }
+
+  /** Reuses the previous run's results when nothing the component depends on changed. */
+  private reusable(refs: FunctionRef[], callGraph: Map<string, Set<string>>): boolean {
+    return refs.every((ref) => {
+      const prev = this.previous.get(ref.fn);
+      if (!prev) return false;
+      const keys = this.dependencyKeys(ref, callGraph);
+      if (prev.calleeKey !== keys.calleeKey || prev.contextKey !== keys.contextKey) return false;
+      return [...(callGraph.get(this.ids.get(ref.fn)!) ?? [])].every(
+        (id) => !this.changed.has(this.byId.get(id)!.fn),
+      );
+    });
   }
 
   private inspect(file: string, line: number, col: number): CallInspection | undefined {
@@ -124,7 +243,7 @@ class WorkspaceAnalysis {
     const callCtx: CallContext = {
       kb: this.kb,
       env,
-      targets: (e) => this.targets(e, env),
+      targets: (e) => this.targets(e, ref),
       summaryOf: (r) => this.summaries.get(r.fn),
     };
     runDataflow(ref.fn, makeState(this.entryHeld(ref, env), [], [], []), {
@@ -133,7 +252,7 @@ class WorkspaceAnalysis {
         if (!within(event.range, line, col)) return;
         // The innermost call under the cursor wins: `foo(x)` inside `mutex_lock(foo(x))`.
         if (found && size(found.event.range) <= size(event.range)) return;
-        const callees = this.targets(event, env).flatMap((t) => {
+        const callees = this.targets(event, ref).flatMap((t) => {
           const summary = this.summaries.get(t.fn);
           return summary ? [{ fn: t.fn, file: t.file, summary }] : [];
         });
@@ -202,38 +321,97 @@ class WorkspaceAnalysis {
   /** Callback registrations (request_irq, cpuhp_setup_state, ...) and work-item bindings. */
   private collectRegistrations(): void {
     for (const ref of this.refs) {
-      const env = this.env(ref);
-      for (const event of this.callEvents(ref)) {
-        const fact = event.callee ? this.kb.fact(event.callee) : undefined;
-        if (!fact) continue;
-        const registration = { fn: ref.fn.name, file: ref.file, range: event.range, callee: event.callee! };
-        if (fact.register) {
-          for (const i of fact.register.args) {
-            const target = this.functionArg(event, i, ref.file);
-            if (target) this.setContext(target, fact.register.context, registration);
-          }
+      for (const { event, shape } of this.functionShape(ref).registrations) {
+        const registration = {
+          fn: ref.fn.name,
+          file: ref.file,
+          range: event.range,
+          callee: event.callee ?? '',
+        };
+        for (const r of shape.registers) {
+          const target = this.index.resolveFunction(r.fn, ref.file);
+          if (target) this.setContext(target, r.context, registration);
         }
-        if (fact.initWork) {
-          const work = event.args[fact.initWork.work];
-          const fn = this.functionArg(event, fact.initWork.fn, ref.file);
-          if (work && fn) push(this.workFns, env.lockOf(work).cls, fn);
+        if (shape.initWork) {
+          const fn = this.index.resolveFunction(shape.initWork.fn, ref.file);
+          if (fn) push(this.workFns, shape.initWork.key, fn);
         }
-        if (fact.queue) {
-          const wq = event.args[fact.queue.wq];
-          const work = event.args[fact.queue.work];
-          if (wq && work) {
-            const set = this.queueWorks.get(env.lockOf(wq).cls) ?? new Set();
-            set.add(env.lockOf(work).cls);
-            this.queueWorks.set(env.lockOf(wq).cls, set);
-          }
+        if (shape.queue) {
+          const set = this.queueWorks.get(shape.queue.wq) ?? new Set();
+          set.add(shape.queue.work);
+          this.queueWorks.set(shape.queue.wq, set);
         }
       }
     }
   }
 
-  private functionArg(event: CallEvent, i: number, file: string): FunctionRef | undefined {
-    const text = event.args[i]?.text.replace(/^&/, '');
-    return text && /^\w+$/.test(text) ? this.index.resolveFunction(text, file) : undefined;
+  private functionShape(ref: FunctionRef): FunctionShape {
+    let fs = this.next.functionShapes.get(ref.fn);
+    if (fs) return fs;
+    fs = { targets: [], flushes: [], registrations: [] };
+    const seenTargets = new Set<string>();
+    for (const event of this.callEvents(ref)) {
+      const shape = this.shape(event, ref);
+      const t = shape.target;
+      const key = t
+        ? t.kind === 'fn'
+          ? `f:${t.name}`
+          : t.kind === 'ptr'
+            ? `p:${t.key}`
+            : `q:${t.field}`
+        : '';
+      if (t && !seenTargets.has(key)) {
+        seenTargets.add(key);
+        fs.targets.push({ event, shape });
+      }
+      if (shape.flush) fs.flushes.push(shape.flush);
+      if (shape.registers.length || shape.initWork || shape.queue) fs.registrations.push({ event, shape });
+    }
+    this.next.functionShapes.set(ref.fn, fs);
+    return fs;
+  }
+
+  private shape(event: CallEvent, ref: FunctionRef): CallShape {
+    let shape = this.next.shapes.get(event);
+    if (!shape) this.next.shapes.set(event, (shape = this.computeShape(event, this.env(ref))));
+    return shape;
+  }
+
+  private computeShape(event: CallEvent, env: TypeEnv): CallShape {
+    const shape: CallShape = { registers: [] };
+    const fact = event.callee ? this.kb.fact(event.callee) : undefined;
+    if (event.callee && !fact) shape.target = { kind: 'fn', name: event.callee };
+    else if (event.via) {
+      const type = env.pathType(event.via.object);
+      shape.target = type
+        ? { kind: 'ptr', key: `${type}.${event.via.field}` }
+        : { kind: 'ptr-field', field: event.via.field };
+    }
+    if (!fact) return shape;
+    const argName = (i: number) => {
+      const text = event.args[i]?.text.replace(/^&/, '');
+      return text && /^\w+$/.test(text) ? text : undefined;
+    };
+    const key = (i: number) => (event.args[i] ? env.lockOf(event.args[i]).cls : undefined);
+    if (fact.flush) {
+      const k = key(fact.flush.arg);
+      if (k) shape.flush = { target: fact.flush.target, key: k };
+    }
+    for (const i of fact.register?.args ?? []) {
+      const fn = argName(i);
+      if (fn) shape.registers.push({ fn, context: fact.register!.context });
+    }
+    if (fact.initWork) {
+      const k = key(fact.initWork.work);
+      const fn = argName(fact.initWork.fn);
+      if (k && fn) shape.initWork = { key: k, fn };
+    }
+    if (fact.queue) {
+      const wq = key(fact.queue.wq);
+      const work = key(fact.queue.work);
+      if (wq && work) shape.queue = { wq, work };
+    }
+    return shape;
   }
 
   private workFunctions(target: 'work' | 'workqueue', key: string): FunctionRef[] {
@@ -253,44 +431,49 @@ class WorkspaceAnalysis {
   }
 
   /** Functions a call may reach: a direct definition or every function stored in the called field. */
-  private targets(event: CallEvent, env: TypeEnv): FunctionRef[] {
+  private targets(event: CallEvent, ref: FunctionRef): FunctionRef[] {
     let t = this.targetCache.get(event);
     if (t) return t;
-    if (event.callee) {
-      const ref = this.kb.fact(event.callee) ? undefined : this.index.resolveFunction(event.callee, env.file);
-      t = ref ? [ref] : [];
-    } else if (event.via) {
-      const type = env.pathType(event.via.object);
-      const field = event.via.field;
-      if (type) t = this.fnPointers.get(`${type}.${field}`) ?? [];
-      else {
-        // Untyped object: the untyped stores of that field; typed ones only when no untyped
-        // store exists and a single struct type stores functions there.
-        t = this.fnPointers.get(`?.${field}`) ?? [];
-        const types = this.pointerFieldTypes.get(field);
-        if (t.length === 0 && types?.size === 1) t = this.fnPointers.get(`${[...types][0]}.${field}`) ?? [];
-      }
-    } else t = [];
+    const target = this.shape(event, ref).target;
+    if (!target) t = [];
+    else if (target.kind === 'fn') {
+      const def = this.index.resolveFunction(target.name, ref.file);
+      t = def ? [def] : [];
+    } else if (target.kind === 'ptr') t = this.fnPointers.get(target.key) ?? [];
+    else {
+      // Untyped object: the untyped stores of that field; typed ones only when no untyped
+      // store exists and a single struct type stores functions there.
+      t = this.fnPointers.get(`?.${target.field}`) ?? [];
+      const types = this.pointerFieldTypes.get(target.field);
+      if (t.length === 0 && types?.size === 1)
+        t = this.fnPointers.get(`${[...types][0]}.${target.field}`) ?? [];
+    }
     this.targetCache.set(event, t);
     return t;
   }
 
   private callees(ref: FunctionRef): Set<string> {
-    const env = this.env(ref);
     const out = new Set<string>();
-    for (const event of this.callEvents(ref)) {
-      for (const t of this.targets(event, env)) out.add(this.ids.get(t.fn)!);
-      // A flush waits for the work functions: analyse them first.
-      const flush = event.callee ? this.kb.fact(event.callee)?.flush : undefined;
-      const arg = flush ? event.args[flush.arg] : undefined;
-      if (flush && arg)
-        for (const w of this.workFunctions(flush.target, env.lockOf(arg).cls)) out.add(this.ids.get(w.fn)!);
-    }
+    const fs = this.functionShape(ref);
+    for (const { event } of fs.targets)
+      for (const t of this.targets(event, ref)) out.add(this.ids.get(t.fn)!);
+    // A flush waits for the work functions: analyse them first.
+    for (const flush of fs.flushes)
+      for (const w of this.workFunctions(flush.target, flush.key)) out.add(this.ids.get(w.fn)!);
     return out;
   }
 
   private analyzeComponent(scc: string[], callGraph: Map<string, Set<string>>): void {
     const refs = scc.map((id) => this.byId.get(id)).filter((r): r is FunctionRef => r !== undefined);
+    if (this.reusable(refs, callGraph)) {
+      for (const ref of refs) {
+        const prev = this.previous.get(ref.fn)!;
+        this.summaries.set(ref.fn, prev.summary);
+        this.next.functions.set(ref.fn, prev);
+      }
+      return;
+    }
+    this.analysed += refs.length;
     const recursive = scc.length > 1 || callGraph.get(scc[0])?.has(scc[0]);
     if (recursive) {
       for (let round = 0; round < MAX_SCC_ROUNDS; round++) {
@@ -304,7 +487,23 @@ class WorkspaceAnalysis {
         if (!changed) break;
       }
     }
-    for (const ref of refs) this.summaries.set(ref.fn, this.analyzeFunction(ref, true));
+    for (const ref of refs) {
+      const memo: FunctionMemo = {
+        summary: emptySummary(),
+        key: '',
+        ...this.dependencyKeys(ref, callGraph),
+        findings: [],
+        edges: [],
+        acquisitions: [],
+      };
+      this.current = memo;
+      memo.summary = this.analyzeFunction(ref, true);
+      memo.key = summaryKey(memo.summary);
+      this.current = undefined;
+      if (this.previous.get(ref.fn)?.key !== memo.key) this.changed.add(ref.fn);
+      this.summaries.set(ref.fn, memo.summary);
+      this.next.functions.set(ref.fn, memo);
+    }
   }
 
   private entryHeld(ref: FunctionRef, env: TypeEnv): HeldLock[] {
@@ -349,7 +548,7 @@ class WorkspaceAnalysis {
     const callCtx: CallContext = {
       kb: this.kb,
       env,
-      targets: (e) => this.targets(e, env),
+      targets: (e) => this.targets(e, ref),
       summaryOf: (r) => this.summaries.get(r.fn),
     };
     const entry = makeState(this.entryHeld(ref, env), [], [], []);
@@ -405,20 +604,23 @@ class WorkspaceAnalysis {
       else if (op.op === 'inside') to = op.lock;
       else if (op.op === 'effect') to = pseudoLock(op.effect);
       if (!to || !isOrderedKind(to.kind)) continue;
-      if (op.op === 'acquire' && op.chain.length === 1) this.graph.noteAcquisition(to);
+      const memo = this.current!;
+      if (op.op === 'acquire' && op.chain.length === 1) memo.acquisitions.push(to);
       for (const s of states) {
         for (const h of s.held) {
           const key = `${h.cls}>${to.cls}`;
           if (!isOrderedKind(h.kind) || seen.has(key)) continue;
           seen.add(key);
-          this.graph.addStatic(h, to, {
+          const chain = 'chain' in op ? op.chain : [];
+          const witness = {
             file: ref.file,
             range: event.range,
             fn: ref.fn.name,
-            chain: 'chain' in op ? op.chain : [],
+            chain,
             heldChain: h.chain,
             heldEntry: h.entry,
-          });
+          };
+          memo.edges.push({ held: h, to, witness });
         }
       }
     }
@@ -465,7 +667,15 @@ function addEffect(summary: Summary, effect: Effect, chain: ChainStep[], guard: 
   if (!prev || chain.length < prev.length) summary.effects[effect] = chain;
 }
 
-const NON_SLEEPING_KINDS = new Set(['spinlock', 'raw_spinlock', 'rwlock', 'seqlock', 'bit_spinlock', 'lockdep_map', 'ww_acquire']);
+const NON_SLEEPING_KINDS = new Set([
+  'spinlock',
+  'raw_spinlock',
+  'rwlock',
+  'seqlock',
+  'bit_spinlock',
+  'lockdep_map',
+  'ww_acquire',
+]);
 
 /** The parameter test every state before a call agrees on, if any. */
 function guardOf(fn: FunctionIR, states: readonly LockState[]): Guard | undefined {
@@ -490,7 +700,8 @@ function accumulate(summary: Summary, ops: Op[], guard: Guard | undefined): void
       case 'inside': {
         if (!isOrderedKind(op.lock.kind)) break;
         const prev = summary.inside.find((i) => i.lock.cls === op.lock.cls);
-        if (!prev && summary.inside.length < MAX_INSIDE) summary.inside.push({ lock: op.lock, chain: op.chain, when: guard });
+        if (!prev && summary.inside.length < MAX_INSIDE)
+          summary.inside.push({ lock: op.lock, chain: op.chain, when: guard });
         else if (prev) {
           prev.when = mergeGuard(prev.when, guard);
           if (op.chain.length < prev.chain.length) prev.chain = op.chain;
@@ -506,7 +717,8 @@ function accumulate(summary: Summary, ops: Op[], guard: Guard | undefined): void
         break;
       }
       case 'reclaim-if-param':
-        if (!summary.reclaimIfParam.some((r) => r.index === op.index)) summary.reclaimIfParam.push({ index: op.index, chain: op.chain });
+        if (!summary.reclaimIfParam.some((r) => r.index === op.index))
+          summary.reclaimIfParam.push({ index: op.index, chain: op.chain });
         break;
       default:
         break;

@@ -58,14 +58,8 @@ const NO_CALL_CONTEXTS = new Set([
   'offsetof_expression',
 ]);
 
-export function lowerFile(
-  tree: Tree,
-  path: string,
-  kb: Knowledge,
-  opts: LowerOptions,
-  annotations: MaskedAnnotation[] = [],
-): FileFacts {
-  const facts: FileFacts = {
+function emptyFacts(path: string): FileFacts {
+  return {
     path,
     functions: [],
     structs: [],
@@ -76,9 +70,54 @@ export function lowerFile(
     suppressions: {},
     parseErrors: 0,
   };
+}
+
+export function lowerFile(
+  tree: Tree,
+  path: string,
+  kb: Knowledge,
+  opts: LowerOptions,
+  annotations: MaskedAnnotation[] = [],
+): FileFacts {
+  const facts = emptyFacts(path);
   const collector = new FileCollector(facts, kb, opts, annotations);
   collector.visitTop(tree.rootNode);
   return facts;
+}
+
+/**
+ * Re-lowers only the function that contains an edit (an edit inside one body that adds or
+ * removes no line): the other functions keep their IR objects, so the incremental analysis
+ * sees them unchanged. Returns undefined when the edit is not of that kind.
+ */
+export function relowerFunction(
+  tree: Tree,
+  old: FileFacts,
+  edit: { start: number; end: number; startLine: number },
+  kb: Knowledge,
+  opts: LowerOptions,
+  annotations: MaskedAnnotation[],
+): FileFacts | undefined {
+  const top = tree.rootNode.namedChildren.find((n) => n.startIndex <= edit.start && edit.end <= n.endIndex);
+  const body = top?.type === 'function_definition' ? top.childForFieldName('body') : null;
+  if (!top || !body || edit.start <= body.startIndex || edit.end >= body.endIndex) return undefined;
+  const line = edit.startLine;
+  const before = old.functions.filter((f) => f.range.line <= line && line <= f.range.endLine);
+  if (before.length !== 1) return undefined;
+  const scratch = emptyFacts(old.path);
+  new FileCollector(scratch, kb, opts, annotations).visitFunction(top);
+  if (scratch.functions.length !== 1 || scratch.functions[0].name !== before[0].name) return undefined;
+  const name = before[0].name;
+  const suppressions: FileFacts['suppressions'] = {};
+  const collector = new FileCollector({ ...emptyFacts(old.path), suppressions }, kb, opts, annotations);
+  collector.collectSuppressions(tree.rootNode);
+  return {
+    ...old,
+    functions: old.functions.map((f) => (f === before[0] ? scratch.functions[0] : f)),
+    stores: [...old.stores.filter((s) => s.inFunction !== name), ...scratch.stores],
+    suppressions,
+    parseErrors: tree.rootNode.descendantsOfType('ERROR').length,
+  };
 }
 
 class FileCollector {
@@ -89,18 +128,23 @@ class FileCollector {
     private readonly annotations: MaskedAnnotation[],
   ) {}
 
-  /** Walks the whole tree once, dispatching on the node kinds that carry facts. */
+  /**
+   * Walks the tree outside function bodies once, dispatching on the node kinds that carry
+   * facts; comments, errors and struct definitions inside bodies come from tree-sitter's own
+   * (native) descendant search, which is much cheaper than walking every body node twice.
+   */
   visitTop(root: SyntaxNode): void {
+    this.collectSuppressions(root);
+    this.facts.parseErrors = root.descendantsOfType('ERROR').length;
     const stack: SyntaxNode[] = [root];
     while (stack.length) {
       const node = stack.pop()!;
       switch (node.type) {
         case 'function_definition':
           this.function(node);
-          this.collectNested(node);
+          for (const s of node.descendantsOfType(['struct_specifier', 'union_specifier'])) this.struct(s);
           continue;
         case 'comment':
-          this.comment(node);
           continue;
         case 'struct_specifier':
         case 'union_specifier':
@@ -113,9 +157,6 @@ class FileCollector {
           if (node.parent?.type === 'translation_unit' || node.parent?.type === 'ERROR')
             this.globalDeclaration(node);
           break;
-        case 'ERROR':
-          this.facts.parseErrors++;
-          break;
       }
       if (isTopLevel(node)) this.fileLocks(node);
       const children = node.children;
@@ -123,16 +164,12 @@ class FileCollector {
     }
   }
 
-  /** Inside a function body: only comments, struct definitions and initializers matter here. */
-  private collectNested(fn: SyntaxNode): void {
-    const stack: SyntaxNode[] = [...fn.children];
-    while (stack.length) {
-      const node = stack.pop()!;
-      if (node.type === 'comment') this.comment(node);
-      else if (node.type === 'struct_specifier' || node.type === 'union_specifier') this.struct(node);
-      else if (node.type === 'ERROR') this.facts.parseErrors++;
-      for (const c of node.children) stack.push(c);
-    }
+  collectSuppressions(root: SyntaxNode): void {
+    for (const c of root.descendantsOfType('comment')) this.comment(c);
+  }
+
+  visitFunction(node: SyntaxNode): void {
+    this.function(node);
   }
 
   private comment(node: SyntaxNode): void {
@@ -282,7 +319,9 @@ class FileCollector {
 }
 
 function isAnonymousAggregate(node: SyntaxNode): boolean {
-  return (node.type === 'struct_specifier' || node.type === 'union_specifier') && !node.childForFieldName('name');
+  return (
+    (node.type === 'struct_specifier' || node.type === 'union_specifier') && !node.childForFieldName('name')
+  );
 }
 
 function isTopLevel(node: SyntaxNode): boolean {
@@ -488,7 +527,7 @@ class FunctionBuilder {
     // An iterator: the body runs zero or more times, its cursor variables change each time.
     for (const a of args) this.expression(a);
     const cursors = args.filter((a) => a.type === 'identifier').map((a) => a.text);
-    this.loop(body, undefined, undefined, cursors);
+    this.loop(body, undefined, undefined, cursors, true);
   }
 
   private loop(
@@ -496,6 +535,7 @@ class FunctionBuilder {
     cond: SyntaxNode | null | undefined,
     update?: SyntaxNode | null,
     cursors: string[] = [],
+    iterator = false,
   ): void {
     const head = this.newBlock();
     this.edge(this.block(), head);
@@ -505,8 +545,9 @@ class FunctionBuilder {
     this.cur = head;
     if (cond) this.condition(cond, bodyStart, after);
     else {
+      // No condition: an iterator macro may run zero times; `for (;;)` leaves only by break.
       this.edge(head, bodyStart);
-      this.edge(head, after);
+      if (cursors.length || iterator) this.edge(head, after);
     }
     const cont = this.newBlock();
     this.loops.push({ brk: after, cont, scopeDepth: this.scopes.length });
@@ -796,6 +837,15 @@ class FunctionBuilder {
     if (expr.type === 'unary_expression' && expr.childForFieldName('operator')?.type === '!') {
       const arg = expr.childForFieldName('argument');
       if (arg) return this.condition(arg, f, t);
+    }
+    const constant = /^(true|false|\d+)$/.test(expr.text)
+      ? expr.text !== 'false' && expr.text !== '0'
+      : undefined;
+    if (constant !== undefined) {
+      // `while (1)`, `if (0)`: only one edge exists.
+      this.edge(this.block(), constant ? t : f);
+      this.cur = undefined;
+      return;
     }
     const { flip, ...atom } = this.conditionAtom(expr);
     const b = this.block();

@@ -68,7 +68,7 @@ export interface Guard {
   truthy: boolean;
 }
 
-export type FlushTarget =  { target: 'work' | 'workqueue'; key: string };
+export type FlushTarget = { target: 'work' | 'workqueue'; key: string };
 
 /** What a function does to its caller's lock state. */
 export interface Summary {
@@ -90,7 +90,15 @@ export interface Summary {
 }
 
 export function emptySummary(): Summary {
-  return { acquires: [], releases: [], inside: [], effects: {}, effectGuards: {}, reclaimIfParam: [], flushes: [] };
+  return {
+    acquires: [],
+    releases: [],
+    inside: [],
+    effects: {},
+    effectGuards: {},
+    reclaimIfParam: [],
+    flushes: [],
+  };
 }
 
 /** Stable text of a summary, to detect when a fixpoint iteration changed nothing. */

@@ -3,10 +3,16 @@
  * the work is in the engine.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseSettings } from '../config/settings';
-import { scanPaths } from '../engine/scan';
+import { type ScanOutcome, scanPaths } from '../engine/scan';
+import { explainReport, formatExplain } from '../lockdep/explain';
+import { analyzeWithLockdep } from '../lockdep/load';
 import { toJson } from '../report/json';
+import { toHtml } from '../report/html';
+import { VERSION } from '../version';
+import { toSarif } from '../report/sarif';
 import { formatSummary, formatText } from '../report/text';
 import type { Severity } from '../rules/rule';
 import { startServer } from '../server/server';
@@ -34,25 +40,37 @@ function readConfig(file: string | undefined): unknown {
 
 async function scan(
   paths: string[],
-  opts: { format: string; output?: string; config?: string; failOn: string; baseline: boolean },
+  opts: {
+    format: string;
+    output?: string;
+    config?: string;
+    failOn: string;
+    baseline: boolean;
+    cache?: string | false;
+    jobs?: number;
+    lockdep?: string[];
+  },
 ): Promise<number> {
   const { settings, errors } = parseSettings(readConfig(opts.config));
   for (const e of errors) process.stderr.write(`lockscope: ${e}\n`);
   if (!opts.baseline) settings.baselineOrder = false;
-  const outcome = await scanPaths(paths.length ? paths : ['.'], process.cwd(), settings);
+  const outcome = await scanPaths(paths.length ? paths : ['.'], process.cwd(), settings, {
+    jobs: opts.jobs,
+    cache: typeof opts.cache === 'string' ? { dir: path.resolve(opts.cache) } : false,
+  });
   if (outcome.missing.length) {
     for (const m of outcome.missing) process.stderr.write(`lockscope: ${m}: no such file or folder\n`);
     return 2;
   }
-  for (const p of outcome.problems) process.stderr.write(`lockscope: note: ${p.file}: ${p.message}\n`);
-  const { diagnostics, graph } = outcome.result;
-  let text: string;
-  if (opts.format === 'json')
-    text = JSON.stringify(toJson(diagnostics, graph, outcome.stats), null, 2) + '\n';
-  else {
-    const s = outcome.stats;
-    text = formatText(diagnostics) + formatSummary(diagnostics, s.files, s.parseMs, s.analyzeMs) + '\n';
+  const reports = [...settings.lockdepReports, ...(opts.lockdep ?? [])];
+  if (reports.length) {
+    const merged = analyzeWithLockdep(outcome.engine, reports);
+    outcome.result = merged.result;
+    outcome.problems.push(...merged.problems);
   }
+  for (const p of outcome.problems) process.stderr.write(`lockscope: note: ${p.file}: ${p.message}\n`);
+  const { diagnostics } = outcome.result;
+  const text = await render(opts.format, outcome);
   if (opts.output) {
     try {
       fs.writeFileSync(opts.output, text);
@@ -63,6 +81,50 @@ async function scan(
   const limit = FAIL_LEVELS[opts.failOn];
   const failing = limit !== undefined && diagnostics.some((d) => RANK[d.severity] <= limit);
   return failing ? 1 : 0;
+}
+
+/** The report in the requested format (DESIGN.md's JSON, SARIF 2.1.0, one HTML page or text). */
+async function render(format: string, outcome: ScanOutcome): Promise<string> {
+  const { diagnostics, graph } = outcome.result;
+  const s = outcome.stats;
+  switch (format) {
+    case 'json':
+      return JSON.stringify(toJson(diagnostics, graph, s), null, 2) + '\n';
+    case 'sarif':
+      return (
+        JSON.stringify(
+          toSarif(diagnostics, graph, { toolVersion: VERSION, baseUri: process.cwd() }),
+          null,
+          2,
+        ) + '\n'
+      );
+    case 'html':
+      return toHtml(diagnostics, graph, s, { toolVersion: VERSION });
+    default:
+      return formatText(diagnostics) + formatSummary(diagnostics, s.files, s.parseMs, s.analyzeMs) + '\n';
+  }
+}
+
+async function explain(report: string, paths: string[]): Promise<number> {
+  let text: string;
+  try {
+    text = fs.readFileSync(report, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read lockdep report ${report}`);
+  }
+  const outcome = await scanPaths(paths.length ? paths : ['.'], process.cwd(), parseSettings({}).settings);
+  if (outcome.missing.length) {
+    for (const m of outcome.missing) process.stderr.write(`lockscope: ${m}: no such file or folder\n`);
+    return 2;
+  }
+  process.stdout.write(formatExplain(explainReport(text, outcome.engine)));
+  return 0;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
 }
 
 function program(): Command {
@@ -76,7 +138,11 @@ function program(): Command {
     .command('scan')
     .description('scan files and folders (default: .) and print the findings')
     .argument('[paths...]', 'C files or folders to scan')
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('-f, --format <format>', 'output format')
+        .choices(['text', 'json', 'sarif', 'html'])
+        .default('text'),
+    )
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option(
       '-c, --config <file>',
@@ -88,13 +154,29 @@ function program(): Command {
         .default('warning'),
     )
     .option('--no-baseline', 'leave out the shipped kernel baseline lock order')
+    .option('--lockdep <file...>', 'merge the lock-order edges of lockdep reports or /proc/lockdep dumps')
+    .option('--cache <dir>', 'keep parsed facts in this folder; unchanged files are not parsed again')
+    .option('--no-cache', 'do not use a facts cache (the default)')
+    .option('-j, --jobs <n>', 'parser threads (default: one per core; 1: no worker threads)', positiveInt)
     .action(async (paths: string[], opts) => {
       process.exitCode = await scan(paths, opts);
+    });
+  cli
+    .command('explain')
+    .description(
+      'explain a lockdep report (dmesg) against the source: each link, its line, and whether static analysis sees it',
+    )
+    .argument('<report>', 'a file with the lockdep report')
+    .argument('[paths...]', 'C files or folders of the workspace (default: .)')
+    .action(async (report: string, paths: string[]) => {
+      process.exitCode = await explain(report, paths);
     });
   cli
     .command('lsp')
     .description('run the language server on stdio (for Neovim, Emacs, Helix, ...)')
     .option('--stdio', 'use stdio (the default)')
+    // vscode-languageclient adds --clientProcessId=<pid>; other clients add their own flags.
+    .allowUnknownOption()
     .action(() => {
       startServer();
     });

@@ -4,11 +4,11 @@
  */
 import { analyzeWorkspace, type AnalysisOutput } from '../analysis/interproc';
 import type { FileFacts, Range } from '../analysis/ir';
-import { lowerFile } from '../analysis/lower';
+import { lowerFile, relowerFunction } from '../analysis/lower';
 import { type Settings, defaultSettings } from '../config/settings';
 import type { OrderGraph, RuntimeEdgeInput } from '../graph/order-graph';
 import { Knowledge } from '../kb/knowledge';
-import { CParser, type Tree } from '../parsing/parser';
+import { CParser, Edit, type Tree } from '../parsing/parser';
 import { maskAnnotations } from '../parsing/preprocess';
 import { RULES, ruleById } from '../rules/registry';
 import type { Finding, RuleId, Severity } from '../rules/rule';
@@ -28,6 +28,8 @@ export interface AnalysisResult {
   graph: OrderGraph;
   functions: number;
   analyzeMs: number;
+  /** Functions analysed in this run; the others were unchanged since the last one. */
+  analysed: number;
 }
 
 export class Engine {
@@ -36,6 +38,7 @@ export class Engine {
   private defines: Set<string>;
   private undefines: Set<string>;
   private last: AnalysisOutput | undefined;
+  private readonly open = new Map<string, { tree: Tree; text: string }>();
 
   private constructor(
     private readonly parser: CParser,
@@ -56,6 +59,7 @@ export class Engine {
 
   configure(settings: Settings): void {
     this.settings = settings;
+    this.last = undefined; // the knowledge base may have changed: nothing carries over
     this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.baselineOrder);
     this.defines = new Set(settings.defines);
     this.undefines = new Set(settings.undefines);
@@ -84,6 +88,77 @@ export class Engine {
     }
   }
 
+  /**
+   * An open document's new text. The syntax tree is kept while the document is open: the edit
+   * is applied to it and the parse reuses what did not change, and an edit inside one function
+   * body re-lowers only that function (the others keep their IR, so analysis skips them).
+   */
+  updateOpenFile(path: string, text: string): { problem?: FileProblem } {
+    const prev = this.open.get(path);
+    const problem = checkText(path, text);
+    if (problem) {
+      this.closeOpenFile(path);
+      this.index.delete(path);
+      return { problem };
+    }
+    const change = prev ? changedRange(prev.text, text) : undefined;
+    if (prev && !change) return {};
+    try {
+      const masked = maskAnnotations(text, this.kb.table.annotationMacros);
+      const opts = { defines: this.defines, undefines: this.undefines };
+      let facts: FileFacts | undefined;
+      let tree: Tree;
+      if (prev && change) {
+        prev.tree.edit(
+          new Edit({
+            startIndex: change.start,
+            oldEndIndex: change.oldEnd,
+            newEndIndex: change.newEnd,
+            startPosition: positionAt(prev.text, change.start),
+            oldEndPosition: positionAt(prev.text, change.oldEnd),
+            newEndPosition: positionAt(text, change.newEnd),
+          }),
+        );
+        tree = this.parser.parse(masked.text, prev.tree);
+        prev.tree.delete();
+        const old = this.index.get(path);
+        const sameLines =
+          !prev.text.slice(change.start, change.oldEnd).includes('\n') &&
+          !text.slice(change.start, change.newEnd).includes('\n');
+        if (old && sameLines) {
+          const startLine = positionAt(text, change.start).row;
+          facts = relowerFunction(
+            tree,
+            old,
+            { start: change.start, end: change.newEnd, startLine },
+            this.kb,
+            opts,
+            masked.annotations,
+          );
+        }
+      } else tree = this.parser.parse(masked.text);
+      facts ??= lowerFile(tree, path, this.kb, opts, masked.annotations);
+      this.index.set(facts);
+      this.open.set(path, { tree, text });
+      return {};
+    } catch (e) {
+      this.closeOpenFile(path);
+      this.index.delete(path);
+      return { problem: { file: path, message: e instanceof Error ? e.message : String(e) } };
+    }
+  }
+
+  /** The syntax tree of an open document (of its masked text, as analysed), if kept. */
+  openTree(path: string): Tree | undefined {
+    return this.open.get(path)?.tree;
+  }
+
+  /** The document was closed: its tree goes (memory is kept for open files only). */
+  closeOpenFile(path: string): void {
+    this.open.get(path)?.tree.delete();
+    this.open.delete(path);
+  }
+
   /** Adds facts computed elsewhere (a worker thread or the cache). */
   setFacts(facts: FileFacts): void {
     this.index.set(facts);
@@ -101,10 +176,17 @@ export class Engine {
   /** `runtimeEdges`: lockdep's edges (lockdep/merge.ts runtimeEdgesFrom), merged before cycles are found. */
   analyze(runtimeEdges: readonly RuntimeEdgeInput[] = []): AnalysisResult {
     const start = performance.now();
-    const out = analyzeWorkspace(this.index, this.kb, RULES, runtimeEdges);
+    // Incremental: functions whose inputs did not change since the last run are not analysed again.
+    const out = analyzeWorkspace(this.index, this.kb, RULES, runtimeEdges, this.last?.memo);
     this.last = out;
     const diagnostics = this.finish(out);
-    return { diagnostics, graph: out.graph, functions: out.functions, analyzeMs: performance.now() - start };
+    return {
+      diagnostics,
+      graph: out.graph,
+      functions: out.functions,
+      analysed: out.analysed,
+      analyzeMs: performance.now() - start,
+    };
   }
 
   get lastAnalysis(): AnalysisOutput | undefined {
@@ -160,6 +242,31 @@ export class Engine {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The single range where two texts differ (common prefix and suffix removed), in UTF-16 units. */
+export function changedRange(
+  a: string,
+  b: string,
+): { start: number; oldEnd: number; newEnd: number } | undefined {
+  if (a === b) return undefined;
+  let start = 0;
+  const min = Math.min(a.length, b.length);
+  while (start < min && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+  let tail = 0;
+  while (tail < min - start && a.charCodeAt(a.length - 1 - tail) === b.charCodeAt(b.length - 1 - tail))
+    tail++;
+  return { start, oldEnd: a.length - tail, newEnd: b.length - tail };
+}
+
+function positionAt(text: string, index: number): { row: number; column: number } {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: index - lineStart };
 }
 
 /** Binary or oversized input is reported, not parsed. */

@@ -573,8 +573,10 @@ export const KERNEL_API: KnowledgeTable = {
     { from: 'mmap_lock', to: 'reservation_ww_class_acquire', where: 'dma_resv_lockdep' },
     { from: 'reservation_ww_class_acquire', to: 'reservation_ww_class_mutex', where: 'dma_resv_lockdep' },
     { from: 'reservation_ww_class_mutex', to: 'fs_reclaim', where: 'dma_resv_lockdep' },
+    { from: 'fs_reclaim', to: 'i_mmap_rwsem', where: 'dma_resv_lockdep (and rmap walks in reclaim)' },
     { from: 'mmap_lock', to: 'fs_reclaim', where: 'handle_mm_fault (page faults allocate)' },
-    { from: 'fs_reclaim', to: 'i_mmap_rwsem', where: 'rmap_walk_file (reclaim unmaps file pages)' },
+    { from: 'mmap_lock', to: 'i_mmap_rwsem', where: 'mmap/munmap link file mappings' },
     { from: 'cpu_hotplug_lock', to: 'fs_reclaim', where: 'cpuhp callbacks allocate with GFP_KERNEL' },
+    { from: 'cpu_hotplug_lock', to: 'cpuhp_state_mutex', where: '__cpuhp_setup_state' },
   ],
 };

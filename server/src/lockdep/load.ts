@@ -6,7 +6,10 @@ import type { AnalysisResult, Engine, FileProblem } from '../engine/engine';
 import { readText } from '../workspace/files';
 import { runtimeEdgesFromTexts } from './merge';
 
-export function analyzeWithLockdep(engine: Engine, files: readonly string[]): { result: AnalysisResult; problems: FileProblem[] } {
+export function analyzeWithLockdep(
+  engine: Engine,
+  files: readonly string[],
+): { result: AnalysisResult; problems: FileProblem[] } {
   const problems: FileProblem[] = [];
   const texts: string[] = [];
   for (const file of files) {

@@ -8,6 +8,7 @@ import { Language, Parser, type Tree } from 'web-tree-sitter';
 import { findUp } from '../util/find-up';
 
 export type { Node as SyntaxNode, Tree } from 'web-tree-sitter';
+export { Edit } from 'web-tree-sitter';
 
 let ready: Promise<Language> | undefined;
 

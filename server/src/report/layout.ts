@@ -10,10 +10,17 @@ import type { ChainStep } from '../analysis/model';
 import type { EdgeOrigin, OrderEdge, OrderGraph } from '../graph/order-graph';
 
 export const DEFAULT_MAX_NODES = 300;
+/**
+ * Kernel lock graphs are dense (i915: 114 classes, ~1200 edges); ELK needs seconds per few
+ * hundred edges and the drawing stops being readable long before, so edges have a budget too.
+ */
+export const DEFAULT_MAX_EDGES = 200;
 
 export interface GraphLayoutOptions {
   /** Above this many classes only those on cycles and their neighbours are drawn (default 300). */
   maxNodes?: number;
+  /** The same for edges (default 200): the cut keeps the cycles and as many neighbours as fit. */
+  maxEdges?: number;
   direction?: 'DOWN' | 'RIGHT';
   edgeRouting?: 'ORTHOGONAL' | 'POLYLINE';
 }
@@ -111,6 +118,7 @@ export function nodeLabel(name: string): string {
 
 export async function graphLayout(graph: OrderGraph, opts: GraphLayoutOptions = {}): Promise<GraphLayout> {
   const maxNodes = opts.maxNodes ?? DEFAULT_MAX_NODES;
+  const maxEdges = opts.maxEdges ?? DEFAULT_MAX_EDGES;
   const allEdges = graph.edges();
   const onCycle = graph.classesOnCycles();
   const cycleEdges = new Set(graph.cycles().flatMap((c) => c.edges.map((e) => edgeKey(e))));
@@ -119,12 +127,21 @@ export async function graphLayout(graph: OrderGraph, opts: GraphLayoutOptions = 
 
   let keep = connected;
   let note: string | undefined;
-  if (connected.size > maxNodes) {
-    keep = cycleNeighbourhood(allEdges, onCycle, maxNodes);
+  if (connected.size > maxNodes || allEdges.length > maxEdges) {
+    const limits = [
+      connected.size > maxNodes ? `more than ${maxNodes} classes` : '',
+      allEdges.length > maxEdges ? `more than ${maxEdges} edges` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    const size = `The graph has ${connected.size} lock classes and ${allEdges.length} edges (${limits})`;
+    const cut = neighbourhood(allEdges, onCycle, maxNodes, maxEdges);
+    keep = cut.keep;
+    const shown = allEdges.filter((e) => keep.has(e.from) && keep.has(e.to)).length;
+    const partly = cut.added < cut.candidates ? ' (the closest that fit)' : '';
     note = onCycle.size
-      ? `The graph has ${connected.size} lock classes (more than ${maxNodes}): showing only the ${keep.size} ` +
-        `on cycles and their neighbours.`
-      : `The graph has ${connected.size} lock classes (more than ${maxNodes}) and no cycles: not drawn.`;
+      ? `${size}: showing only the ${onCycle.size} classes on cycles and ${cut.added} of their neighbours${partly}, ${shown} edges.`
+      : `${size} and no cycles: showing only the ${keep.size} most connected classes, ${shown} edges.`;
   }
 
   const names = [...keep].sort(compare);
@@ -189,7 +206,7 @@ export async function graphLayout(graph: OrderGraph, opts: GraphLayoutOptions = 
       'elk.spacing.edgeEdge': '10',
       'elk.layered.spacing.nodeNodeBetweenLayers': '48',
       'elk.layered.spacing.edgeNodeBetweenLayers': '16',
-      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
+      // no considerModelOrder: on dense graphs it takes minutes instead of seconds
       'elk.randomSeed': '1',
     },
     children: nodes.map((n) => ({ id: n.id, width: n.w, height: n.h })),
@@ -211,20 +228,44 @@ export async function graphLayout(graph: OrderGraph, opts: GraphLayoutOptions = 
   return { width: round(out.width ?? 0), height: round(out.height ?? 0), nodes, edges, ...base };
 }
 
-/** Classes on cycles, then their neighbours (most cycle contacts first) up to `max` in all. */
-function cycleNeighbourhood(edges: OrderEdge[], onCycle: Set<string>, max: number): Set<string> {
-  const keep = new Set(onCycle);
-  const contacts = new Map<string, number>();
+/**
+ * The classes on cycles (always kept: they are what the report is about), then their neighbours,
+ * most cycle contacts first, while both budgets hold. Without cycles: the most connected classes.
+ */
+function neighbourhood(
+  edges: OrderEdge[],
+  seeds: Set<string>,
+  maxNodes: number,
+  maxEdges: number,
+): { keep: Set<string>; added: number; candidates: number } {
+  const keep = new Set(seeds);
+  const adjacent = new Map<string, string[]>();
+  const link = (a: string, b: string) => {
+    let list = adjacent.get(a);
+    if (!list) adjacent.set(a, (list = []));
+    list.push(b);
+  };
+  let edgeCount = 0;
   for (const e of edges) {
-    if (onCycle.has(e.from) && !onCycle.has(e.to)) contacts.set(e.to, (contacts.get(e.to) ?? 0) + 1);
-    if (onCycle.has(e.to) && !onCycle.has(e.from)) contacts.set(e.from, (contacts.get(e.from) ?? 0) + 1);
+    link(e.from, e.to);
+    link(e.to, e.from);
+    if (seeds.has(e.from) && seeds.has(e.to)) edgeCount++;
   }
-  const ranked = [...contacts].sort((a, b) => b[1] - a[1] || compare(a[0], b[0]));
-  for (const [name] of ranked) {
-    if (keep.size >= max) break;
-    keep.add(name);
+  const contacts = (n: string) => (adjacent.get(n) ?? []).filter((m) => seeds.has(m)).length;
+  const candidates = [...adjacent.keys()]
+    .filter((n) => !seeds.has(n) && (!seeds.size || contacts(n) > 0))
+    .map((n) => ({ n, contacts: contacts(n), degree: adjacent.get(n)!.length }))
+    .sort((a, b) => b.contacts - a.contacts || b.degree - a.degree || compare(a.n, b.n));
+  let added = 0;
+  for (const { n } of candidates) {
+    if (keep.size >= maxNodes) break;
+    const more = adjacent.get(n)!.filter((m) => keep.has(m)).length;
+    if (edgeCount + more > maxEdges) continue;
+    keep.add(n);
+    edgeCount += more;
+    added++;
   }
-  return keep;
+  return { keep, added, candidates: candidates.length };
 }
 
 function sectionPoints(edge: ElkExtendedEdge | undefined): LayoutPoint[] {

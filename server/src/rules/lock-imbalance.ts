@@ -4,6 +4,7 @@
  * wrapper), is explained by its summary and is not an imbalance.
  */
 import type { HeldLock } from '../analysis/model';
+import { isNestingKind } from '../kb/types';
 import { heldRelated, lockLabel } from './describe';
 import type { Rule } from './rule';
 
@@ -50,7 +51,8 @@ export const lockImbalance: Rule = {
   },
   onCall(site, _world, report) {
     for (const op of site.ops) {
-      if (op.op !== 'release' || op.chain.length !== 1) continue;
+      // irqs/preemption/bh/RCU are counters, enabling twice is not a lock released twice.
+      if (op.op !== 'release' || op.chain.length !== 1 || isNestingKind(op.lock.kind)) continue;
       const { expr, cls } = op.lock;
       const twice = site.states.some(
         (s) =>

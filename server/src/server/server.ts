@@ -14,9 +14,9 @@ import {
   TextDocuments,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { FIX_ALL_KIND } from './actions';
 import { Session } from './session';
-
-export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.lockscope`;
+import { VERSION } from '../version';
 
 export function startServer(): Connection {
   const connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout);
@@ -53,7 +53,7 @@ export function startServer(): Connection {
         executeCommandProvider: { commands: ['lockscope.reindex'] },
         workspace: { workspaceFolders: { supported: true } },
       },
-      serverInfo: { name: 'lockscope', version: '0.1.0' },
+      serverInfo: { name: 'lockscope', version: VERSION },
     };
   });
   connection.onInitialized(guard('initialized', undefined, () => session?.initialized()));
@@ -69,6 +69,10 @@ export function startServer(): Connection {
   connection.onRequest(
     'lockscope/report',
     guard('report', null, () => session?.reportData() ?? null),
+  );
+  connection.onRequest(
+    'lockscope/reportHtml',
+    guard('reportHtml', null, () => session?.reportHtml() ?? null),
   );
   connection.onRequest(
     'lockscope/explain',

@@ -22,13 +22,16 @@ import { parseSettings, type Settings, defaultSettings } from '../config/setting
 import { type AnalysisResult, Engine } from '../engine/engine';
 import { explainReport, formatExplain } from '../lockdep/explain';
 import { analyzeWithLockdep } from '../lockdep/load';
+import { CParser } from '../parsing/parser';
+import { toHtml } from '../report/html';
 import { toJson } from '../report/json';
 import { findFiles, readText } from '../workspace/files';
 import { codeActionsFor } from './actions';
 import { fileUri, ruleDocUri, toLspDiagnostic } from './convert';
 import { hoverAt } from './hover';
 
-const EDIT_DEBOUNCE_MS = 150;
+/** Edits closer together than this are analysed once (typing); analysis itself is incremental. */
+const EDIT_DEBOUNCE_MS = 10;
 /** Yield to the event loop every this many files so requests stay answered while indexing. */
 const INDEX_BATCH = 20;
 
@@ -41,6 +44,8 @@ export interface StatusParams {
 
 export class Session {
   private engine: Engine | undefined;
+  private enginePromise: Promise<Engine> | undefined;
+  private parser: CParser | undefined;
   private settings: Settings = defaultSettings();
   private readonly relatedSupport: boolean;
   private readonly progressSupport: boolean;
@@ -51,6 +56,8 @@ export class Session {
   private indexGeneration = 0;
   private last: AnalysisResult | undefined;
   private readonly published = new Set<string>();
+  /** Document version each open file's diagnostics were last published for. */
+  private readonly publishedVersion = new Map<string, number>();
 
   constructor(
     private readonly connection: Connection,
@@ -65,9 +72,10 @@ export class Session {
     this.folders = folders.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
   }
 
-  private async getEngine(): Promise<Engine> {
-    this.engine ??= await Engine.create(this.settings);
-    return this.engine;
+  /** One engine per session, even when startup, settings and the first open race for it. */
+  private getEngine(): Promise<Engine> {
+    this.enginePromise ??= Engine.create(this.settings).then((e) => (this.engine = e));
+    return this.enginePromise;
   }
 
   async initialized(): Promise<void> {
@@ -144,8 +152,7 @@ export class Session {
     const file = pathOf(doc.uri);
     if (!file) return;
     const engine = await this.getEngine();
-    const res = engine.setFile(file, doc.getText());
-    res.tree?.delete();
+    const res = engine.updateOpenFile(file, doc.getText());
     if (res.problem) this.connection.console.warn(`lockscope: ${res.problem.file}: ${res.problem.message}`);
     this.schedule(opened ? 0 : EDIT_DEBOUNCE_MS);
   }
@@ -153,12 +160,14 @@ export class Session {
   documentClosed(doc: TextDocument): void {
     const file = pathOf(doc.uri);
     if (!file) return;
+    this.engine?.closeOpenFile(file);
     // Back to the on-disk text (an unsaved edit is gone), or out of the index if it was never on disk.
     const text = fs.existsSync(file) ? readText(file, file).text : undefined;
     if (text !== undefined) this.engine?.setFile(file, text).tree?.delete();
     else this.engine?.removeFile(file);
     void this.connection.sendDiagnostics({ uri: doc.uri, diagnostics: [] });
     this.published.delete(doc.uri);
+    this.publishedVersion.delete(doc.uri);
     this.schedule(EDIT_DEBOUNCE_MS);
   }
 
@@ -177,7 +186,8 @@ export class Session {
     this.status({ state: 'analysing', files: engine.index.size });
     const reports = this.settings.lockdepReports;
     const merged = reports.length ? analyzeWithLockdep(engine, reports) : undefined;
-    for (const p of merged?.problems ?? []) this.connection.console.warn(`lockscope: ${p.file}: ${p.message}`);
+    for (const p of merged?.problems ?? [])
+      this.connection.console.warn(`lockscope: ${p.file}: ${p.message}`);
     const result = merged?.result ?? engine.analyze();
     this.last = result;
     this.publish(result);
@@ -195,8 +205,12 @@ export class Session {
       if (list) list.push(toLspDiagnostic(d, this.relatedSupport, ruleDocUri));
     }
     for (const [uri, diagnostics] of byUri) {
-      if (diagnostics.length === 0 && !this.published.has(uri)) continue;
-      void this.connection.sendDiagnostics({ uri, version: this.documents.get(uri)?.version, diagnostics });
+      const version = this.documents.get(uri)?.version;
+      // Always answer a new version of an open file (even "no findings"); else only changes.
+      const fresh = version !== undefined && this.publishedVersion.get(uri) !== version;
+      if (diagnostics.length === 0 && !this.published.has(uri) && !fresh) continue;
+      if (version !== undefined) this.publishedVersion.set(uri, version);
+      void this.connection.sendDiagnostics({ uri, version, diagnostics });
       if (diagnostics.length) this.published.add(uri);
       else this.published.delete(uri);
     }
@@ -226,11 +240,28 @@ export class Session {
     const file = pathOf(params.textDocument.uri);
     if (!doc || !file) return [];
     await this.settled();
-    return codeActionsFor(doc, file, params, this.last?.diagnostics ?? []);
+    const engine = await this.getEngine();
+    // The open document's own syntax tree when the engine keeps one, else a parse of the text.
+    const syntax = engine.openTree(file) ?? (this.parser ??= await CParser.create());
+    return codeActionsFor(doc, file, params, this.last?.diagnostics ?? [], syntax, engine.knowledge);
   }
 
   async executeCommand(params: ExecuteCommandParams): Promise<void> {
     if (params.command === 'lockscope.reindex') this.startIndexing();
+  }
+
+  /** The lock report as one HTML page (the webview shows it; `scan --format html` writes it). */
+  async reportHtml(): Promise<{ html: string } | null> {
+    const result = await this.settled();
+    if (!result) return null;
+    const stats = {
+      files: this.engine?.index.size ?? 0,
+      bytes: 0,
+      functions: result.functions,
+      parseMs: 0,
+      analyzeMs: result.analyzeMs,
+    };
+    return { html: await toHtml(result.diagnostics, result.graph, stats) };
   }
 
   async reportData(): Promise<object | null> {

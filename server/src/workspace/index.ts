@@ -32,6 +32,17 @@ export class WorkspaceIndex {
     return this.files.get(path);
   }
 
+  /**
+   * Everything that names types and classes (struct fields, typedefs, globals, file-scope
+   * locks, function-pointer stores): when it changes, every function's classes may change.
+   */
+  typeSignature(): string {
+    return [...this.files.values()]
+      .sort((a, b) => (a.path < b.path ? -1 : 1))
+      .map((f) => typeSignatureOf(f))
+      .join('\n');
+  }
+
   allFiles(): FileFacts[] {
     return [...this.files.values()];
   }
@@ -102,6 +113,28 @@ export class WorkspaceIndex {
   allStores(): { file: string; store: FunctionStore }[] {
     return this.d().allStores;
   }
+}
+
+const signatures = new WeakMap<FileFacts, string>();
+
+function typeSignatureOf(f: FileFacts): string {
+  let sig = signatures.get(f);
+  if (sig === undefined) {
+    const { structs, typedefs, globals, fileLocks, stores } = f;
+    const storeKeys = stores.map((s) => `${s.structType ?? ''}.${s.field}=${s.fn}`);
+    const fns = f.functions.map((fn) => `${fn.name}:${fn.returnType ?? ''}:${fn.isStatic}`);
+    sig = JSON.stringify([
+      f.path,
+      structs,
+      typedefs,
+      globals,
+      fileLocks.map((l) => [l.name, l.kind, l.isStatic]),
+      storeKeys,
+      fns,
+    ]);
+    signatures.set(f, sig);
+  }
+  return sig;
 }
 
 interface Derived {

@@ -1,0 +1,211 @@
+/**
+ * Indexing benchmark (prints figures; not a test):
+ *
+ *   npm run bench -- DIR [--jobs N] [--index-only]
+ *
+ * Each phase runs in its own child process, so each peak RSS is its own:
+ *   parse floor  walk + read once (untimed), then Engine.parseOnly over every file (the floor)
+ *   cold         scanPaths without cache: walk + read + parse + lower (N workers) + analyze
+ *   cache fill   the same with an empty cache folder (adds writing the pack)
+ *   warm         the same again: every unchanged file comes from the cache
+ * `--index-only` leaves analysis out of the scans (the index is what this benchmark is about).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultSettings } from '../server/src/config/settings';
+import { Engine } from '../server/src/engine/engine';
+import { defaultJobs } from '../server/src/engine/pool';
+import { readSource, scanPaths } from '../server/src/engine/scan';
+import { findFiles } from '../server/src/workspace/files';
+
+export interface PhaseResult {
+  phase: string;
+  files: number;
+  bytes: number;
+  /** Whole phase: for scans, the scanPaths call. */
+  wallMs: number;
+  /** parse floor: parseOnly loop; scans: the indexing part (stats.parseMs). */
+  indexMs: number;
+  analyzeMs: number;
+  functions: number;
+  /** Peak RSS of the child, KB. */
+  maxRssKb: number;
+  /** CPU time of the child process (all its threads), ms. */
+  cpuMs: number;
+  hits?: number;
+  misses?: number;
+  jobs?: number;
+  diagnostics?: number;
+}
+
+async function phase(
+  name: string,
+  dir: string,
+  jobs: number,
+  cacheDir: string | undefined,
+  analyze: boolean,
+): Promise<PhaseResult> {
+  const settings = defaultSettings();
+  settings.maxFiles = Number.MAX_SAFE_INTEGER;
+  if (name === 'parse') {
+    const walk = findFiles([dir], dir, settings);
+    const texts: string[] = [];
+    let bytes = 0;
+    for (const f of walk.files) {
+      const r = readSource(f.abs, f.rel);
+      if (r.text !== undefined) {
+        texts.push(r.text);
+        bytes += r.size;
+      }
+    }
+    const engine = await Engine.create(settings);
+    const start = performance.now();
+    for (const t of texts) engine.parseOnly(t);
+    const ms = performance.now() - start;
+    return {
+      phase: name,
+      files: texts.length,
+      bytes,
+      wallMs: ms,
+      indexMs: ms,
+      analyzeMs: 0,
+      functions: 0,
+      ...usage(),
+    };
+  }
+  const start = performance.now();
+  const o = await scanPaths([dir], dir, settings, {
+    jobs,
+    cache: cacheDir ? { dir: cacheDir } : false,
+    analyze,
+  });
+  const wallMs = performance.now() - start;
+  return {
+    phase: name,
+    files: o.stats.files,
+    bytes: o.stats.bytes,
+    wallMs,
+    indexMs: o.stats.parseMs,
+    analyzeMs: o.stats.analyzeMs,
+    functions: o.stats.functions,
+    hits: o.cache?.hits,
+    misses: o.cache?.misses,
+    jobs: o.jobs,
+    diagnostics: o.result.diagnostics.length,
+    ...usage(),
+  };
+}
+
+function usage(): { maxRssKb: number; cpuMs: number } {
+  const u = process.resourceUsage();
+  return { maxRssKb: u.maxRSS, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000 };
+}
+
+/** Runs one phase in a child process (node flags: e.g. a bigger heap for huge trees). */
+export function runChild(
+  name: string,
+  dir: string,
+  opts: { jobs: number; cacheDir?: string; analyze: boolean; nodeFlags?: string[]; timeoutMs?: number },
+): PhaseResult | { phase: string; error: string } {
+  const args = [...(opts.nodeFlags ?? []), __filename, '--phase', name, dir, '--jobs', String(opts.jobs)];
+  if (opts.cacheDir) args.push('--cache', opts.cacheDir);
+  if (!opts.analyze) args.push('--index-only');
+  const res = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    timeout: opts.timeoutMs,
+    maxBuffer: 64 << 20,
+  });
+  const last = res.stdout?.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(last) as PhaseResult;
+  } catch {
+    const why = res.error?.message ?? (res.signal ? `killed by ${res.signal}` : `exit ${res.status}`);
+    return { phase: name, error: `${why}: ${(res.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
+  }
+}
+
+const mb = (bytes: number) => bytes / 1048576;
+const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '-' : n.toFixed(digits));
+
+interface Args {
+  dir?: string;
+  jobs: number;
+  phase?: string;
+  cache?: string;
+  analyze: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { jobs: defaultJobs(), analyze: true };
+  for (let i = 0; i < argv.length; i++) {
+    const x = argv[i];
+    if (x === '--jobs') a.jobs = Math.max(1, Number(argv[++i]) || 1);
+    else if (x === '--phase') a.phase = argv[++i];
+    else if (x === '--cache') a.cache = argv[++i];
+    else if (x === '--index-only') a.analyze = false;
+    else if (!x.startsWith('-') && !a.dir) a.dir = x;
+    else throw new Error(`unknown argument ${x}`);
+  }
+  return a;
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  if (!a.dir) throw new Error('usage: bench DIR [--jobs N] [--index-only]');
+  const dir = path.resolve(a.dir);
+  if (a.phase) {
+    process.stdout.write(JSON.stringify(await phase(a.phase, dir, a.jobs, a.cache, a.analyze)) + '\n');
+    return;
+  }
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockscope-bench-cache-'));
+  const results: (PhaseResult | { phase: string; error: string })[] = [];
+  try {
+    const run = (name: string, label: string, cache?: string) => {
+      const r = runChild(name, dir, { jobs: a.jobs, cacheDir: cache, analyze: a.analyze });
+      results.push({ ...r, phase: label });
+      return r;
+    };
+    console.log(
+      `lockscope bench: ${dir}, ${a.jobs} jobs, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
+    );
+    run('parse', 'parse floor');
+    run('scan', `cold (${a.jobs} jobs)`);
+    run('scan', 'cold + cache fill', cacheDir);
+    run('scan', 'warm (cached)', cacheDir);
+  } finally {
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
+  const ok = results.filter((r): r is PhaseResult => !('error' in r));
+  const first = ok[0];
+  if (first) console.log(`files ${first.files}, ${fmt(mb(first.bytes), 1)} MB`);
+  console.log(
+    'phase                 wall ms   index ms  analyze ms   CPU ms  peak RSS MB  cache hits/misses',
+  );
+  for (const r of results) {
+    if ('error' in r) {
+      console.log(`${r.phase.padEnd(20)}  failed: ${r.error}`);
+      continue;
+    }
+    const cache = r.hits === undefined ? '' : `${r.hits}/${r.misses}`;
+    console.log(
+      `${r.phase.padEnd(20)} ${fmt(r.wallMs).padStart(8)} ${fmt(r.indexMs).padStart(10)} ${fmt(r.analyzeMs).padStart(11)} ${fmt(r.cpuMs).padStart(8)} ${fmt(r.maxRssKb / 1024).padStart(12)}  ${cache}`,
+    );
+  }
+  const floor = ok.find((r) => r.phase === 'parse floor');
+  const cold = ok.find((r) => r.phase.startsWith('cold ('));
+  const warm = ok.find((r) => r.phase.startsWith('warm'));
+  if (floor && cold) {
+    console.log(`ratio cold total / parse floor: ${(cold.wallMs / floor.indexMs).toFixed(2)}`);
+    console.log(`ratio cold index / parse floor: ${(cold.indexMs / floor.indexMs).toFixed(2)}`);
+  }
+  if (warm) console.log(`warm index: ${fmt(warm.indexMs)} ms (${warm.hits} files from the cache)`);
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exitCode = 2;
+  });
+}

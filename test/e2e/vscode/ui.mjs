@@ -1,0 +1,337 @@
+// The real VS Code workbench (code-server) with the Lockscope VSIX installed, driven by Debian's Chromium
+// through playwright-core, the way a user sees it: squiggles, the Problems panel, hovers, the quick-fix
+// menu, the language status and the report webview. Prints one PASS/FAIL/SKIP line per check.
+// Env: TOOLS (cache with playwright-core), CS_URL (http://127.0.0.1:PORT), WS (workspace folder),
+// OUT (screenshots and failure shots), SHOTS_TO (optional: also copy the doc screenshots there).
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const requireTool = createRequire(`${process.env.TOOLS}/index.js`);
+const { chromium } = requireTool('playwright-core');
+const { CS_URL, WS, OUT, SHOTS_TO } = process.env;
+mkdirSync(OUT, { recursive: true });
+
+const t0 = Date.now();
+const log = (m) => console.log(`  [${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+let failed = 0;
+let page;
+
+/** One check: PASS/FAIL (or SKIP when `optional` and it throws, or when it returns 'skip: why'). */
+async function check(name, fn, { optional = false } = {}) {
+  try {
+    const r = await fn();
+    if (typeof r === 'string' && r.startsWith('skip')) console.log(`SKIP vscode-ui: ${name} (${r.slice(6)})`);
+    else console.log(`PASS vscode-ui: ${name}`);
+    return true;
+  } catch (e) {
+    const shot = join(OUT, `fail-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`);
+    await page?.screenshot({ path: shot }).catch(() => {});
+    if (optional) {
+      console.log(`SKIP vscode-ui: ${name} (optional; ${e.message.split('\n')[0]}; see ${shot})`);
+      return false;
+    }
+    failed++;
+    console.log(`FAIL vscode-ui: ${name}: ${e.message}\n  screenshot: ${shot}`);
+    return false;
+  }
+}
+
+async function screenshot(name) {
+  const file = join(OUT, name);
+  await page.screenshot({ path: file });
+  if (SHOTS_TO) {
+    mkdirSync(SHOTS_TO, { recursive: true });
+    copyFileSync(file, join(SHOTS_TO, name));
+  }
+  log(`screenshot ${file}`);
+}
+
+async function openFile(name) {
+  const row = page
+    .locator('.explorer-folders-view .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace('.', '\\.')}$`) }) });
+  await row.first().click({ timeout: 30000 });
+  await page.locator('.tabs-container .tab.active', { hasText: name }).first().waitFor({ timeout: 30000 });
+  await page.waitForSelector('.monaco-editor .view-lines', { timeout: 30000 });
+  log(`${name} open`);
+}
+
+/** Focuses the active editor (a click on its first visible line) and undoes the last edit. */
+async function undoInEditor() {
+  const line = page.locator('.editor-group-container.active .monaco-editor .view-line').first();
+  const box = await line.boundingBox();
+  await page.mouse.click(box.x + 2, box.y + box.height / 2);
+  await page.keyboard.press('Control+Z');
+}
+
+/** The on-screen box of the first visible squiggle of class `cls` (waits for it). */
+async function squiggleBox(cls) {
+  const squiggle = page.locator(`.monaco-editor .${cls}:visible`).first();
+  for (const end = Date.now() + 10000; ; await page.waitForTimeout(100)) {
+    await squiggle.waitFor({ timeout: 10000 });
+    const box = await squiggle.boundingBox();
+    if (box && box.width > 0) return box;
+    if (Date.now() > end) throw new Error(`no ${cls} on screen`);
+  }
+}
+
+/** Best effort, for the screenshot: drags the hover's bottom edge down so it shows without scrolling. */
+async function growHover(hover) {
+  try {
+    const sash = page
+      .locator('.monaco-resizable-hover .monaco-sash.orthogonal-edge-south:not(.disabled)')
+      .first();
+    const s = await sash.boundingBox({ timeout: 2000 });
+    const content = await hover
+      .locator('.monaco-hover-content')
+      .first()
+      .evaluate((e) => e.scrollHeight);
+    const hb = await hover.boundingBox();
+    const grow = Math.min(Math.max(0, content - hb.height + 12), 420);
+    if (!grow) return;
+    await page.mouse.move(s.x + s.width / 2, s.y + s.height / 2, { steps: 4 });
+    await page.mouse.down();
+    await page.mouse.move(s.x + s.width / 2, s.y + s.height / 2 + grow, { steps: 8 });
+    await page.mouse.up();
+  } catch (e) {
+    log(`could not resize the hover: ${e.message.split('\n')[0]}`);
+  }
+}
+
+/** Puts the cursor inside the first squiggle of `cls` and opens Quick Fix (Ctrl+.), with retries. */
+async function openQuickFix(cls, title) {
+  const box = await squiggleBox(cls);
+  await page.mouse.click(box.x + Math.min(20, box.width / 2), box.y + box.height / 2);
+  const row = page.locator('.action-widget .monaco-list-row', { hasText: title });
+  for (let i = 0; ; i++) {
+    await page.keyboard.press('Control+.'); // code actions are asynchronous: retry
+    try {
+      await row.first().waitFor({ timeout: 3000 });
+      break;
+    } catch (e) {
+      if (i === 5) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
+  const offered = await page.locator('.action-widget .monaco-list-row').allInnerTexts();
+  log(`quick fixes offered: ${offered.map((s) => s.replace(/\s+/g, ' ').trim()).join(' | ')}`);
+  return { row, offered };
+}
+
+/** Opens the Problems panel (Ctrl+Shift+M toggles it, so only when it is not showing). */
+async function showProblems() {
+  if (await page.locator('.markers-panel').first().isVisible()) return;
+  await page.keyboard.press('Control+Shift+M');
+  await page.locator('.markers-panel').first().waitFor({ timeout: 10000 });
+}
+
+/** Clicks the rule's Problems row (the editor reveals the line) and waits for its squiggle there. */
+async function reveal(rule, cls) {
+  await problemsRow(rule).first().click();
+  await page.locator(`.monaco-editor .${cls}`).first().waitFor({ timeout: 10000 });
+}
+
+const problemsRow = (text) => page.locator('.markers-panel .monaco-list-row', { hasText: text });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+try {
+  page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  page.on('pageerror', (e) => log(`pageerror: ${e.message}`));
+  await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WS)}`);
+
+  const opened = await check('workbench loads and opens foo_userptr.c', async () => {
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+    log('workbench up');
+    await openFile('foo_userptr.c');
+  });
+
+  const squiggled =
+    opened &&
+    (await check('(a) hotplug-under-lock squiggle and Problems row on foo_userptr.c:27', async () => {
+      await page.locator('.monaco-editor .squiggly-warning').first().waitFor({ timeout: 45000 });
+      log('squiggle shown');
+      await showProblems();
+      const row = problemsRow('hotplug-under-lock').first();
+      await row.waitFor({ timeout: 30000 });
+      const text = (await row.innerText()).replace(/\s+/g, ' ');
+      log(`problems row: ${text}`);
+      for (const want of ['foo_mmu_notifier_create()', 'cpu_hotplug_lock', 'lockscope', 'Ln 27, Col 8'])
+        if (!text.includes(want)) throw new Error(`Problems row lacks "${want}": ${text}`);
+      // related information: the two acquisitions and the call in the other file, as child rows
+      for (const rel of ['mmap_lock acquired here', 'mm_lock acquired here', 'calls alloc_workqueue()'])
+        await problemsRow(rel).first().waitFor({ timeout: 10000 });
+      await reveal('hotplug-under-lock', 'squiggly-warning');
+    }));
+  if (squiggled) {
+    await check('(b) hover on the call shows the diagnostic and the summary (alloc_workqueue)', async () => {
+      // close the panel so the hover has room (settings: editor.hover.above=false), clear the selection
+      await page.keyboard.press('Control+J');
+      await page.locator('.markers-panel').first().waitFor({ state: 'hidden', timeout: 5000 });
+      let box = await squiggleBox('squiggly-warning');
+      await page.mouse.click(box.x - 20, box.y + box.height / 2);
+      box = await squiggleBox('squiggly-warning');
+      const hover = page.locator('.monaco-hover:visible', { hasText: 'Held here' });
+      for (let i = 0; ; i++) {
+        await page.mouse.move(box.x + 30 + i * 7, box.y + box.height / 2);
+        try {
+          await hover.first().waitFor({ timeout: 4000 });
+          break;
+        } catch (e) {
+          if (i === 4) throw e;
+          await page.mouse.move(box.x, box.y + 200);
+        }
+      }
+      const text = await hover.first().innerText();
+      for (const want of ['hotplug-under-lock', 'takes cpu_hotplug_lock', 'alloc_workqueue', 'mmap_lock'])
+        if (!text.includes(want)) throw new Error(`hover lacks "${want}": ${text}`);
+      await growHover(hover.first());
+      await page.waitForTimeout(300); // let the hover finish rendering for the screenshot
+      await screenshot('diagnostic-hover.png');
+      await page.mouse.move(box.x, box.y + 300);
+      await page.keyboard.press('Escape');
+    });
+
+    await check(
+      '(c) Quick Fix offers "Suppress hotplug-under-lock on this line"; applying it clears it, undo restores it',
+      async () => {
+        const { row } = await openQuickFix('squiggly-warning', 'Suppress hotplug-under-lock on this line');
+        await row.first().click();
+        await page
+          .locator('.monaco-editor .view-line', { hasText: 'lockscope-ignore: hotplug-under-lock' })
+          .first()
+          .waitFor({ timeout: 15000 });
+        await page
+          .locator('.monaco-editor .squiggly-warning')
+          .first()
+          .waitFor({ state: 'detached', timeout: 20000 });
+        await showProblems();
+        await problemsRow('hotplug-under-lock').first().waitFor({ state: 'detached', timeout: 10000 });
+        await undoInEditor();
+        await problemsRow('hotplug-under-lock').first().waitFor({ timeout: 20000 });
+        log('undo: the finding is back');
+        log('suppressed: the hotplug-under-lock row and squiggle are gone');
+      },
+    );
+  }
+
+  let gfpOpen = false;
+  if (opened)
+    gfpOpen = await check(
+      '(a) sleep-in-atomic squiggle on GFP_KERNEL under spin_lock (gfp_spin.c:25)',
+      async () => {
+        await openFile('gfp_spin.c');
+        await showProblems();
+        const row = problemsRow('sleep-in-atomic').first();
+        await row.waitFor({ timeout: 30000 });
+        const text = (await row.innerText()).replace(/\s+/g, ' ');
+        log(`problems row: ${text}`);
+        if (!/kzalloc\(\) may sleep/.test(text) || !text.includes('Ln 25, Col 7')) throw new Error(text);
+        await reveal('sleep-in-atomic', 'squiggly-error');
+      },
+    );
+
+  if (gfpOpen)
+    await check(
+      '(c) Quick Fix on sleep-in-atomic: the GFP_ATOMIC fix if offered, else suppress; undo restores it',
+      async () => {
+        const { row, offered } = await openQuickFix(
+          'squiggly-error',
+          'Suppress sleep-in-atomic on this line',
+        );
+        const gfp = offered.findIndex((s) => /GFP_ATOMIC/.test(s));
+        if (gfp >= 0) {
+          await page.locator('.action-widget .monaco-list-row').nth(gfp).click();
+          await page
+            .locator('.monaco-editor .view-line', { hasText: 'GFP_ATOMIC' })
+            .first()
+            .waitFor({ timeout: 15000 });
+          log('GFP_ATOMIC fix applied');
+        } else {
+          log('no GFP_ATOMIC fix offered (yet): applying the suppression');
+          await row.first().click();
+        }
+        await page
+          .locator('.monaco-editor .squiggly-error')
+          .first()
+          .waitFor({ state: 'detached', timeout: 20000 });
+        await problemsRow('sleep-in-atomic').first().waitFor({ state: 'detached', timeout: 20000 });
+        await undoInEditor();
+        await problemsRow('sleep-in-atomic').first().waitFor({ timeout: 20000 });
+        log('undo: the finding is back');
+      },
+    );
+
+  if (opened)
+    await check(
+      '(d) language status shows "Lockscope: ready" with the file count',
+      async () => {
+        await page.locator('[id="status.languageStatus"]').first().click({ timeout: 10000 });
+        const item = page.locator('.monaco-hover:visible', { hasText: 'Lockscope' }).first();
+        await item.waitFor({ timeout: 10000 });
+        const text = (await item.innerText()).replace(/\s+/g, ' ');
+        log(`language status: ${text}`);
+        if (!/Lockscope: ready/.test(text) || !/files indexed/.test(text)) throw new Error(text);
+        await page.keyboard.press('Escape');
+      },
+      { optional: true },
+    );
+
+  if (opened)
+    await check('(e) "Lockscope: Show lock report" opens the report webview', async () => {
+      await page.keyboard.press('F1');
+      await page.keyboard.type('Lockscope: Show lock report');
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'Show lock report' })
+        .first()
+        .waitFor({ timeout: 10000 });
+      await page.keyboard.press('Enter');
+      const tab = page.locator('.tabs-container .tab', { hasText: 'Lockscope: lock report' }).first();
+      const failure = page.locator('.monaco-dialog-box, .notification-toast', {
+        hasText: /reportHtml|Unhandled method|error/i,
+      });
+      const which = await Promise.race([
+        tab.waitFor({ timeout: 20000 }).then(() => 'tab'),
+        failure
+          .first()
+          .waitFor({ timeout: 20000 })
+          .then(() => 'error'),
+      ]);
+      if (which === 'error') {
+        const msg = (await failure.first().innerText()).replace(/\s+/g, ' ');
+        await page.keyboard.press('Escape');
+        if (/reportHtml|Unhandled method/i.test(msg))
+          return `skip: the server has no lockscope/reportHtml request yet: ${msg}`;
+        throw new Error(msg);
+      }
+      // the report is rendered in the webview's inner iframe
+      const frame = await (async () => {
+        for (const end = Date.now() + 20000; Date.now() < end; await page.waitForTimeout(250)) {
+          for (const f of page.frames()) {
+            const text = await f.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+            if (/hotplug-under-lock|cpu_hotplug_lock|mmap_lock/.test(text)) return f;
+          }
+        }
+        throw new Error('the report webview shows no finding');
+      })();
+      log(`report frame: ${frame.url().slice(0, 80)}`);
+      await page.waitForTimeout(500);
+      await screenshot('report.png');
+    });
+} finally {
+  await browser.close();
+}
+log(`done: ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Engine } from '../../server/src/engine/engine';
+
+const HELPER = `
+struct foo_dev { struct mutex lock; spinlock_t irq_lock; };
+void foo_wait(struct foo_dev *d) { usleep_range(10, 20); }
+`;
+const USER = `
+void foo_a(struct foo_dev *d) { spin_lock(&d->irq_lock); foo_nop(d); spin_unlock(&d->irq_lock); }
+void foo_b(struct foo_dev *d) { mutex_lock(&d->lock); foo_nop(d); mutex_unlock(&d->lock); }
+void foo_c(struct foo_dev *d) { foo_nop(d); }
+`;
+
+function rules(engine: Engine): string[] {
+  return engine
+    .analyze()
+    .diagnostics.map((d) => `${d.file}:${d.range.line + 1} ${d.rule}`)
+    .sort();
+}
+
+describe('incremental analysis', () => {
+  it('an edit inside one body re-analyses that function and agrees with a cold run', async () => {
+    const engine = await Engine.create();
+    engine.setFile('helper.c', HELPER);
+    engine.updateOpenFile('user.c', USER);
+    assert.deepEqual(rules(engine), []);
+    const all = engine.analyze().analysed;
+    assert.equal(all, 0, 'nothing changed: nothing analysed');
+
+    const edited = USER.replace(
+      'spin_lock(&d->irq_lock); foo_nop(d);',
+      'spin_lock(&d->irq_lock); foo_wait(d);',
+    );
+    engine.updateOpenFile('user.c', edited);
+    const result = engine.analyze();
+    assert.equal(result.analysed, 1, 'only foo_a is analysed again');
+    assert.deepEqual(
+      result.diagnostics.map((d) => `${d.file}:${d.range.line + 1} ${d.rule}`),
+      ['user.c:2 sleep-in-atomic'],
+    );
+
+    const cold = await Engine.create();
+    cold.setFile('helper.c', HELPER);
+    cold.setFile('user.c', edited);
+    assert.deepEqual(rules(cold), rules(engine));
+  });
+
+  it('a changed callee summary re-analyses its callers in other files', async () => {
+    const engine = await Engine.create();
+    engine.updateOpenFile('helper.c', HELPER.replace('usleep_range(10, 20);', 'udelay(10);'));
+    engine.setFile('user.c', USER.replace(/foo_nop/g, 'foo_wait'));
+    assert.deepEqual(rules(engine), []);
+    engine.updateOpenFile('helper.c', HELPER);
+    assert.deepEqual(rules(engine), ['user.c:2 sleep-in-atomic']);
+  });
+
+  it('edits that add lines, break the syntax or touch types re-lower the whole file correctly', async () => {
+    const engine = await Engine.create();
+    engine.setFile('helper.c', HELPER);
+    engine.updateOpenFile('user.c', USER);
+    engine.updateOpenFile(
+      'user.c',
+      '\n\n' + USER.replace('foo_nop(d); mutex_unlock', 'foo_wait(d);\n mutex_unlock'),
+    );
+    assert.deepEqual(rules(engine), []);
+    engine.updateOpenFile('user.c', '}}} ((( ' + USER);
+    engine.analyze();
+    engine.updateOpenFile('user.c', USER.replace('foo_nop(d); spin_unlock', 'foo_wait(d); spin_unlock'));
+    assert.deepEqual(rules(engine), ['user.c:2 sleep-in-atomic']);
+    engine.closeOpenFile('user.c');
+  });
+});
