@@ -176,7 +176,9 @@ function program(): Command {
     .description('run the language server on stdio (for Neovim, Emacs, Helix, ...)')
     .option('--stdio', 'use stdio (the default)')
     // vscode-languageclient adds --clientProcessId=<pid>; other clients add their own flags.
+    .option('--clientProcessId <pid>', 'the editor process (set by vscode-languageclient; unused)')
     .allowUnknownOption()
+    .allowExcessArguments()
     .action(() => {
       startServer();
     });
