@@ -327,7 +327,9 @@ try {
         throw new Error('the report webview shows no finding');
       })();
       log(`report frame: ${frame.url().slice(0, 80)}`);
-      await page.waitForTimeout(500);
+      // headless Chromium paints the nested webview frame late: scroll it into view and wait
+      await frame.evaluate(() => document.querySelector('svg')?.scrollIntoView()).catch(() => undefined);
+      await page.waitForTimeout(3000);
       await screenshot('report.png');
     });
 } finally {
