@@ -97,34 +97,42 @@ function main(): void {
     console.log(cells.join(' '));
   }
   if (rows.length < 2) return;
-  const xs = rows.map((r) => r.bytes / 1048576);
-  const wall = fit(
-    xs,
-    rows.map((r) => r.wallMs),
-  );
-  const rss = fit(
-    xs,
-    rows.map((r) => r.maxRssKb / 1024),
-  );
-  const cpu = fit(
-    xs,
-    rows.map((r) => r.cpuMs),
-  );
-  console.log(`wall ms ≈ ${wall.a.toFixed(0)} + ${wall.b.toFixed(1)} × MB   (r² ${wall.r2.toFixed(3)})`);
-  console.log(
-    `CPU ms  ≈ ${cpu.a.toFixed(0)} + ${cpu.b.toFixed(1)} × MB   (r² ${cpu.r2.toFixed(3)}; all threads)`,
-  );
-  console.log(`RSS MB  ≈ ${rss.a.toFixed(0)} + ${rss.b.toFixed(2)} × MB   (r² ${rss.r2.toFixed(3)})`);
-  const pw = wall.a + wall.b * TARGET_MB;
-  const pr = rss.a + rss.b * TARGET_MB;
-  console.log(
-    `projection for ${TARGET_MB.toFixed(0)} MB of C: ${(pw / 60_000).toFixed(1)} min, ${(pr / 1024).toFixed(1)} GB peak RSS`,
-  );
+  report(rows);
 }
 
-try {
-  main();
-} catch (e) {
-  console.error(e instanceof Error ? e.message : String(e));
-  process.exitCode = 2;
+/** Least-squares lines per measure, the growth exponent between the two largest trees, projections. */
+export function report(rows: PhaseResult[]): void {
+  const xs = rows.map((r) => r.bytes / 1048576);
+  const measures: [string, string, (r: PhaseResult) => number][] = [
+    ['wall', 'ms', (r) => r.wallMs],
+    ['index', 'ms', (r) => r.indexMs],
+    ['analysis', 'ms', (r) => r.analyzeMs],
+    ['CPU', 'ms', (r) => r.cpuMs],
+    ['peak RSS', 'MB', (r) => r.maxRssKb / 1024],
+  ];
+  const [x1, x2] = [xs[xs.length - 2], xs[xs.length - 1]];
+  console.log(`fits over ${rows.length} trees (x = MB of C); exponent k from the two largest: y ∝ MB^k`);
+  for (const [name, unit, get] of measures) {
+    const ys = rows.map(get);
+    const f = fit(xs, ys);
+    const [y1, y2] = [ys[ys.length - 2], ys[ys.length - 1]];
+    const k = y1 > 0 && y2 > 0 ? Math.log(y2 / y1) / Math.log(x2 / x1) : NaN;
+    const linear = f.a + f.b * TARGET_MB;
+    const power = y2 * (TARGET_MB / x2) ** k;
+    const show = (v: number) =>
+      unit === 'ms' ? `${(v / 60_000).toFixed(1)} min` : `${(v / 1024).toFixed(1)} GB`;
+    console.log(
+      `  ${name.padEnd(9)} ≈ ${f.a.toFixed(0)} + ${f.b.toFixed(2)} × MB ${unit} (r² ${f.r2.toFixed(3)}), k ${k.toFixed(2)}; ` +
+        `${TARGET_MB.toFixed(0)} MB: ${show(linear)} linear, ${Number.isFinite(power) ? show(power) : '-'} by the exponent`,
+    );
+  }
+}
+
+if (require.main === module) {
+  try {
+    main();
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exitCode = 2;
+  }
 }

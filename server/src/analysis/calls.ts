@@ -123,7 +123,13 @@ function opsOfSummary(callee: string, summary: Summary, event: CallEvent, ctx: C
   }
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
     if (ruledOut(summary.effectGuards[effect], event)) continue;
-    ops.push({ op: 'effect', effect, chain: prependStep(here, chain) });
+    const without = summary.effectWithout[effect];
+    ops.push({
+      op: 'effect',
+      effect,
+      chain: prependStep(here, chain),
+      without: without?.length ? without : undefined,
+    });
   }
   for (const r of summary.reclaimIfParam) {
     ops.push(...gfpOps(event.args[r.index], prependStep(here, r.chain), ctx));

@@ -58,6 +58,7 @@ export function makeState(
   released: readonly string[],
   facts: LockState['facts'],
   pending: LockState['pending'],
+  dropped: readonly string[] = [],
 ): LockState {
   let key = '';
   for (const h of held) key += heldId(h) + ',';
@@ -67,7 +68,9 @@ export function makeState(
   for (const [a, v] of facts) key += `${intern(a)}${v ? '+' : '-'},`;
   key += '|';
   for (const [v] of pending) key += intern(v) + ',';
-  return { held, released, facts, pending, key };
+  key += '|';
+  for (const d of dropped) key += intern(d) + ',';
+  return { held, released, facts, pending, dropped, key };
 }
 
 export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHooks): ExitState[] {
@@ -170,7 +173,7 @@ function forgetVar(s: LockState, name: string): LockState {
       )
     : s.held;
   const released = s.released.filter((r) => !re.test(r));
-  return makeState(held, released, facts, pending);
+  return makeState(held, released, facts, pending, s.dropped);
 }
 
 function applyCall(
@@ -188,10 +191,11 @@ function applyCall(
           if (testedByBranch) break; // the branch edges decide
           if (event.resultVar) {
             const success = op.conditional === 'nonzero-success';
-            s = makeState(s.held, s.released, s.facts, [
+            const pending = [
               ...s.pending.filter(([v]) => v !== event.resultVar),
-              [event.resultVar, { lock: op.lock, chain: op.chain, success }],
-            ]);
+              [event.resultVar, { lock: op.lock, chain: op.chain, success }] as const,
+            ];
+            s = makeState(s.held, s.released, s.facts, pending, s.dropped);
             break;
           }
         }
@@ -220,7 +224,7 @@ function sameLock(a: LockInfo, b: LockInfo): boolean {
 }
 
 function withHeld(s: LockState, held: HeldLock[]): LockState {
-  return makeState(held, s.released, s.facts, s.pending);
+  return makeState(held, s.released, s.facts, s.pending, s.dropped);
 }
 
 export function acquire(
@@ -233,11 +237,14 @@ export function acquire(
   // nesting kinds and recursive readers (read_lock inside read_lock) stack.
   const again = s.held.find((h) => h.expr === lock.expr && h.cls === lock.cls);
   if (again && !isNestingKind(lock.kind) && !(again.recursiveRead && lock.recursiveRead)) return s;
+  // Retaking a lock of the caller's that this function dropped: it is the caller's lock again.
+  const retaken = s.dropped.includes(lock.cls) ? { entry: 'retaken after being dropped' } : {};
   return makeState(
-    [...s.held, conditional ? { ...lock, chain, conditional } : { ...lock, chain }],
+    [...s.held, conditional ? { ...lock, chain, conditional, ...retaken } : { ...lock, chain, ...retaken }],
     s.released.filter((r) => r !== lock.expr),
     s.facts,
     s.pending,
+    s.dropped.filter((d) => d !== lock.cls),
   );
 }
 
@@ -254,10 +261,15 @@ function release(
     idx = findLast(s.held, (h) => h.kind === lock.kind && h.cls.startsWith('?'));
   }
   if (idx < 0 || s.held[idx].entry) hooks?.releasedForeign?.(op, s);
-  if (idx < 0) return s; // not ours: an unlock wrapper's business (or a double unlock, reported by the rule)
+  // The caller's lock (or one held on entry) is dropped from here on: what follows runs without it.
+  const dropped = s.dropped.includes(lock.cls) ? s.dropped : [...s.dropped, lock.cls];
+  if (idx < 0) {
+    // Not ours: an unlock wrapper's business, or a double unlock (reported by the rule).
+    return s.released.includes(lock.expr) ? s : makeState(s.held, s.released, s.facts, s.pending, dropped);
+  }
   const held = s.held.filter((_, i) => i !== idx);
-  const released = s.held[idx].entry ? s.released : [...s.released, s.held[idx].expr];
-  return makeState(held, released, s.facts, s.pending);
+  if (s.held[idx].entry) return makeState(held, s.released, s.facts, s.pending, dropped);
+  return makeState(held, [...s.released, s.held[idx].expr], s.facts, s.pending, s.dropped);
 }
 
 function findLast<T>(list: readonly T[], pred: (x: T) => boolean): number {
@@ -289,7 +301,7 @@ function applyEdge(
     if (pending) {
       const [, p] = pending;
       const rest = next.pending.filter(([v]) => v !== cond.variable);
-      next = makeState(next.held, next.released, next.facts, rest);
+      next = makeState(next.held, next.released, next.facts, rest, next.dropped);
       if (cond.truthy === p.success) next = acquire(next, p.lock, p.chain);
     }
   }
@@ -297,7 +309,8 @@ function applyEdge(
     const known = next.facts.find(([a]) => a === cond.atom);
     if (known) return known[1] === cond.truthy ? next : undefined;
     if (next.facts.length < MAX_FACTS) {
-      next = makeState(next.held, next.released, [...next.facts, [cond.atom, cond.truthy]], next.pending);
+      const facts = [...next.facts, [cond.atom, cond.truthy] as const];
+      next = makeState(next.held, next.released, facts, next.pending, next.dropped);
     }
   }
   return next;
@@ -309,5 +322,6 @@ function mergeStates(states: LockState[]): LockState {
   for (const s of states)
     for (const h of s.held) if (!held.some((x) => x.expr === h.expr && x.cls === h.cls)) held.push(h);
   const released = states[0].released.filter((r) => states.every((s) => s.released.includes(r)));
-  return makeState(held, released, [], []);
+  const dropped = states[0].dropped.filter((d) => states.every((s) => s.dropped.includes(d)));
+  return makeState(held, released, [], [], dropped);
 }

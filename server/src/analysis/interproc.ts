@@ -556,7 +556,7 @@ class WorkspaceAnalysis {
     const exits = runDataflow(ref.fn, entry, {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, ops, states) => {
-        accumulate(summary, ops, guardOf(ref.fn, states));
+        accumulate(summary, ops, guardOf(ref.fn, states), droppedIn(states));
         if (ops.some((o) => o.op === 'context-check')) checksContext = true;
         if (!final) return;
         this.addEdges(ref, event, ops, states);
@@ -575,6 +575,10 @@ class WorkspaceAnalysis {
       if (!exitStates.every((s) => s.held.some((x) => x.expr === h.expr))) continue;
       summary.acquires.push({ lock: stripHeld(h), chain: h.chain, conditional: h.conditional });
     }
+    // Dropped and retaken on every path (unlock, sleep, relock): neutral for the caller.
+    summary.releases = summary.releases.filter(
+      (r) => !exitStates.length || !exitStates.every((s) => s.held.some((h) => h.expr === r.lock.expr)),
+    );
     this.annotatedSummary(ref, env, summary);
     if (checksContext) delete summary.effects.sleep; // it sleeps only where sleeping is allowed
     if (final)
@@ -661,9 +665,17 @@ function mergeGuard(prev: Guard | undefined, next: Guard | undefined): Guard | u
   return prev && next && prev.index === next.index && prev.truthy === next.truthy ? prev : undefined;
 }
 
-function addEffect(summary: Summary, effect: Effect, chain: ChainStep[], guard: Guard | undefined): void {
+function addEffect(
+  summary: Summary,
+  effect: Effect,
+  chain: ChainStep[],
+  guard: Guard | undefined,
+  without: string[],
+): void {
   const prev = summary.effects[effect];
   summary.effectGuards[effect] = prev ? mergeGuard(summary.effectGuards[effect], guard) : guard;
+  const before = summary.effectWithout[effect];
+  summary.effectWithout[effect] = prev ? (before ?? []).filter((c) => without.includes(c)) : without;
   if (!prev || chain.length < prev.length) summary.effects[effect] = chain;
 }
 
@@ -676,6 +688,11 @@ const NON_SLEEPING_KINDS = new Set([
   'lockdep_map',
   'ww_acquire',
 ]);
+
+/** Caller lock classes dropped on every path to a call. */
+function droppedIn(states: readonly LockState[]): string[] {
+  return states[0]?.dropped.filter((d) => states.every((s) => s.dropped.includes(d))) ?? [];
+}
 
 /** The parameter test every state before a call agrees on, if any. */
 function guardOf(fn: FunctionIR, states: readonly LockState[]): Guard | undefined {
@@ -690,15 +707,16 @@ function guardOf(fn: FunctionIR, states: readonly LockState[]): Guard | undefine
 }
 
 /** Folds one call's ops into the function's summary: effects, locks taken inside, flushes. */
-function accumulate(summary: Summary, ops: Op[], guard: Guard | undefined): void {
+function accumulate(summary: Summary, ops: Op[], guard: Guard | undefined, dropped: string[]): void {
   for (const op of ops) {
     switch (op.op) {
       case 'effect':
-        addEffect(summary, op.effect, op.chain, guard);
+        addEffect(summary, op.effect, op.chain, guard, [...new Set([...dropped, ...(op.without ?? [])])]);
         break;
       case 'acquire':
       case 'inside': {
-        if (!isOrderedKind(op.lock.kind)) break;
+        // Retaking the caller's lock it dropped (unlock, sleep, relock) is no new acquisition.
+        if (!isOrderedKind(op.lock.kind) || dropped.includes(op.lock.cls)) break;
         const prev = summary.inside.find((i) => i.lock.cls === op.lock.cls);
         if (!prev && summary.inside.length < MAX_INSIDE)
           summary.inside.push({ lock: op.lock, chain: op.chain, when: guard });
@@ -707,7 +725,8 @@ function accumulate(summary: Summary, ops: Op[], guard: Guard | undefined): void
           if (op.chain.length < prev.chain.length) prev.chain = op.chain;
         }
         const trylock = op.op === 'acquire' && op.conditional === 'nonzero-success';
-        if (!NON_SLEEPING_KINDS.has(op.lock.kind) && !trylock) addEffect(summary, 'sleep', op.chain, guard);
+        if (!NON_SLEEPING_KINDS.has(op.lock.kind) && !trylock)
+          addEffect(summary, 'sleep', op.chain, guard, dropped);
         break;
       }
       case 'flush': {

@@ -32,7 +32,8 @@ export type Op =
   | { op: 'release'; lock: LockInfo; chain: ChainStep[] }
   /** A lock taken and released inside a callee: orders it after the held locks. */
   | { op: 'inside'; lock: LockInfo; chain: ChainStep[] }
-  | { op: 'effect'; effect: Effect; chain: ChainStep[] }
+  /** `without`: classes the callee releases before the effect (its caller's lock is not held there). */
+  | { op: 'effect'; effect: Effect; chain: ChainStep[]; without?: string[] }
   | { op: 'flush'; target: 'work' | 'workqueue'; key: string; chain: ChainStep[] }
   | { op: 'assert-held'; lock: LockInfo }
   /** in_atomic() and friends: the function decides at run time whether it may sleep. */
@@ -59,6 +60,8 @@ export interface LockState {
   readonly facts: readonly (readonly [string, boolean])[];
   /** `ret = mutex_lock_interruptible(&m)`: acquire when `ret` is tested. */
   readonly pending: readonly (readonly [string, { lock: LockInfo; chain: ChainStep[]; success: boolean }])[];
+  /** Classes of the caller's locks this function released and has not taken again (unlock, sleep, relock). */
+  readonly dropped: readonly string[];
   readonly key: string;
 }
 
@@ -85,6 +88,8 @@ export interface Summary {
   effects: Partial<Record<Effect, ChainStep[]>>;
   /** Effects that happen only when a parameter is true/false (`if (sync) cancel_work_sync()`). */
   effectGuards: Partial<Record<Effect, Guard>>;
+  /** Caller lock classes every occurrence of the effect happens without (dropped before it). */
+  effectWithout: Partial<Record<Effect, string[]>>;
   reclaimIfParam: { index: number; chain: ChainStep[] }[];
   flushes: (FlushTarget & { chain: ChainStep[]; when?: Guard })[];
 }
@@ -96,6 +101,7 @@ export function emptySummary(): Summary {
     inside: [],
     effects: {},
     effectGuards: {},
+    effectWithout: {},
     reclaimIfParam: [],
     flushes: [],
   };

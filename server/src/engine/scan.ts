@@ -169,11 +169,11 @@ export async function indexFiles(
       if (out.fallback) lowerHere(i, text, key);
       else if (out.problem) fileProblems[i] = out.problem;
       else if (out.payload) {
-        const bytes = Buffer.from(out.payload.buffer, out.payload.byteOffset, out.payload.byteLength);
-        const facts = JSON.parse(bytes.toString('utf8')) as FileFacts;
+        const json = Buffer.from(out.payload.buffer, out.payload.byteOffset, out.payload.byteLength);
+        const facts = JSON.parse(json.toString('utf8')) as FileFacts;
         facts.path = rel;
         results[i] = facts;
-        if (cache && key) cache.put(key, bytes, out.sum);
+        if (cache && key) cache.put(key, json, out.sum);
       }
     } catch (e) {
       fileProblems[i] = { file: rel, message: `cannot index: ${errorText(e)}` };

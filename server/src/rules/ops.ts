@@ -5,14 +5,21 @@ import type { Effect } from '../kb/types';
 import { isAtomicKind } from '../kb/types';
 import type { ChainStep, HeldLock, LockState, Op } from '../analysis/model';
 
-/** The shortest chain by which this call may sleep, if it may. */
-export function sleepingChain(ops: Op[]): ChainStep[] | undefined {
-  let best: ChainStep[] | undefined;
+/** How a call reaches an effect: the chain, and the held classes the callee drops before it. */
+export interface EffectPath {
+  chain: ChainStep[];
+  without: string[];
+}
+
+/** The shortest path by which this call may sleep, if it may. */
+export function sleepingPath(ops: Op[]): EffectPath | undefined {
+  let best: EffectPath | undefined;
   for (const op of ops) {
-    let chain: ChainStep[] | undefined;
-    if (op.op === 'effect') chain = op.chain;
-    else if ((op.op === 'acquire' || op.op === 'inside') && sleepsToAcquire(op)) chain = op.chain;
-    if (chain && (!best || chain.length < best.length)) best = chain;
+    let path: EffectPath | undefined;
+    if (op.op === 'effect') path = { chain: op.chain, without: op.without ?? [] };
+    else if ((op.op === 'acquire' || op.op === 'inside') && sleepsToAcquire(op))
+      path = { chain: op.chain, without: [] };
+    if (path && (!best || path.chain.length < best.chain.length)) best = path;
   }
   return best;
 }
@@ -23,34 +30,39 @@ function sleepsToAcquire(op: Extract<Op, { op: 'acquire' | 'inside' }>): boolean
   return !(op.op === 'acquire' && op.conditional === 'nonzero-success');
 }
 
-/** The shortest chain to an effect of this kind. */
-export function effectChain(ops: Op[], effect: Effect): ChainStep[] | undefined {
-  let best: ChainStep[] | undefined;
+/** The shortest path to an effect of this kind. */
+export function effectPath(ops: Op[], effect: Effect): EffectPath | undefined {
+  let best: EffectPath | undefined;
   for (const op of ops) {
-    if (op.op === 'effect' && op.effect === effect && (!best || op.chain.length < best.length))
-      best = op.chain;
+    if (op.op === 'effect' && op.effect === effect && (!best || op.chain.length < best.chain.length)) {
+      best = { chain: op.chain, without: op.without ?? [] };
+    }
   }
   return best;
 }
 
-/** The lock that makes a state atomic, if any. */
-export function atomicHolder(state: LockState): HeldLock | undefined {
-  return state.held.find((h) => isAtomicKind(h.kind));
+/** The lock that makes a state atomic, if any (classes in `without` are dropped by the callee first). */
+export function atomicHolder(state: LockState, without: string[] = []): HeldLock | undefined {
+  return state.held.find((h) => isAtomicKind(h.kind) && !without.includes(h.cls));
 }
 
-export function anyAtomic(states: readonly LockState[]): boolean {
-  return states.some((s) => atomicHolder(s) !== undefined);
+export function anyAtomic(states: readonly LockState[], without: string[] = []): boolean {
+  return states.some((s) => atomicHolder(s, without) !== undefined);
 }
 
 /**
  * Sleeping locks held in any state, once per class: what fault/reclaim/hotplug-under-lock name.
  * Context pseudo-locks held on entry and the pseudo-lock the effect itself takes are left out.
  */
-export function heldSleepingLocks(states: readonly LockState[], exceptClass: string): HeldLock[] {
+export function heldSleepingLocks(
+  states: readonly LockState[],
+  exceptClass: string,
+  without: string[] = [],
+): HeldLock[] {
   const out: HeldLock[] = [];
   for (const s of states) {
     for (const h of s.held) {
-      if (isAtomicKind(h.kind) || h.cls === exceptClass) continue;
+      if (isAtomicKind(h.kind) || h.cls === exceptClass || without.includes(h.cls)) continue;
       if (h.fromContext) continue;
       if (!out.some((o) => o.cls === h.cls)) out.push(h);
     }

@@ -1,5 +1,5 @@
 import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
-import { atomicHolder, sleepingChain } from './ops';
+import { atomicHolder, sleepingPath } from './ops';
 import type { Rule } from './rule';
 
 export const sleepInAtomic: Rule = {
@@ -10,9 +10,10 @@ export const sleepInAtomic: Rule = {
       'A call that may sleep while the context is atomic (spinlock, RCU, irqs or preemption off, irq handler).',
   },
   onCall(site, _world, report) {
-    const chain = sleepingChain(site.ops);
-    if (!chain) return;
-    const holder = site.states.map(atomicHolder).find((h) => h !== undefined);
+    const path = sleepingPath(site.ops);
+    if (!path) return;
+    const chain = path.chain;
+    const holder = site.states.map((s) => atomicHolder(s, path.without)).find((h) => h !== undefined);
     if (!holder) return;
     const direct = chain.length === 1;
     const gfpArg = direct

@@ -6,7 +6,7 @@
 import type { Effect } from '../kb/types';
 import { PSEUDO_LOCKS } from '../analysis/model';
 import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
-import { anyAtomic, effectChain, heldSleepingLocks } from './ops';
+import { anyAtomic, effectPath, heldSleepingLocks } from './ops';
 import type { FixHint, Rule, RuleMeta } from './rule';
 
 export function underLockRule(
@@ -19,9 +19,10 @@ export function underLockRule(
   return {
     meta,
     onCall(site, _world, report) {
-      const chain = effectChain(site.ops, effect);
-      if (!chain || anyAtomic(site.states)) return;
-      const held = heldSleepingLocks(site.states, pseudo);
+      const path = effectPath(site.ops, effect);
+      if (!path || anyAtomic(site.states, path.without)) return;
+      const chain = path.chain;
+      const held = heldSleepingLocks(site.states, pseudo, path.without);
       if (held.length === 0) return;
       const names = held.map(lockLabel).join(', ');
       const order = held.map((h) => `${h.cls} --> ${pseudo}`).join(', ');
