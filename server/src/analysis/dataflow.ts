@@ -68,8 +68,8 @@ export function makeState(
   for (const [a, v] of facts) key += `${intern(a)}${v ? '+' : '-'},`;
   key += '|';
   for (const [v] of pending) key += intern(v) + ',';
-  key += '|';
-  for (const d of dropped) key += intern(d) + ',';
+  // `dropped` stays out of the key: paths that differ only in it would multiply the states
+  // (and their merges blur the held sets); the first path's view wins.
   return { held, released, facts, pending, dropped, key };
 }
 
