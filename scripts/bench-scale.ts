@@ -114,6 +114,7 @@ export function report(rows: PhaseResult[]): void {
   console.log(`fits over ${rows.length} trees (x = MB of C); exponent k from the two largest: y ∝ MB^k`);
   for (const [name, unit, get] of measures) {
     const ys = rows.map(get);
+    if (ys.every((y) => y === 0)) continue; // e.g. analysis with --index-only
     const f = fit(xs, ys);
     const [y1, y2] = [ys[ys.length - 2], ys[ys.length - 1]];
     const k = y1 > 0 && y2 > 0 ? Math.log(y2 / y1) / Math.log(x2 / x1) : NaN;

@@ -20,6 +20,7 @@ import type {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseSettings, type Settings, defaultSettings } from '../config/settings';
 import { type AnalysisResult, Engine } from '../engine/engine';
+import { indexFiles } from '../engine/scan';
 import { explainReport, formatExplain } from '../lockdep/explain';
 import { analyzeWithLockdep } from '../lockdep/load';
 import { CParser } from '../parsing/parser';
@@ -51,6 +52,8 @@ export class Session {
   private readonly progressSupport: boolean;
   private readonly configSupport: boolean;
   private readonly folders: string[];
+  /** The extension's workspace storage (VS Code): where the facts cache lives. */
+  private readonly storagePath: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private indexing: Promise<void> | undefined;
   private indexGeneration = 0;
@@ -68,6 +71,8 @@ export class Session {
     this.relatedSupport = !!caps.textDocument?.publishDiagnostics?.relatedInformation;
     this.progressSupport = !!caps.window?.workDoneProgress;
     this.configSupport = !!caps.workspace?.configuration;
+    const options = params.initializationOptions as { storagePath?: unknown } | undefined;
+    this.storagePath = typeof options?.storagePath === 'string' ? options.storagePath : undefined;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     this.folders = folders.filter((u) => u.startsWith('file:')).map((u) => fileURLToPath(u));
   }
@@ -127,23 +132,25 @@ export class Session {
       progress.begin('Lockscope: indexing', 0, `${files.length} files`, true);
     }
     this.status({ state: 'indexing', files: 0 });
-    for (const [i, f] of files.entries()) {
-      if (generation !== this.indexGeneration || progress?.token.isCancellationRequested) break;
-      if (!this.documents.get(fileUri(f.abs))) {
-        const { text, problem } = readText(f.abs, f.abs);
-        const res = text !== undefined ? engine.setFile(f.abs, text) : { problem };
-        res.tree?.delete();
-        if (res.problem)
-          this.connection.console.warn(`lockscope: ${res.problem.file}: ${res.problem.message}`);
-      }
-      if (i % INDEX_BATCH === INDEX_BATCH - 1) {
-        progress?.report(Math.round(((i + 1) * 100) / files.length), `${i + 1}/${files.length} files`);
-        await new Promise((r) => setImmediate(r));
-      }
-    }
+    // Open documents are the editor's text, not the disk's: they come from documentChanged.
+    const closed = files
+      .filter((f) => !this.documents.get(fileUri(f.abs)))
+      .map((f) => ({ abs: f.abs, rel: f.abs }));
+    const outcome = await indexFiles(engine, closed, this.settings, {
+      // Parsed facts persist in the extension's workspace storage: reopening skips unchanged files.
+      cache: this.storagePath ? { dir: this.storagePath, workspace: this.folders.join('\n') } : false,
+      isCancelled: () => generation !== this.indexGeneration || !!progress?.token.isCancellationRequested,
+      onProgress: (done, total) => {
+        if (done % INDEX_BATCH === 0 || done === total) {
+          progress?.report(Math.round((done * 100) / Math.max(1, total)), `${done}/${total} files`);
+        }
+      },
+    });
+    for (const p of outcome.problems) this.connection.console.warn(`lockscope: ${p.file}: ${p.message}`);
     progress?.done();
+    const cache = outcome.cache ? `, ${outcome.cache.hits} from the cache` : '';
     this.connection.console.info(
-      `lockscope: indexed ${files.length} files in ${Math.round(performance.now() - started)} ms`,
+      `lockscope: indexed ${outcome.indexed} files in ${Math.round(performance.now() - started)} ms (${outcome.jobs} threads${cache})`,
     );
     if (generation === this.indexGeneration) this.analyzeNow();
   }
