@@ -114,9 +114,10 @@ describe('facts cache', () => {
     const original = fs.readFileSync(file, 'utf8');
     try {
       fs.writeFileSync(file, original + '\nstatic int added_by_test(void) { return 0; }\n');
-      const edited = await scan(dir);
+      const edited = await scan(dir, { jobs: 2 });
       assert.equal(edited.cache?.hits, FIXTURE_FILES.length - 1);
       assert.equal(edited.cache?.misses, 1);
+      assert.equal(edited.jobs, 1, 'one changed file is lowered without starting workers');
       assert.ok(edited.engine.index.get(FIXTURE_FILES[0])?.functions.some((f) => f.name === 'added_by_test'));
       const again = await scan(dir);
       assert.equal(again.cache?.hits, FIXTURE_FILES.length);

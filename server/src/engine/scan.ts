@@ -63,6 +63,8 @@ export interface IndexOutcome {
 
 /** Below this many files, starting workers costs more than it saves. */
 const MIN_FILES_FOR_WORKERS = 8;
+/** Files to lower (cache misses) before workers are started. */
+const MIN_MISSES_FOR_WORKERS = 8;
 /** How long the main thread works before letting worker replies in. */
 const YIELD_MS = 20;
 
@@ -182,6 +184,17 @@ export async function indexFiles(
   };
 
   const pending = new Set<Promise<void>>();
+  const deferred: { i: number; text: string; key: string | undefined }[] = [];
+  const submitDeferred = async () => {
+    const p = getPool();
+    for (let d = deferred.shift(); d; d = deferred.shift()) {
+      const { i, text, key } = d;
+      await p.whenFree();
+      const job = p.lower(files[i].rel, text).then((out) => fromWorker(i, text, key, out));
+      pending.add(job);
+      void job.finally(() => pending.delete(job));
+    }
+  };
   let cancelled = false;
   let lastYield = performance.now();
   try {
@@ -210,15 +223,19 @@ export async function indexFiles(
         results[i] = hit;
         finished();
       } else if (jobs > 1 && !pool?.isBroken) {
-        const p = getPool();
-        await p.whenFree();
-        const job = p.lower(f.rel, text).then((out) => fromWorker(i, text, key, out));
-        pending.add(job);
-        void job.finally(() => pending.delete(job));
+        // Workers start once there is enough to do: a warm scan with a few edited files
+        // lowers them here rather than paying for starting threads.
+        deferred.push({ i, text, key });
+        if (pool || deferred.length >= MIN_MISSES_FOR_WORKERS) await submitDeferred();
       } else {
         lowerHere(i, text, key);
         finished();
       }
+    }
+    if (pool) await submitDeferred();
+    for (const d of deferred.splice(0)) {
+      lowerHere(d.i, d.text, d.key);
+      finished();
     }
     while (pending.size) await Promise.all([...pending]);
   } finally {

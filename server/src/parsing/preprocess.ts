@@ -24,24 +24,29 @@ export function maskAnnotations(
   const bare = new RegExp(`\\b(?:${macros.bare.join('|')})\\b`, 'g');
   const withArgs = new RegExp(`\\b(${macros.withArgs.join('|')})\\s*\\(`, 'g');
   const annotations: MaskedAnnotation[] = [];
-  if (!withArgs.test(text) && !bare.test(text)) return { text, annotations };
-  const chars = text.split('');
-  const blank = (from: number, to: number) => {
-    for (let i = from; i < to; i++) if (chars[i] !== '\n') chars[i] = ' ';
-  };
-  withArgs.lastIndex = 0;
+  const spans: [number, number][] = [];
   let m: RegExpExecArray | null;
   while ((m = withArgs.exec(text))) {
     const open = m.index + m[0].length - 1;
     const close = matchingParen(text, open);
     if (close < 0) continue;
     annotations.push({ line: lineAt(text, m.index), macro: m[1], arg: text.slice(open + 1, close) });
-    blank(m.index, close + 1);
+    spans.push([m.index, close + 1]);
     withArgs.lastIndex = close + 1;
   }
-  bare.lastIndex = 0;
-  while ((m = bare.exec(text))) blank(m.index, m.index + m[0].length);
-  return { text: chars.join(''), annotations };
+  while ((m = bare.exec(text))) spans.push([m.index, m.index + m[0].length]);
+  if (spans.length === 0) return { text, annotations };
+  // Rebuild from slices (a per-character copy of every file costs more than the parse).
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let pos = 0;
+  for (const [from, to] of spans) {
+    if (to <= pos) continue;
+    const start = Math.max(from, pos);
+    out += text.slice(pos, start) + text.slice(start, to).replace(/[^\n]/g, ' ');
+    pos = to;
+  }
+  return { text: out + text.slice(pos), annotations };
 }
 
 function matchingParen(text: string, open: number): number {
