@@ -49,6 +49,8 @@ export function normaliseText(text: string): string {
     .trim();
 }
 
+/** A struct or union definition inside a function body (rare: only then are they searched). */
+const STRUCT_BODY_RE = /\b(?:struct|union)\s*\w*\s*\{/;
 const SUPPRESS_RE = /lockscope-ignore:\s*([\w-]+(?:\s*,\s*[\w-]+)*)/;
 const ITERATOR_RE = /(^|_)for_each|^for_each|_foreach|^foreach|^while_each/;
 const NO_CALL_CONTEXTS = new Set([
@@ -135,14 +137,20 @@ class FileCollector {
    */
   visitTop(root: SyntaxNode): void {
     this.collectSuppressions(root);
-    this.facts.parseErrors = root.descendantsOfType('ERROR').length;
-    const stack: SyntaxNode[] = [root];
+    this.facts.parseErrors = root.hasError ? root.descendantsOfType('ERROR').length : 0;
+    // Parents travel with the nodes: asking a node for its parent costs a tree walk in wasm.
+    const stack: { node: SyntaxNode; parent: string; topLevel: boolean }[] = [
+      { node: root, parent: '', topLevel: false },
+    ];
     while (stack.length) {
-      const node = stack.pop()!;
-      switch (node.type) {
+      const { node, parent, topLevel } = stack.pop()!;
+      const type = node.type;
+      switch (type) {
         case 'function_definition':
           this.function(node);
-          for (const s of node.descendantsOfType(['struct_specifier', 'union_specifier'])) this.struct(s);
+          if (STRUCT_BODY_RE.test(node.text)) {
+            for (const s of node.descendantsOfType(['struct_specifier', 'union_specifier'])) this.struct(s);
+          }
           continue;
         case 'comment':
           continue;
@@ -154,17 +162,21 @@ class FileCollector {
           this.typedef(node);
           break;
         case 'declaration':
-          if (node.parent?.type === 'translation_unit' || node.parent?.type === 'ERROR')
-            this.globalDeclaration(node);
+          if (parent === 'translation_unit' || parent === 'ERROR') this.globalDeclaration(node);
           break;
       }
-      if (isTopLevel(node)) this.fileLocks(node);
+      if (topLevel) this.fileLocks(node);
       const children = node.children;
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+      // Children of the root, and of an ERROR directly under it, are top level.
+      const childTopLevel =
+        type === 'translation_unit' || (type === 'ERROR' && parent === 'translation_unit');
+      for (let i = children.length - 1; i >= 0; i--)
+        stack.push({ node: children[i], parent: type, topLevel: childTopLevel });
     }
   }
 
   collectSuppressions(root: SyntaxNode): void {
+    if (!root.text.includes('lockscope-ignore')) return;
     for (const c of root.descendantsOfType('comment')) this.comment(c);
   }
 
@@ -321,13 +333,6 @@ class FileCollector {
 function isAnonymousAggregate(node: SyntaxNode): boolean {
   return (
     (node.type === 'struct_specifier' || node.type === 'union_specifier') && !node.childForFieldName('name')
-  );
-}
-
-function isTopLevel(node: SyntaxNode): boolean {
-  const p = node.parent;
-  return (
-    !!p && (p.type === 'translation_unit' || (p.type === 'ERROR' && p.parent?.type === 'translation_unit'))
   );
 }
 
