@@ -119,7 +119,6 @@ export function analyzeWorkspace(
 
 class WorkspaceAnalysis {
   private readonly refs: FunctionRef[];
-  private readonly refOf = new Map<FunctionIR, FunctionRef>();
   private readonly ids = new Map<FunctionIR, string>();
   private readonly byId = new Map<string, FunctionRef>();
   private readonly envs = new Map<FunctionIR, TypeEnv>();
@@ -163,7 +162,6 @@ class WorkspaceAnalysis {
       const id = `${r.file}#${r.fn.name}#${i}`;
       this.ids.set(r.fn, id);
       this.byId.set(id, r);
-      this.refOf.set(r.fn, r);
     });
     this.world = { index, workLocks: (target, key) => this.workLocks(target, key) };
   }

@@ -31,8 +31,6 @@ export interface LowerOptions {
   undefines: ReadonlySet<string>;
 }
 
-export const DEFAULT_DEFINES: readonly string[] = ['__linux__', '__KERNEL__'];
-
 export function rangeOf(node: SyntaxNode): Range {
   return {
     line: node.startPosition.row,

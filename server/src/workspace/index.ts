@@ -10,11 +10,6 @@ export interface FunctionRef {
   fn: FunctionIR;
 }
 
-/** Unique id of a function across the workspace: static functions may share names. */
-export function functionId(file: string, name: string): string {
-  return `${file}#${name}`;
-}
-
 export class WorkspaceIndex {
   private readonly files = new Map<string, FileFacts>();
   private derived: Derived | undefined;
