@@ -69,6 +69,10 @@ export interface AnalysisMemo {
   shapes: WeakMap<CallEvent, CallShape>;
   /** The same per function, folded: its distinct callees, flushes and registrations. */
   functionShapes: WeakMap<FunctionIR, FunctionShape>;
+  /** Registrations and work bindings of the whole workspace, as text: callees depend on them. */
+  registrationKey: string;
+  /** Callee ids and their key per function, valid while the types and registrations stay. */
+  callees: WeakMap<FunctionIR, { ids: Set<string>; key: string }>;
 }
 
 interface FunctionShape {
@@ -137,6 +141,7 @@ class WorkspaceAnalysis {
   private readonly world: RuleWorld;
   private readonly next: AnalysisMemo;
   private readonly previous: Map<FunctionIR, FunctionMemo>;
+  private readonly previousMemo: AnalysisMemo | undefined;
   /** Functions whose summary changed in this run: their callers must be analysed again. */
   private readonly changed = new Set<FunctionIR>();
   private analysed = 0;
@@ -156,7 +161,10 @@ class WorkspaceAnalysis {
       functions: new Map(),
       shapes: same ? memo.shapes : new WeakMap(),
       functionShapes: same ? memo.functionShapes : new WeakMap(),
+      registrationKey: '',
+      callees: new WeakMap(),
     };
+    this.previousMemo = same ? memo : undefined;
     this.refs = index.allFunctions();
     this.refs.forEach((r, i) => {
       const id = `${r.file}#${r.fn.name}#${i}`;
@@ -171,8 +179,12 @@ class WorkspaceAnalysis {
     this.collectPointers();
     this.collectRegistrations();
     for (const edge of this.kb.baseline()) this.graph.addExternal(edge.from, edge.to, 'baseline', edge.where);
+    // Same types and registrations: unchanged functions call what they called before.
+    const reuse =
+      this.previousMemo?.registrationKey === this.next.registrationKey ? this.previousMemo : undefined;
+    if (reuse) this.next.callees = reuse.callees;
     const callGraph = new Map<string, Set<string>>();
-    for (const ref of this.refs) callGraph.set(this.ids.get(ref.fn)!, this.callees(ref));
+    for (const ref of this.refs) callGraph.set(this.ids.get(ref.fn)!, this.calleesOf(ref));
     for (const scc of stronglyConnected(callGraph)) this.analyzeComponent(scc, callGraph);
     for (const m of this.next.functions.values()) {
       this.findings.push(...m.findings);
@@ -196,26 +208,16 @@ class WorkspaceAnalysis {
   private readonly dependencyCache = new Map<FunctionIR, { calleeKey: string; contextKey: string }>();
 
   /** What a function's analysis depends on besides its own body: callees and entry context. */
-  private dependencyKeys(
-    ref: FunctionRef,
-    callGraph: Map<string, Set<string>>,
-  ): { calleeKey: string; contextKey: string } {
+  private dependencyKeys(ref: FunctionRef): { calleeKey: string; contextKey: string } {
     let keys = this.dependencyCache.get(ref.fn);
-    if (!keys) this.dependencyCache.set(ref.fn, (keys = this.computeDependencyKeys(ref, callGraph)));
+    if (!keys) this.dependencyCache.set(ref.fn, (keys = this.computeDependencyKeys(ref)));
     return keys;
   }
 
-  private computeDependencyKeys(
-    ref: FunctionRef,
-    callGraph: Map<string, Set<string>>,
-  ): { calleeKey: string; contextKey: string } {
-    const callees = [...(callGraph.get(this.ids.get(ref.fn)!) ?? [])].map((id) => {
-      const r = this.byId.get(id)!;
-      return `${r.file}#${r.fn.name}`;
-    });
+  private computeDependencyKeys(ref: FunctionRef): { calleeKey: string; contextKey: string } {
     const ctx = this.contexts.get(ref.fn);
     return {
-      calleeKey: callees.sort().join(','),
+      calleeKey: this.next.callees.get(ref.fn)?.key ?? '',
       contextKey: ctx ? `${ctx.ctx.label}@${ctx.registration.file}:${ctx.registration.range.line}` : '',
     };
   }
@@ -225,7 +227,7 @@ class WorkspaceAnalysis {
     return refs.every((ref) => {
       const prev = this.previous.get(ref.fn);
       if (!prev) return false;
-      const keys = this.dependencyKeys(ref, callGraph);
+      const keys = this.dependencyKeys(ref);
       if (prev.calleeKey !== keys.calleeKey || prev.contextKey !== keys.contextKey) return false;
       return [...(callGraph.get(this.ids.get(ref.fn)!) ?? [])].every(
         (id) => !this.changed.has(this.byId.get(id)!.fn),
@@ -318,8 +320,10 @@ class WorkspaceAnalysis {
 
   /** Callback registrations (request_irq, cpuhp_setup_state, ...) and work-item bindings. */
   private collectRegistrations(): void {
+    const keys: string[] = [];
     for (const ref of this.refs) {
       for (const { event, shape } of this.functionShape(ref).registrations) {
+        keys.push(`${ref.file}:${JSON.stringify(shape)}`);
         const registration = {
           fn: ref.fn.name,
           file: ref.file,
@@ -341,6 +345,20 @@ class WorkspaceAnalysis {
         }
       }
     }
+    this.next.registrationKey = keys.join('\n');
+  }
+
+  private calleesOf(ref: FunctionRef): Set<string> {
+    let entry = this.next.callees.get(ref.fn);
+    if (!entry) {
+      const ids = this.callees(ref);
+      const key = [...ids]
+        .map((id) => id.slice(0, id.lastIndexOf('#')))
+        .sort()
+        .join(',');
+      this.next.callees.set(ref.fn, (entry = { ids, key }));
+    }
+    return entry.ids;
   }
 
   private functionShape(ref: FunctionRef): FunctionShape {
@@ -489,7 +507,7 @@ class WorkspaceAnalysis {
       const memo: FunctionMemo = {
         summary: emptySummary(),
         key: '',
-        ...this.dependencyKeys(ref, callGraph),
+        ...this.dependencyKeys(ref),
         findings: [],
         edges: [],
         acquisitions: [],
