@@ -430,6 +430,10 @@ export const KERNEL_API: KnowledgeTable = {
     { struct: 'mmu_notifier_ops', field: 'invalidate_range_end', context: 'mmu-invalidate' },
     { struct: 'mmu_notifier_ops', field: 'invalidate_range', context: 'mmu-invalidate' },
     { struct: 'mmu_interval_notifier_ops', field: 'invalidate', context: 'mmu-invalidate' },
+    { struct: 'vm_operations_struct', field: 'fault', context: 'page-fault' },
+    { struct: 'vm_operations_struct', field: 'page_mkwrite', context: 'page-fault' },
+    { struct: 'vm_operations_struct', field: 'huge_fault', context: 'page-fault' },
+    { struct: 'file_operations', field: 'mmap', context: 'mmap' },
     { struct: 'timer_list', field: 'function', context: 'softirq' },
     { struct: 'hrtimer', field: 'function', context: 'hardirq' },
     { struct: 'irq_chip', field: 'irq_mask', context: 'hardirq' },
@@ -441,6 +445,16 @@ export const KERNEL_API: KnowledgeTable = {
       held: [{ cls: 'cpu_hotplug_lock', kind: 'percpu_rwsem', mode: 'write' }],
     },
     hardirq: { label: 'hardirq handler', atomic: true, held: [] },
+    'page-fault': {
+      label: 'page-fault handler (vm_operations_struct)',
+      atomic: false,
+      held: [{ cls: 'mmap_lock', kind: 'rwsem', mode: 'read' }],
+    },
+    mmap: {
+      label: 'mmap handler (file_operations)',
+      atomic: false,
+      held: [{ cls: 'mmap_lock', kind: 'rwsem', mode: 'write' }],
+    },
     softirq: { label: 'softirq callback (timer, tasklet, RCU)', atomic: true, held: [] },
     reclaim: {
       label: 'shrinker (runs in reclaim)',
