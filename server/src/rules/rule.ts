@@ -5,7 +5,7 @@
 import type { TypeEnv } from '../analysis/classes';
 import type { ExitState } from '../analysis/dataflow';
 import type { CallEvent, Range } from '../analysis/ir';
-import type { ChainStep, HeldLock, LockState, Op, Summary } from '../analysis/model';
+import type { ChainStep, LockState, Op, Summary } from '../analysis/model';
 import type { OrderGraph } from '../graph/order-graph';
 import type { WorkspaceIndex } from '../workspace/index';
 
@@ -86,5 +86,3 @@ export interface Rule {
   onExit?(fn: FunctionExit, world: RuleWorld, report: Report): void;
   onGraph?(graph: OrderGraph, report: Report): void;
 }
-
-export type { HeldLock };

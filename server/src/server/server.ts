@@ -67,10 +67,6 @@ export function startServer(): Connection {
   connection.onCodeAction(guard('codeAction', [], (p) => session?.codeActions(p) ?? []));
   connection.onExecuteCommand(guard('command', undefined, (p) => session?.executeCommand(p)));
   connection.onRequest(
-    'lockscope/report',
-    guard('report', null, () => session?.reportData() ?? null),
-  );
-  connection.onRequest(
     'lockscope/reportHtml',
     guard('reportHtml', null, () => session?.reportHtml() ?? null),
   );

@@ -25,7 +25,6 @@ import { explainReport, formatExplain } from '../lockdep/explain';
 import { analyzeWithLockdep } from '../lockdep/load';
 import { CParser } from '../parsing/parser';
 import { toHtml } from '../report/html';
-import { toJson } from '../report/json';
 import { findFiles, readText } from '../workspace/files';
 import { codeActionsFor } from './actions';
 import { fileUri, ruleDocUri, toLspDiagnostic } from './convert';
@@ -269,19 +268,6 @@ export class Session {
       analyzeMs: result.analyzeMs,
     };
     return { html: await toHtml(result.diagnostics, result.graph, stats) };
-  }
-
-  async reportData(): Promise<object | null> {
-    const result = await this.settled();
-    if (!result) return null;
-    const files = this.engine?.index.size ?? 0;
-    return toJson(result.diagnostics, result.graph, {
-      files,
-      bytes: 0,
-      functions: result.functions,
-      parseMs: 0,
-      analyzeMs: result.analyzeMs,
-    });
   }
 
   /** "Lockscope: Explain lockdep report": each link of the report with its source line. */
