@@ -157,8 +157,7 @@ function ruledOut(guard: Guard | undefined, event: CallEvent): boolean {
 /** Maps a callee's parameter-relative lock to the caller's argument (`param0->lock` -> `dev->lock`). */
 function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext, callee: string): LockInfo {
   // A callee's local is another object than anything the caller names the same way.
-  if (!lock.param)
-    return lock.local ? { ...lock, expr: `${callee}()::${lock.expr.replace(/^\w+\(\)::/, '')}` } : lock;
+  if (!lock.param) return lock.local ? calleeLocal(lock, callee) : lock;
   const arg = event.args[lock.param.index];
   if (!arg?.path) return { ...lock, param: undefined };
   const base = arg.text.replace(/^&\s*/, '');
@@ -168,6 +167,18 @@ function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext, callee: str
   // Keep the callee's class when the caller cannot type the argument better.
   const cls = resolved.resolved || lock.cls.startsWith('?') ? resolved.cls : lock.cls;
   return { ...lock, cls, expr: resolved.expr, param: resolved.param, local: resolved.local };
+}
+
+/** A callee's local lock as its callers see it, made once per lock and callee (summaries are shared). */
+const calleeLocals = new WeakMap<LockInfo, Map<string, LockInfo>>();
+
+function calleeLocal(lock: LockInfo, callee: string): LockInfo {
+  let byCallee = calleeLocals.get(lock);
+  if (!byCallee) calleeLocals.set(lock, (byCallee = new Map()));
+  let mapped = byCallee.get(callee);
+  if (!mapped)
+    byCallee.set(callee, (mapped = { ...lock, expr: `${callee}()::${lock.expr.replace(/^\w+\(\)::/, '')}` }));
+  return mapped;
 }
 
 export function pseudoLock(effect: Effect): LockInfo | undefined {

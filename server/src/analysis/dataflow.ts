@@ -33,11 +33,16 @@ export interface ExitState {
  * gets a small number once, so a key is a short list of numbers.
  */
 const internTable = new Map<string, number>();
-const heldIds = new WeakMap<HeldLock, number>();
+/** Bumped by resetInterning: ids stamped on held locks by an earlier analysis are stale. */
+let generation = 0;
+const HELD_ID = Symbol('heldId');
+type Stamped = HeldLock & { [HELD_ID]?: { generation: number; id: number } };
 
 /** Called at the start of a workspace analysis: keys are only compared within one. */
 export function resetInterning(): void {
   internTable.clear();
+  wordPatterns.clear();
+  generation++;
 }
 
 function intern(text: string): number {
@@ -46,10 +51,13 @@ function intern(text: string): number {
   return id;
 }
 
-function heldId(h: HeldLock): number {
-  let id = heldIds.get(h);
-  if (id === undefined)
-    heldIds.set(h, (id = intern(`${h.cls}@${h.expr}@${h.mode}${h.entry ? '@entry' : ''}`)));
+/** A held lock's identity number, stamped on the object (a WeakMap this hot costs more). */
+function heldId(h: Stamped): number {
+  const stamp = h[HELD_ID];
+  if (stamp && stamp.generation === generation) return stamp.id;
+  const id = intern(`${h.cls}@${h.expr}@${h.mode}${h.entry ? '@entry' : ''}`);
+  // Not enumerable: `{ ...h, expr }` copies must not inherit the stamp.
+  Object.defineProperty(h, HELD_ID, { value: { generation, id }, writable: true, configurable: true });
   return id;
 }
 
@@ -161,7 +169,9 @@ function forget(s: LockState, event: Event): LockState {
  * lock each time round), so their expressions are marked as the previous value's.
  */
 function forgetVar(s: LockState, name: string): LockState {
-  const re = new RegExp(`\\b${name.replace(/\W/g, '')}\\b`);
+  // Most states on most paths hold nothing and know nothing: nothing to forget.
+  if (!s.held.length && !s.facts.length && !s.pending.length && !s.released.length) return s;
+  const re = wordPattern(name);
   const facts = s.facts.filter(([atom]) => !re.test(atom));
   const pending = s.pending.filter(([v]) => v !== name);
   const stale = s.held.some((h) => !h.entry && re.test(h.expr) && !h.expr.endsWith("'"));
@@ -174,6 +184,15 @@ function forgetVar(s: LockState, name: string): LockState {
     : s.held;
   const released = s.released.filter((r) => !re.test(r));
   return makeState(held, released, facts, pending, s.dropped);
+}
+
+const wordPatterns = new Map<string, RegExp>();
+
+/** `\bname\b`, compiled once per variable name. */
+function wordPattern(name: string): RegExp {
+  let re = wordPatterns.get(name);
+  if (!re) wordPatterns.set(name, (re = new RegExp(`\\b${name.replace(/\W/g, '')}\\b`)));
+  return re;
 }
 
 function applyCall(

@@ -569,10 +569,11 @@ class WorkspaceAnalysis {
     };
     const entry = makeState(this.entryHeld(ref, env), [], [], []);
     let checksContext = false;
+    const insideByClass = new Map<string, Summary['inside'][number]>();
     const exits = runDataflow(ref.fn, entry, {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, ops, states) => {
-        accumulate(summary, ops, guardOf(ref.fn, states), droppedIn(states));
+        accumulate(summary, insideByClass, ops, guardOf(ref.fn, states), droppedIn(states));
         if (ops.some((o) => o.op === 'context-check')) checksContext = true;
         if (!final) return;
         this.addEdges(ref, event, ops, states);
@@ -723,7 +724,13 @@ function guardOf(fn: FunctionIR, states: readonly LockState[]): Guard | undefine
 }
 
 /** Folds one call's ops into the function's summary: effects, locks taken inside, flushes. */
-function accumulate(summary: Summary, ops: Op[], guard: Guard | undefined, dropped: string[]): void {
+function accumulate(
+  summary: Summary,
+  insideByClass: Map<string, Summary['inside'][number]>,
+  ops: Op[],
+  guard: Guard | undefined,
+  dropped: string[],
+): void {
   for (const op of ops) {
     switch (op.op) {
       case 'effect':
@@ -733,10 +740,12 @@ function accumulate(summary: Summary, ops: Op[], guard: Guard | undefined, dropp
       case 'inside': {
         // Retaking the caller's lock it dropped (unlock, sleep, relock) is no new acquisition.
         if (!isOrderedKind(op.lock.kind) || dropped.includes(op.lock.cls)) break;
-        const prev = summary.inside.find((i) => i.lock.cls === op.lock.cls);
-        if (!prev && summary.inside.length < MAX_INSIDE)
-          summary.inside.push({ lock: op.lock, chain: op.chain, when: guard });
-        else if (prev) {
+        const prev = insideByClass.get(op.lock.cls);
+        if (!prev && summary.inside.length < MAX_INSIDE) {
+          const entry = { lock: op.lock, chain: op.chain, when: guard };
+          summary.inside.push(entry);
+          insideByClass.set(op.lock.cls, entry);
+        } else if (prev) {
           prev.when = mergeGuard(prev.when, guard);
           if (op.chain.length < prev.chain.length) prev.chain = op.chain;
         }
