@@ -2,7 +2,7 @@
  * Scaling benchmark (prints figures; not a test):
  *
  *   node out/scripts/bench-scale.js [--sizes 1000,2000,5000,10000,20000] [--jobs N]
- *                                   [--index-only] [--seed S] [--timeout-min M]
+ *                                   [--index-only] [--seed S] [--timeout-min M] [--lock-share F]
  *
  * Generates kernel-style trees (scripts/gen-tree) under the temp folder (kept between runs,
  * regenerated when the generator's arguments change), scans each in a fresh child process
@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultJobs } from '../server/src/engine/pool';
 import { type PhaseResult, runChild } from './bench';
-import { generateTree } from './gen-tree';
+import { DEFAULT_LOCK_SHARE, generateTree } from './gen-tree';
 
 const TARGET_MB = 1.1 * 1024;
 
@@ -35,14 +35,14 @@ function fit(xs: number[], ys: number[]): { a: number; b: number; r2: number } {
   return { a, b, r2: sxx && syy ? (sxy * sxy) / (sxx * syy) : 1 };
 }
 
-function ensureTree(files: number, seed: number): string {
-  const dir = path.join(os.tmpdir(), `lockscope-scale-${files}-s${seed}`);
+function ensureTree(files: number, seed: number, lockShare: number): string {
+  const dir = path.join(os.tmpdir(), `lockscope-scale-${files}-s${seed}-l${lockShare}`);
   const stamp = path.join(dir, '.generated');
-  const want = `gen-tree v1 files=${files} seed=${seed}`;
+  const want = `gen-tree v2 files=${files} seed=${seed} lock-share=${lockShare}`;
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return dir;
   fs.rmSync(dir, { recursive: true, force: true });
   const start = performance.now();
-  const res = generateTree(dir, files, seed);
+  const res = generateTree(dir, files, seed, undefined, lockShare);
   fs.writeFileSync(stamp, want);
   console.log(
     `  generated ${res.files} files, ${(res.bytes / 1048576).toFixed(1)} MB in ${Math.round(performance.now() - start)} ms`,
@@ -56,6 +56,7 @@ function main(): void {
   let analyze = true;
   let seed = 1;
   let timeoutMin = 30;
+  let lockShare = DEFAULT_LOCK_SHARE;
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
@@ -64,15 +65,16 @@ function main(): void {
     else if (x === '--index-only') analyze = false;
     else if (x === '--seed') seed = Number(argv[++i]);
     else if (x === '--timeout-min') timeoutMin = Number(argv[++i]);
+    else if (x === '--lock-share') lockShare = Number(argv[++i]);
     else throw new Error(`unknown argument ${x}`);
   }
   console.log(
-    `lockscope bench-scale: ${jobs} jobs, ${analyze ? 'index + analysis' : 'index only'}, load ${os.loadavg()[0].toFixed(1)}`,
+    `lockscope bench-scale: ${jobs} jobs, ${analyze ? 'index + analysis' : 'index only'}, lock share ${lockShare}, load ${os.loadavg()[0].toFixed(1)}`,
   );
   const rows: PhaseResult[] = [];
   console.log('   files       MB    wall ms   index ms  analyze ms    CPU ms  peak RSS MB  load');
   for (const n of sizes) {
-    const dir = ensureTree(n, seed);
+    const dir = ensureTree(n, seed, lockShare);
     const r = runChild('scan', dir, {
       jobs,
       analyze,

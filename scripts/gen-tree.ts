@@ -1,7 +1,7 @@
 /**
  * Generates a deterministic kernel-style C tree for benchmarks:
  *
- *   node out/scripts/gen-tree.js OUT_DIR --files N [--seed S] [--kb 14]
+ *   node out/scripts/gen-tree.js OUT_DIR --files N [--seed S] [--kb 14] [--lock-share 0.1]
  *
  * Subsystems of ~48 files, each with a types header (structs holding spinlocks, mutexes,
  * rwsems, work items and an ops table; prototypes of the exported functions) and .c files of
@@ -9,6 +9,11 @@
  * under locks, helpers called across files and into a core subsystem, ops tables with
  * designated initializers, INIT_WORK/queue_work, a few lock-order inversions. Same arguments,
  * same bytes.
+ *
+ * Most kernel functions take no lock (i915: 0.16 lock calls per function): `--lock-share`
+ * is the fraction of the filler functions that are lock-taking ones, the rest are lock-free
+ * register/loop/switch code calling each other and, sometimes, the lock-taking ones. The
+ * default lands near i915's densities; `--lock-share 1` is the lock-dense stress tree.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -65,7 +70,15 @@ export interface GenResult {
   bytes: number;
 }
 
-export function generateTree(outDir: string, files: number, seed: number, targetKb = 14): GenResult {
+export const DEFAULT_LOCK_SHARE = 0.1;
+
+export function generateTree(
+  outDir: string,
+  files: number,
+  seed: number,
+  targetKb = 14,
+  lockShare = DEFAULT_LOCK_SHARE,
+): GenResult {
   const r = rand(seed);
   const subs: Subsystem[] = [];
   let remaining = files;
@@ -76,7 +89,8 @@ export function generateTree(outDir: string, files: number, seed: number, target
       name,
       dir: i === 0 ? 'core' : `drivers/${name}`,
       sources: Math.max(0, take - 1),
-      exported: EXPORTED_PER_FILE,
+      // The cross-file lock-taking entry points thin out with the lock share as well.
+      exported: Math.max(1, Math.round(EXPORTED_PER_FILE * lockShare)),
     });
     remaining -= take;
   }
@@ -92,7 +106,7 @@ export function generateTree(outDir: string, files: number, seed: number, target
   for (const sub of subs) {
     write(`${sub.dir}/${sub.name}_types.h`, header(sub));
     for (let f = 0; f < sub.sources; f++)
-      write(`${sub.dir}/${sub.name}_f${f}.c`, source(sub, f, subs[0], r, targetKb * 1024));
+      write(`${sub.dir}/${sub.name}_f${f}.c`, source(sub, f, subs[0], r, targetKb * 1024, lockShare));
   }
   return { files: count, bytes };
 }
@@ -175,7 +189,14 @@ function header(sub: Subsystem): string {
   return out.join('\n');
 }
 
-function source(sub: Subsystem, file: number, core: Subsystem, r: Rand, target: number): string {
+function source(
+  sub: Subsystem,
+  file: number,
+  core: Subsystem,
+  r: Rand,
+  target: number,
+  lockShare: number,
+): string {
   const n = sub.name;
   const out: string[] = [];
   out.push(
@@ -210,9 +231,17 @@ function source(sub: Subsystem, file: number, core: Subsystem, r: Rand, target: 
   out.push(irqFn(n, file, r));
   let size = out.join('\n').length;
   let k = 0;
+  const plain: string[] = [];
   while (k < sub.exported || size < target) {
-    const name = k < sub.exported ? fnName(sub, file, k) : `${n}_f${file}_extra${k}`;
-    const text = exportedFn(n, file, name, k < sub.exported, levelOf(k), r, other);
+    let text: string;
+    if (k < sub.exported || r.chance(lockShare)) {
+      const name = k < sub.exported ? fnName(sub, file, k) : `${n}_f${file}_extra${k}`;
+      text = exportedFn(n, file, name, k < sub.exported, levelOf(k), r, other);
+    } else {
+      const name = `${n}_f${file}_plain${k}`;
+      text = plainFn(n, file, name, plain, r, other);
+      plain.push(name);
+    }
     out.push(text);
     size += text.length + 1;
     k++;
@@ -251,6 +280,58 @@ function helper(n: string, file: number, h: number, r: Rand): string {
   const ret = h === 0 || h === 3 ? 'void' : 'int';
   if (ret === 'int') body.push('\treturn 0;');
   return `static ${ret} ${n}_f${file}_helper${h}(struct ${n}_dev *dev, struct ${n}_obj *obj)\n{\n${body.join('\n')}\n}\n`;
+}
+
+/** Lock-free driver code: register access, a switch, a loop, calls to earlier plain functions. */
+function plainFn(
+  n: string,
+  file: number,
+  name: string,
+  earlier: readonly string[],
+  r: Rand,
+  other: (level: number) => string,
+): string {
+  const reg = (0x100 + r.int(0xf00)) & ~3;
+  const lines = [
+    `static int ${name}(struct ${n}_dev *dev, struct ${n}_obj *obj)`,
+    '{',
+    '\tu32 val, i;',
+    '\tint ret = 0;',
+    '',
+    `\tval = readl(dev->priv + 0x${reg.toString(16)});`,
+    '\tswitch (val & 0x3) {',
+    '\tcase 0:',
+    `\t\tobj->offset += ${4 << r.int(4)};`,
+    '\t\tbreak;',
+    '\tcase 1:',
+    '\t\tobj->size = val >> 8;',
+    '\t\tbreak;',
+    '\tdefault:',
+    '\t\tret = -EINVAL;',
+    '\t\tbreak;',
+    '\t}',
+    '\tif (obj->size > dev->refcount) {',
+    '\t\tu64 end = obj->offset + obj->size;',
+    '',
+    '\t\tif (end > U32_MAX)',
+    '\t\t\treturn -E2BIG;',
+    '\t\tobj->offset = lower_32_bits(end);',
+    '\t}',
+    `\tfor (i = 0; i < ARRAY_SIZE(${n}_f${file}_stats); i++)`,
+    `\t\t${n}_f${file}_stats[i] += val & BIT(i);`,
+  ];
+  const callee = earlier.length && r.chance(0.7) ? `${r.pick(earlier)}(dev, obj)` : other(0);
+  lines.push(
+    `\tif (!ret && (obj->flags & BIT(${r.int(8)})))`,
+    `\t\tret = ${callee};`,
+    '\tif (ret)',
+    `\t\tdev_dbg(dev->priv, "${name}: %d\\n", ret);`,
+    `\twritel(val | BIT(${r.int(32)}), dev->priv + 0x${(reg + 4).toString(16)});`,
+    '\treturn ret;',
+    '}',
+    '',
+  );
+  return lines.join('\n');
 }
 
 function workFn(n: string, file: number, r: Rand, other: (level: number) => string): string {
@@ -468,30 +549,39 @@ function initFn(n: string, file: number): string {
   ].join('\n');
 }
 
-function parseArgs(argv: string[]): { out: string; files: number; seed: number; kb: number } {
+function parseArgs(argv: string[]): {
+  out: string;
+  files: number;
+  seed: number;
+  kb: number;
+  lockShare: number;
+} {
   let out: string | undefined;
   let files = 1000;
   let seed = 1;
   let kb = 14;
+  let lockShare = DEFAULT_LOCK_SHARE;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--files') files = Number(argv[++i]);
     else if (a === '--seed') seed = Number(argv[++i]);
     else if (a === '--kb') kb = Number(argv[++i]);
+    else if (a === '--lock-share') lockShare = Number(argv[++i]);
     else if (!a.startsWith('-') && out === undefined) out = a;
     else throw new Error(`unknown argument ${a}`);
   }
-  if (!out || !Number.isInteger(files) || files < 1 || !Number.isFinite(seed) || !(kb > 0)) {
-    throw new Error('usage: gen-tree OUT_DIR --files N [--seed S] [--kb 14]');
+  const shareOk = lockShare >= 0 && lockShare <= 1;
+  if (!out || !Number.isInteger(files) || files < 1 || !Number.isFinite(seed) || !(kb > 0) || !shareOk) {
+    throw new Error('usage: gen-tree OUT_DIR --files N [--seed S] [--kb 14] [--lock-share 0..1]');
   }
-  return { out, files, seed, kb };
+  return { out, files, seed, kb, lockShare };
 }
 
 if (require.main === module) {
   try {
     const a = parseArgs(process.argv.slice(2));
     const start = performance.now();
-    const res = generateTree(a.out, a.files, a.seed, a.kb);
+    const res = generateTree(a.out, a.files, a.seed, a.kb, a.lockShare);
     const mb = (res.bytes / 1048576).toFixed(1);
     console.log(`${res.files} files, ${mb} MB in ${a.out} (${Math.round(performance.now() - start)} ms)`);
   } catch (e) {
