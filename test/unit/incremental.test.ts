@@ -70,4 +70,23 @@ describe('incremental analysis', () => {
     assert.deepEqual(rules(engine), ['user.c:2 sleep-in-atomic']);
     engine.closeOpenFile('user.c');
   });
+
+  it('re-lowering one function gives the facts a whole-file lowering gives, stores in file order', async () => {
+    const source = `
+static int foo_bind(struct foo_dev *d) { return 0; }
+static void foo_setup(struct foo_dev *d) { d->ops->bind = foo_bind; mutex_lock(&d->lock); }
+static const struct foo_ops foo_ops = { .bind = foo_bind };
+static void foo_late(struct foo_dev *d) { d->ops->unbind = foo_bind; }
+`;
+    const edited = source.replace('mutex_lock(&d->lock);', 'mutex_lock(&d->lock); foo_nop(d);');
+    const engine = await Engine.create();
+    engine.updateOpenFile('ops.c', source);
+    engine.analyze();
+    engine.updateOpenFile('ops.c', edited);
+    assert.equal(engine.analyze().analysed, 1, 'only foo_setup is analysed again');
+    const cold = await Engine.create();
+    cold.setFile('ops.c', edited);
+    assert.deepEqual(engine.index.get('ops.c'), cold.index.get('ops.c'));
+    engine.closeOpenFile('ops.c');
+  });
 });

@@ -73,12 +73,16 @@ export interface AnalysisMemo {
   registrationKey: string;
   /** Callee ids and their key per function, valid while the types and registrations stay. */
   callees: WeakMap<FunctionIR, { ids: Set<string>; key: string }>;
+  /** The call graph's components, bottom-up, with what they were computed from. */
+  components: { ids: string[]; calleeKeys: string[]; sccs: string[][] };
 }
 
 interface FunctionShape {
   targets: { event: CallEvent; shape: CallShape }[];
   flushes: NonNullable<CallShape['flush']>[];
   registrations: { event: CallEvent; shape: CallShape }[];
+  /** The registrations as text (part of the workspace's registration key). */
+  registrationKey: string;
 }
 
 /**
@@ -163,6 +167,7 @@ class WorkspaceAnalysis {
       functionShapes: same ? memo.functionShapes : new WeakMap(),
       registrationKey: '',
       callees: new WeakMap(),
+      components: { ids: [], calleeKeys: [], sccs: [] },
     };
     this.previousMemo = same ? memo : undefined;
     this.refs = index.allFunctions();
@@ -185,7 +190,7 @@ class WorkspaceAnalysis {
     if (reuse) this.next.callees = reuse.callees;
     const callGraph = new Map<string, Set<string>>();
     for (const ref of this.refs) callGraph.set(this.ids.get(ref.fn)!, this.calleesOf(ref));
-    for (const scc of stronglyConnected(callGraph)) this.analyzeComponent(scc, callGraph);
+    for (const scc of this.components(callGraph, reuse)) this.analyzeComponent(scc, callGraph);
     for (const m of this.next.functions.values()) {
       this.findings.push(...m.findings);
       for (const a of m.acquisitions) this.graph.noteAcquisition(a);
@@ -203,6 +208,24 @@ class WorkspaceAnalysis {
       memo: this.next,
       inspect: (file, line, col) => this.inspect(file, line, col),
     };
+  }
+
+  /**
+   * Strongly connected components of the call graph, callees first. An edit rarely changes
+   * who calls whom: when every function and its callees are what they were, the previous
+   * components stand.
+   */
+  private components(callGraph: Map<string, Set<string>>, reuse: AnalysisMemo | undefined): string[][] {
+    const ids = [...callGraph.keys()];
+    const calleeKeys = this.refs.map((ref) => this.next.callees.get(ref.fn)!.key);
+    const prev = reuse?.components;
+    const same =
+      prev &&
+      prev.ids.length === ids.length &&
+      ids.every((id, i) => id === prev.ids[i] && calleeKeys[i] === prev.calleeKeys[i]);
+    const sccs = same ? prev.sccs : stronglyConnected(callGraph);
+    this.next.components = { ids, calleeKeys, sccs };
+    return sccs;
   }
 
   private readonly dependencyCache = new Map<FunctionIR, { calleeKey: string; contextKey: string }>();
@@ -229,9 +252,9 @@ class WorkspaceAnalysis {
       if (!prev) return false;
       const keys = this.dependencyKeys(ref);
       if (prev.calleeKey !== keys.calleeKey || prev.contextKey !== keys.contextKey) return false;
-      return [...(callGraph.get(this.ids.get(ref.fn)!) ?? [])].every(
-        (id) => !this.changed.has(this.byId.get(id)!.fn),
-      );
+      for (const id of callGraph.get(this.ids.get(ref.fn)!) ?? [])
+        if (this.changed.has(this.byId.get(id)!.fn)) return false;
+      return true;
     });
   }
 
@@ -322,8 +345,9 @@ class WorkspaceAnalysis {
   private collectRegistrations(): void {
     const keys: string[] = [];
     for (const ref of this.refs) {
-      for (const { event, shape } of this.functionShape(ref).registrations) {
-        keys.push(`${ref.file}:${JSON.stringify(shape)}`);
+      const fs = this.functionShape(ref);
+      if (fs.registrationKey) keys.push(`${ref.file}:${fs.registrationKey}`);
+      for (const { event, shape } of fs.registrations) {
         const registration = {
           fn: ref.fn.name,
           file: ref.file,
@@ -364,7 +388,7 @@ class WorkspaceAnalysis {
   private functionShape(ref: FunctionRef): FunctionShape {
     let fs = this.next.functionShapes.get(ref.fn);
     if (fs) return fs;
-    fs = { targets: [], flushes: [], registrations: [] };
+    fs = { targets: [], flushes: [], registrations: [], registrationKey: '' };
     const seenTargets = new Set<string>();
     for (const event of this.callEvents(ref)) {
       const shape = this.shape(event, ref);
@@ -383,6 +407,7 @@ class WorkspaceAnalysis {
       if (shape.flush) fs.flushes.push(shape.flush);
       if (shape.registers.length || shape.initWork || shape.queue) fs.registrations.push({ event, shape });
     }
+    fs.registrationKey = fs.registrations.map((r) => JSON.stringify(r.shape)).join(';');
     this.next.functionShapes.set(ref.fn, fs);
     return fs;
   }

@@ -114,10 +114,26 @@ export function relowerFunction(
   return {
     ...old,
     functions: old.functions.map((f) => (f === before[0] ? scratch.functions[0] : f)),
-    stores: [...old.stores.filter((s) => s.inFunction !== name), ...scratch.stores],
+    stores: replaceStores(old.stores, name, before[0].range.line, scratch.stores),
     suppressions,
     parseErrors: tree.rootNode.descendantsOfType('ERROR').length,
   };
+}
+
+/**
+ * The file's stores with one function's replaced, in the order a whole-file lowering gives
+ * (document order): the order decides which target comes first, and the workspace's type
+ * signature compares it.
+ */
+function replaceStores(
+  stores: FunctionStore[],
+  fn: string,
+  fnLine: number,
+  fresh: FunctionStore[],
+): FunctionStore[] {
+  const others = stores.filter((s) => s.inFunction !== fn);
+  const at = others.findIndex((s) => s.range.line > fnLine);
+  return at < 0 ? [...others, ...fresh] : [...others.slice(0, at), ...fresh, ...others.slice(at)];
 }
 
 class FileCollector {
