@@ -30,10 +30,10 @@ const MAGIC = 'LSCPACK1\n';
 const PACK_FORMAT = 1;
 const ENTRY_HEADER_MAX = 160;
 const ENTRY_HEADER_RE = /^([0-9a-f]{64}) ([0-9a-f]{64}) (\d{1,10})$/;
-const TMP_RE = /^ws-[0-9a-f]+\.pack\.\d+\.[0-9a-f]+\.tmp$/;
-const PACK_RE = /^ws-[0-9a-f]+\.pack$/;
+const TMP_RE = /^ws-[0-9a-f]+\.(?:pack|result)\.\d+\.[0-9a-f]+\.tmp$/;
+const PACK_RE = /^ws-[0-9a-f]+\.(?:pack|result)$/;
 const STALE_TMP_MS = 10 * 60_000;
-/** Packs of workspaces not scanned for this long are removed (a use refreshes the mtime). */
+/** Packs and results of workspaces not scanned for this long are removed (a use refreshes the mtime). */
 const STALE_PACK_MS = 30 * 24 * 3600_000;
 const FLUSH_BYTES = 4 << 20;
 
@@ -80,7 +80,11 @@ export function loweringSettingsKey(
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-let fingerprint: string | undefined;
+/** The compiled folders lowering runs (the facts depend on them). */
+const FACTS_CODE = ['analysis', 'kb', 'parsing', 'engine', 'config'];
+/** Analysis results depend on these too: the rules, the order graph, the workspace index. */
+const ANALYSIS_CODE = [...FACTS_CODE, 'graph', 'rules', 'workspace', 'util'];
+const fingerprints = new Map<string, string>();
 
 /**
  * Identifies the code that produces facts: a hash of the lowering code as it runs (the bundle
@@ -89,12 +93,22 @@ let fingerprint: string | undefined;
  * nobody has to remember to bump a version.
  */
 export function toolFingerprint(): string {
-  if (fingerprint) return fingerprint;
-  const h = createHash('sha256').update(`lockscope-pack-${PACK_FORMAT}\n`);
+  return codeFingerprint(`lockscope-pack-${PACK_FORMAT}`, FACTS_CODE);
+}
+
+/** The same for the code that analyses facts and reports (the analysis-result cache). */
+export function analysisFingerprint(): string {
+  return codeFingerprint('lockscope-analysis', ANALYSIS_CODE);
+}
+
+function codeFingerprint(seed: string, folders: readonly string[]): string {
+  const known = fingerprints.get(seed);
+  if (known) return known;
+  const h = createHash('sha256').update(`${seed}\n`);
   const files: string[] = [];
   if (path.basename(__dirname) === 'engine') {
     const root = path.resolve(__dirname, '..');
-    for (const sub of ['analysis', 'kb', 'parsing', 'engine', 'config']) {
+    for (const sub of folders) {
       try {
         for (const f of fs.readdirSync(path.join(root, sub)).sort())
           if (f.endsWith('.js')) files.push(path.join(root, sub, f));
@@ -117,8 +131,17 @@ export function toolFingerprint(): string {
       h.update('missing\n');
     }
   }
-  fingerprint = h.digest('hex').slice(0, 32);
+  const fingerprint = h.digest('hex').slice(0, 32);
+  fingerprints.set(seed, fingerprint);
   return fingerprint;
+}
+
+/**
+ * The cache file of one workspace (any string naming the scan: base folder and roots) with
+ * this extension: the facts pack and the analysis result sit side by side.
+ */
+export function workspaceCacheFile(dir: string, workspaceId: string, ext: 'pack' | 'result'): string {
+  return path.join(dir, `ws-${createHash('sha256').update(workspaceId).digest('hex').slice(0, 20)}.${ext}`);
 }
 
 interface EntryLoc {
@@ -158,10 +181,9 @@ export class FactsCache {
    */
   static open(opts: CacheOptions, workspaceId: string, settingsKey: string): FactsCache {
     const dir = path.resolve(opts.dir);
-    const name = `ws-${createHash('sha256').update(workspaceId).digest('hex').slice(0, 20)}.pack`;
     const cache = new FactsCache(
       dir,
-      path.join(dir, name),
+      workspaceCacheFile(dir, workspaceId, 'pack'),
       opts.toolVersion ?? toolFingerprint(),
       settingsKey,
     );
@@ -171,6 +193,11 @@ export class FactsCache {
 
   get enabled(): boolean {
     return !this.disabled;
+  }
+
+  /** Whether the pack has an entry for `key` (not yet verified: `get` may still reject it). */
+  has(key: string): boolean {
+    return this.fd !== undefined && this.index.has(key);
   }
 
   /** The facts stored for `key`, with `path` set to `file`; undefined (a miss) otherwise. */
@@ -205,6 +232,17 @@ export class FactsCache {
     return facts;
   }
 
+  /**
+   * Keeps the entry for `key` in the pack without reading it: its facts were not needed this
+   * time (a stored analysis result was), but they still describe a file of the workspace.
+   */
+  retain(key: string): void {
+    const loc = this.index.get(key);
+    if (!loc || this.keep.has(key)) return;
+    this.keep.set(key, loc);
+    if (this.fd !== undefined) this.writer?.copy(this.fd, loc);
+  }
+
   /** Records newly lowered facts: JSON.stringify(facts), as text or UTF-8 bytes (with their sha256 if known). */
   put(key: string, payload: string | Buffer, sum?: string): void {
     this.stats.misses++;
@@ -229,7 +267,7 @@ export class FactsCache {
       if (ok) this.stats.written = w.count;
       else
         this.problems.push({ file: this.dir, message: `cache: cannot write ${this.packPath}: ${w.error}` });
-    } else if (this.stats.hits > 0) {
+    } else if (this.keep.size > 0) {
       try {
         const now = new Date();
         fs.utimesSync(this.packPath, now, now); // in use: keep it through the sweep
@@ -331,8 +369,8 @@ export class FactsCache {
   }
 
   /**
-   * Removes temporary files left by interrupted writes and packs of workspaces unused for a
-   * month: ours only, by name and age.
+   * Removes temporary files left by interrupted writes, and packs and results of workspaces
+   * unused for a month: ours only, by name and age.
    */
   private sweep(): void {
     try {
@@ -501,7 +539,8 @@ function isFileFacts(v: unknown): v is FileFacts {
   );
 }
 
-function stableJson(v: unknown): string {
+/** JSON with object keys sorted: equal values give equal text (settings hashes). */
+export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;

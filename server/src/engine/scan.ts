@@ -7,7 +7,11 @@
  * lowering worker (or lowers it itself with `jobs: 1`, or for small scans). Only a few texts
  * are in flight at once. Facts and problems are merged in walk order, so results do not
  * depend on which worker finished first. No file is parsed twice.
+ *
+ * With `reuseResult`, the facts found in the cache are not loaded until every file is hashed:
+ * when the stored analysis result matches the inputs, the scan returns it and loads nothing.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileFacts } from '../analysis/ir';
@@ -15,9 +19,17 @@ import type { Settings } from '../config/settings';
 import { OrderGraph } from '../graph/order-graph';
 import type { ScanStats } from '../report/json';
 import { errorText, findFiles, type FoundFile } from '../workspace/files';
-import { type CacheOptions, type CacheStats, contentKey, FactsCache, loweringSettingsKey } from './cache';
+import {
+  type CacheOptions,
+  type CacheStats,
+  contentKey,
+  FactsCache,
+  loweringSettingsKey,
+  workspaceCacheFile,
+} from './cache';
 import { type AnalysisResult, checkText, Engine, type FileProblem, MAX_FILE_BYTES } from './engine';
 import { defaultJobs, LowerPool, type LowerOutput } from './pool';
+import { readResult, resultKey, type StoredResult, writeResult } from './result-cache';
 
 export interface ScanOutcome {
   engine: Engine;
@@ -30,6 +42,8 @@ export interface ScanOutcome {
   jobs: number;
   /** Present when a cache was used. */
   cache?: CacheStats;
+  /** The result is the stored one (reuseResult): the engine holds no facts. */
+  reused: boolean;
 }
 
 export interface IndexOptions {
@@ -43,15 +57,28 @@ export interface IndexOptions {
   fileTimeoutMs?: number;
   /** Worker script override (tests). */
   workerScript?: string;
+  /**
+   * Called once every file is read and hashed and the misses are lowered, before the facts
+   * found in the cache are loaded, with the scan's inputs key (see IndexOutcome.inputs).
+   * Returning true skips loading them: the caller has what it needs without the facts, and
+   * the engine's index is left as it was.
+   */
+  skipFacts?: (inputs: string) => boolean;
 }
 
 export interface ScanOptions extends IndexOptions {
   /** false: index only, no analysis (benchmarks); the result is then empty. */
   analyze?: boolean;
+  /**
+   * With a cache: also keep the analysis result there and reuse it instead of loading facts
+   * and analysing while no input changed. `engine` then holds no facts, so this is for
+   * callers that need only the result (the CLI without lockdep reports).
+   */
+  reuseResult?: boolean;
 }
 
 export interface IndexOutcome {
-  /** Files now in the index. */
+  /** Files now in the index; when factsSkipped, the files whose facts are in the cache. */
   indexed: number;
   bytes: number;
   problems: FileProblem[];
@@ -59,6 +86,13 @@ export interface IndexOutcome {
   cache?: CacheStats;
   cancelled: boolean;
   ms: number;
+  /**
+   * With a cache, when every readable file was indexed (none cancelled or failed to lower): a
+   * hash of each file's name and content key in walk order. Equal inputs, equal facts.
+   */
+  inputs?: string;
+  /** skipFacts returned true: the cached facts were not loaded. */
+  factsSkipped: boolean;
 }
 
 /** Below this many files, starting workers costs more than it saves. */
@@ -80,23 +114,49 @@ export async function scanPaths(
   // (paths are set when entries are loaded), so the CLI and the server can share a pack.
   const workspace = JSON.stringify(paths.map((r) => path.resolve(base, r)).sort());
   const cache = opts.cache ? { workspace, ...opts.cache } : false;
-  const index = await indexFiles(engine, walk.files, settings, { ...opts, cache });
-  const problems = [...walk.problems, ...index.problems];
-  const result: AnalysisResult =
-    opts.analyze === false
-      ? {
-          diagnostics: [],
-          graph: new OrderGraph(),
-          functions: countFunctions(engine),
-          analysed: 0,
-          analyzeMs: 0,
-        }
-      : engine.analyze();
+  // The stored analysis result sits next to the pack; it is read once the files are hashed.
+  const resultFile =
+    cache && opts.reuseResult && opts.analyze !== false
+      ? workspaceCacheFile(path.resolve(cache.dir), cache.workspace, 'result')
+      : undefined;
+  const keyOf = (inputs: string) => resultKey(inputs, settings, cache ? cache.toolVersion : undefined);
+  const resultProblems: FileProblem[] = [];
+  let stored: StoredResult | undefined;
+  let loadMs = 0;
+  const skipFacts = resultFile
+    ? (inputs: string): boolean => {
+        const loadStart = performance.now();
+        const read = readResult(resultFile, keyOf(inputs));
+        if (read.problem) resultProblems.push({ file: resultFile, message: `cache: ${read.problem}` });
+        stored = read.result;
+        loadMs = performance.now() - loadStart;
+        return !!stored;
+      }
+    : undefined;
+  const index = await indexFiles(engine, walk.files, settings, { ...opts, cache, skipFacts });
+  let result: AnalysisResult;
+  if (stored) result = { ...stored, analysed: 0, analyzeMs: loadMs };
+  else if (opts.analyze === false)
+    result = {
+      diagnostics: [],
+      graph: new OrderGraph(),
+      functions: countFunctions(engine),
+      analysed: 0,
+      analyzeMs: 0,
+    };
+  else {
+    result = engine.analyze();
+    if (resultFile && index.inputs) {
+      const problem = writeResult(resultFile, keyOf(index.inputs), result);
+      if (problem) resultProblems.push({ file: resultFile, message: `cache: ${problem}` });
+    }
+  }
+  const problems = [...walk.problems, ...index.problems, ...resultProblems];
   const stats: ScanStats = {
-    files: engine.index.size,
+    files: index.factsSkipped ? index.indexed : engine.index.size,
     bytes: index.bytes,
     functions: result.functions,
-    parseMs: index.ms,
+    parseMs: stored ? index.ms - loadMs : index.ms, // loading the result counts as its analysis
     analyzeMs: result.analyzeMs,
   };
   if (walk.truncated)
@@ -110,6 +170,7 @@ export async function scanPaths(
     truncated: walk.truncated,
     jobs: index.jobs,
     cache: index.cache,
+    reused: !!stored,
   };
 }
 
@@ -148,6 +209,13 @@ export async function indexFiles(
   const results: (FileFacts | undefined)[] = new Array(files.length);
   /** At most one problem per file, reported in walk order whichever thread finished first. */
   const fileProblems: (FileProblem | undefined)[] = new Array(files.length);
+  /** Content keys of the readable files (with a cache). */
+  const keys: (string | undefined)[] = new Array(files.length);
+  /**
+   * With skipFacts, files whose facts are in the pack wait here, not loaded, until every file
+   * is hashed and the caller has said whether it needs them.
+   */
+  const cached: number[] = [];
   let bytes = 0;
   let done = 0;
   const finished = () => opts.onProgress?.(++done, files.length);
@@ -181,6 +249,29 @@ export async function indexFiles(
       fileProblems[i] = { file: rel, message: `cannot index: ${errorText(e)}` };
     }
     finished();
+  };
+
+  /**
+   * Loads a file's facts from the pack; a damaged entry is lowered again from the file, read
+   * again (its text was not kept). False when what was indexed no longer matches its key.
+   */
+  const loadCached = (i: number): boolean => {
+    const f = files[i];
+    const key = keys[i]!;
+    const hit = cache!.get(key, f.rel);
+    if (hit) {
+      results[i] = hit;
+      return true;
+    }
+    const read = readSource(f.abs, f.rel);
+    const bad = read.problem ?? (read.text === undefined ? undefined : checkText(f.rel, read.text));
+    if (bad || read.text === undefined) {
+      fileProblems[i] = bad;
+      return false;
+    }
+    const now = contentKey(read.text);
+    lowerHere(i, read.text, now);
+    return now === key && results[i] !== undefined;
   };
 
   const pending = new Set<Promise<void>>();
@@ -217,7 +308,12 @@ export async function indexFiles(
         continue;
       }
       bytes += read.size;
-      const key = cache?.enabled ? contentKey(text) : undefined;
+      const key = cache ? contentKey(text) : undefined;
+      keys[i] = key;
+      if (key && opts.skipFacts && cache!.has(key)) {
+        cached.push(i);
+        continue;
+      }
       const hit = key ? cache!.get(key, f.rel) : undefined;
       if (hit) {
         results[i] = hit;
@@ -243,6 +339,14 @@ export async function indexFiles(
     while (pending.size) await Promise.all([...pending]); // files handed back by close() run here
   }
 
+  let inputs = cache?.enabled && !cancelled ? inputsOf(files, keys, results, cached) : undefined;
+  const factsSkipped = inputs !== undefined && !!opts.skipFacts?.(inputs);
+  for (const i of cached) {
+    if (factsSkipped) cache!.retain(keys[i]!);
+    else if (!loadCached(i)) inputs = undefined;
+    finished();
+  }
+
   if (pool?.isBroken && pool.brokenReason) {
     problems.push({ file: '(workers)', message: `indexing in one thread: ${pool.brokenReason}` });
   }
@@ -256,12 +360,14 @@ export async function indexFiles(
       problems.push({ file: cache.dir, message: `cache: ${corrupt} damaged entries ignored and rebuilt` });
   }
   let indexed = 0;
-  results.forEach((facts, i) => {
-    if (facts) {
-      engine.setFacts(facts);
-      indexed++;
-    } else if (fileProblems[i]) engine.removeFile(files[i].rel); // stale facts of a file now skipped
-  });
+  if (factsSkipped) indexed = keys.filter((k) => k !== undefined).length;
+  else
+    results.forEach((facts, i) => {
+      if (facts) {
+        engine.setFacts(facts);
+        indexed++;
+      } else if (fileProblems[i]) engine.removeFile(files[i].rel); // stale facts of a file now skipped
+    });
   return {
     indexed,
     bytes,
@@ -270,7 +376,30 @@ export async function indexFiles(
     cache: cache?.stats,
     cancelled,
     ms: performance.now() - start,
+    inputs,
+    factsSkipped,
   };
+}
+
+/**
+ * The inputs key: every readable file's name and content key in walk order; undefined when
+ * some readable file has no facts (lowering failed), as its facts would not be reproduced.
+ */
+function inputsOf(
+  files: readonly FoundFile[],
+  keys: readonly (string | undefined)[],
+  results: readonly (FileFacts | undefined)[],
+  cached: readonly number[],
+): string | undefined {
+  const waiting = new Set(cached);
+  const h = createHash('sha256');
+  for (let i = 0; i < files.length; i++) {
+    const key = keys[i];
+    if (key === undefined) continue;
+    if (!results[i] && !waiting.has(i)) return undefined;
+    h.update(`${files[i].rel}\0${key}\n`);
+  }
+  return h.digest('hex');
 }
 
 function countFunctions(engine: Engine): number {
