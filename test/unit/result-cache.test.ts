@@ -119,6 +119,24 @@ describe('analysis-result cache', () => {
     assert.deepEqual(warm.result.graph.classesOnCycles(), cold.result.graph.classesOnCycles());
   });
 
+  it('non-ASCII names and messages come back as they were (the payload is ASCII)', async () => {
+    const dir = freshCacheDir('unicode');
+    const tree = path.join(root, 'unicode');
+    fs.cpSync(path.join(FIXTURES, 'workspaces', 'seed003-alloc-workqueue'), path.join(tree, 'drv_ümlaut_α'), {
+      recursive: true,
+    });
+    const cold = await scanDir(tree, dir);
+    assert.ok(cold.result.diagnostics.some((d) => d.file.includes('ümlaut_α')));
+    assert.ok(
+      cold.result.diagnostics.some((d) => /[^\0-\x7f]/.test(d.message)),
+      'a message with an arrow',
+    );
+    const warm = await scanDir(tree, dir);
+    assert.equal(warm.reused, true);
+    assert.equal(reports(warm), reports(cold));
+    assert.ok(!fs.readFileSync(resultFileOf(dir)).some((b) => b > 0x7f));
+  });
+
   it('reusing the result leaves the facts pack whole', async () => {
     const dir = freshCacheDir('pack');
     const cold = await scan(dir);

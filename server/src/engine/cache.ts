@@ -6,7 +6,7 @@
  *
  *   LSCPACK1\n
  *   {"format":1,"tool":"<code fingerprint>","settings":"<lowering settings hash>"}\n
- *   then per entry:  <sha256 of text> <sha256 of payload> <payload bytes>\n<payload JSON>\n
+ *   then per entry:  <sha256 of file> <sha256 of payload> <payload bytes>\n<payload JSON>\n
  *
  * Nothing read from a pack is trusted: a header from another tool build or other lowering
  * settings discards the whole pack; a malformed entry header ends the pack there (truncation);
@@ -19,7 +19,7 @@
  * removes. Nothing is written outside the cache folder. No method throws: failures become
  * problems and the scan goes on without the cache.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileFacts } from '../analysis/ir';
@@ -63,9 +63,12 @@ export interface CacheProblem {
   message: string;
 }
 
-/** The cache key of a file's text. */
-export function contentKey(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+/**
+ * The cache key of a file: the sha256 of its bytes (of a text, its UTF-8 bytes). Equal bytes,
+ * equal text, equal facts; hashing the bytes spares decoding files whose facts are cached.
+ */
+export function contentKey(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Hash of the settings that change what lowering produces (not severities, not globs). */
@@ -82,9 +85,11 @@ export function loweringSettingsKey(
 
 /** The compiled folders lowering runs (the facts depend on them). */
 const FACTS_CODE = ['analysis', 'kb', 'parsing', 'engine', 'config'];
-/** Analysis results depend on these too: the rules, the order graph, the workspace index. */
-const ANALYSIS_CODE = [...FACTS_CODE, 'graph', 'rules', 'workspace', 'util'];
-const fingerprints = new Map<string, string>();
+/** What analysis results depend on besides: the rules, the order graph, the workspace index. */
+const ANALYSIS_CODE = ['graph', 'rules', 'workspace', 'util'];
+const bundled = path.basename(__dirname) !== 'engine';
+let toolPrint: string | undefined;
+let analysisPrint: string | undefined;
 
 /**
  * Identifies the code that produces facts: a hash of the lowering code as it runs (the bundle
@@ -93,36 +98,46 @@ const fingerprints = new Map<string, string>();
  * nobody has to remember to bump a version.
  */
 export function toolFingerprint(): string {
-  return codeFingerprint(`lockscope-pack-${PACK_FORMAT}`, FACTS_CODE);
-}
-
-/** The same for the code that analyses facts and reports (the analysis-result cache). */
-export function analysisFingerprint(): string {
-  return codeFingerprint('lockscope-analysis', ANALYSIS_CODE);
-}
-
-function codeFingerprint(seed: string, folders: readonly string[]): string {
-  const known = fingerprints.get(seed);
-  if (known) return known;
-  const h = createHash('sha256').update(`${seed}\n`);
-  const files: string[] = [];
-  if (path.basename(__dirname) === 'engine') {
-    const root = path.resolve(__dirname, '..');
-    for (const sub of folders) {
-      try {
-        for (const f of fs.readdirSync(path.join(root, sub)).sort())
-          if (f.endsWith('.js')) files.push(path.join(root, sub, f));
-      } catch {
-        h.update(`no ${sub}\n`);
-      }
-    }
-  } else files.push(__filename, path.join(__dirname, 'worker.js'));
+  if (toolPrint) return toolPrint;
+  const h = createHash('sha256').update(`lockscope-pack-${PACK_FORMAT}\n`);
+  const files = bundled ? [__filename, path.join(__dirname, 'worker.js')] : moduleFiles(FACTS_CODE, h);
   try {
     const grammars = grammarsDir();
     files.push(path.join(grammars, 'tree-sitter-c.wasm'), path.join(grammars, 'web-tree-sitter.wasm'));
   } catch {
     h.update('no grammars\n');
   }
+  toolPrint = hashFiles(h, files);
+  return toolPrint;
+}
+
+/**
+ * The same for the analysis-result cache: the facts' code and the code that analyses them
+ * (in the bundle, the same file: nothing is read twice).
+ */
+export function analysisFingerprint(): string {
+  if (analysisPrint) return analysisPrint;
+  const h = createHash('sha256').update(`lockscope-analysis\n${toolFingerprint()}\n`);
+  analysisPrint = hashFiles(h, bundled ? [] : moduleFiles(ANALYSIS_CODE, h));
+  return analysisPrint;
+}
+
+/** The compiled modules of these folders (next to this one); a missing folder is hashed as such. */
+function moduleFiles(folders: readonly string[], h: Hash): string[] {
+  const root = path.resolve(__dirname, '..');
+  const files: string[] = [];
+  for (const sub of folders) {
+    try {
+      for (const f of fs.readdirSync(path.join(root, sub)).sort())
+        if (f.endsWith('.js')) files.push(path.join(root, sub, f));
+    } catch {
+      h.update(`no ${sub}\n`);
+    }
+  }
+  return files;
+}
+
+function hashFiles(h: Hash, files: readonly string[]): string {
   for (const f of files) {
     h.update(path.basename(f) + '\n');
     try {
@@ -131,9 +146,7 @@ function codeFingerprint(seed: string, folders: readonly string[]): string {
       h.update('missing\n');
     }
   }
-  const fingerprint = h.digest('hex').slice(0, 32);
-  fingerprints.set(seed, fingerprint);
-  return fingerprint;
+  return h.digest('hex').slice(0, 32);
 }
 
 /**

@@ -263,14 +263,15 @@ export async function indexFiles(
       results[i] = hit;
       return true;
     }
-    const read = readSource(f.abs, f.rel);
-    const bad = read.problem ?? (read.text === undefined ? undefined : checkText(f.rel, read.text));
-    if (bad || read.text === undefined) {
+    const read = readBytes(f.abs, f.rel);
+    const text = read.data?.toString('utf8');
+    const bad = read.problem ?? (text === undefined ? undefined : checkText(f.rel, text));
+    if (bad || !read.data || text === undefined) {
       fileProblems[i] = bad;
       return false;
     }
-    const now = contentKey(read.text);
-    lowerHere(i, read.text, now);
+    const now = contentKey(read.data);
+    lowerHere(i, text, now);
     return now === key && results[i] !== undefined;
   };
 
@@ -299,25 +300,31 @@ export async function indexFiles(
         lastYield = performance.now();
       }
       const f = files[i];
-      const read = readSource(f.abs, f.rel);
-      const text = read.text;
-      const bad = read.problem ?? (text === undefined ? undefined : checkText(f.rel, text));
-      if (bad || text === undefined) {
+      const read = readBytes(f.abs, f.rel);
+      if (!read.data) {
+        fileProblems[i] = read.problem;
+        finished();
+        continue;
+      }
+      const key = cache ? contentKey(read.data) : undefined;
+      // Facts in the pack were lowered from these very bytes, which passed checkText then:
+      // only files to lower are decoded and checked.
+      const later = key !== undefined && !!opts.skipFacts && cache!.has(key);
+      const hit = key !== undefined && !later ? cache!.get(key, f.rel) : undefined;
+      const text = later || hit ? undefined : read.data.toString('utf8');
+      const bad = text === undefined ? undefined : checkText(f.rel, text);
+      if (bad) {
         fileProblems[i] = bad;
         finished();
         continue;
       }
-      bytes += read.size;
-      const key = cache ? contentKey(text) : undefined;
       keys[i] = key;
-      if (key && opts.skipFacts && cache!.has(key)) {
-        cached.push(i);
-        continue;
-      }
-      const hit = key ? cache!.get(key, f.rel) : undefined;
-      if (hit) {
-        results[i] = hit;
-        finished();
+      bytes += read.data.length;
+      if (text === undefined) {
+        if (hit) {
+          results[i] = hit;
+          finished();
+        } else cached.push(i);
       } else if (jobs > 1 && !pool?.isBroken) {
         // Workers start once there is enough to do: a warm scan with a few edited files
         // lowers them here rather than paying for starting threads.
@@ -413,32 +420,49 @@ function openCache(opts: CacheOptions & { workspace?: string }, settings: Settin
 }
 
 /**
+ * Reused by readBytes: a warm scan only hashes most files, and a fresh buffer per file cost
+ * allocation and garbage collection (external memory pressure) for nothing.
+ */
+let scratch = Buffer.allocUnsafe(1 << 20);
+
+/** Reads a source file as text (readBytes, decoded as UTF-8). */
+export function readSource(abs: string, rel: string): { text?: string; size: number; problem?: FileProblem } {
+  const read = readBytes(abs, rel);
+  return read.data
+    ? { text: read.data.toString('utf8'), size: read.data.length }
+    : { size: 0, problem: read.problem };
+}
+
+/**
  * Reads a source file without ever blocking on something that is not one: opened non-blocking
  * and checked with fstat on the open descriptor (no window between check and read), so a FIFO,
- * socket, device or folder put where a file was listed is skipped with a note.
+ * socket, device or folder put where a file was listed is skipped with a note. `data` is a view
+ * of a shared buffer, valid until the next call: hash or decode it before reading another file.
  */
-export function readSource(abs: string, rel: string): { text?: string; size: number; problem?: FileProblem } {
+function readBytes(abs: string, rel: string): { data?: Buffer; problem?: FileProblem } {
   let fd: number;
   try {
     fd = fs.openSync(abs, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (e) {
-    return { size: 0, problem: { file: rel, message: `cannot read: ${errorText(e)}` } };
+    return { problem: { file: rel, message: `cannot read: ${errorText(e)}` } };
   }
   try {
     const st = fs.fstatSync(fd);
-    if (st.isDirectory())
-      return { size: 0, problem: { file: rel, message: 'is a folder, not a file; skipped' } };
-    if (!st.isFile()) return { size: 0, problem: { file: rel, message: 'not a regular file; skipped' } };
-    if (st.size > MAX_FILE_BYTES) {
-      return {
-        size: 0,
-        problem: { file: rel, message: `file is larger than ${MAX_FILE_BYTES >> 20} MB; skipped` },
-      };
+    if (st.isDirectory()) return { problem: { file: rel, message: 'is a folder, not a file; skipped' } };
+    if (!st.isFile()) return { problem: { file: rel, message: 'not a regular file; skipped' } };
+    if (st.size > MAX_FILE_BYTES)
+      return { problem: { file: rel, message: `file is larger than ${MAX_FILE_BYTES >> 20} MB; skipped` } };
+    if (st.size === 0) return { data: fs.readFileSync(fd) }; // size unknown (procfs-like): read to the end
+    if (scratch.length < st.size) scratch = Buffer.allocUnsafe(Math.max(st.size, scratch.length * 2));
+    let n = 0;
+    while (n < st.size) {
+      const r = fs.readSync(fd, scratch, n, st.size - n, n);
+      if (r === 0) break; // shortened meanwhile: what is there
+      n += r;
     }
-    const buf = fs.readFileSync(fd);
-    return { text: buf.toString('utf8'), size: buf.length };
+    return { data: scratch.subarray(0, n) };
   } catch (e) {
-    return { size: 0, problem: { file: rel, message: `cannot read: ${errorText(e)}` } };
+    return { problem: { file: rel, message: `cannot read: ${errorText(e)}` } };
   } finally {
     try {
       fs.closeSync(fd);
