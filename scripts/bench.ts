@@ -193,7 +193,7 @@ async function main(): Promise<void> {
       console.log(`${r.phase.padEnd(20)}  failed: ${r.error}`);
       continue;
     }
-    const cache = r.hits === undefined ? '' : `${r.hits}/${r.misses}`;
+    const cache = r.hits === undefined ? '' : `${r.hits}/${r.misses}${r.reused ? ', result reused' : ''}`;
     console.log(
       `${r.phase.padEnd(20)} ${fmt(r.wallMs).padStart(8)} ${fmt(r.indexMs).padStart(10)} ${fmt(r.analyzeMs).padStart(11)} ${fmt(r.cpuMs).padStart(8)} ${fmt(r.maxRssKb / 1024).padStart(12)}  ${cache}`,
     );

@@ -291,6 +291,27 @@ describe('analysis-result cache', () => {
     );
   });
 
+  it('the cache sweep removes results of long-unused workspaces and their stray temporary files', async () => {
+    const dir = freshCacheDir('sweep');
+    fs.mkdirSync(dir, { recursive: true });
+    const old = new Date(Date.now() - 40 * 24 * 3600_000);
+    const names = ['ws-0123abcd.result', 'ws-0123abcd.result.77.0a1b.tmp', 'ws-0123abcd.results'];
+    for (const n of names) {
+      fs.writeFileSync(path.join(dir, n), 'x');
+      fs.utimesSync(path.join(dir, n), old, old);
+    }
+    await scan(dir);
+    await scan(dir);
+    const left = fs.readdirSync(dir);
+    assert.ok(!left.includes(names[0]) && !left.includes(names[1]), left.join());
+    assert.ok(left.includes(names[2]), 'not ours by name: kept');
+    const used = resultFileOf(dir);
+    const hourAgo = new Date(Date.now() - 3600_000);
+    fs.utimesSync(used, hourAgo, hourAgo);
+    assert.equal((await scan(dir)).reused, true);
+    assert.ok(fs.statSync(used).mtimeMs > hourAgo.getTime() + 1000, 'a reuse marks it as used');
+  });
+
   it('a file that could not be lowered keeps the result from being stored', async () => {
     const dir = freshCacheDir('unlowered');
     const small = path.join(root, 'small');

@@ -140,18 +140,22 @@ export function readResult(file: string, key: string): { result?: StoredResult; 
 
 /** Stores `result` under `key`, replacing the file atomically. Returns a problem, or undefined. */
 export function writeResult(file: string, key: string, result: StoredResult): string | undefined {
-  const payload: Payload = {
-    diagnostics: result.diagnostics,
-    graph: result.graph.toData(),
-    functions: result.functions,
-  };
-  const body = Buffer.from(
-    JSON.stringify(payload).replace(
+  let body: Buffer;
+  try {
+    const payload: Payload = {
+      diagnostics: result.diagnostics,
+      graph: result.graph.toData(),
+      functions: result.functions,
+    };
+    const json = JSON.stringify(payload).replace(
       /[^\0-\x7f]/g,
       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-    ),
-    'latin1',
-  );
+    );
+    body = Buffer.from(json, 'latin1');
+  } catch (e) {
+    // A result too large for one string: the next scan analyses again.
+    return `cannot store the analysis result: ${e instanceof Error ? e.message : String(e)}`;
+  }
   const sum = createHash('sha256').update(body).digest('hex');
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   let fd: number | undefined;
