@@ -209,7 +209,7 @@ export async function indexFiles(
   const results: (FileFacts | undefined)[] = new Array(files.length);
   /** At most one problem per file, reported in walk order whichever thread finished first. */
   const fileProblems: (FileProblem | undefined)[] = new Array(files.length);
-  /** Content keys of the readable files (with a cache). */
+  /** Content keys of the readable files (while the cache is usable). */
   const keys: (string | undefined)[] = new Array(files.length);
   /**
    * With skipFacts, files whose facts are in the pack wait here, not loaded, until every file
@@ -306,7 +306,7 @@ export async function indexFiles(
         finished();
         continue;
       }
-      const key = cache ? contentKey(read.data) : undefined;
+      const key = cache?.enabled ? contentKey(read.data) : undefined;
       // Facts in the pack were lowered from these very bytes, which passed checkText then:
       // only files to lower are decoded and checked.
       const later = key !== undefined && !!opts.skipFacts && cache!.has(key);
