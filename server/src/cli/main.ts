@@ -54,15 +54,17 @@ async function scan(
   const { settings, errors } = parseSettings(readConfig(opts.config));
   for (const e of errors) process.stderr.write(`lockscope: ${e}\n`);
   if (!opts.baseline) settings.baselineOrder = false;
+  const reports = [...settings.lockdepReports, ...(opts.lockdep ?? [])];
   const outcome = await scanPaths(paths.length ? paths : ['.'], process.cwd(), settings, {
     jobs: opts.jobs,
     cache: typeof opts.cache === 'string' ? { dir: path.resolve(opts.cache) } : false,
+    // Mapping lockdep's edges needs the facts, and the reports are not part of the result's key.
+    reuseResult: reports.length === 0,
   });
   if (outcome.missing.length) {
     for (const m of outcome.missing) process.stderr.write(`lockscope: ${m}: no such file or folder\n`);
     return 2;
   }
-  const reports = [...settings.lockdepReports, ...(opts.lockdep ?? [])];
   if (reports.length) {
     const merged = analyzeWithLockdep(outcome.engine, reports);
     outcome.result = merged.result;
@@ -155,7 +157,10 @@ function program(): Command {
     )
     .option('--no-baseline', 'leave out the shipped kernel baseline lock order')
     .option('--lockdep <file...>', 'merge the lock-order edges of lockdep reports or /proc/lockdep dumps')
-    .option('--cache <dir>', 'keep parsed facts in this folder; unchanged files are not parsed again')
+    .option(
+      '--cache <dir>',
+      'keep parsed facts and the last result in this folder; unchanged files are not parsed again',
+    )
     .option('--no-cache', 'do not use a facts cache (the default)')
     .option('-j, --jobs <n>', 'parser threads (default: one per core; 1: no worker threads)', positiveInt)
     .action(async (paths: string[], opts) => {

@@ -6,7 +6,7 @@
  *
  *   LSCPACK1\n
  *   {"format":1,"tool":"<code fingerprint>","settings":"<lowering settings hash>"}\n
- *   then per entry:  <sha256 of text> <sha256 of payload> <payload bytes>\n<payload JSON>\n
+ *   then per entry:  <sha256 of file> <sha256 of payload> <payload bytes>\n<payload JSON>\n
  *
  * Nothing read from a pack is trusted: a header from another tool build or other lowering
  * settings discards the whole pack; a malformed entry header ends the pack there (truncation);
@@ -19,7 +19,7 @@
  * removes. Nothing is written outside the cache folder. No method throws: failures become
  * problems and the scan goes on without the cache.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileFacts } from '../analysis/ir';
@@ -30,10 +30,10 @@ const MAGIC = 'LSCPACK1\n';
 const PACK_FORMAT = 1;
 const ENTRY_HEADER_MAX = 160;
 const ENTRY_HEADER_RE = /^([0-9a-f]{64}) ([0-9a-f]{64}) (\d{1,10})$/;
-const TMP_RE = /^ws-[0-9a-f]+\.pack\.\d+\.[0-9a-f]+\.tmp$/;
-const PACK_RE = /^ws-[0-9a-f]+\.pack$/;
+const TMP_RE = /^ws-[0-9a-f]+\.(?:pack|result)\.\d+\.[0-9a-f]+\.tmp$/;
+const PACK_RE = /^ws-[0-9a-f]+\.(?:pack|result)$/;
 const STALE_TMP_MS = 10 * 60_000;
-/** Packs of workspaces not scanned for this long are removed (a use refreshes the mtime). */
+/** Packs and results of workspaces not scanned for this long are removed (a use refreshes the mtime). */
 const STALE_PACK_MS = 30 * 24 * 3600_000;
 const FLUSH_BYTES = 4 << 20;
 
@@ -63,9 +63,12 @@ export interface CacheProblem {
   message: string;
 }
 
-/** The cache key of a file's text. */
-export function contentKey(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+/**
+ * The cache key of a file: the sha256 of its bytes (of a text, its UTF-8 bytes). Equal bytes,
+ * equal text, equal facts; hashing the bytes spares decoding files whose facts are cached.
+ */
+export function contentKey(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Hash of the settings that change what lowering produces (not severities, not globs). */
@@ -80,7 +83,13 @@ export function loweringSettingsKey(
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-let fingerprint: string | undefined;
+/** The compiled folders lowering runs (the facts depend on them). */
+const FACTS_CODE = ['analysis', 'kb', 'parsing', 'engine', 'config'];
+/** What analysis results depend on besides: the rules, the order graph, the workspace index. */
+const ANALYSIS_CODE = ['graph', 'rules', 'workspace', 'util'];
+const bundled = path.basename(__dirname) !== 'engine';
+let toolPrint: string | undefined;
+let analysisPrint: string | undefined;
 
 /**
  * Identifies the code that produces facts: a hash of the lowering code as it runs (the bundle
@@ -89,26 +98,46 @@ let fingerprint: string | undefined;
  * nobody has to remember to bump a version.
  */
 export function toolFingerprint(): string {
-  if (fingerprint) return fingerprint;
+  if (toolPrint) return toolPrint;
   const h = createHash('sha256').update(`lockscope-pack-${PACK_FORMAT}\n`);
-  const files: string[] = [];
-  if (path.basename(__dirname) === 'engine') {
-    const root = path.resolve(__dirname, '..');
-    for (const sub of ['analysis', 'kb', 'parsing', 'engine', 'config']) {
-      try {
-        for (const f of fs.readdirSync(path.join(root, sub)).sort())
-          if (f.endsWith('.js')) files.push(path.join(root, sub, f));
-      } catch {
-        h.update(`no ${sub}\n`);
-      }
-    }
-  } else files.push(__filename, path.join(__dirname, 'worker.js'));
+  const files = bundled ? [__filename, path.join(__dirname, 'worker.js')] : moduleFiles(FACTS_CODE, h);
   try {
     const grammars = grammarsDir();
     files.push(path.join(grammars, 'tree-sitter-c.wasm'), path.join(grammars, 'web-tree-sitter.wasm'));
   } catch {
     h.update('no grammars\n');
   }
+  toolPrint = hashFiles(h, files);
+  return toolPrint;
+}
+
+/**
+ * The same for the analysis-result cache: the facts' code and the code that analyses them
+ * (in the bundle, the same file: nothing is read twice).
+ */
+export function analysisFingerprint(): string {
+  if (analysisPrint) return analysisPrint;
+  const h = createHash('sha256').update(`lockscope-analysis\n${toolFingerprint()}\n`);
+  analysisPrint = hashFiles(h, bundled ? [] : moduleFiles(ANALYSIS_CODE, h));
+  return analysisPrint;
+}
+
+/** The compiled modules of these folders (next to this one); a missing folder is hashed as such. */
+function moduleFiles(folders: readonly string[], h: Hash): string[] {
+  const root = path.resolve(__dirname, '..');
+  const files: string[] = [];
+  for (const sub of folders) {
+    try {
+      for (const f of fs.readdirSync(path.join(root, sub)).sort())
+        if (f.endsWith('.js')) files.push(path.join(root, sub, f));
+    } catch {
+      h.update(`no ${sub}\n`);
+    }
+  }
+  return files;
+}
+
+function hashFiles(h: Hash, files: readonly string[]): string {
   for (const f of files) {
     h.update(path.basename(f) + '\n');
     try {
@@ -117,8 +146,15 @@ export function toolFingerprint(): string {
       h.update('missing\n');
     }
   }
-  fingerprint = h.digest('hex').slice(0, 32);
-  return fingerprint;
+  return h.digest('hex').slice(0, 32);
+}
+
+/**
+ * The cache file of one workspace (any string naming the scan: base folder and roots) with
+ * this extension: the facts pack and the analysis result sit side by side.
+ */
+export function workspaceCacheFile(dir: string, workspaceId: string, ext: 'pack' | 'result'): string {
+  return path.join(dir, `ws-${createHash('sha256').update(workspaceId).digest('hex').slice(0, 20)}.${ext}`);
 }
 
 interface EntryLoc {
@@ -158,10 +194,9 @@ export class FactsCache {
    */
   static open(opts: CacheOptions, workspaceId: string, settingsKey: string): FactsCache {
     const dir = path.resolve(opts.dir);
-    const name = `ws-${createHash('sha256').update(workspaceId).digest('hex').slice(0, 20)}.pack`;
     const cache = new FactsCache(
       dir,
-      path.join(dir, name),
+      workspaceCacheFile(dir, workspaceId, 'pack'),
       opts.toolVersion ?? toolFingerprint(),
       settingsKey,
     );
@@ -171,6 +206,11 @@ export class FactsCache {
 
   get enabled(): boolean {
     return !this.disabled;
+  }
+
+  /** Whether the pack has an entry for `key` (not yet verified: `get` may still reject it). */
+  has(key: string): boolean {
+    return this.fd !== undefined && this.index.has(key);
   }
 
   /** The facts stored for `key`, with `path` set to `file`; undefined (a miss) otherwise. */
@@ -205,6 +245,17 @@ export class FactsCache {
     return facts;
   }
 
+  /**
+   * Keeps the entry for `key` in the pack without reading it: its facts were not needed this
+   * time (a stored analysis result was), but they still describe a file of the workspace.
+   */
+  retain(key: string): void {
+    const loc = this.index.get(key);
+    if (!loc || this.keep.has(key)) return;
+    this.keep.set(key, loc);
+    if (this.fd !== undefined) this.writer?.copy(this.fd, loc);
+  }
+
   /** Records newly lowered facts: JSON.stringify(facts), as text or UTF-8 bytes (with their sha256 if known). */
   put(key: string, payload: string | Buffer, sum?: string): void {
     this.stats.misses++;
@@ -229,7 +280,7 @@ export class FactsCache {
       if (ok) this.stats.written = w.count;
       else
         this.problems.push({ file: this.dir, message: `cache: cannot write ${this.packPath}: ${w.error}` });
-    } else if (this.stats.hits > 0) {
+    } else if (this.keep.size > 0) {
       try {
         const now = new Date();
         fs.utimesSync(this.packPath, now, now); // in use: keep it through the sweep
@@ -331,8 +382,8 @@ export class FactsCache {
   }
 
   /**
-   * Removes temporary files left by interrupted writes and packs of workspaces unused for a
-   * month: ours only, by name and age.
+   * Removes temporary files left by interrupted writes, and packs and results of workspaces
+   * unused for a month: ours only, by name and age.
    */
   private sweep(): void {
     try {
@@ -501,7 +552,8 @@ function isFileFacts(v: unknown): v is FileFacts {
   );
 }
 
-function stableJson(v: unknown): string {
+/** JSON with object keys sorted: equal values give equal text (settings hashes). */
+export function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;

@@ -7,7 +7,11 @@
  * lowering worker (or lowers it itself with `jobs: 1`, or for small scans). Only a few texts
  * are in flight at once. Facts and problems are merged in walk order, so results do not
  * depend on which worker finished first. No file is parsed twice.
+ *
+ * With `reuseResult`, the facts found in the cache are not loaded until every file is hashed:
+ * when the stored analysis result matches the inputs, the scan returns it and loads nothing.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileFacts } from '../analysis/ir';
@@ -15,9 +19,17 @@ import type { Settings } from '../config/settings';
 import { OrderGraph } from '../graph/order-graph';
 import type { ScanStats } from '../report/json';
 import { errorText, findFiles, type FoundFile } from '../workspace/files';
-import { type CacheOptions, type CacheStats, contentKey, FactsCache, loweringSettingsKey } from './cache';
+import {
+  type CacheOptions,
+  type CacheStats,
+  contentKey,
+  FactsCache,
+  loweringSettingsKey,
+  workspaceCacheFile,
+} from './cache';
 import { type AnalysisResult, checkText, Engine, type FileProblem, MAX_FILE_BYTES } from './engine';
 import { defaultJobs, LowerPool, type LowerOutput } from './pool';
+import { readResult, resultKey, type StoredResult, writeResult } from './result-cache';
 
 export interface ScanOutcome {
   engine: Engine;
@@ -30,6 +42,8 @@ export interface ScanOutcome {
   jobs: number;
   /** Present when a cache was used. */
   cache?: CacheStats;
+  /** The result is the stored one (reuseResult): the engine holds no facts. */
+  reused: boolean;
 }
 
 export interface IndexOptions {
@@ -43,15 +57,28 @@ export interface IndexOptions {
   fileTimeoutMs?: number;
   /** Worker script override (tests). */
   workerScript?: string;
+  /**
+   * Called once every file is read and hashed and the misses are lowered, before the facts
+   * found in the cache are loaded, with the scan's inputs key (see IndexOutcome.inputs).
+   * Returning true skips loading them: the caller has what it needs without the facts, and
+   * the engine's index is left as it was.
+   */
+  skipFacts?: (inputs: string) => boolean;
 }
 
 export interface ScanOptions extends IndexOptions {
   /** false: index only, no analysis (benchmarks); the result is then empty. */
   analyze?: boolean;
+  /**
+   * With a cache: also keep the analysis result there and reuse it instead of loading facts
+   * and analysing while no input changed. `engine` then holds no facts, so this is for
+   * callers that need only the result (the CLI without lockdep reports).
+   */
+  reuseResult?: boolean;
 }
 
 export interface IndexOutcome {
-  /** Files now in the index. */
+  /** Files now in the index; when factsSkipped, the files whose facts are in the cache. */
   indexed: number;
   bytes: number;
   problems: FileProblem[];
@@ -59,6 +86,13 @@ export interface IndexOutcome {
   cache?: CacheStats;
   cancelled: boolean;
   ms: number;
+  /**
+   * With a cache, when every readable file was indexed (none cancelled or failed to lower): a
+   * hash of each file's name and content key in walk order. Equal inputs, equal facts.
+   */
+  inputs?: string;
+  /** skipFacts returned true: the cached facts were not loaded. */
+  factsSkipped: boolean;
 }
 
 /** Below this many files, starting workers costs more than it saves. */
@@ -80,23 +114,49 @@ export async function scanPaths(
   // (paths are set when entries are loaded), so the CLI and the server can share a pack.
   const workspace = JSON.stringify(paths.map((r) => path.resolve(base, r)).sort());
   const cache = opts.cache ? { workspace, ...opts.cache } : false;
-  const index = await indexFiles(engine, walk.files, settings, { ...opts, cache });
-  const problems = [...walk.problems, ...index.problems];
-  const result: AnalysisResult =
-    opts.analyze === false
-      ? {
-          diagnostics: [],
-          graph: new OrderGraph(),
-          functions: countFunctions(engine),
-          analysed: 0,
-          analyzeMs: 0,
-        }
-      : engine.analyze();
+  // The stored analysis result sits next to the pack; it is read once the files are hashed.
+  const resultFile =
+    cache && opts.reuseResult && opts.analyze !== false
+      ? workspaceCacheFile(path.resolve(cache.dir), cache.workspace, 'result')
+      : undefined;
+  const keyOf = (inputs: string) => resultKey(inputs, settings, cache ? cache.toolVersion : undefined);
+  const resultProblems: FileProblem[] = [];
+  let stored: StoredResult | undefined;
+  let loadMs = 0;
+  const skipFacts = resultFile
+    ? (inputs: string): boolean => {
+        const loadStart = performance.now();
+        const read = readResult(resultFile, keyOf(inputs));
+        if (read.problem) resultProblems.push({ file: resultFile, message: `cache: ${read.problem}` });
+        stored = read.result;
+        loadMs = performance.now() - loadStart;
+        return !!stored;
+      }
+    : undefined;
+  const index = await indexFiles(engine, walk.files, settings, { ...opts, cache, skipFacts });
+  let result: AnalysisResult;
+  if (stored) result = { ...stored, analysed: 0, analyzeMs: loadMs };
+  else if (opts.analyze === false)
+    result = {
+      diagnostics: [],
+      graph: new OrderGraph(),
+      functions: countFunctions(engine),
+      analysed: 0,
+      analyzeMs: 0,
+    };
+  else {
+    result = engine.analyze();
+    if (resultFile && index.inputs) {
+      const problem = writeResult(resultFile, keyOf(index.inputs), result);
+      if (problem) resultProblems.push({ file: resultFile, message: `cache: ${problem}` });
+    }
+  }
+  const problems = [...walk.problems, ...index.problems, ...resultProblems];
   const stats: ScanStats = {
-    files: engine.index.size,
+    files: index.factsSkipped ? index.indexed : engine.index.size,
     bytes: index.bytes,
     functions: result.functions,
-    parseMs: index.ms,
+    parseMs: stored ? index.ms - loadMs : index.ms, // loading the result counts as its analysis
     analyzeMs: result.analyzeMs,
   };
   if (walk.truncated)
@@ -110,6 +170,7 @@ export async function scanPaths(
     truncated: walk.truncated,
     jobs: index.jobs,
     cache: index.cache,
+    reused: !!stored,
   };
 }
 
@@ -148,6 +209,13 @@ export async function indexFiles(
   const results: (FileFacts | undefined)[] = new Array(files.length);
   /** At most one problem per file, reported in walk order whichever thread finished first. */
   const fileProblems: (FileProblem | undefined)[] = new Array(files.length);
+  /** Content keys of the readable files (while the cache is usable). */
+  const keys: (string | undefined)[] = new Array(files.length);
+  /**
+   * With skipFacts, files whose facts are in the pack wait here, not loaded, until every file
+   * is hashed and the caller has said whether it needs them.
+   */
+  const cached: number[] = [];
   let bytes = 0;
   let done = 0;
   const finished = () => opts.onProgress?.(++done, files.length);
@@ -183,6 +251,30 @@ export async function indexFiles(
     finished();
   };
 
+  /**
+   * Loads a file's facts from the pack; a damaged entry is lowered again from the file, read
+   * again (its text was not kept). False when what was indexed no longer matches its key.
+   */
+  const loadCached = (i: number): boolean => {
+    const f = files[i];
+    const key = keys[i]!;
+    const hit = cache!.get(key, f.rel);
+    if (hit) {
+      results[i] = hit;
+      return true;
+    }
+    const read = readBytes(f.abs, f.rel);
+    const text = read.data?.toString('utf8');
+    const bad = read.problem ?? (text === undefined ? undefined : checkText(f.rel, text));
+    if (bad || !read.data || text === undefined) {
+      fileProblems[i] = bad;
+      return false;
+    }
+    const now = contentKey(read.data);
+    lowerHere(i, text, now);
+    return now === key && results[i] !== undefined;
+  };
+
   const pending = new Set<Promise<void>>();
   const deferred: { i: number; text: string; key: string | undefined }[] = [];
   const submitDeferred = async () => {
@@ -208,20 +300,31 @@ export async function indexFiles(
         lastYield = performance.now();
       }
       const f = files[i];
-      const read = readSource(f.abs, f.rel);
-      const text = read.text;
-      const bad = read.problem ?? (text === undefined ? undefined : checkText(f.rel, text));
-      if (bad || text === undefined) {
+      const read = readBytes(f.abs, f.rel);
+      if (!read.data) {
+        fileProblems[i] = read.problem;
+        finished();
+        continue;
+      }
+      const key = cache?.enabled ? contentKey(read.data) : undefined;
+      // Facts in the pack were lowered from these very bytes, which passed checkText then:
+      // only files to lower are decoded and checked.
+      const later = key !== undefined && !!opts.skipFacts && cache!.has(key);
+      const hit = key !== undefined && !later ? cache!.get(key, f.rel) : undefined;
+      const text = later || hit ? undefined : read.data.toString('utf8');
+      const bad = text === undefined ? undefined : checkText(f.rel, text);
+      if (bad) {
         fileProblems[i] = bad;
         finished();
         continue;
       }
-      bytes += read.size;
-      const key = cache?.enabled ? contentKey(text) : undefined;
-      const hit = key ? cache!.get(key, f.rel) : undefined;
-      if (hit) {
-        results[i] = hit;
-        finished();
+      keys[i] = key;
+      bytes += read.data.length;
+      if (text === undefined) {
+        if (hit) {
+          results[i] = hit;
+          finished();
+        } else cached.push(i);
       } else if (jobs > 1 && !pool?.isBroken) {
         // Workers start once there is enough to do: a warm scan with a few edited files
         // lowers them here rather than paying for starting threads.
@@ -243,6 +346,14 @@ export async function indexFiles(
     while (pending.size) await Promise.all([...pending]); // files handed back by close() run here
   }
 
+  let inputs = cache?.enabled && !cancelled ? inputsOf(files, keys, results, cached) : undefined;
+  const factsSkipped = inputs !== undefined && !!opts.skipFacts?.(inputs);
+  for (const i of cached) {
+    if (factsSkipped) cache!.retain(keys[i]!);
+    else if (!loadCached(i)) inputs = undefined;
+    finished();
+  }
+
   if (pool?.isBroken && pool.brokenReason) {
     problems.push({ file: '(workers)', message: `indexing in one thread: ${pool.brokenReason}` });
   }
@@ -256,12 +367,14 @@ export async function indexFiles(
       problems.push({ file: cache.dir, message: `cache: ${corrupt} damaged entries ignored and rebuilt` });
   }
   let indexed = 0;
-  results.forEach((facts, i) => {
-    if (facts) {
-      engine.setFacts(facts);
-      indexed++;
-    } else if (fileProblems[i]) engine.removeFile(files[i].rel); // stale facts of a file now skipped
-  });
+  if (factsSkipped) indexed = keys.filter((k) => k !== undefined).length;
+  else
+    results.forEach((facts, i) => {
+      if (facts) {
+        engine.setFacts(facts);
+        indexed++;
+      } else if (fileProblems[i]) engine.removeFile(files[i].rel); // stale facts of a file now skipped
+    });
   return {
     indexed,
     bytes,
@@ -270,7 +383,30 @@ export async function indexFiles(
     cache: cache?.stats,
     cancelled,
     ms: performance.now() - start,
+    inputs,
+    factsSkipped,
   };
+}
+
+/**
+ * The inputs key: every readable file's name and content key in walk order; undefined when
+ * some readable file has no facts (lowering failed), as its facts would not be reproduced.
+ */
+function inputsOf(
+  files: readonly FoundFile[],
+  keys: readonly (string | undefined)[],
+  results: readonly (FileFacts | undefined)[],
+  cached: readonly number[],
+): string | undefined {
+  const waiting = new Set(cached);
+  const h = createHash('sha256');
+  for (let i = 0; i < files.length; i++) {
+    const key = keys[i];
+    if (key === undefined) continue;
+    if (!results[i] && !waiting.has(i)) return undefined;
+    h.update(`${files[i].rel}\0${key}\n`);
+  }
+  return h.digest('hex');
 }
 
 function countFunctions(engine: Engine): number {
@@ -284,32 +420,49 @@ function openCache(opts: CacheOptions & { workspace?: string }, settings: Settin
 }
 
 /**
+ * Reused by readBytes: a warm scan only hashes most files, and a fresh buffer per file cost
+ * allocation and garbage collection (external memory pressure) for nothing.
+ */
+let scratch = Buffer.allocUnsafe(1 << 20);
+
+/** Reads a source file as text (readBytes, decoded as UTF-8). */
+export function readSource(abs: string, rel: string): { text?: string; size: number; problem?: FileProblem } {
+  const read = readBytes(abs, rel);
+  return read.data
+    ? { text: read.data.toString('utf8'), size: read.data.length }
+    : { size: 0, problem: read.problem };
+}
+
+/**
  * Reads a source file without ever blocking on something that is not one: opened non-blocking
  * and checked with fstat on the open descriptor (no window between check and read), so a FIFO,
- * socket, device or folder put where a file was listed is skipped with a note.
+ * socket, device or folder put where a file was listed is skipped with a note. `data` is a view
+ * of a shared buffer, valid until the next call: hash or decode it before reading another file.
  */
-export function readSource(abs: string, rel: string): { text?: string; size: number; problem?: FileProblem } {
+function readBytes(abs: string, rel: string): { data?: Buffer; problem?: FileProblem } {
   let fd: number;
   try {
     fd = fs.openSync(abs, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (e) {
-    return { size: 0, problem: { file: rel, message: `cannot read: ${errorText(e)}` } };
+    return { problem: { file: rel, message: `cannot read: ${errorText(e)}` } };
   }
   try {
     const st = fs.fstatSync(fd);
-    if (st.isDirectory())
-      return { size: 0, problem: { file: rel, message: 'is a folder, not a file; skipped' } };
-    if (!st.isFile()) return { size: 0, problem: { file: rel, message: 'not a regular file; skipped' } };
-    if (st.size > MAX_FILE_BYTES) {
-      return {
-        size: 0,
-        problem: { file: rel, message: `file is larger than ${MAX_FILE_BYTES >> 20} MB; skipped` },
-      };
+    if (st.isDirectory()) return { problem: { file: rel, message: 'is a folder, not a file; skipped' } };
+    if (!st.isFile()) return { problem: { file: rel, message: 'not a regular file; skipped' } };
+    if (st.size > MAX_FILE_BYTES)
+      return { problem: { file: rel, message: `file is larger than ${MAX_FILE_BYTES >> 20} MB; skipped` } };
+    if (st.size === 0) return { data: fs.readFileSync(fd) }; // size unknown (procfs-like): read to the end
+    if (scratch.length < st.size) scratch = Buffer.allocUnsafe(Math.max(st.size, scratch.length * 2));
+    let n = 0;
+    while (n < st.size) {
+      const r = fs.readSync(fd, scratch, n, st.size - n, n);
+      if (r === 0) break; // shortened meanwhile: what is there
+      n += r;
     }
-    const buf = fs.readFileSync(fd);
-    return { text: buf.toString('utf8'), size: buf.length };
+    return { data: scratch.subarray(0, n) };
   } catch (e) {
-    return { size: 0, problem: { file: rel, message: `cannot read: ${errorText(e)}` } };
+    return { problem: { file: rel, message: `cannot read: ${errorText(e)}` } };
   } finally {
     try {
       fs.closeSync(fd);

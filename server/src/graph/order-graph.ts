@@ -50,6 +50,12 @@ export interface LockClassInfo {
   acquisitions: number;
 }
 
+/** An OrderGraph as plain data (the analysis-result cache), in insertion order. */
+export interface OrderGraphData {
+  classes: LockClassInfo[];
+  edges: OrderEdge[];
+}
+
 export interface Cycle {
   /** Classes in order: classes[i] -> classes[i+1], and the last back to the first. */
   classes: string[];
@@ -63,6 +69,25 @@ export class OrderGraph {
   private readonly out = new Map<string, Map<string, OrderEdge>>();
   private readonly classes = new Map<string, LockClassInfo>();
   private cycleCache: Cycle[] | undefined;
+
+  /**
+   * Rebuilds a graph from `toData()`: the same classes and edges in the same order, so cycles
+   * and their rotation come out as they did. The caller checks the data's shape first.
+   */
+  static fromData(data: OrderGraphData): OrderGraph {
+    const g = new OrderGraph();
+    for (const c of data.classes) g.classes.set(c.name, { ...c });
+    for (const e of data.edges) {
+      let m = g.out.get(e.from);
+      if (!m) g.out.set(e.from, (m = new Map()));
+      m.set(e.to, { ...e });
+    }
+    return g;
+  }
+
+  toData(): OrderGraphData {
+    return { classes: [...this.classes.values()], edges: this.edges() };
+  }
 
   noteAcquisition(lock: LockInfo): void {
     const c = this.classInfo(lock.cls, lock.kind);
