@@ -71,6 +71,28 @@ describe('incremental analysis', () => {
     engine.closeOpenFile('user.c');
   });
 
+  it('a shorter chain two calls down reaches the callers that report it', async () => {
+    const source = `
+struct foo_dev { struct mutex lock; spinlock_t irq_lock; };
+void foo_leaf(struct foo_dev *d) { mutex_lock(&d->lock); mutex_unlock(&d->lock); }
+void foo_deep(struct foo_dev *d) { foo_leaf(d); }
+void foo_y(struct foo_dev *d) { foo_deep(d); }
+void foo_x(struct foo_dev *d) { foo_y(d); }
+void foo_g(struct foo_dev *d) { spin_lock(&d->irq_lock); foo_x(d); spin_unlock(&d->irq_lock); }
+`;
+    const edited = source.replace('{ foo_deep(d); }', '{ foo_leaf(d); }');
+    const messages = (engine: Engine) => engine.analyze().diagnostics.map((d) => `${d.rule}: ${d.message}`);
+    const engine = await Engine.create();
+    engine.updateOpenFile('chain.c', source);
+    assert.match(messages(engine).join('\n'), /foo_y → foo_deep → foo_leaf/);
+    engine.updateOpenFile('chain.c', edited);
+    const cold = await Engine.create();
+    cold.setFile('chain.c', edited);
+    assert.match(messages(cold).join('\n'), /foo_y → foo_leaf → mutex_lock/);
+    assert.deepEqual(messages(engine), messages(cold));
+    engine.closeOpenFile('chain.c');
+  });
+
   it('re-lowering one function gives the facts a whole-file lowering gives, stores in file order', async () => {
     const source = `
 static int foo_bind(struct foo_dev *d) { return 0; }

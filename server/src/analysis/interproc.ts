@@ -63,7 +63,8 @@ interface ContextEntry {
  * summary changed in this run; type changes (struct fields, typedefs) start from scratch.
  */
 export interface AnalysisMemo {
-  typeKey: string;
+  /** Per file (by path), what its types, globals, stores and function names look like. */
+  typeKey: string[];
   functions: Map<FunctionIR, FunctionMemo>;
   /** What each call needs from the types, computed once while they stay the same. */
   shapes: WeakMap<CallEvent, CallShape>;
@@ -73,6 +74,8 @@ export interface AnalysisMemo {
   registrationKey: string;
   /** Callee ids and their key per function, valid while the types and registrations stay. */
   callees: WeakMap<FunctionIR, { ids: Set<string>; key: string }>;
+  /** The same memos by function id (file, name, position): an edited function's predecessor. */
+  byId: Map<string, FunctionMemo>;
   /** The call graph's components, bottom-up, with what they were computed from. */
   components: { ids: string[]; calleeKeys: string[]; sccs: string[][] };
 }
@@ -158,7 +161,9 @@ class WorkspaceAnalysis {
     memo?: AnalysisMemo,
   ) {
     const typeKey = index.typeSignature();
-    const same = memo && memo.typeKey === typeKey;
+    // Unchanged files keep their signature string, so this is mostly pointer comparisons.
+    const same =
+      memo && memo.typeKey.length === typeKey.length && memo.typeKey.every((k, i) => k === typeKey[i]);
     this.previous = same ? memo.functions : new Map();
     this.next = {
       typeKey,
@@ -168,6 +173,7 @@ class WorkspaceAnalysis {
       registrationKey: '',
       callees: new WeakMap(),
       components: { ids: [], calleeKeys: [], sccs: [] },
+      byId: new Map(),
     };
     this.previousMemo = same ? memo : undefined;
     this.refs = index.allFunctions();
@@ -252,6 +258,7 @@ class WorkspaceAnalysis {
       if (!prev) return false;
       const keys = this.dependencyKeys(ref);
       if (prev.calleeKey !== keys.calleeKey || prev.contextKey !== keys.contextKey) return false;
+      if (this.changed.size === 0) return true; // the common case: no summary changed so far
       for (const id of callGraph.get(this.ids.get(ref.fn)!) ?? [])
         if (this.changed.has(this.byId.get(id)!.fn)) return false;
       return true;
@@ -511,6 +518,7 @@ class WorkspaceAnalysis {
         const prev = this.previous.get(ref.fn)!;
         this.summaries.set(ref.fn, prev.summary);
         this.next.functions.set(ref.fn, prev);
+        this.next.byId.set(this.ids.get(ref.fn)!, prev);
       }
       return;
     }
@@ -539,9 +547,13 @@ class WorkspaceAnalysis {
       };
       this.current = memo;
       memo.summary = this.analyzeFunction(ref, true);
-      memo.key = summaryKey(memo.summary);
+      memo.key = changeKey(memo.summary);
       this.current = undefined;
-      if (this.previous.get(ref.fn)?.key !== memo.key) this.changed.add(ref.fn);
+      // A re-lowered function is a new object: its predecessor is the memo under its id.
+      const id = this.ids.get(ref.fn)!;
+      const before = this.previous.get(ref.fn) ?? this.previousMemo?.byId.get(id);
+      if (before?.key !== memo.key) this.changed.add(ref.fn);
+      this.next.byId.set(id, memo);
       this.summaries.set(ref.fn, memo.summary);
       this.next.functions.set(ref.fn, memo);
     }
@@ -671,6 +683,23 @@ class WorkspaceAnalysis {
       }
     }
   }
+}
+
+/**
+ * What callers see of a summary: its facts, and the shape of its chains: where they start in
+ * this function (an edit that moves a call within its line moves the related locations callers
+ * report), how long they are and where they end (callers keep the shortest witness).
+ */
+function changeKey(s: Summary): string {
+  const heads: string[] = [];
+  const head = (chain: ChainStep[]) => {
+    const r = chain[0]?.range;
+    if (r) heads.push(`${r.line}:${r.col}-${r.endCol}/${chain.length}:${chain[chain.length - 1].fn}`);
+  };
+  for (const x of [...s.acquires, ...s.releases, ...s.inside, ...s.reclaimIfParam, ...s.flushes])
+    head(x.chain);
+  for (const chain of Object.values(s.effects)) if (chain) head(chain);
+  return `${summaryKey(s)}@${heads.join(',')}`;
 }
 
 function within(r: Range, line: number, col: number): boolean {

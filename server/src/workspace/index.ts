@@ -31,11 +31,8 @@ export class WorkspaceIndex {
    * Everything that names types and classes (struct fields, typedefs, globals, file-scope
    * locks, function-pointer stores): when it changes, every function's classes may change.
    */
-  typeSignature(): string {
-    return [...this.files.values()]
-      .sort((a, b) => (a.path < b.path ? -1 : 1))
-      .map((f) => typeSignatureOf(f))
-      .join('\n');
+  typeSignature(): string[] {
+    return [...this.files.values()].sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => typeSignatureOf(f));
   }
 
   allFiles(): FileFacts[] {
