@@ -177,7 +177,11 @@ export class Engine {
   analyze(runtimeEdges: readonly RuntimeEdgeInput[] = []): AnalysisResult {
     const start = performance.now();
     // Incremental: functions whose inputs did not change since the last run are not analysed again.
-    const out = analyzeWorkspace(this.index, this.kb, RULES, runtimeEdges, this.last?.memo);
+    const memo = this.last?.memo;
+    // The previous run's working state (type environments, target caches) goes before this
+    // run builds its own: only the memo carries over.
+    this.last = undefined;
+    const out = analyzeWorkspace(this.index, this.kb, RULES, runtimeEdges, memo);
     this.last = out;
     const diagnostics = this.finish(out);
     return {
