@@ -90,32 +90,31 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
     if (!ops) opsCache.set(e, (ops = hooks.opsOf(e)));
     return ops;
   };
-  const inStates: Map<string, LockState>[] = blocks.map(() => new Map());
+  // Per block, its distinct entry states in arrival order (a handful: arrays beat maps here).
+  const inStates: LockState[][] = blocks.map(() => []);
   const visits = new Array<number>(blocks.length).fill(0);
-  inStates[0].set(entry.key, entry);
+  inStates[0].push(entry);
   const work: number[] = [0];
-  const queued = new Set<number>([0]);
+  const queued = new Uint8Array(blocks.length);
+  queued[0] = 1;
   while (work.length) {
     const b = work.shift()!;
-    queued.delete(b);
+    queued[b] = 0;
     if (++visits[b] > MAX_VISITS) continue;
-    const outs = transferBlock(blocks[b], [...inStates[b].values()], opsOf, undefined);
+    // A copy: a self-loop edge adds to this block's states while its outputs are read.
+    const outs = transferBlock(blocks[b], inStates[b].slice(), opsOf, undefined);
     for (const edge of blocks[b].succ) {
       let changed = false;
       const target = inStates[edge.to];
       for (const s of outs) {
         const next = applyEdge(blocks[b], edge.cond, s, opsOf);
-        if (!next || target.has(next.key)) continue;
-        target.set(next.key, next);
+        if (!next || hasKey(target, next.key)) continue;
+        target.push(next);
         changed = true;
       }
-      if (target.size > MAX_STATES) {
-        const merged = mergeStates([...target.values()]);
-        target.clear();
-        target.set(merged.key, merged);
-      }
-      if (changed && !queued.has(edge.to)) {
-        queued.add(edge.to);
+      if (target.length > MAX_STATES) inStates[edge.to] = [mergeStates(target)];
+      if (changed && !queued[edge.to]) {
+        queued[edge.to] = 1;
         work.push(edge.to);
       }
     }
@@ -123,7 +122,7 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
   // Final pass: every reachable block once, with observation, collecting exit states.
   const exits: ExitState[] = [];
   blocks.forEach((block, b) => {
-    const states = [...inStates[b].values()];
+    const states = inStates[b];
     if (states.length === 0) return;
     const outs = transferBlock(block, states, opsOf, hooks);
     if (block.exit) exits.push({ range: block.exit, states: outs });
@@ -151,11 +150,17 @@ function transferBlock(
   return cur;
 }
 
+function hasKey(states: readonly LockState[], key: string): boolean {
+  for (const s of states) if (s.key === key) return true;
+  return false;
+}
+
+/** The distinct states, first occurrence first (at most MAX_STATES-ish: a linear scan is cheapest). */
 function dedupe(states: LockState[]): LockState[] {
   if (states.length < 2) return states;
-  const seen = new Map<string, LockState>();
-  for (const s of states) if (!seen.has(s.key)) seen.set(s.key, s);
-  return [...seen.values()];
+  const out: LockState[] = [];
+  for (const s of states) if (!hasKey(out, s.key)) out.push(s);
+  return out.length === states.length ? states : out;
 }
 
 function forget(s: LockState, event: Event): LockState {
