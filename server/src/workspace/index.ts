@@ -15,8 +15,12 @@ export class WorkspaceIndex {
   private derived: Derived | undefined;
 
   set(facts: FileFacts): void {
+    const old = this.files.get(facts.path);
     this.files.set(facts.path, facts);
-    this.derived = undefined;
+    // An edit inside a function body keeps the file's types, function names and stores: the
+    // derived maps get the new objects in place instead of being rebuilt for the workspace.
+    const same = this.derived && old && typeSignatureOf(old) === typeSignatureOf(facts);
+    if (!same || !patchDerived(this.derived!, old!, facts)) this.derived = undefined;
   }
 
   delete(path: string): void {
@@ -138,6 +142,33 @@ interface Derived {
   fileLocks: Map<string, { file: string; kind: string; isStatic: boolean }[]>;
   storesByField: Map<string, FunctionStore[]>;
   allStores: { file: string; store: FunctionStore }[];
+}
+
+/**
+ * `old` and `next` have the same signature: the same functions and stores in the same order,
+ * so each new object takes its predecessor's place. False if one is missing (then rebuild).
+ */
+function patchDerived(d: Derived, old: FileFacts, next: FileFacts): boolean {
+  for (let i = 0; i < old.functions.length; i++) {
+    const [fn, fresh] = [old.functions[i], next.functions[i]];
+    if (fresh === fn) continue;
+    const byName = d.functions.get(fn.name) ?? [];
+    const at = byName.findIndex((r) => r.fn === fn);
+    const inAll = at < 0 ? -1 : d.allFunctions.indexOf(byName[at]);
+    if (inAll < 0) return false;
+    byName[at] = d.allFunctions[inAll] = { file: next.path, fn: fresh };
+  }
+  for (let i = 0; i < old.stores.length; i++) {
+    const [store, fresh] = [old.stores[i], next.stores[i]];
+    if (fresh === store) continue;
+    const byField = d.storesByField.get(store.field) ?? [];
+    const at = byField.indexOf(store);
+    const inAll = d.allStores.findIndex((s) => s.store === store);
+    if (at < 0 || inAll < 0) return false;
+    byField[at] = fresh;
+    d.allStores[inAll] = { file: next.path, store: fresh };
+  }
+  return true;
 }
 
 function buildDerived(files: Map<string, FileFacts>): Derived {
