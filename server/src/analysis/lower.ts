@@ -6,7 +6,8 @@
  * annotations and preprocessor arms inside functions all reach us as odd or ERROR nodes. The
  * rule here is to lower whatever parses and never give up on a function for one bad line.
  */
-import type { SyntaxNode, Tree } from '../parsing/parser';
+import { type CachedNode, SourceTree } from '../parsing/cached-node';
+import type { Tree } from '../parsing/parser';
 import type { Knowledge } from '../kb/knowledge';
 import type { MaskedAnnotation } from '../parsing/preprocess';
 import type {
@@ -31,7 +32,7 @@ export interface LowerOptions {
   undefines: ReadonlySet<string>;
 }
 
-export function rangeOf(node: SyntaxNode): Range {
+export function rangeOf(node: CachedNode): Range {
   return {
     line: node.startPosition.row,
     col: node.startPosition.column,
@@ -41,6 +42,8 @@ export function rangeOf(node: SyntaxNode): Range {
 }
 
 export function normaliseText(text: string): string {
+  // Without whitespace there is nothing to normalise (most arguments: `x`, `&p->lock`).
+  if (!/\s/.test(text)) return text;
   return text
     .replace(/\s+/g, ' ')
     .replace(/\s*(->|\.|\(|\)|\[|\])\s*/g, '$1')
@@ -51,6 +54,23 @@ export function normaliseText(text: string): string {
 const STRUCT_BODY_RE = /\b(?:struct|union)\s*\w*\s*\{/;
 const SUPPRESS_RE = /lockscope-ignore:\s*([\w-]+(?:\s*,\s*[\w-]+)*)/;
 const ITERATOR_RE = /(^|_)for_each|^for_each|_foreach|^foreach|^while_each/;
+/**
+ * Expressions emit events only through calls, assignments, `++`/`--` and statement
+ * expressions; one without these characters is skipped without looking at its nodes.
+ */
+const MAY_EMIT_RE = /[(={]|\+\+|--/;
+/** Nodes holding top-level items, walked without looking at their text first. */
+const CONTAINERS = new Set([
+  'translation_unit',
+  'ERROR',
+  'preproc_if',
+  'preproc_ifdef',
+  'preproc_elif',
+  'preproc_elifdef',
+  'preproc_else',
+  'linkage_specification',
+  'declaration_list',
+]);
 const NO_CALL_CONTEXTS = new Set([
   'sizeof_expression',
   'alignof_expression',
@@ -81,7 +101,7 @@ export function lowerFile(
 ): FileFacts {
   const facts = emptyFacts(path);
   const collector = new FileCollector(facts, kb, opts, annotations);
-  collector.visitTop(tree.rootNode);
+  collector.visitTop(new SourceTree(tree).root);
   return facts;
 }
 
@@ -98,8 +118,9 @@ export function relowerFunction(
   opts: LowerOptions,
   annotations: MaskedAnnotation[],
 ): FileFacts | undefined {
-  const top = tree.rootNode.namedChildren.find((n) => n.startIndex <= edit.start && edit.end <= n.endIndex);
-  const body = top?.type === 'function_definition' ? top.childForFieldName('body') : null;
+  const root = new SourceTree(tree).root;
+  const top = root.namedChildren.find((n) => n.startIndex <= edit.start && edit.end <= n.endIndex);
+  const body = top?.type === 'function_definition' ? top.field('body') : null;
   if (!top || !body || edit.start <= body.startIndex || edit.end >= body.endIndex) return undefined;
   const line = edit.startLine;
   const before = old.functions.filter((f) => f.range.line <= line && line <= f.range.endLine);
@@ -110,13 +131,13 @@ export function relowerFunction(
   const name = before[0].name;
   const suppressions: FileFacts['suppressions'] = {};
   const collector = new FileCollector({ ...emptyFacts(old.path), suppressions }, kb, opts, annotations);
-  collector.collectSuppressions(tree.rootNode);
+  collector.collectSuppressions(root);
   return {
     ...old,
     functions: old.functions.map((f) => (f === before[0] ? scratch.functions[0] : f)),
     stores: [...old.stores.filter((s) => s.inFunction !== name), ...scratch.stores],
     suppressions,
-    parseErrors: tree.rootNode.descendantsOfType('ERROR').length,
+    parseErrors: root.node.descendantsOfType('ERROR').length,
   };
 }
 
@@ -133,11 +154,11 @@ class FileCollector {
    * facts; comments, errors and struct definitions inside bodies come from tree-sitter's own
    * (native) descendant search, which is much cheaper than walking every body node twice.
    */
-  visitTop(root: SyntaxNode): void {
+  visitTop(root: CachedNode): void {
     this.collectSuppressions(root);
-    this.facts.parseErrors = root.hasError ? root.descendantsOfType('ERROR').length : 0;
+    this.facts.parseErrors = root.node.hasError ? root.node.descendantsOfType('ERROR').length : 0;
     // Parents travel with the nodes: asking a node for its parent costs a tree walk in wasm.
-    const stack: { node: SyntaxNode; parent: string; topLevel: boolean }[] = [
+    const stack: { node: CachedNode; parent: string; topLevel: boolean }[] = [
       { node: root, parent: '', topLevel: false },
     ];
     while (stack.length) {
@@ -147,7 +168,8 @@ class FileCollector {
         case 'function_definition':
           this.function(node);
           if (STRUCT_BODY_RE.test(node.text)) {
-            for (const s of node.descendantsOfType(['struct_specifier', 'union_specifier'])) this.struct(s);
+            for (const s of node.node.descendantsOfType(['struct_specifier', 'union_specifier']))
+              this.struct(node.wrap(s));
           }
           continue;
         case 'comment':
@@ -164,7 +186,9 @@ class FileCollector {
           break;
       }
       if (topLevel) this.fileLocks(node);
-      const children = node.children;
+      if (!mayHoldTopLevelFacts(node)) continue;
+      // Anonymous children (punctuation, keywords) carry no facts and no file locks.
+      const children = node.namedChildren;
       // Children of the root, and of an ERROR directly under it, are top level.
       const childTopLevel =
         type === 'translation_unit' || (type === 'ERROR' && parent === 'translation_unit');
@@ -173,16 +197,16 @@ class FileCollector {
     }
   }
 
-  collectSuppressions(root: SyntaxNode): void {
+  collectSuppressions(root: CachedNode): void {
     if (!root.text.includes('lockscope-ignore')) return;
-    for (const c of root.descendantsOfType('comment')) this.comment(c);
+    for (const c of root.node.descendantsOfType('comment')) this.comment(root.wrap(c));
   }
 
-  visitFunction(node: SyntaxNode): void {
+  visitFunction(node: CachedNode): void {
     this.function(node);
   }
 
-  private comment(node: SyntaxNode): void {
+  private comment(node: CachedNode): void {
     const m = SUPPRESS_RE.exec(node.text);
     if (!m) return;
     const rules = m[1].split(/\s*,\s*/);
@@ -190,15 +214,15 @@ class FileCollector {
     (this.facts.suppressions[line] ??= []).push(...rules);
   }
 
-  private struct(node: SyntaxNode, anonymousName?: string): void {
-    const name = node.childForFieldName('name')?.text ?? anonymousName;
-    const body = node.childForFieldName('body');
+  private struct(node: CachedNode, anonymousName?: string): void {
+    const name = node.field('name')?.text ?? anonymousName;
+    const body = node.field('body');
     if (!name || !body) return;
     const def: StructDef = { name, fields: {} };
     for (const field of body.namedChildren) {
       if (field.type !== 'field_declaration') continue;
-      const typeNode = field.childForFieldName('type');
-      for (const decl of field.childrenForFieldName('declarator')) {
+      const typeNode = field.field('type');
+      for (const decl of field.fields('declarator')) {
         const fieldName = declaratorName(decl);
         if (!fieldName) continue;
         let type = typeName(typeNode);
@@ -213,18 +237,18 @@ class FileCollector {
     this.facts.structs.push(def);
   }
 
-  private typedef(node: SyntaxNode): void {
-    const type = typeName(node.childForFieldName('type'));
-    for (const decl of node.childrenForFieldName('declarator')) {
+  private typedef(node: CachedNode): void {
+    const type = typeName(node.field('type'));
+    for (const decl of node.fields('declarator')) {
       const name = declaratorName(decl);
       if (name && type) this.facts.typedefs[name] = type;
     }
   }
 
-  private globalDeclaration(node: SyntaxNode): void {
-    const type = typeName(node.childForFieldName('type'));
-    for (const decl of node.childrenForFieldName('declarator')) {
-      const inner = decl.type === 'init_declarator' ? decl.childForFieldName('declarator') : decl;
+  private globalDeclaration(node: CachedNode): void {
+    const type = typeName(node.field('type'));
+    for (const decl of node.fields('declarator')) {
+      const inner = decl.type === 'init_declarator' ? decl.field('declarator') : decl;
       if (inner?.type === 'function_declarator') continue;
       const name = inner ? declaratorName(inner) : undefined;
       if (name && type) this.facts.globals[name] = type;
@@ -233,17 +257,17 @@ class FileCollector {
   }
 
   /** `static const struct foo_ops ops = { .bind = foo_bind }`: function addresses stored in fields. */
-  initializerStores(node: SyntaxNode, inFunction: string | undefined): void {
-    const type = typeName(node.childForFieldName('type'));
-    for (const decl of node.childrenForFieldName('declarator')) {
+  initializerStores(node: CachedNode, inFunction: string | undefined): void {
+    const type = typeName(node.field('type'));
+    for (const decl of node.fields('declarator')) {
       if (decl.type !== 'init_declarator') continue;
-      const value = decl.childForFieldName('value');
+      const value = decl.field('value');
       if (value?.type === 'initializer_list') this.initializerList(value, type, inFunction);
     }
   }
 
   private initializerList(
-    list: SyntaxNode,
+    list: CachedNode,
     structType: string | undefined,
     inFunction: string | undefined,
   ): void {
@@ -254,8 +278,8 @@ class FileCollector {
         continue;
       }
       if (item.type !== 'initializer_pair') continue;
-      const designators = item.childrenForFieldName('designator');
-      const value = item.childForFieldName('value');
+      const designators = item.fields('designator');
+      const value = item.field('value');
       const last = designators[designators.length - 1];
       if (!last || !value) continue;
       const field = last.type === 'field_designator' ? last.namedChildren[0]?.text : undefined;
@@ -269,7 +293,7 @@ class FileCollector {
     }
   }
 
-  private fileLocks(node: SyntaxNode): void {
+  private fileLocks(node: CachedNode): void {
     const text = node.type === 'function_definition' ? '' : node.text;
     const re = /\b([A-Z_]+)\s*\(\s*(\w+)/g;
     let m: RegExpExecArray | null;
@@ -298,15 +322,15 @@ class FileCollector {
     return out;
   }
 
-  private function(node: SyntaxNode): void {
-    const declarator = node.childForFieldName('declarator');
+  private function(node: CachedNode): void {
+    const declarator = node.field('declarator');
     const fnDecl = declarator ? findFunctionDeclarator(declarator) : undefined;
-    const nameNode = fnDecl?.childForFieldName('declarator');
-    const body = node.childForFieldName('body');
+    const nameNode = fnDecl?.field('declarator');
+    const body = node.field('body');
     if (!fnDecl || !nameNode || !body) return;
     const name = declaratorName(nameNode);
     if (!name) return;
-    const params = parameters(fnDecl.childForFieldName('parameters'));
+    const params = parameters(fnDecl.field('parameters'));
     const header = node.text.slice(0, body.startIndex - node.startIndex);
     const annotations = this.headerAnnotations(node.startPosition.row, body.startPosition.row);
     const fn: FunctionIR = {
@@ -316,7 +340,7 @@ class FileCollector {
       isStatic: /\bstatic\b/.test(header.slice(0, header.indexOf(name))),
       params,
       locals: {},
-      returnType: typeName(node.childForFieldName('type')),
+      returnType: typeName(node.field('type')),
       blocks: [],
       mustHold: annotations.mustHold,
       acquiresAnnot: annotations.acquires,
@@ -328,37 +352,46 @@ class FileCollector {
   }
 }
 
-function isAnonymousAggregate(node: SyntaxNode): boolean {
-  return (
-    (node.type === 'struct_specifier' || node.type === 'union_specifier') && !node.childForFieldName('name')
-  );
+/**
+ * Whether a subtree outside function bodies can hold a function, a struct or union body, a
+ * typedef or an ERROR node: all need a `{`, the word `typedef` or a syntax error. Most global
+ * declarations, prototypes, macros and scalar initializers have none and are not walked.
+ */
+function mayHoldTopLevelFacts(node: CachedNode): boolean {
+  if (CONTAINERS.has(node.type)) return true;
+  const text = node.text;
+  return text.includes('{') || text.includes('typedef') || node.node.hasError;
 }
 
-function findFunctionDeclarator(node: SyntaxNode): SyntaxNode | undefined {
-  let cur: SyntaxNode | null = node;
+function isAnonymousAggregate(node: CachedNode): boolean {
+  return (node.type === 'struct_specifier' || node.type === 'union_specifier') && !node.field('name');
+}
+
+function findFunctionDeclarator(node: CachedNode): CachedNode | undefined {
+  let cur: CachedNode | null = node;
   while (cur) {
     if (cur.type === 'function_declarator') {
       // `int (*get_fn(void))(int)`: the outermost function_declarator names a function pointer.
-      const inner = cur.childForFieldName('declarator');
+      const inner = cur.field('declarator');
       if (inner && inner.type !== 'identifier') {
         const deeper = findFunctionDeclarator(inner);
         if (deeper) return deeper;
       }
       return cur;
     }
-    cur = cur.childForFieldName('declarator');
+    cur = cur.field('declarator');
   }
   return undefined;
 }
 
-function parameters(list: SyntaxNode | null): Param[] {
+function parameters(list: CachedNode | null): Param[] {
   if (!list) return [];
   const out: Param[] = [];
   for (const p of list.namedChildren) {
     if (p.type !== 'parameter_declaration') continue;
-    const decl = p.childForFieldName('declarator');
+    const decl = p.field('declarator');
     const name = decl ? declaratorName(decl) : undefined;
-    const type = typeName(p.childForFieldName('type'));
+    const type = typeName(p.field('type'));
     if (!name && type === 'void') continue;
     out.push({ name: name ?? `_arg${out.length}`, type });
   }
@@ -375,34 +408,32 @@ export function argFromText(raw: string): Arg {
 }
 
 /** The declared name inside a declarator (through pointers, arrays, parentheses, attributes). */
-export function declaratorName(node: SyntaxNode): string | undefined {
-  let cur: SyntaxNode | null = node;
+export function declaratorName(node: CachedNode): string | undefined {
+  let cur: CachedNode | null = node;
   for (let depth = 0; cur && depth < 32; depth++) {
     if (cur.type === 'identifier' || cur.type === 'field_identifier' || cur.type === 'type_identifier')
       return cur.text;
-    const next: SyntaxNode | null =
-      cur.childForFieldName('declarator') ??
-      cur.namedChildren.find((c) => c.type !== 'attribute_specifier') ??
-      null;
+    const next: CachedNode | null =
+      cur.field('declarator') ?? cur.namedChildren.find((c) => c.type !== 'attribute_specifier') ?? null;
     cur = next;
   }
   return undefined;
 }
 
 /** The type name that lock classes use: struct tag or typedef name, qualifiers and pointers dropped. */
-export function typeName(node: SyntaxNode | null): string | undefined {
+export function typeName(node: CachedNode | null): string | undefined {
   if (!node) return undefined;
   switch (node.type) {
     case 'struct_specifier':
     case 'union_specifier':
     case 'enum_specifier':
-      return node.childForFieldName('name')?.text;
+      return node.field('name')?.text;
     case 'type_identifier':
     case 'primitive_type':
     case 'sized_type_specifier':
       return node.text;
     case 'type_descriptor':
-      return typeName(node.childForFieldName('type'));
+      return typeName(node.field('type'));
     default:
       return node.text.replace(/\b(const|volatile|struct|union|enum)\b|\*/g, '').trim() || undefined;
   }
@@ -439,7 +470,7 @@ class FunctionBuilder {
     for (const p of fn.params) this.localNames.add(p.name);
   }
 
-  lowerBody(body: SyntaxNode): void {
+  lowerBody(body: CachedNode): void {
     this.cur = this.newBlock();
     this.compound(body);
     if (this.cur !== undefined) {
@@ -481,7 +512,7 @@ class FunctionBuilder {
 
   // ---- statements ----
 
-  private compound(node: SyntaxNode): void {
+  private compound(node: CachedNode): void {
     this.scopes.push({ guards: [] });
     this.statementList(node.namedChildren);
     this.closeScope(this.scopes.pop()!);
@@ -499,7 +530,7 @@ class FunctionBuilder {
     for (let i = this.scopes.length - 1; i >= depth; i--) this.closeScope(this.scopes[i]);
   }
 
-  private statementList(nodes: SyntaxNode[]): void {
+  private statementList(nodes: CachedNode[]): void {
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i];
       const macro = blockMacroCall(node, nodes[i + 1]);
@@ -513,9 +544,9 @@ class FunctionBuilder {
   }
 
   /** `scoped_guard(type, &x) stmt`, `list_for_each_entry(...) stmt` and other block macros. */
-  private blockMacro(call: SyntaxNode, body: SyntaxNode): void {
-    const name = call.childForFieldName('function')?.text ?? '';
-    const args = call.childForFieldName('arguments')?.namedChildren ?? [];
+  private blockMacro(call: CachedNode, body: CachedNode): void {
+    const name = call.field('function')?.text ?? '';
+    const args = call.field('arguments')?.namedChildren ?? [];
     if (name === 'scoped_guard' || name === 'scoped_cond_guard') {
       const guard = this.file.kb.guard(args[0]?.text ?? '');
       const lockArgs = args.slice(name === 'scoped_guard' ? 1 : 2).map((a) => this.arg(a));
@@ -534,9 +565,9 @@ class FunctionBuilder {
   }
 
   private loop(
-    body: SyntaxNode,
-    cond: SyntaxNode | null | undefined,
-    update?: SyntaxNode | null,
+    body: CachedNode,
+    cond: CachedNode | null | undefined,
+    update?: CachedNode | null,
     cursors: string[] = [],
     iterator = false,
   ): void {
@@ -564,7 +595,7 @@ class FunctionBuilder {
     this.cur = after;
   }
 
-  private statement(node: SyntaxNode): void {
+  private statement(node: CachedNode): void {
     switch (node.type) {
       case 'compound_statement':
         return this.compound(node);
@@ -575,15 +606,15 @@ class FunctionBuilder {
       case 'if_statement':
         return this.ifStatement(node);
       case 'while_statement':
-        return this.loop(node.childForFieldName('body')!, node.childForFieldName('condition'));
+        return this.loop(node.field('body')!, node.field('condition'));
       case 'for_statement': {
-        const init = node.childForFieldName('initializer');
+        const init = node.field('initializer');
         if (init) {
           if (init.type === 'declaration') this.declaration(init);
           else this.expression(init);
         }
-        const body = node.childForFieldName('body');
-        if (body) this.loop(body, node.childForFieldName('condition'), node.childForFieldName('update'));
+        const body = node.field('body');
+        if (body) this.loop(body, node.field('condition'), node.field('update'));
         return;
       }
       case 'do_statement':
@@ -599,7 +630,7 @@ class FunctionBuilder {
       case 'return_statement':
         return this.returnStatement(node);
       case 'goto_statement': {
-        const label = node.childForFieldName('label')?.text;
+        const label = node.field('label')?.text;
         if (label) {
           this.releaseScopesDownTo(1);
           this.gotos.push({ from: this.block(), label });
@@ -608,7 +639,7 @@ class FunctionBuilder {
         return;
       }
       case 'labeled_statement': {
-        const label = node.childForFieldName('label')?.text;
+        const label = node.field('label')?.text;
         const target = this.newBlock();
         if (this.cur !== undefined) this.edge(this.cur, target);
         if (label) this.labels.set(label, target);
@@ -639,7 +670,7 @@ class FunctionBuilder {
     }
   }
 
-  private expressionStatement(node: SyntaxNode): void {
+  private expressionStatement(node: CachedNode): void {
     const expr = node.namedChildren[0];
     if (!expr) return;
     const guard = guardCall(expr);
@@ -659,28 +690,28 @@ class FunctionBuilder {
     for (const child of node.namedChildren) this.expression(child);
   }
 
-  private declaration(node: SyntaxNode): void {
-    const type = typeName(node.childForFieldName('type'));
+  private declaration(node: CachedNode): void {
+    const type = typeName(node.field('type'));
     this.file.initializerStores(node, this.fn.name);
-    for (const decl of node.childrenForFieldName('declarator')) {
-      const inner = decl.type === 'init_declarator' ? decl.childForFieldName('declarator') : decl;
+    for (const decl of node.fields('declarator')) {
+      const inner = decl.type === 'init_declarator' ? decl.field('declarator') : decl;
       const name = inner ? declaratorName(inner) : undefined;
       if (name) {
         this.localNames.add(name);
         if (type) this.fn.locals[name] = type;
       }
       // `guard`-style cleanup declarations are not used for locks; only initializers matter.
-      const value = decl.type === 'init_declarator' ? decl.childForFieldName('value') : null;
+      const value = decl.type === 'init_declarator' ? decl.field('value') : null;
       if (value && value.type !== 'initializer_list') this.expression(value, name);
       if (name && !(value && isCallAssignmentValue(value)))
         this.blocks[this.block()].events.push({ kind: 'assign', name });
     }
   }
 
-  private ifStatement(node: SyntaxNode): void {
-    const cond = node.childForFieldName('condition');
-    const then = node.childForFieldName('consequence');
-    const alt = node.childForFieldName('alternative');
+  private ifStatement(node: CachedNode): void {
+    const cond = node.field('condition');
+    const then = node.field('consequence');
+    const alt = node.field('alternative');
     const thenBlock = this.newBlock();
     const elseBlock = this.newBlock();
     const join = this.newBlock();
@@ -701,9 +732,9 @@ class FunctionBuilder {
     this.cur = join;
   }
 
-  private doStatement(node: SyntaxNode): void {
-    const body = node.childForFieldName('body');
-    const cond = node.childForFieldName('condition');
+  private doStatement(node: CachedNode): void {
+    const body = node.field('body');
+    const cond = node.field('condition');
     const start = this.newBlock();
     this.edge(this.block(), start);
     const after = this.newBlock();
@@ -720,19 +751,19 @@ class FunctionBuilder {
     this.cur = after;
   }
 
-  private switchStatement(node: SyntaxNode): void {
-    const cond = node.childForFieldName('condition');
+  private switchStatement(node: CachedNode): void {
+    const cond = node.field('condition');
     if (cond) this.expression(cond);
     const dispatch = this.block();
     const after = this.newBlock();
     this.loops.push({ brk: after, scopeDepth: this.scopes.length });
     this.cur = undefined;
     let hasDefault = false;
-    const body = node.childForFieldName('body');
+    const body = node.field('body');
     this.scopes.push({ guards: [] });
     for (const child of body?.namedChildren ?? []) {
       if (child.type === 'case_statement') {
-        if (!child.childForFieldName('value')) hasDefault = true;
+        if (!child.field('value')) hasDefault = true;
         this.caseStatement(child, dispatch);
       } else this.statement(child);
     }
@@ -743,12 +774,12 @@ class FunctionBuilder {
     this.cur = after;
   }
 
-  private caseStatement(node: SyntaxNode, dispatch: number | undefined): void {
+  private caseStatement(node: CachedNode, dispatch: number | undefined): void {
     const start = this.newBlock();
     if (dispatch !== undefined) this.edge(dispatch, start);
     if (this.cur !== undefined) this.edge(this.cur, start); // fall through
     this.cur = start;
-    const value = node.childForFieldName('value');
+    const value = node.field('value');
     this.statementList(node.namedChildren.filter((c) => c !== value && c.id !== value?.id));
   }
 
@@ -763,23 +794,21 @@ class FunctionBuilder {
     this.cur = undefined;
   }
 
-  private returnStatement(node: SyntaxNode): void {
+  private returnStatement(node: CachedNode): void {
     for (const child of node.namedChildren) this.expression(child);
     this.releaseScopesDownTo(0);
     this.blocks[this.block()].exit = rangeOf(node);
     this.cur = undefined;
   }
 
-  private preprocessor(node: SyntaxNode): void {
+  private preprocessor(node: CachedNode): void {
     const decided = this.decide(node);
     const dispatch = this.block();
     const join = this.newBlock();
-    const alternative = node.childForFieldName('alternative');
+    const alternative = node.field('alternative');
     const ownStatements = node.namedChildren.filter(
       (c) =>
-        c.id !== alternative?.id &&
-        c.id !== node.childForFieldName('name')?.id &&
-        c.id !== node.childForFieldName('condition')?.id,
+        c.id !== alternative?.id && c.id !== node.field('name')?.id && c.id !== node.field('condition')?.id,
     );
     if (decided !== false) {
       this.cur = this.newBlock();
@@ -800,17 +829,17 @@ class FunctionBuilder {
   }
 
   /** true/false when configured defines decide a preprocessor arm, undefined when both may run. */
-  private decide(node: SyntaxNode): boolean | undefined {
+  private decide(node: CachedNode): boolean | undefined {
     const { defines, undefines } = this.file.opts;
     const known = (sym: string): boolean | undefined =>
       defines.has(sym) ? true : undefines.has(sym) ? false : undefined;
     if (node.type === 'preproc_ifdef' || node.type === 'preproc_elifdef') {
-      const name = node.childForFieldName('name')?.text ?? '';
+      const name = node.field('name')?.text ?? '';
       const v = known(name);
       const negated = /^#\s*(ifndef|elifndef)/.test(node.text);
       return v === undefined ? undefined : negated ? !v : v;
     }
-    const cond = normaliseText(node.childForFieldName('condition')?.text ?? '');
+    const cond = normaliseText(node.field('condition')?.text ?? '');
     if (cond === '0') return false;
     if (cond === '1') return true;
     const m = /^(!?)\s*(?:defined\s*\(?\s*(\w+)\s*\)?|IS_ENABLED\((\w+)\)|(\w+))$/.exec(cond);
@@ -822,12 +851,12 @@ class FunctionBuilder {
   // ---- conditions ----
 
   /** Lowers a branch condition with short-circuit evaluation into edges to `t` and `f`. */
-  private condition(node: SyntaxNode, t: number, f: number): void {
+  private condition(node: CachedNode, t: number, f: number): void {
     const expr = stripParens(node);
     if (expr.type === 'binary_expression') {
-      const op = expr.childForFieldName('operator')?.type;
-      const left = expr.childForFieldName('left');
-      const right = expr.childForFieldName('right');
+      const op = expr.field('operator')?.type;
+      const left = expr.field('left');
+      const right = expr.field('right');
       if ((op === '&&' || op === '||') && left && right) {
         const mid = this.newBlock();
         if (op === '&&') this.condition(left, mid, f);
@@ -837,8 +866,8 @@ class FunctionBuilder {
         return;
       }
     }
-    if (expr.type === 'unary_expression' && expr.childForFieldName('operator')?.type === '!') {
-      const arg = expr.childForFieldName('argument');
+    if (expr.type === 'unary_expression' && expr.field('operator')?.type === '!') {
+      const arg = expr.field('argument');
       if (arg) return this.condition(arg, f, t);
     }
     const constant = /^(true|false|\d+)$/.test(expr.text)
@@ -861,20 +890,20 @@ class FunctionBuilder {
    * What one condition atom tests. `x == 0` and `x < 0`-style comparisons against zero are
    * folded so that `truthy` always means "the call or variable returned nonzero".
    */
-  private conditionAtom(expr: SyntaxNode): Omit<Condition, 'truthy'> & { flip?: boolean } {
+  private conditionAtom(expr: CachedNode): Omit<Condition, 'truthy'> & { flip?: boolean } {
     let subject = expr;
     let flip = false;
     if (expr.type === 'binary_expression') {
-      const op = expr.childForFieldName('operator')?.type ?? '';
-      const left = expr.childForFieldName('left');
-      const right = expr.childForFieldName('right');
+      const op = expr.field('operator')?.type ?? '';
+      const left = expr.field('left');
+      const right = expr.field('right');
       if (left && right && right.text === '0' && ['==', '!=', '<', '>'].includes(op)) {
         subject = stripParens(left);
         flip = op === '==';
       }
     }
     subject = stripParens(subject);
-    if (subject.type === 'unary_expression' && subject.childForFieldName('operator')?.type === '!') {
+    if (subject.type === 'unary_expression' && subject.field('operator')?.type === '!') {
       // `!x == 0`-like shapes are too clever to follow; keep calls, drop the test.
       this.expression(subject);
       return {};
@@ -904,13 +933,14 @@ class FunctionBuilder {
   // ---- expressions ----
 
   /** Emits the calls of an expression in evaluation order (arguments before the call). */
-  private expression(node: SyntaxNode, assignedTo?: string): void {
+  private expression(node: CachedNode, assignedTo?: string): void {
+    if (!MAY_EMIT_RE.test(node.text)) return;
     switch (node.type) {
       case 'call_expression':
         return this.call(node, assignedTo);
       case 'assignment_expression': {
-        const left = node.childForFieldName('left');
-        const right = node.childForFieldName('right');
+        const left = node.field('left');
+        const right = node.field('right');
         const target = left?.type === 'identifier' ? left.text : undefined;
         if (right) this.expression(right, target);
         if (left && left.type !== 'identifier') this.expression(left);
@@ -927,7 +957,7 @@ class FunctionBuilder {
         return;
       }
       case 'update_expression': {
-        const arg = node.childForFieldName('argument');
+        const arg = node.field('argument');
         if (arg?.type === 'identifier')
           this.blocks[this.block()].events.push({ kind: 'assign', name: arg.text });
         return;
@@ -940,9 +970,9 @@ class FunctionBuilder {
     }
   }
 
-  private fnStore(left: SyntaxNode, right: SyntaxNode): void {
-    const object = left.childForFieldName('argument');
-    const field = left.childForFieldName('field')?.text;
+  private fnStore(left: CachedNode, right: CachedNode): void {
+    const object = left.field('argument');
+    const field = left.field('field')?.text;
     if (!object || !field) return;
     const store: FunctionStore = {
       object: accessPath(object),
@@ -954,17 +984,17 @@ class FunctionBuilder {
     this.file.facts.stores.push(store);
   }
 
-  private call(node: SyntaxNode, assignedTo: string | undefined): void {
-    const fnNode = node.childForFieldName('function');
-    const argNodes = node.childForFieldName('arguments')?.namedChildren ?? [];
+  private call(node: CachedNode, assignedTo: string | undefined): void {
+    const fnNode = node.field('function');
+    const argNodes = node.field('arguments')?.namedChildren ?? [];
     const calleeName = fnNode?.type === 'identifier' ? fnNode.text : undefined;
     if (calleeName && /^(__builtin_|typeof|__typeof)/.test(calleeName)) return;
     for (const a of argNodes) this.expression(a);
     const event: CallEvent = { kind: 'call', args: argNodes.map((a) => this.arg(a)), range: rangeOf(node) };
     if (calleeName) event.callee = calleeName;
     else if (fnNode?.type === 'field_expression') {
-      const object = fnNode.childForFieldName('argument');
-      const field = fnNode.childForFieldName('field')?.text;
+      const object = fnNode.field('argument');
+      const field = fnNode.field('field')?.text;
       if (object && field) {
         this.expression(object);
         event.via = { object: accessPath(object), field };
@@ -975,21 +1005,21 @@ class FunctionBuilder {
     // `foo(&ret)` may write the local `ret`: forget what conditions said about it.
     if (calleeName && this.file.kb.fact(calleeName)) return;
     for (const a of argNodes) {
-      const inner = a.type === 'pointer_expression' ? a.childForFieldName('argument') : null;
+      const inner = a.type === 'pointer_expression' ? a.field('argument') : null;
       if (inner?.type === 'identifier' && a.text.startsWith('&') && this.localNames.has(inner.text)) {
         this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
       }
     }
   }
 
-  private arg(node: SyntaxNode): Arg {
+  private arg(node: CachedNode): Arg {
     const text = normaliseText(node.text);
     const path = accessPath(node);
     return path.root.kind === 'unknown' ? { text } : { text, path };
   }
 }
 
-function stripParens(node: SyntaxNode): SyntaxNode {
+function stripParens(node: CachedNode): CachedNode {
   let cur = node;
   while (
     (cur.type === 'parenthesized_expression' || cur.type === 'condition_clause') &&
@@ -1001,34 +1031,34 @@ function stripParens(node: SyntaxNode): SyntaxNode {
 }
 
 /** Reduces an expression to root + fields, looking through &, *, [], casts and container_of. */
-export function accessPath(node: SyntaxNode): AccessPath {
+export function accessPath(node: CachedNode): AccessPath {
   const fields: string[] = [];
-  let cur: SyntaxNode | null = node;
+  let cur: CachedNode | null = node;
   for (let depth = 0; cur && depth < 64; depth++) {
     switch (cur.type) {
       case 'parenthesized_expression':
         cur = cur.namedChildren[0] ?? null;
         continue;
       case 'pointer_expression':
-        cur = cur.childForFieldName('argument');
+        cur = cur.field('argument');
         continue;
       case 'subscript_expression':
-        cur = cur.childForFieldName('argument');
+        cur = cur.field('argument');
         continue;
       case 'field_expression': {
-        const f = cur.childForFieldName('field')?.text;
+        const f = cur.field('field')?.text;
         if (f) fields.unshift(f);
-        cur = cur.childForFieldName('argument');
+        cur = cur.field('argument');
         continue;
       }
       case 'cast_expression':
-        return { root: { kind: 'type', type: typeName(cur.childForFieldName('type')) ?? '?' }, fields };
+        return { root: { kind: 'type', type: typeName(cur.field('type')) ?? '?' }, fields };
       case 'identifier':
         return { root: { kind: 'var', name: cur.text }, fields };
       case 'call_expression': {
-        const fn = cur.childForFieldName('function')?.text ?? '';
+        const fn = cur.field('function')?.text ?? '';
         if (fn === 'container_of' || fn === 'container_of_const') {
-          const m = /struct\s+(\w+)/.exec(cur.childForFieldName('arguments')?.text ?? '');
+          const m = /struct\s+(\w+)/.exec(cur.field('arguments')?.text ?? '');
           if (m) return { root: { kind: 'type', type: m[1] }, fields };
         }
         return { root: { kind: 'call', fn }, fields };
@@ -1041,45 +1071,46 @@ export function accessPath(node: SyntaxNode): AccessPath {
 }
 
 /** `guard(mutex)(&x)`: the guard type and the lock arguments. */
-function guardCall(expr: SyntaxNode): { type: string; args: SyntaxNode[] } | undefined {
+function guardCall(expr: CachedNode): { type: string; args: CachedNode[] } | undefined {
   if (expr.type !== 'call_expression') return undefined;
-  const inner = expr.childForFieldName('function');
-  if (inner?.type !== 'call_expression' || inner.childForFieldName('function')?.text !== 'guard')
-    return undefined;
-  const type = inner.childForFieldName('arguments')?.namedChildren[0]?.text;
+  const inner = expr.field('function');
+  if (inner?.type !== 'call_expression' || inner.field('function')?.text !== 'guard') return undefined;
+  const type = inner.field('arguments')?.namedChildren[0]?.text;
   if (!type) return undefined;
-  return { type, args: expr.childForFieldName('arguments')?.namedChildren ?? [] };
+  return { type, args: expr.field('arguments')?.namedChildren ?? [] };
 }
 
 /**
  * A macro call that heads a block: `list_for_each_entry(p, &l, node)` or `scoped_guard(...)`
  * without a semicolon, which the grammar reads as an expression statement missing its `;`.
  */
-function blockMacroCall(node: SyntaxNode, next: SyntaxNode | undefined): SyntaxNode | undefined {
+function blockMacroCall(node: CachedNode, next: CachedNode | undefined): CachedNode | undefined {
   if (node.type !== 'expression_statement' || !next || !isStatementNode(next)) return undefined;
   const call = node.namedChildren[0];
   if (call?.type !== 'call_expression') return undefined;
-  const name = call.childForFieldName('function')?.text ?? '';
-  const missingSemicolon = node.children.some((c) => c.isMissing) || !node.text.trimEnd().endsWith(';');
+  const name = call.field('function')?.text ?? '';
   // Unknown macros heading a `{ }` block (with_intel_runtime_pm(...) { }) are loop-like too.
   const blockMacro =
     name === 'scoped_guard' ||
     name === 'scoped_cond_guard' ||
     ITERATOR_RE.test(name) ||
     next.type === 'compound_statement';
-  return missingSemicolon && blockMacro ? call : undefined;
+  // Tested last: listing the children to find a missing `;` costs more than the rest.
+  const missingSemicolon =
+    blockMacro && (!node.text.trimEnd().endsWith(';') || node.node.children.some((c) => c.isMissing));
+  return missingSemicolon ? call : undefined;
 }
 
-function isCallAssignmentValue(value: SyntaxNode): boolean {
+function isCallAssignmentValue(value: CachedNode): boolean {
   return stripParens(value).type === 'call_expression';
 }
 
-function isCallAssignment(node: SyntaxNode): boolean {
+function isCallAssignment(node: CachedNode): boolean {
   if (node.type !== 'assignment_expression') return false;
-  const right = node.childForFieldName('right');
+  const right = node.field('right');
   return !!right && stripParens(right).type === 'call_expression';
 }
 
-function isStatementNode(node: SyntaxNode): boolean {
+function isStatementNode(node: CachedNode): boolean {
   return node.type.endsWith('_statement') || node.type === 'declaration';
 }
