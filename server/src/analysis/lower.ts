@@ -258,11 +258,12 @@ class FileCollector {
 
   /** `static const struct foo_ops ops = { .bind = foo_bind }`: function addresses stored in fields. */
   initializerStores(node: CachedNode, inFunction: string | undefined): void {
-    const type = typeName(node.field('type'));
     for (const decl of node.fields('declarator')) {
       if (decl.type !== 'init_declarator') continue;
       const value = decl.field('value');
-      if (value?.type === 'initializer_list') this.initializerList(value, type, inFunction);
+      // Stores need a `.field =` designator: big tables of numbers or strings have none.
+      if (value?.type === 'initializer_list' && value.text.includes('.'))
+        this.initializerList(value, typeName(node.field('type')), inFunction);
     }
   }
 
@@ -871,9 +872,9 @@ class FunctionBuilder {
   private condition(node: CachedNode, t: number, f: number): void {
     const expr = stripParens(node);
     if (expr.type === 'binary_expression') {
-      const op = expr.field('operator')?.type;
       const left = expr.field('left');
       const right = expr.field('right');
+      const op = binaryOperator(expr, left, right);
       if ((op === '&&' || op === '||') && left && right) {
         const mid = this.newBlock();
         if (op === '&&') this.condition(left, mid, f);
@@ -883,7 +884,7 @@ class FunctionBuilder {
         return;
       }
     }
-    if (expr.type === 'unary_expression' && expr.field('operator')?.type === '!') {
+    if (expr.type === 'unary_expression' && isNegation(expr)) {
       const arg = expr.field('argument');
       if (arg) return this.condition(arg, f, t);
     }
@@ -911,16 +912,16 @@ class FunctionBuilder {
     let subject = expr;
     let flip = false;
     if (expr.type === 'binary_expression') {
-      const op = expr.field('operator')?.type ?? '';
       const left = expr.field('left');
       const right = expr.field('right');
+      const op = left && right && right.text === '0' ? (binaryOperator(expr, left, right) ?? '') : '';
       if (left && right && right.text === '0' && ['==', '!=', '<', '>'].includes(op)) {
         subject = stripParens(left);
         flip = op === '==';
       }
     }
     subject = stripParens(subject);
-    if (subject.type === 'unary_expression' && subject.field('operator')?.type === '!') {
+    if (subject.type === 'unary_expression' && isNegation(subject)) {
       // `!x == 0`-like shapes are too clever to follow; keep calls, drop the test.
       this.expression(subject);
       return {};
@@ -1002,12 +1003,17 @@ class FunctionBuilder {
   }
 
   private call(node: CachedNode, assignedTo: string | undefined): void {
-    const fnNode = node.field('function');
-    const argNodes = node.field('arguments')?.namedChildren ?? [];
-    const calleeName = fnNode?.type === 'identifier' ? fnNode.text : undefined;
+    const plain = plainCall(node);
+    const fnNode = plain?.callee === undefined ? node.field('function') : null;
+    const calleeName = plain ? plain.callee : fnNode?.type === 'identifier' ? fnNode.text : undefined;
     if (calleeName && /^(__builtin_|typeof|__typeof)/.test(calleeName)) return;
-    for (const a of argNodes) this.expression(a);
-    const event: CallEvent = { kind: 'call', args: argNodes.map((a) => this.arg(a)), range: rangeOf(node) };
+    const args = callArgs(node, plain?.args);
+    for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
+    const event: CallEvent = {
+      kind: 'call',
+      args: args.map((a) => argOf(a.text, (plain && simplePath(a.text)) || accessPath(a.node()))),
+      range: rangeOf(node),
+    };
     if (calleeName) event.callee = calleeName;
     else if (fnNode?.type === 'field_expression') {
       const object = fnNode.field('argument');
@@ -1020,20 +1026,146 @@ class FunctionBuilder {
     if (assignedTo) event.resultVar = assignedTo;
     this.emitCall(event);
     // `foo(&ret)` may write the local `ret`: forget what conditions said about it.
-    if (calleeName && this.file.kb.fact(calleeName)) return;
-    for (const a of argNodes) {
+    const mayWrite = args.filter((a) => a.text.startsWith('&') && this.endsWithLocal(a.text));
+    if (mayWrite.length === 0 || (calleeName && this.file.kb.fact(calleeName))) return;
+    for (const { node: argNode } of mayWrite) {
+      const a = argNode();
       const inner = a.type === 'pointer_expression' ? a.field('argument') : null;
-      if (inner?.type === 'identifier' && a.text.startsWith('&') && this.localNames.has(inner.text)) {
+      if (inner?.type === 'identifier' && this.localNames.has(inner.text)) {
         this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
       }
     }
   }
 
-  private arg(node: CachedNode): Arg {
-    const text = normaliseText(node.text);
-    const path = accessPath(node);
-    return path.root.kind === 'unknown' ? { text } : { text, path };
+  private endsWithLocal(text: string): boolean {
+    for (const name of this.localNames) if (text.endsWith(name)) return true;
+    return false;
   }
+
+  private arg(node: CachedNode): Arg {
+    return argOf(node.text, accessPath(node));
+  }
+}
+
+const BINARY_OPERATORS = new Set([
+  '&&',
+  '||',
+  '==',
+  '!=',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '&',
+  '|',
+  '^',
+  '<<',
+  '>>',
+]);
+
+/**
+ * The operator of a binary expression. Between its two operands there is only the operator,
+ * unless a comment or an error sits there too (then there are more than two named children):
+ * the source text gives it without asking the tree for the operator node.
+ */
+function binaryOperator(
+  expr: CachedNode,
+  left: CachedNode | null,
+  right: CachedNode | null,
+): string | undefined {
+  if (left && right && expr.namedChildren.length === 2) {
+    const between = expr.slice(left.endIndex, right.startIndex).trim();
+    if (BINARY_OPERATORS.has(between)) return between;
+  }
+  return expr.field('operator')?.type;
+}
+
+/** `!x`: a unary expression starts with its operator (nodes never start with a comment). */
+function isNegation(expr: CachedNode): boolean {
+  if (expr.namedChildren.length === 1) return expr.slice(expr.startIndex, expr.startIndex + 1) === '!';
+  return expr.field('operator')?.type === '!';
+}
+
+function argOf(raw: string, path: AccessPath): Arg {
+  const text = normaliseText(raw);
+  return path.root.kind === 'unknown' ? { text } : { text, path };
+}
+
+/** A call argument: its text, and its node for when the text alone does not tell enough. */
+interface CallArg {
+  text: string;
+  node(): CachedNode;
+}
+
+function callArgs(call: CachedNode, plainArgs: string[] | undefined): CallArg[] {
+  const nodes = () => call.field('arguments')?.namedChildren ?? [];
+  if (!plainArgs) return nodes().map((n) => ({ text: n.text, node: () => n }));
+  return plainArgs.map((text, i) => ({ text, node: () => nodes()[i] }));
+}
+
+/** Calls whose source is read as text: no comment, string, character, line continuation, preprocessor line or non-ASCII character. */
+const NOT_PLAIN_RE = /["'/\\#]|[^\x00-\x7f]|__extension__/;
+const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
+
+/**
+ * The callee name (when the function is a plain identifier) and the argument texts of a call,
+ * read from its source; undefined unless that is exact. Without syntax errors and the
+ * characters of NOT_PLAIN_RE, the argument list is the last parenthesised group, its
+ * arguments are the text between its top-level commas, and a lone word is an identifier
+ * unless it is a literal.
+ */
+function plainCall(call: CachedNode): { callee: string | undefined; args: string[] } | undefined {
+  const text = call.text;
+  if (!text.endsWith(')') || NOT_PLAIN_RE.test(text) || call.node.hasError) return undefined;
+  let depth = 0;
+  let open = text.length - 1;
+  for (; open > 0; open--) {
+    const c = text[open];
+    if (c === ')' || c === ']' || c === '}') depth++;
+    else if ((c === '(' || c === '[' || c === '{') && --depth === 0) break;
+  }
+  if (open <= 0) return undefined;
+  const fn = text.slice(0, open).trimEnd();
+  const callee = IDENTIFIER_RE.test(fn) && !LITERAL_WORDS.has(fn) ? fn : undefined;
+  const args: string[] = [];
+  let from = open + 1;
+  for (let i = from; i < text.length - 1; i++) {
+    const c = text[i];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 0) {
+      args.push(text.slice(from, i).trim());
+      from = i + 1;
+    }
+  }
+  const last = text.slice(from, text.length - 1).trim();
+  if (last || args.length) args.push(last);
+  return { callee, args };
+}
+
+/**
+ * The access path of an error-free expression read from its text, when the text is a
+ * variable with `&`/`*` prefixes and field accesses (one parse only), or starts with a digit
+ * (a number, or an expression on one: no path).
+ */
+function simplePath(text: string): AccessPath | undefined {
+  const first = text.charCodeAt(0);
+  if (first >= 0x30 && first <= 0x39) return { root: { kind: 'unknown' }, fields: [] };
+  if (IDENTIFIER_RE.test(text))
+    return LITERAL_WORDS.has(text) ? undefined : { root: { kind: 'var', name: text }, fields: [] };
+  const m = SIMPLE_PATH_RE.exec(text);
+  if (!m || LITERAL_WORDS.has(m[2])) return undefined;
+  const fields = m[3] ? m[3].split(FIELD_SEPARATOR_RE).slice(1) : [];
+  let prefixes = 0;
+  for (const c of m[1]) if (c === '&' || c === '*') prefixes++;
+  // accessPath gives up after 64 nodes.
+  if (prefixes + fields.length + 1 > 64) return undefined;
+  return { root: { kind: 'var', name: m[2] }, fields };
 }
 
 function stripParens(node: CachedNode): CachedNode {
@@ -1047,8 +1179,19 @@ function stripParens(node: CachedNode): CachedNode {
   return cur;
 }
 
+/** `&a->b.c`-like text: `&`/`*` prefixes, a variable, field accesses. */
+const SIMPLE_PATH_RE = /^((?:\*\s*|&(?!&)\s*)*)([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*[A-Za-z_]\w*)*)$/;
+const FIELD_SEPARATOR_RE = /\s*(?:->|\.)\s*/;
+/** Words that read as a simple path but are literals, not variables, to the grammar. */
+const LITERAL_WORDS = new Set(['true', 'false', 'TRUE', 'FALSE', 'NULL', 'nullptr']);
+
 /** Reduces an expression to root + fields, looking through &, *, [], casts and container_of. */
 export function accessPath(node: CachedNode): AccessPath {
+  // A field path parses one way only: read it from the text rather than from its nodes.
+  if (/[.>]/.test(node.text) && SIMPLE_PATH_RE.test(node.text) && !node.node.hasError) {
+    const path = simplePath(node.text);
+    if (path) return path;
+  }
   const fields: string[] = [];
   let cur: CachedNode | null = node;
   for (let depth = 0; cur && depth < 64; depth++) {
@@ -1089,7 +1232,8 @@ export function accessPath(node: CachedNode): AccessPath {
 
 /** `guard(mutex)(&x)`: the guard type and the lock arguments. */
 function guardCall(expr: CachedNode): { type: string; args: CachedNode[] } | undefined {
-  if (expr.type !== 'call_expression') return undefined;
+  // The text starts with the inner callee's name: most calls are ruled out without their nodes.
+  if (expr.type !== 'call_expression' || !/^guard\b/.test(expr.text)) return undefined;
   const inner = expr.field('function');
   if (inner?.type !== 'call_expression' || inner.field('function')?.text !== 'guard') return undefined;
   const type = inner.field('arguments')?.namedChildren[0]?.text;
@@ -1105,6 +1249,10 @@ function blockMacroCall(node: CachedNode, next: CachedNode | undefined): CachedN
   if (node.type !== 'expression_statement' || !next || !isStatementNode(next)) return undefined;
   const call = node.namedChildren[0];
   if (call?.type !== 'call_expression') return undefined;
+  // The callee name starts the call's text: the name tests below hold of the text too.
+  const text = call.text;
+  if (next.type !== 'compound_statement' && !text.startsWith('scoped_') && !ITERATOR_RE.test(text))
+    return undefined;
   const name = call.field('function')?.text ?? '';
   // Unknown macros heading a `{ }` block (with_intel_runtime_pm(...) { }) are loop-like too.
   const blockMacro =

@@ -5,14 +5,39 @@
  * node into wasm memory, calls into wasm and copies the answer back, and every node it returns
  * is a new JS object. The lowering reads the same few properties of a node many times, so it
  * works on these wrappers instead: each property is fetched once, text is sliced from the
- * source string, and a child found through a field shares its wrapper with the child lists.
+ * source string, end positions are computed from the text, and fields are read off the named
+ * children where the grammar fixes their order.
  */
 import type { SyntaxNode, Tree } from './parser';
 
-interface Point {
+export interface Point {
   row: number;
   column: number;
 }
+
+/**
+ * Node kinds whose named children are exactly these fields, in this order, whenever their
+ * number matches: every field listed is required, single and a named node, the kind has no
+ * other named children, and the fields in `absent` are then missing. A comment or an ERROR
+ * among the children changes the count, and the field lookup of tree-sitter is used instead.
+ */
+const FIELD_LAYOUTS: Record<string, { fields: readonly string[]; absent?: readonly string[] }> = {
+  call_expression: { fields: ['function', 'arguments'] },
+  field_expression: { fields: ['argument', 'field'] },
+  assignment_expression: { fields: ['left', 'right'] },
+  binary_expression: { fields: ['left', 'right'] },
+  pointer_expression: { fields: ['argument'] },
+  unary_expression: { fields: ['argument'] },
+  update_expression: { fields: ['argument'] },
+  subscript_expression: { fields: ['argument', 'index'] },
+  cast_expression: { fields: ['type', 'value'] },
+  init_declarator: { fields: ['declarator', 'value'] },
+  if_statement: { fields: ['condition', 'consequence'], absent: ['alternative'] },
+  while_statement: { fields: ['condition', 'body'] },
+  do_statement: { fields: ['body', 'condition'] },
+  switch_statement: { fields: ['condition', 'body'] },
+  goto_statement: { fields: ['label'] },
+};
 
 /** The source text of one tree and what is needed to wrap its nodes. */
 export class SourceTree {
@@ -20,12 +45,16 @@ export class SourceTree {
   private readonly text: string;
   /** Where the root node, and so `text`, starts: leading blank lines are outside it. */
   private readonly offset: number;
+  private readonly rootStart: Point;
+  /** Offsets in `text` just after each newline, built on the first position asked for. */
+  private lineStarts: number[] | undefined;
   private readonly fieldIds = new Map<string, number>();
 
   constructor(tree: Tree) {
     const root = tree.rootNode;
     this.text = root.text;
     this.offset = root.startIndex;
+    this.rootStart = root.startPosition;
     tree.language.fields.forEach((name, id) => {
       if (name) this.fieldIds.set(name, id);
     });
@@ -40,9 +69,30 @@ export class SourceTree {
     return this.text.slice(start - this.offset, end - this.offset);
   }
 
+  /** Row and column of an index, counted as tree-sitter does (rows end at `\n`, columns in UTF-16 units). */
+  position(index: number): Point {
+    const at = index - this.offset;
+    const starts = (this.lineStarts ??= lineStarts(this.text));
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return { row: this.rootStart.row, column: this.rootStart.column + at };
+    return { row: this.rootStart.row + lo, column: at - starts[lo - 1] };
+  }
+
   fieldId(name: string): number {
     return this.fieldIds.get(name) ?? -1;
   }
+}
+
+function lineStarts(text: string): number[] {
+  const starts: number[] = [];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
 }
 
 export class CachedNode {
@@ -51,8 +101,8 @@ export class CachedNode {
   private cachedEndPosition: Point | undefined;
   private cachedText: string | undefined;
   private named: CachedNode[] | undefined;
-  /** Field children looked up so far: field id, then the child (or null), repeated. */
-  private fieldChildren: (number | CachedNode | null)[] | undefined;
+  /** Fields looked up so far: field id, then the child or null (or -id, then all children), repeated. */
+  private fieldChildren: (number | CachedNode | CachedNode[] | null)[] | undefined;
 
   constructor(
     readonly node: SyntaxNode,
@@ -86,11 +136,16 @@ export class CachedNode {
   }
 
   get endPosition(): Point {
-    return (this.cachedEndPosition ??= this.node.endPosition);
+    return (this.cachedEndPosition ??= this.src.position(this.endIndex));
   }
 
   get text(): string {
     return (this.cachedText ??= this.src.slice(this.node.startIndex, this.endIndex));
+  }
+
+  /** The source between two indices of this tree. */
+  slice(start: number, end: number): string {
+    return this.src.slice(start, end);
   }
 
   get namedChildren(): CachedNode[] {
@@ -106,13 +161,22 @@ export class CachedNode {
 
   /** The child in field `name` (tree-sitter's childForFieldName). */
   field(name: string): CachedNode | null {
+    const layout = FIELD_LAYOUTS[this.type];
+    if (layout) {
+      const named = this.namedChildren;
+      if (named.length === layout.fields.length) {
+        const i = layout.fields.indexOf(name);
+        if (i >= 0) return named[i];
+        if (layout.absent?.includes(name)) return null;
+      }
+    }
     const id = this.src.fieldId(name);
     if (id < 0) return null;
-    const cache = (this.fieldChildren ??= []);
-    for (let i = 0; i < cache.length; i += 2) if (cache[i] === id) return cache[i + 1] as CachedNode | null;
+    const cached = this.cachedField(id);
+    if (cached !== undefined) return cached as CachedNode | null;
     const found = this.node.childForFieldId(id);
     const child = found ? (this.namedChild(found.id) ?? this.src.wrap(found)) : null;
-    cache.push(id, child);
+    (this.fieldChildren ??= []).push(id, child);
     return child;
   }
 
@@ -120,7 +184,20 @@ export class CachedNode {
   fields(name: string): CachedNode[] {
     const id = this.src.fieldId(name);
     if (id <= 0) return [];
-    return this.node.childrenForFieldId(id).map((c) => this.namedChild(c.id) ?? this.src.wrap(c));
+    const cached = this.cachedField(-id);
+    if (cached !== undefined) return cached as CachedNode[];
+    const children = this.node.childrenForFieldId(id).map((c) => this.namedChild(c.id) ?? this.src.wrap(c));
+    (this.fieldChildren ??= []).push(-id, children);
+    return children;
+  }
+
+  private cachedField(id: number): CachedNode | CachedNode[] | null | undefined {
+    const cache = this.fieldChildren;
+    if (!cache) return undefined;
+    for (let i = 0; i < cache.length; i += 2) {
+      if (cache[i] === id) return cache[i + 1] as CachedNode | CachedNode[] | null;
+    }
+    return undefined;
   }
 
   private namedChild(id: number): CachedNode | undefined {
@@ -131,8 +208,8 @@ export class CachedNode {
     const cache = this.fieldChildren;
     if (!cache) return undefined;
     for (let i = 1; i < cache.length; i += 2) {
-      const c = cache[i] as CachedNode | null;
-      if (c?.id === id) return c;
+      const c = cache[i];
+      if (c instanceof CachedNode && c.id === id) return c;
     }
     return undefined;
   }
