@@ -7,7 +7,7 @@
  * rule here is to lower whatever parses and never give up on a function for one bad line.
  */
 import { type CachedNode, SourceTree } from '../parsing/cached-node';
-import type { SyntaxNode, Tree } from '../parsing/parser';
+import type { Tree } from '../parsing/parser';
 import type { Knowledge } from '../kb/knowledge';
 import type { MaskedAnnotation } from '../parsing/preprocess';
 import type {
@@ -70,6 +70,15 @@ const CONTAINERS = new Set([
   'preproc_else',
   'linkage_specification',
   'declaration_list',
+]);
+/** Leaves: nothing below them. */
+const TOKENS = new Set([
+  'identifier',
+  'field_identifier',
+  'type_identifier',
+  'primitive_type',
+  'number_literal',
+  'statement_identifier',
 ]);
 const NO_CALL_CONTEXTS = new Set([
   'sizeof_expression',
@@ -137,7 +146,7 @@ export function relowerFunction(
     functions: old.functions.map((f) => (f === before[0] ? scratch.functions[0] : f)),
     stores: [...old.stores.filter((s) => s.inFunction !== name), ...scratch.stores],
     suppressions,
-    parseErrors: errorCount(root.node),
+    parseErrors: errorCount(root),
   };
 }
 
@@ -156,7 +165,7 @@ class FileCollector {
    */
   visitTop(root: CachedNode): void {
     this.collectSuppressions(root);
-    this.facts.parseErrors = errorCount(root.node);
+    this.facts.parseErrors = errorCount(root);
     // Parents travel with the nodes: asking a node for its parent costs a tree walk in wasm.
     const stack: { node: CachedNode; parent: string; topLevel: boolean }[] = [
       { node: root, parent: '', topLevel: false },
@@ -359,13 +368,14 @@ class FileCollector {
  * error (or a missing node) are entered. Inside an ERROR, nested ERRORs (single unlexable
  * characters) may not count as holding an error, hence the search there.
  */
-function errorCount(root: SyntaxNode): number {
+function errorCount(root: CachedNode): number {
   if (!root.hasError) return 0;
   let count = 0;
   const stack = [root];
   for (let node = stack.pop(); node; node = stack.pop()) {
-    if (node.type === 'ERROR') count += node.descendantsOfType('ERROR').length;
-    else if (node === root || node.hasError) stack.push(...node.children);
+    if (node.type === 'ERROR') count += node.node.descendantsOfType('ERROR').length;
+    // Anonymous children are tokens: an ERROR is named, and so is any node holding one.
+    else if (node === root || node.hasError) stack.push(...node.namedChildren);
   }
   return count;
 }
@@ -377,8 +387,9 @@ function errorCount(root: SyntaxNode): number {
  */
 function mayHoldTopLevelFacts(node: CachedNode): boolean {
   if (CONTAINERS.has(node.type)) return true;
+  if (TOKENS.has(node.type)) return false;
   const text = node.text;
-  return text.includes('{') || text.includes('typedef') || node.node.hasError;
+  return text.includes('{') || text.includes('typedef') || node.hasError;
 }
 
 function isAnonymousAggregate(node: CachedNode): boolean {
@@ -1108,54 +1119,79 @@ function callArgs(call: CachedNode, plainArgs: string[] | undefined): CallArg[] 
   return plainArgs.map((text, i) => ({ text, node: () => nodes()[i] }));
 }
 
-/** Calls whose source is read as text: no comment, string, character, line continuation, preprocessor line or non-ASCII character. */
-const NOT_PLAIN_RE = /["'/\\#]|[^\x00-\x7f]|__extension__/;
 const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
 
 /**
  * The callee name (when the function is a plain identifier) and the argument texts of a call,
- * read from its source; undefined unless that is exact. Without syntax errors and the
- * characters of NOT_PLAIN_RE, the argument list is the last parenthesised group, its
- * arguments are the text between its top-level commas, and a lone word is an identifier
- * unless it is a literal.
+ * read from its source; undefined unless that is exact. Without syntax errors, and outside
+ * string and character literals without comments, line continuations, preprocessor lines,
+ * `__extension__` or non-ASCII characters, the argument list is the last top-level
+ * parenthesised group, its arguments are the text between its top-level commas, and a lone
+ * word is an identifier unless it is a literal.
  */
 function plainCall(call: CachedNode): { callee: string | undefined; args: string[] } | undefined {
   const text = call.text;
-  if (!text.endsWith(')') || NOT_PLAIN_RE.test(text) || call.node.hasError) return undefined;
+  if (!text.endsWith(')') || text.includes('__extension__') || call.hasError) return undefined;
   let depth = 0;
-  let open = text.length - 1;
-  for (; open > 0; open--) {
-    const c = text[open];
-    if (c === ')' || c === ']' || c === '}') depth++;
-    else if ((c === '(' || c === '[' || c === '{') && --depth === 0) break;
+  /** The latest `(` opened at depth 0, and the commas directly inside it. */
+  let open = -1;
+  let commas: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      i = literalEnd(text, i);
+      if (i < 0) return undefined;
+    } else if (c === '(' || c === '[' || c === '{') {
+      if (depth++ === 0) {
+        open = c === '(' ? i : -1;
+        commas = [];
+      }
+    } else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === ',') {
+      if (depth === 1) commas.push(i);
+    } else if (
+      c === '#' ||
+      c === '\\' ||
+      c > '\x7f' ||
+      (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*'))
+    )
+      return undefined;
   }
-  if (open <= 0) return undefined;
+  if (open <= 0 || depth !== 0) return undefined;
   const fn = text.slice(0, open).trimEnd();
   const callee = IDENTIFIER_RE.test(fn) && !LITERAL_WORDS.has(fn) ? fn : undefined;
   const args: string[] = [];
   let from = open + 1;
-  for (let i = from; i < text.length - 1; i++) {
-    const c = text[i];
-    if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) {
-      args.push(text.slice(from, i).trim());
-      from = i + 1;
-    }
+  for (const comma of commas) {
+    args.push(text.slice(from, comma).trim());
+    from = comma + 1;
   }
   const last = text.slice(from, text.length - 1).trim();
   if (last || args.length) args.push(last);
   return { callee, args };
 }
 
+/** The index of the quote closing the string or character literal opened at `start`, or -1. */
+function literalEnd(text: string, start: number): number {
+  const quote = text[start];
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === quote) return i;
+    if (c === '\n') return -1;
+    if (c === '\\') i++;
+  }
+  return -1;
+}
+
 /**
  * The access path of an error-free expression read from its text, when the text is a
  * variable with `&`/`*` prefixes and field accesses (one parse only), or starts with a digit
- * (a number, or an expression on one: no path).
+ * or a quote (a number, string or character, or an expression on one: no variable root).
  */
 function simplePath(text: string): AccessPath | undefined {
   const first = text.charCodeAt(0);
-  if (first >= 0x30 && first <= 0x39) return { root: { kind: 'unknown' }, fields: [] };
+  if ((first >= 0x30 && first <= 0x39) || text[0] === '"' || text[0] === "'")
+    return { root: { kind: 'unknown' }, fields: [] };
   if (IDENTIFIER_RE.test(text))
     return LITERAL_WORDS.has(text) ? undefined : { root: { kind: 'var', name: text }, fields: [] };
   const m = SIMPLE_PATH_RE.exec(text);
@@ -1188,7 +1224,7 @@ const LITERAL_WORDS = new Set(['true', 'false', 'TRUE', 'FALSE', 'NULL', 'nullpt
 /** Reduces an expression to root + fields, looking through &, *, [], casts and container_of. */
 export function accessPath(node: CachedNode): AccessPath {
   // A field path parses one way only: read it from the text rather than from its nodes.
-  if (/[.>]/.test(node.text) && SIMPLE_PATH_RE.test(node.text) && !node.node.hasError) {
+  if (/[.>]/.test(node.text) && SIMPLE_PATH_RE.test(node.text) && !node.hasError) {
     const path = simplePath(node.text);
     if (path) return path;
   }

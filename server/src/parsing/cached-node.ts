@@ -100,6 +100,7 @@ export class CachedNode {
   private cachedEnd = -1;
   private cachedEndPosition: Point | undefined;
   private cachedText: string | undefined;
+  private cachedHasError: boolean | undefined;
   private named: CachedNode[] | undefined;
   /** Fields looked up so far: field id, then the child or null (or -id, then all children), repeated. */
   private fieldChildren: (number | CachedNode | CachedNode[] | null)[] | undefined;
@@ -129,6 +130,11 @@ export class CachedNode {
   get endIndex(): number {
     if (this.cachedEnd < 0) this.cachedEnd = this.node.endIndex;
     return this.cachedEnd;
+  }
+
+  /** Whether the subtree holds an ERROR or a missing node. */
+  get hasError(): boolean {
+    return (this.cachedHasError ??= this.node.hasError);
   }
 
   get startPosition(): Point {
