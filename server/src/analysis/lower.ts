@@ -71,6 +71,13 @@ const CONTAINERS = new Set([
   'linkage_specification',
   'declaration_list',
 ]);
+/** The kinds the top-level walk handles (outside ERROR nodes). */
+const TOP_LEVEL_FACT_KINDS = [
+  'function_definition',
+  'struct_specifier',
+  'union_specifier',
+  'type_definition',
+];
 /** Leaves: nothing below them. */
 const TOKENS = new Set([
   'identifier',
@@ -384,10 +391,14 @@ function errorCount(root: CachedNode): number {
  * Whether a subtree outside function bodies can hold a function, a struct or union body, a
  * typedef or an ERROR node: all need a `{`, the word `typedef` or a syntax error. Most global
  * declarations, prototypes, macros and scalar initializers have none and are not walked.
+ * Initializer and enumerator lists always hold a `{`: tree-sitter's native search looks
+ * inside these big tables for a fraction of the cost of walking them.
  */
 function mayHoldTopLevelFacts(node: CachedNode): boolean {
   if (CONTAINERS.has(node.type)) return true;
   if (TOKENS.has(node.type)) return false;
+  if (node.type === 'initializer_list' || node.type === 'enumerator_list')
+    return node.hasError || node.node.descendantsOfType(TOP_LEVEL_FACT_KINDS).length > 0;
   const text = node.text;
   return text.includes('{') || text.includes('typedef') || node.hasError;
 }
@@ -1146,25 +1157,40 @@ function plainCall(call: CachedNode): { callee: string | undefined; args: string
   let open = -1;
   let commas: number[] = [];
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"' || c === "'") {
-      i = literalEnd(text, i);
-      if (i < 0) return undefined;
-    } else if (c === '(' || c === '[' || c === '{') {
-      if (depth++ === 0) {
-        open = c === '(' ? i : -1;
-        commas = [];
-      }
-    } else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',') {
-      if (depth === 1) commas.push(i);
-    } else if (
-      c === '#' ||
-      c === '\\' ||
-      c > '\x7f' ||
-      (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*'))
-    )
-      return undefined;
+    const c = text.charCodeAt(i);
+    // Letters, digits and most operators: nothing to track (character codes: faster than strings).
+    if (c >= 0x30 && c <= 0x7a && c !== 0x5b && c !== 0x5c && c !== 0x5d) continue;
+    switch (c) {
+      case 0x22: // "
+      case 0x27: // '
+        i = literalEnd(text, i);
+        if (i < 0) return undefined;
+        break;
+      case 0x28: // (
+      case 0x5b: // [
+      case 0x7b: // {
+        if (depth++ === 0) {
+          open = c === 0x28 ? i : -1;
+          commas = [];
+        }
+        break;
+      case 0x29: // )
+      case 0x5d: // ]
+      case 0x7d: // }
+        depth--;
+        break;
+      case 0x2c: // ,
+        if (depth === 1) commas.push(i);
+        break;
+      case 0x23: // #
+      case 0x5c: // backslash
+        return undefined;
+      case 0x2f: // / starting a comment
+        if (text[i + 1] === '/' || text[i + 1] === '*') return undefined;
+        break;
+      default:
+        if (c > 0x7f) return undefined;
+    }
   }
   if (open <= 0 || depth !== 0) return undefined;
   const fn = text.slice(0, open).trimEnd();
