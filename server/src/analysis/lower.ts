@@ -262,11 +262,13 @@ class FileCollector {
   }
 
   private globalDeclaration(node: CachedNode): void {
-    const type = typeName(node.field('type'));
+    // Asked for on the first variable only: most global declarations are prototypes.
+    let type: string | null | undefined = null;
     for (const decl of node.fields('declarator')) {
       const inner = decl.type === 'init_declarator' ? decl.field('declarator') : decl;
       if (inner?.type === 'function_declarator') continue;
       const name = inner ? declaratorName(inner) : undefined;
+      if (name && type === null) type = typeName(node.field('type'));
       if (name && type) this.facts.globals[name] = type;
     }
     this.initializerStores(node, undefined);

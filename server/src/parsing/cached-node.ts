@@ -22,16 +22,13 @@ export interface Point {
  * among the children changes the count, and the field lookup of tree-sitter is used instead.
  */
 const FIELD_LAYOUTS: Record<string, { fields: readonly string[]; absent?: readonly string[] }> = {
-  call_expression: { fields: ['function', 'arguments'] },
   field_expression: { fields: ['argument', 'field'] },
-  assignment_expression: { fields: ['left', 'right'] },
   binary_expression: { fields: ['left', 'right'] },
   pointer_expression: { fields: ['argument'] },
   unary_expression: { fields: ['argument'] },
   update_expression: { fields: ['argument'] },
   subscript_expression: { fields: ['argument', 'index'] },
   cast_expression: { fields: ['type', 'value'] },
-  init_declarator: { fields: ['declarator', 'value'] },
   if_statement: { fields: ['condition', 'consequence'], absent: ['alternative'] },
   while_statement: { fields: ['condition', 'body'] },
   do_statement: { fields: ['body', 'condition'] },
