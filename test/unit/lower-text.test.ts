@@ -94,6 +94,23 @@ describe('lowering from source text', () => {
     ]);
   });
 
+  it('reads parameters as the syntax tree does', () => {
+    const src =
+      'void g(unsigned x, char *const p, const struct foo *q, u32 n, enum e k, struct bar, int true_) {}';
+    const expected = [
+      { name: 'x', type: 'unsigned' },
+      { name: 'p', type: 'char' },
+      { name: 'q', type: 'foo' },
+      { name: 'n', type: 'u32' },
+      { name: 'k', type: 'e' },
+      { name: '_arg5', type: 'bar' },
+      { name: 'true_', type: 'int' },
+    ];
+    assert.deepEqual(onlyFunction(src).params, expected);
+    // A line continuation in every parameter sends them all down the syntax-tree path.
+    assert.deepEqual(onlyFunction(src.replace(/ (\w+)([,)])/g, '\\\n$1$2')).params, expected);
+  });
+
   it('writes through &local arguments after the call', () => {
     const fn = onlyFunction(CALLS);
     const events = fn.blocks.flatMap((b) => b.events);

@@ -431,6 +431,11 @@ function parameters(list: CachedNode | null): Param[] {
   const out: Param[] = [];
   for (const p of list.namedChildren) {
     if (p.type !== 'parameter_declaration') continue;
+    const simple = simpleParameter(p);
+    if (simple) {
+      out.push(simple);
+      continue;
+    }
     const decl = p.field('declarator');
     const name = decl ? declaratorName(decl) : undefined;
     const type = typeName(p.field('type'));
@@ -438,6 +443,21 @@ function parameters(list: CachedNode | null): Param[] {
     out.push({ name: name ?? `_arg${out.length}`, type });
   }
   return out;
+}
+
+/** `u32 n`, `const struct foo *p`: an optional `const`, a tag or one-word type, pointers, a name. */
+const SIMPLE_PARAMETER_RE =
+  /^(?:const\s+)?(?:(?:struct|union|enum)\s+)?([A-Za-z_]\w*)(?=[\s*])[\s*]*([A-Za-z_]\w*)$/;
+
+/**
+ * A parameter read from its text when that has one parse: without errors, and with a type
+ * word and a name that are no keywords (`unsigned x`, `char *const`), the type is a type name
+ * or tag and the declarator pointers to an identifier.
+ */
+function simpleParameter(p: CachedNode): Param | undefined {
+  const m = SIMPLE_PARAMETER_RE.exec(p.text);
+  if (!m || p.isKeyword(m[1]) || p.isKeyword(m[2]) || p.hasError) return undefined;
+  return { name: m[2], type: m[1] };
 }
 
 /** An argument known only as text (annotations): a small path parser for `&a->b.c`. */

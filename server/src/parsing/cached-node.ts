@@ -8,6 +8,7 @@
  * source string, end positions are computed from the text, and fields are read off the named
  * children where the grammar fixes their order.
  */
+import type { Language } from 'web-tree-sitter';
 import type { SyntaxNode, Tree } from './parser';
 
 export interface Point {
@@ -36,6 +37,21 @@ const FIELD_LAYOUTS: Record<string, { fields: readonly string[]; absent?: readon
   goto_statement: { fields: ['label'] },
 };
 
+/** Per grammar: the words that are keywords (anonymous node kinds such as `const`, `unsigned`). */
+const keywordSets = new WeakMap<Language, ReadonlySet<string>>();
+
+function keywordsOf(language: Language): ReadonlySet<string> {
+  let words = keywordSets.get(language);
+  if (!words) {
+    const found = new Set<string>();
+    language.types.forEach((type, id) => {
+      if (type && /^[A-Za-z_]\w*$/.test(type) && !language.nodeTypeIsNamed(id)) found.add(type);
+    });
+    keywordSets.set(language, (words = found));
+  }
+  return words;
+}
+
 /** The source text of one tree and what is needed to wrap its nodes. */
 export class SourceTree {
   readonly root: CachedNode;
@@ -46,12 +62,14 @@ export class SourceTree {
   /** Offsets in `text` just after each newline, built on the first position asked for. */
   private lineStarts: number[] | undefined;
   private readonly fieldIds = new Map<string, number>();
+  readonly keywords: ReadonlySet<string>;
 
   constructor(tree: Tree) {
     const root = tree.rootNode;
     this.text = root.text;
     this.offset = root.startIndex;
     this.rootStart = root.startPosition;
+    this.keywords = keywordsOf(tree.language);
     tree.language.fields.forEach((name, id) => {
       if (name) this.fieldIds.set(name, id);
     });
@@ -144,6 +162,11 @@ export class CachedNode {
 
   get text(): string {
     return (this.cachedText ??= this.src.slice(this.node.startIndex, this.endIndex));
+  }
+
+  /** Whether a word is a keyword of the grammar. */
+  isKeyword(word: string): boolean {
+    return this.src.keywords.has(word);
   }
 
   /** The source between two indices of this tree. */
