@@ -51,6 +51,9 @@ function withContinuations(src: string): string {
 const CALLS = `void f(struct dev *d, int n)
 {
   int ret, i;
+  const struct thing *c = d->c, **cc;
+  long unsigned lu = -1, *p2 = 0;
+  bool ok = !n, no = n < 2 ? true : false;
   struct thing *t = to_thing(d);
   foo(&d->lock, n, 1, "s,(", 'c', n + 1, -n, *d->p, d->arr[i].f, (int)n, NULL, true);
   bar(baz(n), &ret, &d->ret, sizeof(*d));
@@ -76,6 +79,18 @@ describe('lowering from source text', () => {
     const plain = onlyFunction(CALLS);
     const continued = onlyFunction(withContinuations(CALLS));
     assert.deepEqual(shape(continued), shape(plain));
+    assert.deepEqual(continued.locals, plain.locals);
+    assert.deepEqual(plain.locals, {
+      ret: 'int',
+      i: 'int',
+      c: 'thing',
+      cc: 'thing',
+      lu: 'long unsigned',
+      p2: 'long unsigned',
+      ok: 'bool',
+      no: 'bool',
+      t: 'thing',
+    });
     const foo = plain.blocks.flatMap((b) => b.events).find((e) => e.kind === 'call' && e.callee === 'foo');
     assert.ok(foo?.kind === 'call');
     assert.deepEqual(foo.args, [

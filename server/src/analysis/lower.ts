@@ -460,6 +460,30 @@ function simpleParameter(p: CachedNode): Param | undefined {
   return { name: m[2], type: m[1] };
 }
 
+/** `int ret, i = 0;`, `struct foo *p;`: a type as in a simple parameter, then declarators. */
+const SIMPLE_DECLARATION_RE = /^(?:const\s+)?(?:(?:struct|union|enum)\s+)?([A-Za-z_]\w*)(?=[\s*])([^;]*);$/;
+/** ` *p`, ` i = 0`: pointers, a name, an initializer without `=`. */
+const SIMPLE_DECLARATOR_RE = /^[\s*]*([A-Za-z_]\w*)\s*(?:=\s*\S[^=]*)?$/;
+/** What the declarators of a simple declaration hold none of (nor `=` in an initializer). */
+const NOT_SIMPLE_RE = /["'[\](){}#\\/]|[^\x00-\x7f]|\+\+|--/;
+
+/**
+ * The type and names of a local declaration read from its text, when that has one parse and
+ * its initializers emit no event: no syntax error, no keyword as type word or name, and
+ * initializers without calls, assignments, `++`/`--`, brackets, literals or comments.
+ */
+function simpleDeclaration(node: CachedNode): { type: string; names: string[] } | undefined {
+  const m = SIMPLE_DECLARATION_RE.exec(node.text);
+  if (!m || NOT_SIMPLE_RE.test(m[2]) || node.isKeyword(m[1])) return undefined;
+  const names: string[] = [];
+  for (const part of m[2].split(',')) {
+    const d = SIMPLE_DECLARATOR_RE.exec(part);
+    if (!d || node.isKeyword(d[1])) return undefined;
+    names.push(d[1]);
+  }
+  return node.hasError ? undefined : { type: m[1], names };
+}
+
 /** An argument known only as text (annotations): a small path parser for `&a->b.c`. */
 export function argFromText(raw: string): Arg {
   const text = normaliseText(raw);
@@ -753,6 +777,15 @@ class FunctionBuilder {
   }
 
   private declaration(node: CachedNode): void {
+    const simple = simpleDeclaration(node);
+    if (simple) {
+      for (const name of simple.names) {
+        this.localNames.add(name);
+        this.fn.locals[name] = simple.type;
+        this.blocks[this.block()].events.push({ kind: 'assign', name });
+      }
+      return;
+    }
     const type = typeName(node.field('type'));
     this.file.initializerStores(node, this.fn.name);
     for (const decl of node.fields('declarator')) {
