@@ -5,6 +5,12 @@
  * Kernel C is not plain C: iterator macros (`list_for_each_entry(...) { }`), `scoped_guard`,
  * annotations and preprocessor arms inside functions all reach us as odd or ERROR nodes. The
  * rule here is to lower whatever parses and never give up on a function for one bad line.
+ *
+ * Speed: every question put to a web-tree-sitter node is a call into wasm and every node it
+ * returns a new object, so the walk works on CachedNodes, skips subtrees whose text shows
+ * they hold no facts, and reads plain calls, access paths, parameters and declarations from
+ * the source text where that text has only one parse (no syntax error, comment, ...); all
+ * else goes through the syntax tree. Either way the facts are the same.
  */
 import { type CachedNode, SourceTree } from '../parsing/cached-node';
 import type { Tree } from '../parsing/parser';
@@ -167,8 +173,9 @@ class FileCollector {
 
   /**
    * Walks the tree outside function bodies once, dispatching on the node kinds that carry
-   * facts; comments, errors and struct definitions inside bodies come from tree-sitter's own
-   * (native) descendant search, which is much cheaper than walking every body node twice.
+   * facts; comments and struct definitions inside bodies come from tree-sitter's own (native)
+   * descendant search, which is much cheaper than walking every body node twice, and ERROR
+   * nodes from a walk down the subtrees that hold one.
    */
   visitTop(root: CachedNode): void {
     this.collectSuppressions(root);
