@@ -5,10 +5,27 @@
  * Kernel C is not plain C: iterator macros (`list_for_each_entry(...) { }`), `scoped_guard`,
  * annotations and preprocessor arms inside functions all reach us as odd or ERROR nodes. The
  * rule here is to lower whatever parses and never give up on a function for one bad line.
+ *
+ * Speed: every question put to a web-tree-sitter node is a call into wasm and every node it
+ * returns a new object, so the walk works on CachedNodes, skips subtrees whose text shows
+ * they hold no facts, and reads plain calls, access paths, parameters and declarations from
+ * the source text where that text has only one parse (no syntax error, comment, ...); all
+ * else goes through the syntax tree. Either way the facts are the same.
  */
-import type { SyntaxNode, Tree } from '../parsing/parser';
+import { type CachedNode, SourceTree } from '../parsing/cached-node';
+import type { Tree } from '../parsing/parser';
 import type { Knowledge } from '../kb/knowledge';
 import type { MaskedAnnotation } from '../parsing/preprocess';
+import {
+  binaryOperator,
+  isNegation,
+  plainCall,
+  plainPath,
+  SIMPLE_PATH_RE,
+  simpleDeclaration,
+  simpleParameter,
+  simplePath,
+} from './lower-text';
 import type {
   AccessPath,
   Arg,
@@ -31,7 +48,7 @@ export interface LowerOptions {
   undefines: ReadonlySet<string>;
 }
 
-export function rangeOf(node: SyntaxNode): Range {
+export function rangeOf(node: CachedNode): Range {
   return {
     line: node.startPosition.row,
     col: node.startPosition.column,
@@ -41,6 +58,8 @@ export function rangeOf(node: SyntaxNode): Range {
 }
 
 export function normaliseText(text: string): string {
+  // Without whitespace there is nothing to normalise (most arguments: `x`, `&p->lock`).
+  if (!/\s/.test(text)) return text;
   return text
     .replace(/\s+/g, ' ')
     .replace(/\s*(->|\.|\(|\)|\[|\])\s*/g, '$1')
@@ -51,6 +70,39 @@ export function normaliseText(text: string): string {
 const STRUCT_BODY_RE = /\b(?:struct|union)\s*\w*\s*\{/;
 const SUPPRESS_RE = /lockscope-ignore:\s*([\w-]+(?:\s*,\s*[\w-]+)*)/;
 const ITERATOR_RE = /(^|_)for_each|^for_each|_foreach|^foreach|^while_each/;
+/**
+ * Expressions emit events only through calls, assignments, `++`/`--` and statement
+ * expressions; one without these characters is skipped without looking at its nodes.
+ */
+const MAY_EMIT_RE = /[(={]|\+\+|--/;
+/** Nodes holding top-level items, walked without looking at their text first. */
+const CONTAINERS = new Set([
+  'translation_unit',
+  'ERROR',
+  'preproc_if',
+  'preproc_ifdef',
+  'preproc_elif',
+  'preproc_elifdef',
+  'preproc_else',
+  'linkage_specification',
+  'declaration_list',
+]);
+/** The kinds the top-level walk handles (outside ERROR nodes). */
+const TOP_LEVEL_FACT_KINDS = [
+  'function_definition',
+  'struct_specifier',
+  'union_specifier',
+  'type_definition',
+];
+/** Leaves: nothing below them. */
+const TOKENS = new Set([
+  'identifier',
+  'field_identifier',
+  'type_identifier',
+  'primitive_type',
+  'number_literal',
+  'statement_identifier',
+]);
 const NO_CALL_CONTEXTS = new Set([
   'sizeof_expression',
   'alignof_expression',
@@ -81,7 +133,7 @@ export function lowerFile(
 ): FileFacts {
   const facts = emptyFacts(path);
   const collector = new FileCollector(facts, kb, opts, annotations);
-  collector.visitTop(tree.rootNode);
+  collector.visitTop(new SourceTree(tree).root);
   return facts;
 }
 
@@ -98,8 +150,9 @@ export function relowerFunction(
   opts: LowerOptions,
   annotations: MaskedAnnotation[],
 ): FileFacts | undefined {
-  const top = tree.rootNode.namedChildren.find((n) => n.startIndex <= edit.start && edit.end <= n.endIndex);
-  const body = top?.type === 'function_definition' ? top.childForFieldName('body') : null;
+  const root = new SourceTree(tree).root;
+  const top = root.namedChildren.find((n) => n.startIndex <= edit.start && edit.end <= n.endIndex);
+  const body = top?.type === 'function_definition' ? top.field('body') : null;
   if (!top || !body || edit.start <= body.startIndex || edit.end >= body.endIndex) return undefined;
   const line = edit.startLine;
   const before = old.functions.filter((f) => f.range.line <= line && line <= f.range.endLine);
@@ -110,13 +163,13 @@ export function relowerFunction(
   const name = before[0].name;
   const suppressions: FileFacts['suppressions'] = {};
   const collector = new FileCollector({ ...emptyFacts(old.path), suppressions }, kb, opts, annotations);
-  collector.collectSuppressions(tree.rootNode);
+  collector.collectSuppressions(root);
   return {
     ...old,
     functions: old.functions.map((f) => (f === before[0] ? scratch.functions[0] : f)),
     stores: replaceStores(old.stores, name, before[0].range.line, scratch.stores),
     suppressions,
-    parseErrors: tree.rootNode.descendantsOfType('ERROR').length,
+    parseErrors: errorCount(root),
   };
 }
 
@@ -146,14 +199,15 @@ class FileCollector {
 
   /**
    * Walks the tree outside function bodies once, dispatching on the node kinds that carry
-   * facts; comments, errors and struct definitions inside bodies come from tree-sitter's own
-   * (native) descendant search, which is much cheaper than walking every body node twice.
+   * facts; comments and struct definitions inside bodies come from tree-sitter's own (native)
+   * descendant search, which is much cheaper than walking every body node twice, and ERROR
+   * nodes from a walk down the subtrees that hold one.
    */
-  visitTop(root: SyntaxNode): void {
+  visitTop(root: CachedNode): void {
     this.collectSuppressions(root);
-    this.facts.parseErrors = root.hasError ? root.descendantsOfType('ERROR').length : 0;
+    this.facts.parseErrors = errorCount(root);
     // Parents travel with the nodes: asking a node for its parent costs a tree walk in wasm.
-    const stack: { node: SyntaxNode; parent: string; topLevel: boolean }[] = [
+    const stack: { node: CachedNode; parent: string; topLevel: boolean }[] = [
       { node: root, parent: '', topLevel: false },
     ];
     while (stack.length) {
@@ -163,7 +217,8 @@ class FileCollector {
         case 'function_definition':
           this.function(node);
           if (STRUCT_BODY_RE.test(node.text)) {
-            for (const s of node.descendantsOfType(['struct_specifier', 'union_specifier'])) this.struct(s);
+            for (const s of node.node.descendantsOfType(['struct_specifier', 'union_specifier']))
+              this.struct(node.wrap(s));
           }
           continue;
         case 'comment':
@@ -180,7 +235,9 @@ class FileCollector {
           break;
       }
       if (topLevel) this.fileLocks(node);
-      const children = node.children;
+      if (!mayHoldTopLevelFacts(node)) continue;
+      // Anonymous children (punctuation, keywords) carry no facts and no file locks.
+      const children = node.namedChildren;
       // Children of the root, and of an ERROR directly under it, are top level.
       const childTopLevel =
         type === 'translation_unit' || (type === 'ERROR' && parent === 'translation_unit');
@@ -189,16 +246,16 @@ class FileCollector {
     }
   }
 
-  collectSuppressions(root: SyntaxNode): void {
+  collectSuppressions(root: CachedNode): void {
     if (!root.text.includes('lockscope-ignore')) return;
-    for (const c of root.descendantsOfType('comment')) this.comment(c);
+    for (const c of root.node.descendantsOfType('comment')) this.comment(root.wrap(c));
   }
 
-  visitFunction(node: SyntaxNode): void {
+  visitFunction(node: CachedNode): void {
     this.function(node);
   }
 
-  private comment(node: SyntaxNode): void {
+  private comment(node: CachedNode): void {
     const m = SUPPRESS_RE.exec(node.text);
     if (!m) return;
     const rules = m[1].split(/\s*,\s*/);
@@ -206,15 +263,15 @@ class FileCollector {
     (this.facts.suppressions[line] ??= []).push(...rules);
   }
 
-  private struct(node: SyntaxNode, anonymousName?: string): void {
-    const name = node.childForFieldName('name')?.text ?? anonymousName;
-    const body = node.childForFieldName('body');
+  private struct(node: CachedNode, anonymousName?: string): void {
+    const name = node.field('name')?.text ?? anonymousName;
+    const body = node.field('body');
     if (!name || !body) return;
     const def: StructDef = { name, fields: {} };
     for (const field of body.namedChildren) {
       if (field.type !== 'field_declaration') continue;
-      const typeNode = field.childForFieldName('type');
-      for (const decl of field.childrenForFieldName('declarator')) {
+      const typeNode = field.field('type');
+      for (const decl of field.fields('declarator')) {
         const fieldName = declaratorName(decl);
         if (!fieldName) continue;
         let type = typeName(typeNode);
@@ -229,37 +286,40 @@ class FileCollector {
     this.facts.structs.push(def);
   }
 
-  private typedef(node: SyntaxNode): void {
-    const type = typeName(node.childForFieldName('type'));
-    for (const decl of node.childrenForFieldName('declarator')) {
+  private typedef(node: CachedNode): void {
+    const type = typeName(node.field('type'));
+    for (const decl of node.fields('declarator')) {
       const name = declaratorName(decl);
       if (name && type) this.facts.typedefs[name] = type;
     }
   }
 
-  private globalDeclaration(node: SyntaxNode): void {
-    const type = typeName(node.childForFieldName('type'));
-    for (const decl of node.childrenForFieldName('declarator')) {
-      const inner = decl.type === 'init_declarator' ? decl.childForFieldName('declarator') : decl;
+  private globalDeclaration(node: CachedNode): void {
+    // Asked for on the first variable only: most global declarations are prototypes.
+    let type: string | null | undefined = null;
+    for (const decl of node.fields('declarator')) {
+      const inner = decl.type === 'init_declarator' ? decl.field('declarator') : decl;
       if (inner?.type === 'function_declarator') continue;
       const name = inner ? declaratorName(inner) : undefined;
+      if (name && type === null) type = typeName(node.field('type'));
       if (name && type) this.facts.globals[name] = type;
     }
     this.initializerStores(node, undefined);
   }
 
   /** `static const struct foo_ops ops = { .bind = foo_bind }`: function addresses stored in fields. */
-  initializerStores(node: SyntaxNode, inFunction: string | undefined): void {
-    const type = typeName(node.childForFieldName('type'));
-    for (const decl of node.childrenForFieldName('declarator')) {
+  initializerStores(node: CachedNode, inFunction: string | undefined): void {
+    for (const decl of node.fields('declarator')) {
       if (decl.type !== 'init_declarator') continue;
-      const value = decl.childForFieldName('value');
-      if (value?.type === 'initializer_list') this.initializerList(value, type, inFunction);
+      const value = decl.field('value');
+      // Stores need a `.field =` designator: big tables of numbers or strings have none.
+      if (value?.type === 'initializer_list' && value.text.includes('.'))
+        this.initializerList(value, typeName(node.field('type')), inFunction);
     }
   }
 
   private initializerList(
-    list: SyntaxNode,
+    list: CachedNode,
     structType: string | undefined,
     inFunction: string | undefined,
   ): void {
@@ -270,8 +330,8 @@ class FileCollector {
         continue;
       }
       if (item.type !== 'initializer_pair') continue;
-      const designators = item.childrenForFieldName('designator');
-      const value = item.childForFieldName('value');
+      const designators = item.fields('designator');
+      const value = item.field('value');
       const last = designators[designators.length - 1];
       if (!last || !value) continue;
       const field = last.type === 'field_designator' ? last.namedChildren[0]?.text : undefined;
@@ -285,7 +345,7 @@ class FileCollector {
     }
   }
 
-  private fileLocks(node: SyntaxNode): void {
+  private fileLocks(node: CachedNode): void {
     const text = node.type === 'function_definition' ? '' : node.text;
     const re = /\b([A-Z_]+)\s*\(\s*(\w+)/g;
     let m: RegExpExecArray | null;
@@ -314,15 +374,15 @@ class FileCollector {
     return out;
   }
 
-  private function(node: SyntaxNode): void {
-    const declarator = node.childForFieldName('declarator');
+  private function(node: CachedNode): void {
+    const declarator = node.field('declarator');
     const fnDecl = declarator ? findFunctionDeclarator(declarator) : undefined;
-    const nameNode = fnDecl?.childForFieldName('declarator');
-    const body = node.childForFieldName('body');
+    const nameNode = fnDecl?.field('declarator');
+    const body = node.field('body');
     if (!fnDecl || !nameNode || !body) return;
     const name = declaratorName(nameNode);
     if (!name) return;
-    const params = parameters(fnDecl.childForFieldName('parameters'));
+    const params = parameters(fnDecl.field('parameters'));
     const header = node.text.slice(0, body.startIndex - node.startIndex);
     const annotations = this.headerAnnotations(node.startPosition.row, body.startPosition.row);
     const fn: FunctionIR = {
@@ -332,7 +392,7 @@ class FileCollector {
       isStatic: /\bstatic\b/.test(header.slice(0, header.indexOf(name))),
       params,
       locals: {},
-      returnType: typeName(node.childForFieldName('type')),
+      returnType: typeName(node.field('type')),
       blocks: [],
       mustHold: annotations.mustHold,
       acquiresAnnot: annotations.acquires,
@@ -344,37 +404,74 @@ class FileCollector {
   }
 }
 
-function isAnonymousAggregate(node: SyntaxNode): boolean {
-  return (
-    (node.type === 'struct_specifier' || node.type === 'union_specifier') && !node.childForFieldName('name')
-  );
+/**
+ * The ERROR nodes in a tree. tree-sitter's own descendant search visits every node, which costs
+ * a fifth of a parse, so it only runs on ERROR subtrees; elsewhere only nodes that hold an
+ * error (or a missing node) are entered. Inside an ERROR, nested ERRORs (single unlexable
+ * characters) may not count as holding an error, hence the search there.
+ */
+function errorCount(root: CachedNode): number {
+  if (!root.hasError) return 0;
+  let count = 0;
+  const stack = [root];
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    if (node.type === 'ERROR') count += node.node.descendantsOfType('ERROR').length;
+    // Anonymous children are tokens: an ERROR is named, and so is any node holding one.
+    else if (node === root || node.hasError) stack.push(...node.namedChildren);
+  }
+  return count;
 }
 
-function findFunctionDeclarator(node: SyntaxNode): SyntaxNode | undefined {
-  let cur: SyntaxNode | null = node;
+/**
+ * Whether a subtree outside function bodies can hold a function, a struct or union body, a
+ * typedef or an ERROR node: all need a `{`, the word `typedef` or a syntax error. Most global
+ * declarations, prototypes, macros and scalar initializers have none and are not walked.
+ * Initializer and enumerator lists always hold a `{`: tree-sitter's native search looks
+ * inside these big tables for a fraction of the cost of walking them.
+ */
+function mayHoldTopLevelFacts(node: CachedNode): boolean {
+  if (CONTAINERS.has(node.type)) return true;
+  if (TOKENS.has(node.type)) return false;
+  if (node.type === 'initializer_list' || node.type === 'enumerator_list')
+    return node.hasError || node.node.descendantsOfType(TOP_LEVEL_FACT_KINDS).length > 0;
+  const text = node.text;
+  return text.includes('{') || text.includes('typedef') || node.hasError;
+}
+
+function isAnonymousAggregate(node: CachedNode): boolean {
+  return (node.type === 'struct_specifier' || node.type === 'union_specifier') && !node.field('name');
+}
+
+function findFunctionDeclarator(node: CachedNode): CachedNode | undefined {
+  let cur: CachedNode | null = node;
   while (cur) {
     if (cur.type === 'function_declarator') {
       // `int (*get_fn(void))(int)`: the outermost function_declarator names a function pointer.
-      const inner = cur.childForFieldName('declarator');
+      const inner = cur.field('declarator');
       if (inner && inner.type !== 'identifier') {
         const deeper = findFunctionDeclarator(inner);
         if (deeper) return deeper;
       }
       return cur;
     }
-    cur = cur.childForFieldName('declarator');
+    cur = cur.field('declarator');
   }
   return undefined;
 }
 
-function parameters(list: SyntaxNode | null): Param[] {
+function parameters(list: CachedNode | null): Param[] {
   if (!list) return [];
   const out: Param[] = [];
   for (const p of list.namedChildren) {
     if (p.type !== 'parameter_declaration') continue;
-    const decl = p.childForFieldName('declarator');
+    const simple = simpleParameter(p);
+    if (simple) {
+      out.push(simple);
+      continue;
+    }
+    const decl = p.field('declarator');
     const name = decl ? declaratorName(decl) : undefined;
-    const type = typeName(p.childForFieldName('type'));
+    const type = typeName(p.field('type'));
     if (!name && type === 'void') continue;
     out.push({ name: name ?? `_arg${out.length}`, type });
   }
@@ -391,34 +488,32 @@ export function argFromText(raw: string): Arg {
 }
 
 /** The declared name inside a declarator (through pointers, arrays, parentheses, attributes). */
-export function declaratorName(node: SyntaxNode): string | undefined {
-  let cur: SyntaxNode | null = node;
+export function declaratorName(node: CachedNode): string | undefined {
+  let cur: CachedNode | null = node;
   for (let depth = 0; cur && depth < 32; depth++) {
     if (cur.type === 'identifier' || cur.type === 'field_identifier' || cur.type === 'type_identifier')
       return cur.text;
-    const next: SyntaxNode | null =
-      cur.childForFieldName('declarator') ??
-      cur.namedChildren.find((c) => c.type !== 'attribute_specifier') ??
-      null;
+    const next: CachedNode | null =
+      cur.field('declarator') ?? cur.namedChildren.find((c) => c.type !== 'attribute_specifier') ?? null;
     cur = next;
   }
   return undefined;
 }
 
 /** The type name that lock classes use: struct tag or typedef name, qualifiers and pointers dropped. */
-export function typeName(node: SyntaxNode | null): string | undefined {
+export function typeName(node: CachedNode | null): string | undefined {
   if (!node) return undefined;
   switch (node.type) {
     case 'struct_specifier':
     case 'union_specifier':
     case 'enum_specifier':
-      return node.childForFieldName('name')?.text;
+      return node.field('name')?.text;
     case 'type_identifier':
     case 'primitive_type':
     case 'sized_type_specifier':
       return node.text;
     case 'type_descriptor':
-      return typeName(node.childForFieldName('type'));
+      return typeName(node.field('type'));
     default:
       return node.text.replace(/\b(const|volatile|struct|union|enum)\b|\*/g, '').trim() || undefined;
   }
@@ -455,7 +550,7 @@ class FunctionBuilder {
     for (const p of fn.params) this.localNames.add(p.name);
   }
 
-  lowerBody(body: SyntaxNode): void {
+  lowerBody(body: CachedNode): void {
     this.cur = this.newBlock();
     this.compound(body);
     if (this.cur !== undefined) {
@@ -497,7 +592,7 @@ class FunctionBuilder {
 
   // ---- statements ----
 
-  private compound(node: SyntaxNode): void {
+  private compound(node: CachedNode): void {
     this.scopes.push({ guards: [] });
     this.statementList(node.namedChildren);
     this.closeScope(this.scopes.pop()!);
@@ -515,7 +610,7 @@ class FunctionBuilder {
     for (let i = this.scopes.length - 1; i >= depth; i--) this.closeScope(this.scopes[i]);
   }
 
-  private statementList(nodes: SyntaxNode[]): void {
+  private statementList(nodes: CachedNode[]): void {
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i];
       const macro = blockMacroCall(node, nodes[i + 1]);
@@ -529,9 +624,9 @@ class FunctionBuilder {
   }
 
   /** `scoped_guard(type, &x) stmt`, `list_for_each_entry(...) stmt` and other block macros. */
-  private blockMacro(call: SyntaxNode, body: SyntaxNode): void {
-    const name = call.childForFieldName('function')?.text ?? '';
-    const args = call.childForFieldName('arguments')?.namedChildren ?? [];
+  private blockMacro(call: CachedNode, body: CachedNode): void {
+    const name = call.field('function')?.text ?? '';
+    const args = call.field('arguments')?.namedChildren ?? [];
     if (name === 'scoped_guard' || name === 'scoped_cond_guard') {
       const guard = this.file.kb.guard(args[0]?.text ?? '');
       const lockArgs = args.slice(name === 'scoped_guard' ? 1 : 2).map((a) => this.arg(a));
@@ -550,9 +645,9 @@ class FunctionBuilder {
   }
 
   private loop(
-    body: SyntaxNode,
-    cond: SyntaxNode | null | undefined,
-    update?: SyntaxNode | null,
+    body: CachedNode,
+    cond: CachedNode | null | undefined,
+    update?: CachedNode | null,
     cursors: string[] = [],
     iterator = false,
   ): void {
@@ -580,7 +675,7 @@ class FunctionBuilder {
     this.cur = after;
   }
 
-  private statement(node: SyntaxNode): void {
+  private statement(node: CachedNode): void {
     switch (node.type) {
       case 'compound_statement':
         return this.compound(node);
@@ -591,15 +686,15 @@ class FunctionBuilder {
       case 'if_statement':
         return this.ifStatement(node);
       case 'while_statement':
-        return this.loop(node.childForFieldName('body')!, node.childForFieldName('condition'));
+        return this.loop(node.field('body')!, node.field('condition'));
       case 'for_statement': {
-        const init = node.childForFieldName('initializer');
+        const init = node.field('initializer');
         if (init) {
           if (init.type === 'declaration') this.declaration(init);
           else this.expression(init);
         }
-        const body = node.childForFieldName('body');
-        if (body) this.loop(body, node.childForFieldName('condition'), node.childForFieldName('update'));
+        const body = node.field('body');
+        if (body) this.loop(body, node.field('condition'), node.field('update'));
         return;
       }
       case 'do_statement':
@@ -615,7 +710,7 @@ class FunctionBuilder {
       case 'return_statement':
         return this.returnStatement(node);
       case 'goto_statement': {
-        const label = node.childForFieldName('label')?.text;
+        const label = node.field('label')?.text;
         if (label) {
           this.releaseScopesDownTo(1);
           this.gotos.push({ from: this.block(), label });
@@ -624,7 +719,7 @@ class FunctionBuilder {
         return;
       }
       case 'labeled_statement': {
-        const label = node.childForFieldName('label')?.text;
+        const label = node.field('label')?.text;
         const target = this.newBlock();
         if (this.cur !== undefined) this.edge(this.cur, target);
         if (label) this.labels.set(label, target);
@@ -655,7 +750,7 @@ class FunctionBuilder {
     }
   }
 
-  private expressionStatement(node: SyntaxNode): void {
+  private expressionStatement(node: CachedNode): void {
     const expr = node.namedChildren[0];
     if (!expr) return;
     const guard = guardCall(expr);
@@ -675,28 +770,37 @@ class FunctionBuilder {
     for (const child of node.namedChildren) this.expression(child);
   }
 
-  private declaration(node: SyntaxNode): void {
-    const type = typeName(node.childForFieldName('type'));
+  private declaration(node: CachedNode): void {
+    const simple = simpleDeclaration(node);
+    if (simple) {
+      for (const name of simple.names) {
+        this.localNames.add(name);
+        this.fn.locals[name] = simple.type;
+        this.blocks[this.block()].events.push({ kind: 'assign', name });
+      }
+      return;
+    }
+    const type = typeName(node.field('type'));
     this.file.initializerStores(node, this.fn.name);
-    for (const decl of node.childrenForFieldName('declarator')) {
-      const inner = decl.type === 'init_declarator' ? decl.childForFieldName('declarator') : decl;
+    for (const decl of node.fields('declarator')) {
+      const inner = decl.type === 'init_declarator' ? decl.field('declarator') : decl;
       const name = inner ? declaratorName(inner) : undefined;
       if (name) {
         this.localNames.add(name);
         if (type) this.fn.locals[name] = type;
       }
       // `guard`-style cleanup declarations are not used for locks; only initializers matter.
-      const value = decl.type === 'init_declarator' ? decl.childForFieldName('value') : null;
+      const value = decl.type === 'init_declarator' ? decl.field('value') : null;
       if (value && value.type !== 'initializer_list') this.expression(value, name);
       if (name && !(value && isCallAssignmentValue(value)))
         this.blocks[this.block()].events.push({ kind: 'assign', name });
     }
   }
 
-  private ifStatement(node: SyntaxNode): void {
-    const cond = node.childForFieldName('condition');
-    const then = node.childForFieldName('consequence');
-    const alt = node.childForFieldName('alternative');
+  private ifStatement(node: CachedNode): void {
+    const cond = node.field('condition');
+    const then = node.field('consequence');
+    const alt = node.field('alternative');
     const thenBlock = this.newBlock();
     const elseBlock = this.newBlock();
     const join = this.newBlock();
@@ -717,9 +821,9 @@ class FunctionBuilder {
     this.cur = join;
   }
 
-  private doStatement(node: SyntaxNode): void {
-    const body = node.childForFieldName('body');
-    const cond = node.childForFieldName('condition');
+  private doStatement(node: CachedNode): void {
+    const body = node.field('body');
+    const cond = node.field('condition');
     const start = this.newBlock();
     this.edge(this.block(), start);
     const after = this.newBlock();
@@ -736,19 +840,19 @@ class FunctionBuilder {
     this.cur = after;
   }
 
-  private switchStatement(node: SyntaxNode): void {
-    const cond = node.childForFieldName('condition');
+  private switchStatement(node: CachedNode): void {
+    const cond = node.field('condition');
     if (cond) this.expression(cond);
     const dispatch = this.block();
     const after = this.newBlock();
     this.loops.push({ brk: after, scopeDepth: this.scopes.length });
     this.cur = undefined;
     let hasDefault = false;
-    const body = node.childForFieldName('body');
+    const body = node.field('body');
     this.scopes.push({ guards: [] });
     for (const child of body?.namedChildren ?? []) {
       if (child.type === 'case_statement') {
-        if (!child.childForFieldName('value')) hasDefault = true;
+        if (!child.field('value')) hasDefault = true;
         this.caseStatement(child, dispatch);
       } else this.statement(child);
     }
@@ -759,12 +863,12 @@ class FunctionBuilder {
     this.cur = after;
   }
 
-  private caseStatement(node: SyntaxNode, dispatch: number | undefined): void {
+  private caseStatement(node: CachedNode, dispatch: number | undefined): void {
     const start = this.newBlock();
     if (dispatch !== undefined) this.edge(dispatch, start);
     if (this.cur !== undefined) this.edge(this.cur, start); // fall through
     this.cur = start;
-    const value = node.childForFieldName('value');
+    const value = node.field('value');
     this.statementList(node.namedChildren.filter((c) => c !== value && c.id !== value?.id));
   }
 
@@ -779,23 +883,21 @@ class FunctionBuilder {
     this.cur = undefined;
   }
 
-  private returnStatement(node: SyntaxNode): void {
+  private returnStatement(node: CachedNode): void {
     for (const child of node.namedChildren) this.expression(child);
     this.releaseScopesDownTo(0);
     this.blocks[this.block()].exit = rangeOf(node);
     this.cur = undefined;
   }
 
-  private preprocessor(node: SyntaxNode): void {
+  private preprocessor(node: CachedNode): void {
     const decided = this.decide(node);
     const dispatch = this.block();
     const join = this.newBlock();
-    const alternative = node.childForFieldName('alternative');
+    const alternative = node.field('alternative');
     const ownStatements = node.namedChildren.filter(
       (c) =>
-        c.id !== alternative?.id &&
-        c.id !== node.childForFieldName('name')?.id &&
-        c.id !== node.childForFieldName('condition')?.id,
+        c.id !== alternative?.id && c.id !== node.field('name')?.id && c.id !== node.field('condition')?.id,
     );
     if (decided !== false) {
       this.cur = this.newBlock();
@@ -816,17 +918,17 @@ class FunctionBuilder {
   }
 
   /** true/false when configured defines decide a preprocessor arm, undefined when both may run. */
-  private decide(node: SyntaxNode): boolean | undefined {
+  private decide(node: CachedNode): boolean | undefined {
     const { defines, undefines } = this.file.opts;
     const known = (sym: string): boolean | undefined =>
       defines.has(sym) ? true : undefines.has(sym) ? false : undefined;
     if (node.type === 'preproc_ifdef' || node.type === 'preproc_elifdef') {
-      const name = node.childForFieldName('name')?.text ?? '';
+      const name = node.field('name')?.text ?? '';
       const v = known(name);
       const negated = /^#\s*(ifndef|elifndef)/.test(node.text);
       return v === undefined ? undefined : negated ? !v : v;
     }
-    const cond = normaliseText(node.childForFieldName('condition')?.text ?? '');
+    const cond = normaliseText(node.field('condition')?.text ?? '');
     if (cond === '0') return false;
     if (cond === '1') return true;
     const m = /^(!?)\s*(?:defined\s*\(?\s*(\w+)\s*\)?|IS_ENABLED\((\w+)\)|(\w+))$/.exec(cond);
@@ -838,12 +940,12 @@ class FunctionBuilder {
   // ---- conditions ----
 
   /** Lowers a branch condition with short-circuit evaluation into edges to `t` and `f`. */
-  private condition(node: SyntaxNode, t: number, f: number): void {
+  private condition(node: CachedNode, t: number, f: number): void {
     const expr = stripParens(node);
     if (expr.type === 'binary_expression') {
-      const op = expr.childForFieldName('operator')?.type;
-      const left = expr.childForFieldName('left');
-      const right = expr.childForFieldName('right');
+      const left = expr.field('left');
+      const right = expr.field('right');
+      const op = binaryOperator(expr, left, right);
       if ((op === '&&' || op === '||') && left && right) {
         const mid = this.newBlock();
         if (op === '&&') this.condition(left, mid, f);
@@ -853,8 +955,8 @@ class FunctionBuilder {
         return;
       }
     }
-    if (expr.type === 'unary_expression' && expr.childForFieldName('operator')?.type === '!') {
-      const arg = expr.childForFieldName('argument');
+    if (expr.type === 'unary_expression' && isNegation(expr)) {
+      const arg = expr.field('argument');
       if (arg) return this.condition(arg, f, t);
     }
     const constant = /^(true|false|\d+)$/.test(expr.text)
@@ -866,10 +968,10 @@ class FunctionBuilder {
       this.cur = undefined;
       return;
     }
-    const { flip, ...atom } = this.conditionAtom(expr);
+    const { test, flip } = this.conditionAtom(expr);
     const b = this.block();
-    this.edge(b, t, { ...atom, truthy: !flip });
-    this.edge(b, f, { ...atom, truthy: !!flip });
+    this.edge(b, t, withTruth(test, !flip));
+    this.edge(b, f, withTruth(test, flip));
     this.cur = undefined;
   }
 
@@ -877,25 +979,25 @@ class FunctionBuilder {
    * What one condition atom tests. `x == 0` and `x < 0`-style comparisons against zero are
    * folded so that `truthy` always means "the call or variable returned nonzero".
    */
-  private conditionAtom(expr: SyntaxNode): Omit<Condition, 'truthy'> & { flip?: boolean } {
+  private conditionAtom(expr: CachedNode): { test: ConditionTest; flip: boolean } {
     let subject = expr;
     let flip = false;
     if (expr.type === 'binary_expression') {
-      const op = expr.childForFieldName('operator')?.type ?? '';
-      const left = expr.childForFieldName('left');
-      const right = expr.childForFieldName('right');
+      const left = expr.field('left');
+      const right = expr.field('right');
+      const op = left && right && right.text === '0' ? (binaryOperator(expr, left, right) ?? '') : '';
       if (left && right && right.text === '0' && ['==', '!=', '<', '>'].includes(op)) {
         subject = stripParens(left);
         flip = op === '==';
       }
     }
     subject = stripParens(subject);
-    if (subject.type === 'unary_expression' && subject.childForFieldName('operator')?.type === '!') {
+    if (subject.type === 'unary_expression' && isNegation(subject)) {
       // `!x == 0`-like shapes are too clever to follow; keep calls, drop the test.
       this.expression(subject);
-      return {};
+      return { test: {}, flip: false };
     }
-    let result: Omit<Condition, 'truthy'>;
+    let result: ConditionTest;
     if (subject.type === 'call_expression' || isCallAssignment(subject)) {
       const before = this.eventCount();
       this.expression(subject);
@@ -910,7 +1012,7 @@ class FunctionBuilder {
       result = {};
     }
     // `x == 0` is true when x is zero: the true edge sees a zero value.
-    return flip ? { ...result, flip } : result;
+    return { test: result, flip };
   }
 
   private eventCount(): number {
@@ -920,13 +1022,14 @@ class FunctionBuilder {
   // ---- expressions ----
 
   /** Emits the calls of an expression in evaluation order (arguments before the call). */
-  private expression(node: SyntaxNode, assignedTo?: string): void {
+  private expression(node: CachedNode, assignedTo?: string): void {
+    if (!MAY_EMIT_RE.test(node.text)) return;
     switch (node.type) {
       case 'call_expression':
         return this.call(node, assignedTo);
       case 'assignment_expression': {
-        const left = node.childForFieldName('left');
-        const right = node.childForFieldName('right');
+        const left = node.field('left');
+        const right = node.field('right');
         const target = left?.type === 'identifier' ? left.text : undefined;
         if (right) this.expression(right, target);
         if (left && left.type !== 'identifier') this.expression(left);
@@ -943,7 +1046,7 @@ class FunctionBuilder {
         return;
       }
       case 'update_expression': {
-        const arg = node.childForFieldName('argument');
+        const arg = node.field('argument');
         if (arg?.type === 'identifier')
           this.blocks[this.block()].events.push({ kind: 'assign', name: arg.text });
         return;
@@ -956,9 +1059,9 @@ class FunctionBuilder {
     }
   }
 
-  private fnStore(left: SyntaxNode, right: SyntaxNode): void {
-    const object = left.childForFieldName('argument');
-    const field = left.childForFieldName('field')?.text;
+  private fnStore(left: CachedNode, right: CachedNode): void {
+    const object = left.field('argument');
+    const field = left.field('field')?.text;
     if (!object || !field) return;
     const store: FunctionStore = {
       object: accessPath(object),
@@ -970,17 +1073,22 @@ class FunctionBuilder {
     this.file.facts.stores.push(store);
   }
 
-  private call(node: SyntaxNode, assignedTo: string | undefined): void {
-    const fnNode = node.childForFieldName('function');
-    const argNodes = node.childForFieldName('arguments')?.namedChildren ?? [];
-    const calleeName = fnNode?.type === 'identifier' ? fnNode.text : undefined;
+  private call(node: CachedNode, assignedTo: string | undefined): void {
+    const plain = plainCall(node);
+    const fnNode = plain?.callee === undefined ? node.field('function') : null;
+    const calleeName = plain ? plain.callee : fnNode?.type === 'identifier' ? fnNode.text : undefined;
     if (calleeName && /^(__builtin_|typeof|__typeof)/.test(calleeName)) return;
-    for (const a of argNodes) this.expression(a);
-    const event: CallEvent = { kind: 'call', args: argNodes.map((a) => this.arg(a)), range: rangeOf(node) };
+    const args = callArgs(node, plain?.args);
+    for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
+    const event: CallEvent = {
+      kind: 'call',
+      args: args.map((a) => argOf(a.text, (plain && plainPath(a.text)) || accessPath(a.node()))),
+      range: rangeOf(node),
+    };
     if (calleeName) event.callee = calleeName;
     else if (fnNode?.type === 'field_expression') {
-      const object = fnNode.childForFieldName('argument');
-      const field = fnNode.childForFieldName('field')?.text;
+      const object = fnNode.field('argument');
+      const field = fnNode.field('field')?.text;
       if (object && field) {
         this.expression(object);
         event.via = { object: accessPath(object), field };
@@ -989,23 +1097,54 @@ class FunctionBuilder {
     if (assignedTo) event.resultVar = assignedTo;
     this.emitCall(event);
     // `foo(&ret)` may write the local `ret`: forget what conditions said about it.
-    if (calleeName && this.file.kb.fact(calleeName)) return;
-    for (const a of argNodes) {
-      const inner = a.type === 'pointer_expression' ? a.childForFieldName('argument') : null;
-      if (inner?.type === 'identifier' && a.text.startsWith('&') && this.localNames.has(inner.text)) {
+    const mayWrite = args.filter((a) => a.text.startsWith('&') && this.endsWithLocal(a.text));
+    if (mayWrite.length === 0 || (calleeName && this.file.kb.fact(calleeName))) return;
+    for (const { node: argNode } of mayWrite) {
+      const a = argNode();
+      const inner = a.type === 'pointer_expression' ? a.field('argument') : null;
+      if (inner?.type === 'identifier' && this.localNames.has(inner.text)) {
         this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
       }
     }
   }
 
-  private arg(node: SyntaxNode): Arg {
-    const text = normaliseText(node.text);
-    const path = accessPath(node);
-    return path.root.kind === 'unknown' ? { text } : { text, path };
+  private endsWithLocal(text: string): boolean {
+    for (const name of this.localNames) if (text.endsWith(name)) return true;
+    return false;
+  }
+
+  private arg(node: CachedNode): Arg {
+    return argOf(node.text, accessPath(node));
   }
 }
 
-function stripParens(node: SyntaxNode): SyntaxNode {
+type ConditionTest = Omit<Condition, 'truthy'>;
+
+/** The test on one edge. Built field by field: object spread costs a microsecond here. */
+function withTruth(test: ConditionTest, truthy: boolean): Condition {
+  if (test.call !== undefined) return { call: test.call, truthy };
+  if (test.variable !== undefined) return { variable: test.variable, atom: test.atom, truthy };
+  return { truthy };
+}
+
+function argOf(raw: string, path: AccessPath): Arg {
+  const text = normaliseText(raw);
+  return path.root.kind === 'unknown' ? { text } : { text, path };
+}
+
+/** A call argument: its text, and its node for when the text alone does not tell enough. */
+interface CallArg {
+  text: string;
+  node(): CachedNode;
+}
+
+function callArgs(call: CachedNode, plainArgs: string[] | undefined): CallArg[] {
+  const nodes = () => call.field('arguments')?.namedChildren ?? [];
+  if (!plainArgs) return nodes().map((n) => ({ text: n.text, node: () => n }));
+  return plainArgs.map((text, i) => ({ text, node: () => nodes()[i] }));
+}
+
+function stripParens(node: CachedNode): CachedNode {
   let cur = node;
   while (
     (cur.type === 'parenthesized_expression' || cur.type === 'condition_clause') &&
@@ -1017,34 +1156,39 @@ function stripParens(node: SyntaxNode): SyntaxNode {
 }
 
 /** Reduces an expression to root + fields, looking through &, *, [], casts and container_of. */
-export function accessPath(node: SyntaxNode): AccessPath {
+export function accessPath(node: CachedNode): AccessPath {
+  // A field path parses one way only: read it from the text rather than from its nodes.
+  if (/[.>]/.test(node.text) && SIMPLE_PATH_RE.test(node.text) && !node.hasError) {
+    const path = simplePath(node.text);
+    if (path) return path;
+  }
   const fields: string[] = [];
-  let cur: SyntaxNode | null = node;
+  let cur: CachedNode | null = node;
   for (let depth = 0; cur && depth < 64; depth++) {
     switch (cur.type) {
       case 'parenthesized_expression':
         cur = cur.namedChildren[0] ?? null;
         continue;
       case 'pointer_expression':
-        cur = cur.childForFieldName('argument');
+        cur = cur.field('argument');
         continue;
       case 'subscript_expression':
-        cur = cur.childForFieldName('argument');
+        cur = cur.field('argument');
         continue;
       case 'field_expression': {
-        const f = cur.childForFieldName('field')?.text;
+        const f = cur.field('field')?.text;
         if (f) fields.unshift(f);
-        cur = cur.childForFieldName('argument');
+        cur = cur.field('argument');
         continue;
       }
       case 'cast_expression':
-        return { root: { kind: 'type', type: typeName(cur.childForFieldName('type')) ?? '?' }, fields };
+        return { root: { kind: 'type', type: typeName(cur.field('type')) ?? '?' }, fields };
       case 'identifier':
         return { root: { kind: 'var', name: cur.text }, fields };
       case 'call_expression': {
-        const fn = cur.childForFieldName('function')?.text ?? '';
+        const fn = cur.field('function')?.text ?? '';
         if (fn === 'container_of' || fn === 'container_of_const') {
-          const m = /struct\s+(\w+)/.exec(cur.childForFieldName('arguments')?.text ?? '');
+          const m = /struct\s+(\w+)/.exec(cur.field('arguments')?.text ?? '');
           if (m) return { root: { kind: 'type', type: m[1] }, fields };
         }
         return { root: { kind: 'call', fn }, fields };
@@ -1057,45 +1201,51 @@ export function accessPath(node: SyntaxNode): AccessPath {
 }
 
 /** `guard(mutex)(&x)`: the guard type and the lock arguments. */
-function guardCall(expr: SyntaxNode): { type: string; args: SyntaxNode[] } | undefined {
-  if (expr.type !== 'call_expression') return undefined;
-  const inner = expr.childForFieldName('function');
-  if (inner?.type !== 'call_expression' || inner.childForFieldName('function')?.text !== 'guard')
-    return undefined;
-  const type = inner.childForFieldName('arguments')?.namedChildren[0]?.text;
+function guardCall(expr: CachedNode): { type: string; args: CachedNode[] } | undefined {
+  // The text starts with the inner callee's name: most calls are ruled out without their nodes.
+  if (expr.type !== 'call_expression' || !/^guard\b/.test(expr.text)) return undefined;
+  const inner = expr.field('function');
+  if (inner?.type !== 'call_expression' || inner.field('function')?.text !== 'guard') return undefined;
+  const type = inner.field('arguments')?.namedChildren[0]?.text;
   if (!type) return undefined;
-  return { type, args: expr.childForFieldName('arguments')?.namedChildren ?? [] };
+  return { type, args: expr.field('arguments')?.namedChildren ?? [] };
 }
 
 /**
  * A macro call that heads a block: `list_for_each_entry(p, &l, node)` or `scoped_guard(...)`
  * without a semicolon, which the grammar reads as an expression statement missing its `;`.
  */
-function blockMacroCall(node: SyntaxNode, next: SyntaxNode | undefined): SyntaxNode | undefined {
+function blockMacroCall(node: CachedNode, next: CachedNode | undefined): CachedNode | undefined {
   if (node.type !== 'expression_statement' || !next || !isStatementNode(next)) return undefined;
   const call = node.namedChildren[0];
   if (call?.type !== 'call_expression') return undefined;
-  const name = call.childForFieldName('function')?.text ?? '';
-  const missingSemicolon = node.children.some((c) => c.isMissing) || !node.text.trimEnd().endsWith(';');
+  // The callee name starts the call's text: the name tests below hold of the text too.
+  const text = call.text;
+  if (next.type !== 'compound_statement' && !text.startsWith('scoped_') && !ITERATOR_RE.test(text))
+    return undefined;
+  const name = call.field('function')?.text ?? '';
   // Unknown macros heading a `{ }` block (with_intel_runtime_pm(...) { }) are loop-like too.
   const blockMacro =
     name === 'scoped_guard' ||
     name === 'scoped_cond_guard' ||
     ITERATOR_RE.test(name) ||
     next.type === 'compound_statement';
-  return missingSemicolon && blockMacro ? call : undefined;
+  // Tested last: listing the children to find a missing `;` costs more than the rest.
+  const missingSemicolon =
+    blockMacro && (!node.text.trimEnd().endsWith(';') || node.node.children.some((c) => c.isMissing));
+  return missingSemicolon ? call : undefined;
 }
 
-function isCallAssignmentValue(value: SyntaxNode): boolean {
+function isCallAssignmentValue(value: CachedNode): boolean {
   return stripParens(value).type === 'call_expression';
 }
 
-function isCallAssignment(node: SyntaxNode): boolean {
+function isCallAssignment(node: CachedNode): boolean {
   if (node.type !== 'assignment_expression') return false;
-  const right = node.childForFieldName('right');
+  const right = node.field('right');
   return !!right && stripParens(right).type === 'call_expression';
 }
 
-function isStatementNode(node: SyntaxNode): boolean {
+function isStatementNode(node: CachedNode): boolean {
   return node.type.endsWith('_statement') || node.type === 'declaration';
 }
