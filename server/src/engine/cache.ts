@@ -256,15 +256,15 @@ export class FactsCache {
     if (this.fd !== undefined) this.writer?.copy(this.fd, loc);
   }
 
-  /** Records newly lowered facts: JSON.stringify(facts), as text or UTF-8 bytes (with their sha256 if known). */
-  put(key: string, payload: string | Buffer, sum?: string): void {
+  /** Records newly lowered facts: JSON.stringify(facts). */
+  put(key: string, payload: string): void {
     this.stats.misses++;
     if (this.disabled || this.keep.has(key)) return;
     this.keep.set(key, undefined);
     const w = this.startWriter();
     if (!w) return;
-    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-    w.add(key, bytes, sum ?? createHash('sha256').update(bytes).digest('hex'));
+    const bytes = Buffer.from(payload, 'utf8');
+    w.add(key, bytes, createHash('sha256').update(bytes).digest('hex'));
   }
 
   /**

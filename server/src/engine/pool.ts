@@ -26,12 +26,11 @@ export interface LowerRequest {
 }
 
 export type LowerReply =
-  { ready: true } | { id: number; payload: Uint8Array; sum: string } | { id: number; problem: FileProblem };
+  { ready: true } | { id: number; json: string } | { id: number; problem: FileProblem };
 
 export interface LowerOutput {
-  /** JSON.stringify of the file's FileFacts as UTF-8 bytes, with their sha256. */
-  payload?: Uint8Array;
-  sum?: string;
+  /** JSON.stringify of the file's FileFacts. */
+  json?: string;
   problem?: FileProblem;
   /** The pool could not run the file (no working worker): lower it in the caller's thread. */
   fallback?: boolean;
@@ -198,7 +197,7 @@ export class LowerPool {
     if (!task || task.id !== msg.id) return;
     slot.tasks.shift();
     slot.headSince = Date.now();
-    task.resolve('problem' in msg ? { problem: msg.problem } : { payload: msg.payload, sum: msg.sum });
+    task.resolve('problem' in msg ? { problem: msg.problem } : { json: msg.json });
     this.wake();
   }
 

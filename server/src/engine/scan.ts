@@ -238,12 +238,11 @@ export async function indexFiles(
     try {
       if (out.fallback) lowerHere(i, text, key);
       else if (out.problem) fileProblems[i] = out.problem;
-      else if (out.payload) {
-        const json = Buffer.from(out.payload.buffer, out.payload.byteOffset, out.payload.byteLength);
-        const facts = JSON.parse(json.toString('utf8')) as FileFacts;
+      else if (out.json !== undefined) {
+        const facts = JSON.parse(out.json) as FileFacts;
         facts.path = rel;
         results[i] = facts;
-        if (cache && key) cache.put(key, json, out.sum);
+        if (cache && key) cache.put(key, out.json);
       }
     } catch (e) {
       fileProblems[i] = { file: rel, message: `cannot index: ${errorText(e)}` };
