@@ -273,6 +273,28 @@ describe('robustness', () => {
     assert.equal(o.problems.filter((p) => /longer than 300 ms/.test(p.message)).length, 10);
   });
 
+  it('a tree too big for the heap is indexed in part, with a note; the cache keeps what it had', async () => {
+    const dir = path.join(root, 'heap');
+    fs.mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(dir, `h${i}.c`), `void h${i}(void) { }\n`);
+    const cacheDir = path.join(root, 'heap-cache');
+    const full = await scanPaths(['.'], dir, defaultSettings(), { jobs: 1, cache: { dir: cacheDir } });
+    assert.equal(full.stats.files, 40);
+    assert.ok(!full.problems.some((p) => p.file === '(index)'));
+    // Over budget from the start: while reading files (no cache), then while loading cached facts.
+    for (const cache of [false, { dir: cacheDir }] as const) {
+      const part = await scanPaths(['.'], dir, defaultSettings(), { jobs: 1, cache, heapBudgetBytes: 1 });
+      const note = part.problems.find((p) => p.file === '(index)');
+      assert.match(
+        note?.message ?? '',
+        /^indexed 0 of 40 files: the heap passed .*NODE_OPTIONS=--max-old-space-size/,
+      );
+      assert.equal(part.stats.files, 0);
+    }
+    const again = await scanPaths(['.'], dir, defaultSettings(), { jobs: 1, cache: { dir: cacheDir } });
+    assert.equal(again.cache?.hits, 40);
+  });
+
   it('a worker that crashes costs the file it was on, not the scan', async () => {
     const dir = path.join(root, 'small');
     const crash = path.join(root, 'crashing-worker.js');

@@ -256,6 +256,11 @@ export class FactsCache {
     if (this.fd !== undefined) this.writer?.copy(this.fd, loc);
   }
 
+  /** Keeps every entry of the pack: a partial scan cannot tell which files are gone. */
+  retainAll(): void {
+    for (const key of this.index.keys()) this.retain(key);
+  }
+
   /** Records newly lowered facts: JSON.stringify(facts). */
   put(key: string, payload: string): void {
     this.stats.misses++;

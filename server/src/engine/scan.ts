@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
 import type { FileFacts } from '../analysis/ir';
 import type { Settings } from '../config/settings';
 import { OrderGraph } from '../graph/order-graph';
@@ -64,6 +65,11 @@ export interface IndexOptions {
    * the engine's index is left as it was.
    */
   skipFacts?: (inputs: string) => boolean;
+  /**
+   * Stop reading files once the heap holds this many bytes (default: a share of the heap
+   * limit): a tree too big for memory is indexed in part, with a note, instead of crashing.
+   */
+  heapBudgetBytes?: number;
 }
 
 export interface ScanOptions extends IndexOptions {
@@ -94,6 +100,11 @@ export interface IndexOutcome {
   /** skipFacts returned true: the cached facts were not loaded. */
   factsSkipped: boolean;
 }
+
+/** The share of the heap limit facts may fill: the analysis needs about as much again. */
+const HEAP_SHARE_FOR_FACTS = 0.4;
+/** Files between two looks at the heap. */
+const HEAP_CHECK_EVERY = 16;
 
 /** Below this many files, starting workers costs more than it saves. */
 const MIN_FILES_FOR_WORKERS = 8;
@@ -287,11 +298,20 @@ export async function indexFiles(
     }
   };
   let cancelled = false;
+  let overBudget = false;
+  const heapLimit = v8.getHeapStatistics().heap_size_limit;
+  const heapBudget = opts.heapBudgetBytes ?? heapLimit * HEAP_SHARE_FOR_FACTS;
+  const heapFull = (n: number) =>
+    n % HEAP_CHECK_EVERY === 0 && v8.getHeapStatistics().used_heap_size > heapBudget;
   let lastYield = performance.now();
   try {
     for (let i = 0; i < files.length; i++) {
       if (opts.isCancelled?.()) {
         cancelled = true;
+        break;
+      }
+      if (heapFull(i)) {
+        overBudget = true;
         break;
       }
       if (performance.now() - lastYield > YIELD_MS) {
@@ -345,11 +365,16 @@ export async function indexFiles(
     while (pending.size) await Promise.all([...pending]); // files handed back by close() run here
   }
 
-  let inputs = cache?.enabled && !cancelled ? inputsOf(files, keys, results, cached) : undefined;
+  let inputs =
+    cache?.enabled && !cancelled && !overBudget ? inputsOf(files, keys, results, cached) : undefined;
   const factsSkipped = inputs !== undefined && !!opts.skipFacts?.(inputs);
-  for (const i of cached) {
+  for (const [n, i] of cached.entries()) {
     if (factsSkipped) cache!.retain(keys[i]!);
-    else if (!loadCached(i)) inputs = undefined;
+    else if (overBudget || heapFull(n)) {
+      overBudget = true;
+      inputs = undefined;
+      continue;
+    } else if (!loadCached(i)) inputs = undefined;
     finished();
   }
 
@@ -357,9 +382,13 @@ export async function indexFiles(
     problems.push({ file: '(workers)', message: `indexing in one thread: ${pool.brokenReason}` });
   }
   for (const p of fileProblems) if (p) problems.push(p);
+
   if (cache) {
     if (cancelled) cache.abort();
-    else cache.commit();
+    else {
+      if (overBudget) cache.retainAll(); // what was not read this time is still valid
+      cache.commit();
+    }
     problems.push(...cache.problems);
     const { corrupt } = cache.stats;
     if (corrupt)
@@ -374,6 +403,16 @@ export async function indexFiles(
         indexed++;
       } else if (fileProblems[i]) engine.removeFile(files[i].rel); // stale facts of a file now skipped
     });
+  if (overBudget) {
+    const mb = (n: number) => Math.round(n / 1048576);
+    problems.push({
+      file: '(index)',
+      message:
+        `indexed ${indexed} of ${files.length} files: the heap passed ${mb(heapBudget)} MB of its ` +
+        `${mb(heapLimit)} MB limit, and the analysis needs about as much again as the facts; narrow ` +
+        'lockscope.include or raise the limit (NODE_OPTIONS=--max-old-space-size=MB)',
+    });
+  }
   return {
     indexed,
     bytes,
