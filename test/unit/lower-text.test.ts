@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Event, FileFacts, FunctionIR } from '../../server/src/analysis/ir';
 import { lowerFile } from '../../server/src/analysis/lower';
+import { argPath, compactArg } from '../../server/src/analysis/lower-text';
 import { Knowledge } from '../../server/src/kb/knowledge';
 import { SourceTree } from '../../server/src/parsing/cached-node';
 import { CParser } from '../../server/src/parsing/parser';
@@ -93,7 +94,12 @@ describe('lowering from source text', () => {
     });
     const foo = plain.blocks.flatMap((b) => b.events).find((e) => e.kind === 'call' && e.callee === 'foo');
     assert.ok(foo?.kind === 'call');
-    assert.deepEqual(foo.args, [
+    // As the analysis reads them: the stored path, or the one the text reads as.
+    const args = foo.args.map((a) => {
+      const path = argPath(a);
+      return path ? { text: a.text, path } : { text: a.text };
+    });
+    assert.deepEqual(args, [
       { text: '&d->lock', path: { root: { kind: 'var', name: 'd' }, fields: ['lock'] } },
       { text: 'n', path: { root: { kind: 'var', name: 'n' }, fields: [] } },
       { text: '1' },
@@ -107,6 +113,19 @@ describe('lowering from source text', () => {
       { text: 'NULL' },
       { text: 'true' },
     ]);
+  });
+
+  it('stores an argument path only where the text does not say it', () => {
+    const d = { root: { kind: 'var' as const, name: 'd' }, fields: ['lock'] };
+    assert.deepEqual(compactArg('&d->lock', d), { text: '&d->lock' });
+    assert.deepEqual(argPath(compactArg('&d->lock', d)), d);
+    // The text reads as a path the tree did not find: "none" must be said.
+    assert.deepEqual(compactArg('x', undefined), { text: 'x', path: null });
+    assert.equal(argPath(compactArg('x', undefined)), undefined);
+    // A path the text alone does not give.
+    const a = { root: { kind: 'var' as const, name: 'a' }, fields: [] };
+    assert.deepEqual(compactArg('a[i]', a), { text: 'a[i]', path: a });
+    assert.deepEqual(compactArg('1', undefined), { text: '1' });
   });
 
   it('reads parameters as the syntax tree does', () => {

@@ -7,6 +7,7 @@ import type { ApiFact, Effect, LockOp } from '../kb/types';
 import type { FunctionRef } from '../workspace/index';
 import type { TypeEnv } from './classes';
 import type { Arg, CallEvent } from './ir';
+import { argPath } from './lower-text';
 import {
   type ChainStep,
   type Guard,
@@ -103,7 +104,8 @@ function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext): Op[
       { op: 'effect', effect: 'sleep', chain },
     ];
   if (reclaims === false) return [];
-  const param = arg.path && arg.path.fields.length === 0 ? ctx.env.paramOf(arg.path) : undefined;
+  const path = argPath(arg);
+  const param = path && path.fields.length === 0 ? ctx.env.paramOf(path) : undefined;
   return param !== undefined ? [{ op: 'reclaim-if-param', index: param, chain }] : [];
 }
 
@@ -159,10 +161,11 @@ function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext, callee: str
   // A callee's local is another object than anything the caller names the same way.
   if (!lock.param) return lock.local ? calleeLocal(lock, callee) : lock;
   const arg = event.args[lock.param.index];
-  if (!arg?.path) return { ...lock, param: undefined };
+  const argAt = arg && argPath(arg);
+  if (!argAt) return { ...lock, param: undefined };
   const base = arg.text.replace(/^&\s*/, '');
   const suffix = lock.param.fields.map((f) => `->${f}`).join('');
-  const path = { root: arg.path.root, fields: [...arg.path.fields, ...lock.param.fields] };
+  const path = { root: argAt.root, fields: [...argAt.fields, ...lock.param.fields] };
   const resolved = ctx.env.lockOf({ text: base + suffix, path });
   // Keep the callee's class when the caller cannot type the argument better.
   const cls = resolved.resolved || lock.cls.startsWith('?') ? resolved.cls : lock.cls;

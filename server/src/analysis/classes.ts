@@ -6,6 +6,7 @@ import type { Knowledge } from '../kb/knowledge';
 import type { LockKind } from '../kb/types';
 import type { WorkspaceIndex } from '../workspace/index';
 import type { AccessPath, Arg, FunctionIR } from './ir';
+import { argPath } from './lower-text';
 
 export interface ResolvedLock {
   cls: string;
@@ -75,7 +76,7 @@ export class TypeEnv {
 
   /** The kind of lock an argument names, from its declared type or file-scope definition. */
   declaredKind(arg: Arg): LockKind | undefined {
-    const path = arg.path;
+    const path = argPath(arg);
     if (!path) return undefined;
     if (path.fields.length === 0 && path.root.kind === 'var') {
       const fileLock = this.index.fileLockKind(path.root.name);
@@ -88,7 +89,7 @@ export class TypeEnv {
   /** The lock class an argument names. */
   lockOf(arg: Arg): ResolvedLock {
     const expr = arg.text.replace(/^&\s*/, '');
-    const path = arg.path;
+    const path = argPath(arg);
     if (!path) return { cls: `?${expr}`, expr, resolved: false };
     const paramIndex = this.paramOf(path);
     const param = paramIndex !== undefined ? { index: paramIndex, fields: path.fields } : undefined;

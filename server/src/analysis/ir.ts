@@ -29,7 +29,11 @@ export type PathRoot =
 export interface Arg {
   /** Normalised source text (whitespace collapsed). */
   text: string;
-  path?: AccessPath;
+  /**
+   * Absent when the path is what the text reads as (most arguments: facts stay small); `null`
+   * when the argument has no path although its text looks like one. Read it with argPath.
+   */
+  path?: AccessPath | null;
 }
 
 export interface CallEvent {

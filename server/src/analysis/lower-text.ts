@@ -6,7 +6,7 @@
  * Otherwise it answers undefined and the lowering asks the tree.
  */
 import type { CachedNode } from '../parsing/cached-node';
-import type { AccessPath, Param } from './ir';
+import type { AccessPath, Arg, Param } from './ir';
 
 /** `u32 n`, `const struct foo *p`: an optional `const`, a tag or one-word type, pointers, a name. */
 const SIMPLE_PARAMETER_RE =
@@ -219,6 +219,38 @@ export function plainPath(text: string): AccessPath | undefined {
     }
   }
   return undefined;
+}
+
+/** Paths read from argument texts, by text (the same few texts recur across a workspace). */
+const textPaths = new Map<string, AccessPath | undefined>();
+const MAX_TEXT_PATHS = 100_000;
+
+/** The path an argument's text reads as (simplePath, with no variable root meaning none). */
+function textPath(text: string): AccessPath | undefined {
+  if (textPaths.has(text)) return textPaths.get(text);
+  const simple = simplePath(text);
+  const path = simple && simple.root.kind !== 'unknown' ? simple : undefined;
+  if (textPaths.size >= MAX_TEXT_PATHS) textPaths.clear();
+  textPaths.set(text, path);
+  return path;
+}
+
+/** An argument's access path: the stored one, or the one its text reads as. */
+export function argPath(arg: Arg): AccessPath | undefined {
+  return arg.path === undefined ? textPath(arg.text) : (arg.path ?? undefined);
+}
+
+/** An argument with its path stored only when its text does not already say it. */
+export function compactArg(text: string, path: AccessPath | undefined): Arg {
+  const read = textPath(text);
+  if (samePath(read, path)) return { text };
+  return { text, path: path ?? null };
+}
+
+function samePath(a: AccessPath | undefined, b: AccessPath | undefined): boolean {
+  if (!a || !b) return a === b;
+  if (a.fields.length !== b.fields.length || a.fields.some((f, i) => f !== b.fields[i])) return false;
+  return JSON.stringify(a.root) === JSON.stringify(b.root);
 }
 
 /** `&a->b.c`-like text: `&`/`*` prefixes, a variable, field accesses. */

@@ -18,6 +18,7 @@ import type { Knowledge } from '../kb/knowledge';
 import type { MaskedAnnotation } from '../parsing/preprocess';
 import {
   binaryOperator,
+  compactArg,
   isNegation,
   plainCall,
   plainPath,
@@ -482,9 +483,9 @@ function parameters(list: CachedNode | null): Param[] {
 export function argFromText(raw: string): Arg {
   const text = normaliseText(raw);
   const m = /^[&*(\s]*([A-Za-z_]\w*)((?:\s*(?:->|\.)\s*[A-Za-z_]\w*|\[[^\]]*\])*)\)?\s*$/.exec(text);
-  if (!m) return { text };
+  if (!m) return compactArg(text, undefined);
   const fields = [...m[2].matchAll(/(?:->|\.)\s*([A-Za-z_]\w*)/g)].map((f) => f[1]);
-  return { text, path: { root: { kind: 'var', name: m[1] }, fields } };
+  return compactArg(text, { root: { kind: 'var', name: m[1] }, fields });
 }
 
 /** The declared name inside a declarator (through pointers, arrays, parentheses, attributes). */
@@ -1128,8 +1129,7 @@ function withTruth(test: ConditionTest, truthy: boolean): Condition {
 }
 
 function argOf(raw: string, path: AccessPath): Arg {
-  const text = normaliseText(raw);
-  return path.root.kind === 'unknown' ? { text } : { text, path };
+  return compactArg(normaliseText(raw), path.root.kind === 'unknown' ? undefined : path);
 }
 
 /** A call argument: its text, and its node for when the text alone does not tell enough. */
