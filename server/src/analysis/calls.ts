@@ -15,6 +15,7 @@ import {
   type Op,
   type Summary,
   PSEUDO_LOCKS,
+  chainLengthAfter,
   prependStep,
 } from './model';
 
@@ -30,13 +31,39 @@ export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
   const name = event.callee;
   const fact = name ? ctx.kb.fact(name) : undefined;
   if (fact) return opsOfFact(name!, fact, event, ctx);
-  const ops: Op[] = [];
-  for (const target of ctx.targets(event)) {
-    const summary = ctx.summaryOf(target);
-    if (summary) ops.push(...opsOfSummary(target.fn.name, summary, event, ctx));
+  const targets = ctx.targets(event);
+  if (targets.length === 1) {
+    const summary = ctx.summaryOf(targets[0]);
+    const ops: Op[] = [];
+    if (summary)
+      opsOfSummary(targets[0].fn.name, summary, event, ctx, (_key, _length, make) => ops.push(make()));
+    return ops;
   }
-  return ops;
+  // A call through a function pointer runs one of its targets, and the targets of a popular
+  // ops field (hundreds of IP blocks' hw_init) repeat each other's locks and effects: one op per
+  // distinct meaning, in first-seen order, with the shortest chain. Rules and the dataflow see
+  // each once, and a repeat is never built.
+  const merged = new Map<string, { op: Op; length: number }>();
+  const merge: Emit = (key, length, make) => {
+    const prev = merged.get(key);
+    if (!prev) merged.set(key, { op: make(), length });
+    else if (length < prev.length) {
+      const op = make();
+      merged.set(key, { op: 'chain' in op ? ({ ...prev.op, chain: op.chain } as Op) : prev.op, length });
+    }
+  };
+  for (const target of targets) {
+    const summary = ctx.summaryOf(target);
+    if (summary) opsOfSummary(target.fn.name, summary, event, ctx, merge);
+  }
+  return [...merged.values()].map((m) => m.op);
 }
+
+/**
+ * Receives one op of a callee's summary as the caller sees it: `key` says what it does (equal
+ * keys make equal ops but for their chains), `length` is its chain's length, `make` builds it.
+ */
+type Emit = (key: string, length: number, make: () => Op) => void;
 
 function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
   return { fn: ctx.env.fn.name, file: ctx.env.file, range: event.range, callee };
@@ -109,38 +136,75 @@ function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext): Op[
   return param !== undefined ? [{ op: 'reclaim-if-param', index: param, chain }] : [];
 }
 
-function opsOfSummary(callee: string, summary: Summary, event: CallEvent, ctx: CallContext): Op[] {
+function opsOfSummary(
+  callee: string,
+  summary: Summary,
+  event: CallEvent,
+  ctx: CallContext,
+  emit: Emit,
+): void {
   const here = step(event, callee, ctx);
-  const ops: Op[] = [];
+  const length = (chain: ChainStep[]) => chainLengthAfter(here, chain);
+  // A callee's local lock is its own object: it is only ever the same lock for the same callee.
+  const lockKey = (l: LockInfo) => (l.local && !l.param ? `${identity(l)}\0${callee}` : identity(l));
   for (const r of summary.releases) {
-    ops.push({ op: 'release', lock: mapLock(r.lock, event, ctx, callee), chain: prependStep(here, r.chain) });
+    emit(`r${lockKey(r.lock)}`, length(r.chain), () => ({
+      op: 'release',
+      lock: mapLock(r.lock, event, ctx, callee),
+      chain: prependStep(here, r.chain),
+    }));
   }
   for (const a of summary.acquires) {
-    const lock = mapLock(a.lock, event, ctx, callee);
-    ops.push({ op: 'acquire', lock, chain: prependStep(here, a.chain), conditional: a.conditional });
+    emit(`a${lockKey(a.lock)}\0${a.conditional ?? ''}`, length(a.chain), () => ({
+      op: 'acquire',
+      lock: mapLock(a.lock, event, ctx, callee),
+      chain: prependStep(here, a.chain),
+      conditional: a.conditional,
+    }));
   }
   for (const i of summary.inside) {
     if (ruledOut(i.when, event)) continue;
-    ops.push({ op: 'inside', lock: mapLock(i.lock, event, ctx, callee), chain: prependStep(here, i.chain) });
+    // What a callee takes and drops on a local object orders by class only: through a function
+    // pointer with many targets, one per class stands for all of them.
+    const key =
+      i.lock.local && !i.lock.param ? `${i.lock.cls}\0${i.lock.kind}\0${i.lock.mode}` : identity(i.lock);
+    emit(`i${key}`, length(i.chain), () => ({
+      op: 'inside',
+      lock: mapLock(i.lock, event, ctx, callee),
+      chain: prependStep(here, i.chain),
+    }));
   }
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
     if (ruledOut(summary.effectGuards[effect], event)) continue;
     const without = summary.effectWithout[effect];
-    ops.push({
+    emit(`e${effect}\0${without?.join(',') ?? ''}`, length(chain), () => ({
       op: 'effect',
       effect,
       chain: prependStep(here, chain),
       without: without?.length ? without : undefined,
-    });
+    }));
   }
   for (const r of summary.reclaimIfParam) {
-    ops.push(...gfpOps(event.args[r.index], prependStep(here, r.chain), ctx));
+    const chain = prependStep(here, r.chain);
+    gfpOps(event.args[r.index], chain, ctx).forEach((op, n) =>
+      emit(`g${r.index}\0${n}`, chain.length, () => op),
+    );
   }
   for (const f of summary.flushes) {
     if (ruledOut(f.when, event)) continue;
-    ops.push({ op: 'flush', target: f.target, key: f.key, chain: prependStep(here, f.chain) });
+    emit(`f${f.target}\0${f.key}`, length(f.chain), () => ({
+      op: 'flush',
+      target: f.target,
+      key: f.key,
+      chain: prependStep(here, f.chain),
+    }));
   }
-  return ops;
+}
+
+/** A lock's identity in a summary (what mapLock maps to the caller's lock). */
+function identity(l: LockInfo): string {
+  const param = l.param ? `${l.param.index}:${l.param.fields.join('.')}` : '';
+  return `${l.cls}\0${l.expr}\0${l.kind}\0${l.mode}\0${l.recursiveRead}\0${param}\0${l.local ? 1 : 0}`;
 }
 
 /** A constant argument (`false`, `0`, `NULL`, `true`, `1`) that contradicts the callee's guard. */
@@ -172,12 +236,19 @@ function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext, callee: str
   return { ...lock, cls, expr: resolved.expr, param: resolved.param, local: resolved.local };
 }
 
-/** A callee's local lock as its callers see it, made once per lock and callee (summaries are shared). */
-const calleeLocals = new WeakMap<LockInfo, Map<string, LockInfo>>();
+/**
+ * A callee's local lock as its callers see it, made once per lock and callee (summaries share
+ * lock objects), and kept on the lock itself: millions of calls look it up, and a WeakMap that
+ * hot costs more. Not enumerable, so `{ ...lock }` copies do not inherit it.
+ */
+const AS_LOCAL = Symbol('calleeLocal');
 
-function calleeLocal(lock: LockInfo, callee: string): LockInfo {
-  let byCallee = calleeLocals.get(lock);
-  if (!byCallee) calleeLocals.set(lock, (byCallee = new Map()));
+function calleeLocal(lock: LockInfo & { [AS_LOCAL]?: Map<string, LockInfo> }, callee: string): LockInfo {
+  let byCallee = lock[AS_LOCAL];
+  if (!byCallee) {
+    byCallee = new Map();
+    Object.defineProperty(lock, AS_LOCAL, { value: byCallee });
+  }
   let mapped = byCallee.get(callee);
   if (!mapped)
     byCallee.set(callee, (mapped = { ...lock, expr: `${callee}()::${lock.expr.replace(/^\w+\(\)::/, '')}` }));

@@ -471,10 +471,7 @@ class WorkspaceAnalysis {
   private workLocks(target: 'work' | 'workqueue', key: string): ReturnType<RuleWorld['workLocks']> {
     return this.workFunctions(target, key).map((ref) => {
       const s = this.summaries.get(ref.fn);
-      const locks = new Map<string, ChainStep[]>();
-      for (const l of [...(s?.acquires ?? []), ...(s?.inside ?? [])])
-        if (!locks.has(l.lock.cls)) locks.set(l.lock.cls, l.chain);
-      return { fn: ref.fn.name, file: ref.file, locks };
+      return { fn: ref.fn.name, file: ref.file, locks: s ? locksTaken(s) : new Map<string, ChainStep[]>() };
     });
   }
 
@@ -700,6 +697,19 @@ function changeKey(s: Summary): string {
     head(x.chain);
   for (const chain of Object.values(s.effects)) if (chain) head(chain);
   return `${summaryKey(s)}@${heads.join(',')}`;
+}
+
+/** Every lock class a summary takes, with its chain; a summary never changes once made. */
+const takenBySummary = new WeakMap<Summary, Map<string, ChainStep[]>>();
+
+function locksTaken(s: Summary): Map<string, ChainStep[]> {
+  let locks = takenBySummary.get(s);
+  if (!locks) {
+    locks = new Map();
+    for (const l of [...s.acquires, ...s.inside]) if (!locks.has(l.lock.cls)) locks.set(l.lock.cls, l.chain);
+    takenBySummary.set(s, locks);
+  }
+  return locks;
 }
 
 function within(r: Range, line: number, col: number): boolean {

@@ -127,6 +127,12 @@ export function summaryKey(s: Summary): string {
 
 export const MAX_CHAIN = 32;
 
+/** The length of `prependStep(step, chain)`, without building it. */
+export function chainLengthAfter(step: ChainStep, chain: ChainStep[]): number {
+  const again = chain.findIndex((s) => s.fn === step.fn);
+  return again >= 0 ? chain.length - again : Math.min(chain.length + 1, MAX_CHAIN);
+}
+
 export function prependStep(step: ChainStep, chain: ChainStep[]): ChainStep[] {
   // Recursion (a → b → a → ...): the function reaches the leaf from its later step directly.
   const again = chain.findIndex((s) => s.fn === step.fn);

@@ -9,13 +9,15 @@ export const doubleLock: Rule = {
     summary: 'A non-recursive lock acquired again while already held (same lock expression).',
   },
   onCall(site, _world, report) {
+    let released: Set<string> | undefined;
     for (const op of site.ops) {
       if (op.op !== 'acquire' && op.op !== 'inside') continue;
       if (op.op === 'acquire' && op.conditional === 'nonzero-success') continue; // a trylock fails, it does not deadlock
       const lock = op.lock;
       if (isNestingKind(lock.kind) || lock.expr === '?') continue;
       // A callee that drops the caller's lock and takes it again (a wait loop) is not a double lock.
-      if (site.ops.some((o) => o.op === 'release' && o.lock.expr === lock.expr)) continue;
+      released ??= new Set(site.ops.flatMap((o) => (o.op === 'release' ? [o.lock.expr] : [])));
+      if (released.has(lock.expr)) continue;
       for (const state of site.states) {
         const held = state.held.find(
           (h) => h.expr === lock.expr && h.cls === lock.cls && !(h.recursiveRead && lock.recursiveRead),
