@@ -111,4 +111,49 @@ static void foo_late(struct foo_dev *d) { d->ops->unbind = foo_bind; }
     assert.deepEqual(engine.index.get('ops.c'), cold.index.get('ops.c'));
     engine.closeOpenFile('ops.c');
   });
+
+  it('an edit that changes no lock order keeps the cycles, at their new lines; one that does finds them again', async () => {
+    const ab = `
+struct foo_dev { struct mutex a; struct mutex b; };
+void foo_ab(struct foo_dev *d) { mutex_lock(&d->a); mutex_lock(&d->b); mutex_unlock(&d->b); mutex_unlock(&d->a); }
+`;
+    const ba = `
+void foo_ba(struct foo_dev *d)
+{
+	mutex_lock(&d->b);
+	mutex_lock(&d->a);
+	mutex_unlock(&d->a);
+	mutex_unlock(&d->b);
+}
+`;
+    const cycles = (engine: Engine) =>
+      engine
+        .analyze()
+        .diagnostics.filter((d) => d.rule === 'lock-order-cycle')
+        .map((d) => `${d.file}:${d.range.line}`)
+        .sort();
+    const cold = async (text: string) => {
+      const e = await Engine.create();
+      e.setFile('ab.c', ab);
+      e.setFile('ba.c', text);
+      return cycles(e);
+    };
+    const engine = await Engine.create();
+    engine.setFile('ab.c', ab);
+    engine.updateOpenFile('ba.c', ba);
+    assert.deepEqual(cycles(engine), ['ab.c:2', 'ba.c:4']);
+    const shape = engine.lastAnalysis!.memo.cycles!.shape;
+
+    const moved = ba.replace('{\n', '{\n\tfoo_nop(d);\n\n');
+    engine.updateOpenFile('ba.c', moved);
+    assert.deepEqual(cycles(engine), ['ab.c:2', 'ba.c:6']);
+    assert.equal(engine.lastAnalysis!.memo.cycles!.shape, shape, 'the same graph shape: cycles reused');
+    assert.deepEqual(cycles(engine), await cold(moved));
+
+    const fixed = moved.replace('\tmutex_lock(&d->a);\n\tmutex_unlock(&d->a);\n', '');
+    engine.updateOpenFile('ba.c', fixed);
+    assert.deepEqual(cycles(engine), []);
+    assert.deepEqual(cycles(engine), await cold(fixed));
+    engine.closeOpenFile('ba.c');
+  });
 });

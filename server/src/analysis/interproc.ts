@@ -78,6 +78,8 @@ export interface AnalysisMemo {
   byId: Map<string, FunctionMemo>;
   /** The call graph's components, bottom-up, with what they were computed from. */
   components: { ids: string[]; calleeKeys: string[]; sccs: string[][] };
+  /** The order graph's cycles (class lists) and the graph shape they were found in. */
+  cycles?: { shape: string; classes: string[][] };
 }
 
 interface FunctionShape {
@@ -149,6 +151,7 @@ class WorkspaceAnalysis {
   private readonly next: AnalysisMemo;
   private readonly previous: Map<FunctionIR, FunctionMemo>;
   private readonly previousMemo: AnalysisMemo | undefined;
+  private readonly previousCycles: AnalysisMemo['cycles'];
   /** Functions whose summary changed in this run: their callers must be analysed again. */
   private readonly changed = new Set<FunctionIR>();
   private analysed = 0;
@@ -176,6 +179,7 @@ class WorkspaceAnalysis {
       byId: new Map(),
     };
     this.previousMemo = same ? memo : undefined;
+    this.previousCycles = memo?.cycles;
     this.refs = index.allFunctions();
     this.refs.forEach((r, i) => {
       const id = `${r.file}#${r.fn.name}#${i}`;
@@ -204,6 +208,11 @@ class WorkspaceAnalysis {
     }
     for (const e of this.runtimeEdges) this.graph.addRuntime(e.from, e.to, e.source);
     this.current = undefined;
+    // Most edits change no lock order: the cycle search (hundreds of ms in a DRM-sized graph)
+    // is then the previous one's. Cycles depend on the graph alone, even across type changes.
+    const shape = this.graph.shapeKey();
+    if (this.previousCycles?.shape === shape) this.graph.adoptCycles(this.previousCycles.classes);
+    this.next.cycles = { shape, classes: this.graph.cycles().map((c) => c.classes) };
     for (const rule of this.rules) rule.onGraph?.(this.graph, this.report);
     return {
       findings: this.findings,

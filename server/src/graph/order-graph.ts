@@ -166,6 +166,29 @@ export class OrderGraph {
     return this.cycleCache;
   }
 
+  /**
+   * What the cycles depend on: every edge's ends, origin and strength, in insertion order (the
+   * search's tie-breaks follow it). Equal shapes, equal cycles; witnesses may differ.
+   */
+  shapeKey(): string {
+    let key = '';
+    for (const [from, m] of this.out)
+      for (const e of m.values())
+        key += `${from}\0${e.to}\0${e.origin[0]}${e.exclusiveHeld ? 1 : 0}${e.nonRecursive ? 1 : 0}\n`;
+    return key;
+  }
+
+  /**
+   * Takes the cycles found in a graph of the same shapeKey (an edit that changed no lock
+   * order): their class lists, bound to this graph's edges and witnesses, without the search.
+   */
+  adoptCycles(classes: readonly (readonly string[])[]): void {
+    this.cycleCache = classes.map((c) => ({
+      classes: [...c],
+      edges: c.map((from, i) => this.out.get(from)!.get(c[(i + 1) % c.length])!),
+    }));
+  }
+
   private findCycles(): Cycle[] {
     const found = new Map<string, Cycle>();
     for (const scc of stronglyConnected(this.out)) {
