@@ -36,7 +36,7 @@ export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
     const summary = ctx.summaryOf(targets[0]);
     const ops: Op[] = [];
     if (summary)
-      opsOfSummary(targets[0].fn.name, summary, event, ctx, (_key, _length, make) => ops.push(make()));
+      opsOfSummary(targets[0].fn.name, summary, event, ctx, (_key, _length, make) => void ops.push(make()));
     return ops;
   }
   // A call through a function pointer runs one of its targets, and the targets of a popular
@@ -44,10 +44,13 @@ export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
   // distinct meaning, in first-seen order, with the shortest chain. Rules and the dataflow see
   // each once, and a repeat is never built.
   const merged = new Map<string, { op: Op; length: number }>();
-  const merge: Emit = (key, length, make) => {
+  const merge: Emit = (keyOf, lengthOf, make) => {
+    const key = keyOf();
     const prev = merged.get(key);
-    if (!prev) merged.set(key, { op: make(), length });
-    else if (length < prev.length) {
+    if (!prev) merged.set(key, { op: make(), length: lengthOf() });
+    else {
+      const length = lengthOf();
+      if (length >= prev.length) return;
       const op = make();
       merged.set(key, { op: 'chain' in op ? ({ ...prev.op, chain: op.chain } as Op) : prev.op, length });
     }
@@ -60,10 +63,11 @@ export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
 }
 
 /**
- * Receives one op of a callee's summary as the caller sees it: `key` says what it does (equal
- * keys make equal ops but for their chains), `length` is its chain's length, `make` builds it.
+ * Receives one op of a callee's summary as the caller sees it: its key says what it does (equal
+ * keys make equal ops but for their chains), its length is its chain's, `make` builds it. Lazy,
+ * as only merging needs keys and lengths (a single target's ops are all kept).
  */
-type Emit = (key: string, length: number, make: () => Op) => void;
+type Emit = (key: () => string, length: () => number, make: () => Op) => void;
 
 function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
   return { fn: ctx.env.fn.name, file: ctx.env.file, range: event.range, callee };
@@ -144,31 +148,41 @@ function opsOfSummary(
   emit: Emit,
 ): void {
   const here = step(event, callee, ctx);
-  const length = (chain: ChainStep[]) => chainLengthAfter(here, chain);
+  const length = (chain: ChainStep[]) => () => chainLengthAfter(here, chain);
   // A callee's local lock is its own object: it is only ever the same lock for the same callee.
   const lockKey = (l: LockInfo) => (l.local && !l.param ? `${identity(l)}\0${callee}` : identity(l));
   for (const r of summary.releases) {
-    emit(`r${lockKey(r.lock)}`, length(r.chain), () => ({
-      op: 'release',
-      lock: mapLock(r.lock, event, ctx, callee),
-      chain: prependStep(here, r.chain),
-    }));
+    emit(
+      () => `r${lockKey(r.lock)}`,
+      length(r.chain),
+      () => ({
+        op: 'release',
+        lock: mapLock(r.lock, event, ctx, callee),
+        chain: prependStep(here, r.chain),
+      }),
+    );
   }
   for (const a of summary.acquires) {
-    emit(`a${lockKey(a.lock)}\0${a.conditional ?? ''}`, length(a.chain), () => ({
-      op: 'acquire',
-      lock: mapLock(a.lock, event, ctx, callee),
-      chain: prependStep(here, a.chain),
-      conditional: a.conditional,
-    }));
+    emit(
+      () => `a${lockKey(a.lock)}\0${a.conditional ?? ''}`,
+      length(a.chain),
+      () => ({
+        op: 'acquire',
+        lock: mapLock(a.lock, event, ctx, callee),
+        chain: prependStep(here, a.chain),
+        conditional: a.conditional,
+      }),
+    );
   }
   for (const i of summary.inside) {
     if (ruledOut(i.when, event)) continue;
     // What a callee takes and drops on a local object orders by class only: through a function
     // pointer with many targets, one per class stands for all of them.
-    const key =
-      i.lock.local && !i.lock.param ? `${i.lock.cls}\0${i.lock.kind}\0${i.lock.mode}` : identity(i.lock);
-    emit(`i${key}`, length(i.chain), () => ({
+    const key = () =>
+      i.lock.local && !i.lock.param
+        ? `i${i.lock.cls}\0${i.lock.kind}\0${i.lock.mode}`
+        : `i${identity(i.lock)}`;
+    emit(key, length(i.chain), () => ({
       op: 'inside',
       lock: mapLock(i.lock, event, ctx, callee),
       chain: prependStep(here, i.chain),
@@ -177,27 +191,39 @@ function opsOfSummary(
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
     if (ruledOut(summary.effectGuards[effect], event)) continue;
     const without = summary.effectWithout[effect];
-    emit(`e${effect}\0${without?.join(',') ?? ''}`, length(chain), () => ({
-      op: 'effect',
-      effect,
-      chain: prependStep(here, chain),
-      without: without?.length ? without : undefined,
-    }));
+    emit(
+      () => `e${effect}\0${without?.join(',') ?? ''}`,
+      length(chain),
+      () => ({
+        op: 'effect',
+        effect,
+        chain: prependStep(here, chain),
+        without: without?.length ? without : undefined,
+      }),
+    );
   }
   for (const r of summary.reclaimIfParam) {
     const chain = prependStep(here, r.chain);
     gfpOps(event.args[r.index], chain, ctx).forEach((op, n) =>
-      emit(`g${r.index}\0${n}`, chain.length, () => op),
+      emit(
+        () => `g${r.index}\0${n}`,
+        () => chain.length,
+        () => op,
+      ),
     );
   }
   for (const f of summary.flushes) {
     if (ruledOut(f.when, event)) continue;
-    emit(`f${f.target}\0${f.key}`, length(f.chain), () => ({
-      op: 'flush',
-      target: f.target,
-      key: f.key,
-      chain: prependStep(here, f.chain),
-    }));
+    emit(
+      () => `f${f.target}\0${f.key}`,
+      length(f.chain),
+      () => ({
+        op: 'flush',
+        target: f.target,
+        key: f.key,
+        chain: prependStep(here, f.chain),
+      }),
+    );
   }
 }
 
