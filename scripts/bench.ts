@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { defaultSettings } from '../server/src/config/settings';
 import { Engine } from '../server/src/engine/engine';
-import { defaultJobs } from '../server/src/engine/pool';
+import { defaultJobs, FILES_IN_FLIGHT_PER_WORKER } from '../server/src/engine/pool';
 import { readSource, scanPaths } from '../server/src/engine/scan';
 import { findFiles } from '../server/src/workspace/files';
 
@@ -112,7 +112,7 @@ async function parseHere(texts: string[]): Promise<number> {
 
 /**
  * The parallel floor: `jobs` threads that only parse, fed the texts as the scan feeds its
- * lowering workers (two in flight per thread), timed from the first text sent (threads ready)
+ * lowering workers (FILES_IN_FLIGHT_PER_WORKER in flight per thread), timed from the first text sent (threads ready)
  * to the last reply.
  */
 async function parseOnWorkers(texts: string[], jobs: number): Promise<number> {
@@ -131,7 +131,7 @@ async function parseOnWorkers(texts: string[], jobs: number): Promise<number> {
         new Promise<void>((resolve) => {
           let inFlight = 0;
           const send = () => {
-            while (inFlight < 2 && next < texts.length) {
+            while (inFlight < FILES_IN_FLIGHT_PER_WORKER && next < texts.length) {
               inFlight++;
               w.postMessage(texts[next++]);
             }

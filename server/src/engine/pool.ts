@@ -45,6 +45,11 @@ export interface PoolOptions {
 }
 
 export const DEFAULT_FILE_TIMEOUT_MS = 60_000;
+/**
+ * Files in flight per worker: enough that a worker still has work while the main thread is
+ * busy (decoding a big file's facts, a GC pause); i915 indexes ~5% faster with 4 than with 2.
+ */
+export const FILES_IN_FLIGHT_PER_WORKER = 4;
 const STARTUP_TIMEOUT_MS = 30_000;
 
 /** The number of lowering threads worth running here. */
@@ -100,7 +105,7 @@ export class LowerPool {
   ) {
     this.script = opts.script ?? workerScript();
     this.fileTimeoutMs = opts.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS;
-    this.perWorker = opts.perWorker ?? 2;
+    this.perWorker = opts.perWorker ?? FILES_IN_FLIGHT_PER_WORKER;
     this.broken = !this.script;
     if (!this.script) this.brokenReason = 'no worker script next to the engine';
     this.timer = setInterval(() => this.watchdog(), Math.min(1000, Math.max(50, this.fileTimeoutMs / 4)));
