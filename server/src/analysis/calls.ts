@@ -41,19 +41,15 @@ export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
   }
   // A call through a function pointer runs one of its targets, and the targets of a popular
   // ops field (hundreds of IP blocks' hw_init) repeat each other's locks and effects: one op per
-  // distinct meaning, in first-seen order, with the shortest chain. Rules and the dataflow see
+  // distinct meaning, in first-seen order, the one with the shortest chain. Rules and the dataflow see
   // each once, and a repeat is never built.
   const merged = new Map<string, { op: Op; length: number }>();
   const merge: Emit = (keyOf, lengthOf, make) => {
     const key = keyOf();
     const prev = merged.get(key);
-    if (!prev) merged.set(key, { op: make(), length: lengthOf() });
-    else {
-      const length = lengthOf();
-      if (length >= prev.length) return;
-      const op = make();
-      merged.set(key, { op: 'chain' in op ? ({ ...prev.op, chain: op.chain } as Op) : prev.op, length });
-    }
+    const length = lengthOf();
+    // Replacing keeps the first one's place in the map.
+    if (!prev || length < prev.length) merged.set(key, { op: make(), length });
   };
   for (const target of targets) {
     const summary = ctx.summaryOf(target);
