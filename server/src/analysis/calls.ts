@@ -175,13 +175,14 @@ function opsOfSummary(
     // What a callee takes and drops on a local object orders by class only: through a function
     // pointer with many targets, one per class stands for all of them.
     const key = () =>
-      i.lock.local && !i.lock.param
+      (i.lock.local && !i.lock.param
         ? `i${i.lock.cls}\0${i.lock.kind}\0${i.lock.mode}`
-        : `i${identity(i.lock)}`;
+        : `i${identity(i.lock)}`) + (i.tryOnly ? '\0try' : '');
     emit(key, length(i.chain), () => ({
       op: 'inside',
       lock: mapLock(i.lock, event, ctx, callee),
       chain: prependStep(here, i.chain),
+      tryOnly: i.tryOnly,
     }));
   }
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {

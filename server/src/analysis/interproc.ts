@@ -24,6 +24,7 @@ import {
   type Summary,
   emptySummary,
   summaryKey,
+  waitsForLock,
 } from './model';
 
 const MAX_SCC_ROUNDS = 6;
@@ -664,8 +665,7 @@ class WorkspaceAnalysis {
     const seen = new Set<string>();
     for (const op of ops) {
       let to: LockInfo | undefined;
-      if (op.op === 'acquire' && op.conditional !== 'nonzero-success') to = op.lock;
-      else if (op.op === 'inside') to = op.lock;
+      if ((op.op === 'acquire' || op.op === 'inside') && waitsForLock(op)) to = op.lock;
       else if (op.op === 'effect') to = pseudoLock(op.effect);
       if (!to || !isOrderedKind(to.kind)) continue;
       const memo = this.current!;
@@ -813,17 +813,18 @@ function accumulate(
       case 'inside': {
         // Retaking the caller's lock it dropped (unlock, sleep, relock) is no new acquisition.
         if (!isOrderedKind(op.lock.kind) || dropped.includes(op.lock.cls)) break;
+        const waits = waitsForLock(op);
         const prev = insideByClass.get(op.lock.cls);
         if (!prev && summary.inside.length < MAX_INSIDE) {
-          const entry = { lock: op.lock, chain: op.chain, when: guard };
+          const entry = { lock: op.lock, chain: op.chain, when: guard, tryOnly: waits ? undefined : true };
           summary.inside.push(entry);
           insideByClass.set(op.lock.cls, entry);
         } else if (prev) {
           prev.when = mergeGuard(prev.when, guard);
           if (op.chain.length < prev.chain.length) prev.chain = op.chain;
+          if (waits) prev.tryOnly = undefined;
         }
-        const trylock = op.op === 'acquire' && op.conditional === 'nonzero-success';
-        if (!NON_SLEEPING_KINDS.has(op.lock.kind) && !trylock)
+        if (!NON_SLEEPING_KINDS.has(op.lock.kind) && waits)
           addEffect(summary, 'sleep', op.chain, guard, dropped);
         break;
       }

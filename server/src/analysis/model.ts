@@ -30,8 +30,11 @@ export type Conditional = 'nonzero-success' | 'zero-success';
 export type Op =
   | { op: 'acquire'; lock: LockInfo; chain: ChainStep[]; conditional?: Conditional }
   | { op: 'release'; lock: LockInfo; chain: ChainStep[] }
-  /** A lock taken and released inside a callee: orders it after the held locks. */
-  | { op: 'inside'; lock: LockInfo; chain: ChainStep[] }
+  /**
+   * A lock taken and released inside a callee: orders it after the held locks. `tryOnly`: every
+   * path takes it with a trylock, which never waits for it.
+   */
+  | { op: 'inside'; lock: LockInfo; chain: ChainStep[]; tryOnly?: boolean }
   /** `without`: classes the callee releases before the effect (its caller's lock is not held there). */
   | { op: 'effect'; effect: Effect; chain: ChainStep[]; without?: string[] }
   | { op: 'flush'; target: 'work' | 'workqueue'; key: string; chain: ChainStep[] }
@@ -84,7 +87,7 @@ export interface Summary {
   /** Released without having been taken here (unlock wrappers). */
   releases: { lock: LockInfo; chain: ChainStep[] }[];
   /** Every lock class taken inside (for the order graph), with the shortest chain. */
-  inside: { lock: LockInfo; chain: ChainStep[]; when?: Guard }[];
+  inside: { lock: LockInfo; chain: ChainStep[]; when?: Guard; tryOnly?: boolean }[];
   effects: Partial<Record<Effect, ChainStep[]>>;
   /** Effects that happen only when a parameter is true/false (`if (sync) cancel_work_sync()`). */
   effectGuards: Partial<Record<Effect, Guard>>;
@@ -117,12 +120,21 @@ export function summaryKey(s: Summary): string {
   return [
     locks(s.acquires),
     locks(s.releases),
-    locks(s.inside),
+    locks(s.inside.filter((i) => !i.tryOnly)),
+    locks(s.inside.filter((i) => i.tryOnly)),
     Object.keys(s.effects).sort().join(','),
     JSON.stringify(s.effectGuards),
     s.reclaimIfParam.map((r) => r.index).join(','),
     s.flushes.map((f) => f.key).join(','),
   ].join(';');
+}
+
+/**
+ * Whether taking the lock may wait for its holder: not a trylock, nor a callee that only
+ * trylocks it. Lockdep adds no dependency for a trylock, and a trylock never sleeps.
+ */
+export function waitsForLock(op: Extract<Op, { op: 'acquire' | 'inside' }>): boolean {
+  return op.op === 'acquire' ? op.conditional !== 'nonzero-success' : !op.tryOnly;
 }
 
 export const MAX_CHAIN = 32;

@@ -1,3 +1,4 @@
+import { waitsForLock } from '../analysis/model';
 import { isNestingKind } from '../kb/types';
 import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
 import type { Rule } from './rule';
@@ -12,7 +13,7 @@ export const doubleLock: Rule = {
     let released: Set<string> | undefined;
     for (const op of site.ops) {
       if (op.op !== 'acquire' && op.op !== 'inside') continue;
-      if (op.op === 'acquire' && op.conditional === 'nonzero-success') continue; // a trylock fails, it does not deadlock
+      if (!waitsForLock(op)) continue; // a trylock fails, it does not deadlock
       const lock = op.lock;
       if (isNestingKind(lock.kind) || lock.expr === '?') continue;
       // A callee that drops the caller's lock and takes it again (a wait loop) is not a double lock.

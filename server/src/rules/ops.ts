@@ -3,7 +3,7 @@
  */
 import type { Effect } from '../kb/types';
 import { isAtomicKind } from '../kb/types';
-import type { ChainStep, HeldLock, LockState, Op } from '../analysis/model';
+import { type ChainStep, type HeldLock, type LockState, type Op, waitsForLock } from '../analysis/model';
 
 /** How a call reaches an effect: the chain, and the held classes the callee drops before it. */
 export interface EffectPath {
@@ -27,7 +27,7 @@ export function sleepingPath(ops: Op[]): EffectPath | undefined {
 function sleepsToAcquire(op: Extract<Op, { op: 'acquire' | 'inside' }>): boolean {
   const kind = op.lock.kind;
   if (isAtomicKind(kind) || kind === 'lockdep_map' || kind === 'ww_acquire') return false;
-  return !(op.op === 'acquire' && op.conditional === 'nonzero-success');
+  return waitsForLock(op);
 }
 
 /** The shortest path to an effect of this kind. */
