@@ -7,7 +7,7 @@
  * point collects too many states they are merged (precision traded for termination).
  */
 import { isNestingKind } from '../kb/types';
-import type { Block, CallEvent, Condition, Event, FunctionIR, Range } from './ir';
+import type { Block, CallEvent, Condition, FunctionIR, Range } from './ir';
 import type { Conditional, HeldLock, LockInfo, LockState, Op } from './model';
 
 const MAX_STATES = 16;
@@ -90,29 +90,36 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
     if (!ops) opsCache.set(e, (ops = hooks.opsOf(e)));
     return ops;
   };
-  // Per block, its distinct entry states in arrival order (a handful: arrays beat maps here).
-  const inStates: LockState[][] = blocks.map(() => []);
-  const visits = new Array<number>(blocks.length).fill(0);
-  inStates[0].push(entry);
+  // Per block, its distinct entry states in arrival order (a handful: arrays beat maps here);
+  // undefined until the first arrives (most blocks get one: an array of one then).
+  const inStates = new Array<LockState[] | undefined>(blocks.length);
+  inStates[0] = [entry];
+  const visits = new Uint8Array(blocks.length);
   const work: number[] = [0];
   const queued = new Uint8Array(blocks.length);
   queued[0] = 1;
   while (work.length) {
     const b = work.shift()!;
     queued[b] = 0;
-    if (++visits[b] > MAX_VISITS) continue;
-    // A copy: a self-loop edge adds to this block's states while its outputs are read.
-    const outs = transferBlock(blocks[b], inStates[b].slice(), opsOf, undefined);
-    for (const edge of blocks[b].succ) {
+    if (visits[b] >= MAX_VISITS) continue;
+    visits[b]++;
+    const block = blocks[b];
+    // A self-loop edge adds to this block's states while its outputs are read: a copy then
+    // (transferBlock may return the array it was given).
+    const own = inStates[b]!;
+    const outs = transferBlock(block, hasEdgeTo(block, b) ? own.slice() : own, opsOf, undefined);
+    for (const edge of block.succ) {
       let changed = false;
-      const target = inStates[edge.to];
+      let target = inStates[edge.to];
       for (const s of outs) {
-        const next = applyEdge(blocks[b], edge.cond, s, opsOf);
-        if (!next || hasKey(target, next.key)) continue;
-        target.push(next);
+        const next = applyEdge(block, edge.cond, s, opsOf);
+        if (!next) continue;
+        if (!target) target = inStates[edge.to] = [next];
+        else if (hasKey(target, next.key)) continue;
+        else target.push(next);
         changed = true;
       }
-      if (target.length > MAX_STATES) inStates[edge.to] = [mergeStates(target)];
+      if (target && target.length > MAX_STATES) inStates[edge.to] = [mergeStates(target)];
       if (changed && !queued[edge.to]) {
         queued[edge.to] = 1;
         work.push(edge.to);
@@ -121,12 +128,13 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
   }
   // Final pass: every reachable block once, with observation, collecting exit states.
   const exits: ExitState[] = [];
-  blocks.forEach((block, b) => {
+  for (let b = 0; b < blocks.length; b++) {
     const states = inStates[b];
-    if (states.length === 0) return;
-    const outs = transferBlock(block, states, opsOf, hooks);
-    if (block.exit) exits.push({ range: block.exit, states: outs });
-  });
+    if (!states) continue;
+    const outs = transferBlock(blocks[b], states, opsOf, hooks);
+    const exit = blocks[b].exit;
+    if (exit) exits.push({ range: exit, states: outs });
+  }
   return exits;
 }
 
@@ -137,17 +145,40 @@ function transferBlock(
   hooks: DataflowHooks | undefined,
 ): LockState[] {
   let cur = states;
-  block.events.forEach((event, i) => {
+  const events = block.events;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i];
+    let ops: Op[] = [];
+    let tested = false;
     if (event.kind === 'call') {
-      const ops = opsOf(event);
+      ops = opsOf(event);
       hooks?.observe?.(event, ops, cur);
-      const testedByBranch = block.succ.some((e) => e.cond?.call === i);
-      cur = dedupe(cur.map((s) => applyCall(event, ops, s, testedByBranch, hooks)));
-    } else {
-      cur = dedupe(cur.map((s) => forget(s, event)));
+      // Most calls do nothing to the lock state: no new array for them.
+      if (ops.length === 0 && !event.resultVar) continue;
+      tested = testedByBranch(block, i);
     }
-  });
+    // A new array only from the first state the event changes.
+    let next: LockState[] | undefined;
+    for (let j = 0; j < cur.length; j++) {
+      const s = cur[j];
+      const t = event.kind === 'call' ? applyCall(event, ops, s, tested, hooks) : forgetVar(s, event.name);
+      if (next) next.push(t);
+      else if (t !== s) (next = cur.slice(0, j)).push(t);
+    }
+    if (next) cur = dedupe(next);
+  }
   return cur;
+}
+
+function hasEdgeTo(block: Block, to: number): boolean {
+  for (const edge of block.succ) if (edge.to === to) return true;
+  return false;
+}
+
+/** Whether a branch leaving the block tests the result of its event `i`. */
+function testedByBranch(block: Block, i: number): boolean {
+  for (const edge of block.succ) if (edge.cond?.call === i) return true;
+  return false;
 }
 
 function hasKey(states: readonly LockState[], key: string): boolean {
@@ -161,11 +192,6 @@ function dedupe(states: LockState[]): LockState[] {
   const out: LockState[] = [];
   for (const s of states) if (!hasKey(out, s.key)) out.push(s);
   return out.length === states.length ? states : out;
-}
-
-function forget(s: LockState, event: Event): LockState {
-  if (event.kind !== 'assign') return s;
-  return forgetVar(s, event.name);
 }
 
 /**
