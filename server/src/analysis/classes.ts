@@ -21,22 +21,24 @@ export interface ResolvedLock {
 
 /** Type lookups within one function of one file. */
 export class TypeEnv {
-  private readonly paramIndex = new Map<string, number>();
-
   constructor(
     readonly index: WorkspaceIndex,
     readonly kb: Knowledge,
     readonly file: string,
     readonly fn: FunctionIR,
-  ) {
-    fn.params.forEach((p, i) => this.paramIndex.set(p.name, i));
+  ) {}
+
+  /** A parameter's position (a handful of parameters: a scan costs less than a map per function). */
+  private paramIndex(name: string): number | undefined {
+    const i = this.fn.params.findIndex((p) => p.name === name);
+    return i < 0 ? undefined : i;
   }
 
   /** Declared type of a variable visible in the function. */
   varType(name: string): string | undefined {
     const local = this.fn.locals[name];
     if (local) return local;
-    const i = this.paramIndex.get(name);
+    const i = this.paramIndex(name);
     if (i !== undefined) return this.fn.params[i].type;
     return this.index.globalType(name, this.file);
   }
@@ -71,7 +73,7 @@ export class TypeEnv {
 
   paramOf(path: AccessPath): number | undefined {
     if (path.root.kind !== 'var' || this.fn.locals[path.root.name]) return undefined;
-    return this.paramIndex.get(path.root.name);
+    return this.paramIndex(path.root.name);
   }
 
   /** The kind of lock an argument names, from its declared type or file-scope definition. */

@@ -104,6 +104,14 @@ interface CallShape {
   queue?: { wq: string; work: string };
 }
 
+function targetKey(t: CallShape['target']): string {
+  if (!t) return '';
+  return t.kind === 'fn' ? `f:${t.name}` : t.kind === 'ptr' ? `p:${t.key}` : `q:${t.field}`;
+}
+
+const NO_REGISTRATIONS: CallShape['registers'] = [];
+const EMPTY_SHAPE: CallShape = { registers: NO_REGISTRATIONS };
+
 interface FunctionMemo {
   summary: Summary;
   key: string;
@@ -144,6 +152,8 @@ class WorkspaceAnalysis {
   private readonly workFns = new Map<string, FunctionRef[]>();
   private readonly queueWorks = new Map<string, Set<string>>();
   private readonly summaries = new Map<FunctionIR, Summary>();
+  /** The shapes of calls that do nothing but call, by target (see computeShape). */
+  private readonly plainShapes = new Map<string, CallShape>();
   private readonly graph = new OrderGraph();
   private readonly findings: Omit<Finding, 'severity'>[] = [];
   private current: FunctionMemo | undefined;
@@ -308,10 +318,6 @@ class WorkspaceAnalysis {
     return env;
   }
 
-  private *callEvents(ref: FunctionRef): Generator<CallEvent> {
-    for (const b of ref.fn.blocks) for (const e of b.events) if (e.kind === 'call') yield e;
-  }
-
   /** `.bind = foo_bind` and `ops->bind = foo_bind`: struct type + field -> functions. */
   private collectPointers(): void {
     for (const { file, store } of this.index.allStores()) {
@@ -407,23 +413,19 @@ class WorkspaceAnalysis {
     if (fs) return fs;
     fs = { targets: [], flushes: [], registrations: [], registrationKey: '' };
     const seenTargets = new Set<string>();
-    for (const event of this.callEvents(ref)) {
-      const shape = this.shape(event, ref);
-      const t = shape.target;
-      const key = t
-        ? t.kind === 'fn'
-          ? `f:${t.name}`
-          : t.kind === 'ptr'
-            ? `p:${t.key}`
-            : `q:${t.field}`
-        : '';
-      if (t && !seenTargets.has(key)) {
-        seenTargets.add(key);
-        fs.targets.push({ event, shape });
+    for (const b of ref.fn.blocks)
+      for (const event of b.events) {
+        if (event.kind !== 'call') continue;
+        const shape = this.shape(event, ref);
+        const t = shape.target;
+        const key = targetKey(t);
+        if (t && !seenTargets.has(key)) {
+          seenTargets.add(key);
+          fs.targets.push({ event, shape });
+        }
+        if (shape.flush) fs.flushes.push(shape.flush);
+        if (shape.registers.length || shape.initWork || shape.queue) fs.registrations.push({ event, shape });
       }
-      if (shape.flush) fs.flushes.push(shape.flush);
-      if (shape.registers.length || shape.initWork || shape.queue) fs.registrations.push({ event, shape });
-    }
     fs.registrationKey = fs.registrations.map((r) => JSON.stringify(r.shape)).join(';');
     this.next.functionShapes.set(ref.fn, fs);
     return fs;
@@ -436,15 +438,21 @@ class WorkspaceAnalysis {
   }
 
   private computeShape(event: CallEvent, env: TypeEnv): CallShape {
-    const shape: CallShape = { registers: [] };
     const fact = event.callee ? this.kb.fact(event.callee) : undefined;
-    if (event.callee && !fact) shape.target = { kind: 'fn', name: event.callee };
+    let target: CallShape['target'];
+    if (event.callee && !fact) target = { kind: 'fn', name: event.callee };
     else if (event.via) {
       const type = env.pathType(event.via.object);
-      shape.target = type
+      target = type
         ? { kind: 'ptr', key: `${type}.${event.via.field}` }
         : { kind: 'ptr-field', field: event.via.field };
     }
+    // A call that registers, flushes or queues nothing is its target alone: one shared shape
+    // per target (a workspace has millions of calls and far fewer callees).
+    const registers = fact?.register?.args.length ? [] : NO_REGISTRATIONS;
+    if (!fact?.flush && registers === NO_REGISTRATIONS && !fact?.initWork && !fact?.queue)
+      return this.plainShape(target);
+    const shape: CallShape = { target, registers };
     if (!fact) return shape;
     const argName = (i: number) => {
       const text = event.args[i]?.text.replace(/^&/, '');
@@ -469,6 +477,14 @@ class WorkspaceAnalysis {
       const work = key(fact.queue.work);
       if (wq && work) shape.queue = { wq, work };
     }
+    return shape;
+  }
+
+  private plainShape(target: CallShape['target']): CallShape {
+    const key = targetKey(target);
+    let shape = this.plainShapes.get(key);
+    if (!shape)
+      this.plainShapes.set(key, (shape = target ? { target, registers: NO_REGISTRATIONS } : EMPTY_SHAPE));
     return shape;
   }
 
