@@ -38,7 +38,7 @@ function fit(xs: number[], ys: number[]): { a: number; b: number; r2: number } {
 function ensureTree(files: number, seed: number, lockShare: number): string {
   const dir = path.join(os.tmpdir(), `lockscope-scale-${files}-s${seed}-l${lockShare}`);
   const stamp = path.join(dir, '.generated');
-  const want = `gen-tree v2 files=${files} seed=${seed} lock-share=${lockShare}`;
+  const want = `gen-tree v3 files=${files} seed=${seed} lock-share=${lockShare}`;
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want) return dir;
   fs.rmSync(dir, { recursive: true, force: true });
   const start = performance.now();
