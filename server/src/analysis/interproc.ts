@@ -109,7 +109,8 @@ function targetKey(t: CallShape['target']): string {
   return t.kind === 'fn' ? `f:${t.name}` : t.kind === 'ptr' ? `p:${t.key}` : `q:${t.field}`;
 }
 
-const NO_REGISTRATIONS: CallShape['registers'] = [];
+/** Shared by every shape that registers nothing: frozen, so a stray push fails loudly. */
+const NO_REGISTRATIONS = Object.freeze([]) as unknown as CallShape['registers'];
 const EMPTY_SHAPE: CallShape = { registers: NO_REGISTRATIONS };
 
 interface FunctionMemo {
