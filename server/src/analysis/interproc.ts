@@ -67,9 +67,7 @@ export interface AnalysisMemo {
   /** Per file (by path), what its types, globals, stores and function names look like. */
   typeKey: string[];
   functions: Map<FunctionIR, FunctionMemo>;
-  /** What each call needs from the types, computed once while they stay the same. */
-  shapes: WeakMap<CallEvent, CallShape>;
-  /** The same per function, folded: its distinct callees, flushes and registrations. */
+  /** What each function's calls need from the types, computed once while they stay the same. */
   functionShapes: WeakMap<FunctionIR, FunctionShape>;
   /** Registrations and work bindings of the whole workspace, as text: callees depend on them. */
   registrationKey: string;
@@ -84,6 +82,9 @@ export interface AnalysisMemo {
 }
 
 interface FunctionShape {
+  /** Every call's shape, by the call's ordinal. */
+  calls: CallShape[];
+  /** The calls with distinct targets, one per target. */
   targets: { event: CallEvent; shape: CallShape }[];
   flushes: NonNullable<CallShape['flush']>[];
   registrations: { event: CallEvent; shape: CallShape }[];
@@ -145,7 +146,8 @@ class WorkspaceAnalysis {
   private readonly ids = new Map<FunctionIR, string>();
   private readonly byId = new Map<string, FunctionRef>();
   private readonly envs = new Map<FunctionIR, TypeEnv>();
-  private readonly targetCache = new Map<CallEvent, FunctionRef[]>();
+  /** Per function, what each call may reach (by the call's ordinal), filled as asked. */
+  private readonly targetLists = new Map<FunctionIR, FunctionRef[][]>();
   private readonly fnPointers = new Map<string, FunctionRef[]>();
   /** Field name -> struct types storing functions in it (for calls through untyped objects). */
   private readonly pointerFieldTypes = new Map<string, Set<string>>();
@@ -183,7 +185,6 @@ class WorkspaceAnalysis {
     this.next = {
       typeKey,
       functions: new Map(),
-      shapes: same ? memo.shapes : new WeakMap(),
       functionShapes: same ? memo.functionShapes : new WeakMap(),
       registrationKey: '',
       callees: new WeakMap(),
@@ -412,12 +413,23 @@ class WorkspaceAnalysis {
   private functionShape(ref: FunctionRef): FunctionShape {
     let fs = this.next.functionShapes.get(ref.fn);
     if (fs) return fs;
-    fs = { targets: [], flushes: [], registrations: [], registrationKey: '' };
+    let calls = 0;
+    for (const b of ref.fn.blocks) for (const e of b.events) if (e.kind === 'call') calls++;
+    // Sized first: calls are met out of order, and a growing sparse array turns into a dictionary.
+    fs = {
+      calls: new Array<CallShape>(calls),
+      targets: [],
+      flushes: [],
+      registrations: [],
+      registrationKey: '',
+    };
     const seenTargets = new Set<string>();
+    const env = this.env(ref);
     for (const b of ref.fn.blocks)
       for (const event of b.events) {
         if (event.kind !== 'call') continue;
-        const shape = this.shape(event, ref);
+        const shape = this.computeShape(event, env);
+        fs.calls[event.n] = shape;
         const t = shape.target;
         const key = targetKey(t);
         if (t && !seenTargets.has(key)) {
@@ -430,12 +442,6 @@ class WorkspaceAnalysis {
     fs.registrationKey = fs.registrations.map((r) => JSON.stringify(r.shape)).join(';');
     this.next.functionShapes.set(ref.fn, fs);
     return fs;
-  }
-
-  private shape(event: CallEvent, ref: FunctionRef): CallShape {
-    let shape = this.next.shapes.get(event);
-    if (!shape) this.next.shapes.set(event, (shape = this.computeShape(event, this.env(ref))));
-    return shape;
   }
 
   private computeShape(event: CallEvent, env: TypeEnv): CallShape {
@@ -504,9 +510,12 @@ class WorkspaceAnalysis {
 
   /** Functions a call may reach: a direct definition or every function stored in the called field. */
   private targets(event: CallEvent, ref: FunctionRef): FunctionRef[] {
-    let t = this.targetCache.get(event);
+    let lists = this.targetLists.get(ref.fn);
+    if (!lists)
+      this.targetLists.set(ref.fn, (lists = new Array<FunctionRef[]>(this.functionShape(ref).calls.length)));
+    let t = lists[event.n];
     if (t) return t;
-    const target = this.shape(event, ref).target;
+    const target = this.functionShape(ref).calls[event.n].target;
     if (!target) t = [];
     else if (target.kind === 'fn') {
       const def = this.index.resolveFunction(target.name, ref.file);
@@ -520,7 +529,7 @@ class WorkspaceAnalysis {
       if (t.length === 0 && types?.size === 1)
         t = this.fnPointers.get(`${[...types][0]}.${target.field}`) ?? [];
     }
-    this.targetCache.set(event, t);
+    lists[event.n] = t;
     return t;
   }
 

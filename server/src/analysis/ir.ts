@@ -38,6 +38,12 @@ export interface Arg {
 
 export interface CallEvent {
   kind: 'call';
+  /**
+   * The call's ordinal in its function (0, 1, ...). What analysis derives per call lives in
+   * arrays indexed by it: a workspace has millions of calls, and hash maps keyed by millions
+   * of objects slow down (V8's identity hashes have 21 bits) and load the garbage collector.
+   */
+  n: number;
   /** Direct callee name; undefined for calls through pointers. */
   callee?: string;
   /** `obj->ops->bind(...)`: the object path (`obj->ops`) and the called field (`bind`). */

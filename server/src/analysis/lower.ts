@@ -542,6 +542,8 @@ class FunctionBuilder {
   private readonly labels = new Map<string, number>();
   private readonly gotos: { from: number; label: string }[] = [];
   private readonly localNames = new Set<string>();
+  /** Calls emitted so far: the next call's ordinal. */
+  private calls = 0;
 
   constructor(
     private readonly fn: FunctionIR,
@@ -585,9 +587,9 @@ class FunctionBuilder {
     return this.cur;
   }
 
-  private emitCall(call: CallEvent): number {
+  private emitCall(call: Omit<CallEvent, 'n'>): number {
     const b = this.block();
-    this.blocks[b].events.push(call);
+    this.blocks[b].events.push(Object.assign(call, { n: this.calls++ }));
     return this.blocks[b].events.length - 1;
   }
 
@@ -1081,7 +1083,7 @@ class FunctionBuilder {
     if (calleeName && /^(__builtin_|typeof|__typeof)/.test(calleeName)) return;
     const args = callArgs(node, plain?.args);
     for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
-    const event: CallEvent = {
+    const event: Omit<CallEvent, 'n'> = {
       kind: 'call',
       args: args.map((a) => argOf(a.text, (plain && plainPath(a.text)) || accessPath(a.node()))),
       range: rangeOf(node),
