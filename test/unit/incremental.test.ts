@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Engine } from '../../server/src/engine/engine';
+import { defaultSettings } from '../../server/src/config/settings';
+import { type AnalysisResult, type AnalysisRun, Engine } from '../../server/src/engine/engine';
 
 const HELPER = `
 struct foo_dev { struct mutex lock; spinlock_t irq_lock; };
@@ -155,5 +156,71 @@ void foo_ba(struct foo_dev *d)
     assert.deepEqual(cycles(engine), []);
     assert.deepEqual(cycles(engine), await cold(fixed));
     engine.closeOpenFile('ba.c');
+  });
+
+  describe('in slices', () => {
+    // foo_top holds a spinlock over a chain of six calls down to foo_wait.
+    const chain = Array.from(
+      { length: 6 },
+      (_, i) => `void foo_l${i}(struct foo_dev *d) { ${i === 5 ? 'foo_wait' : `foo_l${i + 1}`}(d); }`,
+    ).join('\n');
+    const TOP = `${chain}\nvoid foo_top(struct foo_dev *d) { spin_lock(&d->irq_lock); foo_l0(d); spin_unlock(&d->irq_lock); }\n`;
+    const QUIET = HELPER.replace('usleep_range(10, 20);', 'udelay(10);');
+    const SLEEPS = HELPER.replace('usleep_range(10, 20);', 'msleep(10);');
+    const names = (r: AnalysisResult) =>
+      r.diagnostics.map((d) => `${d.file}:${d.range.line + 1} ${d.rule}`).sort();
+
+    async function workspace(helper: string): Promise<Engine> {
+      const engine = await Engine.create();
+      engine.updateOpenFile('helper.c', helper);
+      engine.setFile('top.c', TOP);
+      return engine;
+    }
+
+    function slices(run: AnalysisRun): { result: AnalysisResult; slices: number } {
+      for (let n = 1; ; n++) {
+        const result = run.advance(0);
+        if (result) return { result, slices: n };
+      }
+    }
+
+    it('pause between components and find what one pass finds', async () => {
+      const sliced = slices((await workspace(HELPER)).startAnalysis());
+      assert.ok(sliced.slices >= 8, `${sliced.slices} slices for 8 functions`);
+      assert.deepEqual(names(sliced.result), ['top.c:7 sleep-in-atomic']);
+      assert.deepEqual(names(sliced.result), names((await workspace(HELPER)).analyze()));
+    });
+
+    it('an edit drops the run in progress, and the next starts from the last finished one', async () => {
+      const engine = await workspace(QUIET);
+      assert.deepEqual(names(engine.analyze()), []);
+      // The helper starts to sleep; its callers are being re-analysed when it is put back.
+      engine.updateOpenFile('helper.c', SLEEPS);
+      const run = engine.startAnalysis();
+      assert.equal(run.advance(0), undefined);
+      assert.equal(run.advance(0), undefined);
+      engine.updateOpenFile('helper.c', QUIET);
+      assert.ok(run.dropped);
+      assert.equal(run.advance(Infinity), undefined, 'a dropped run never finishes');
+      // Against the last finished run nothing changed: its results stand, as a cold run's do.
+      const back = engine.analyze();
+      assert.equal(back.analysed, 1, 'the re-lowered helper only: its callers keep the finished results');
+      assert.deepEqual(names(back), []);
+      assert.deepEqual(names(back), names((await workspace(QUIET)).analyze()));
+
+      engine.updateOpenFile('helper.c', SLEEPS);
+      engine.startAnalysis().advance(0);
+      engine.updateOpenFile('helper.c', HELPER);
+      assert.deepEqual(names(engine.analyze()), names((await workspace(HELPER)).analyze()));
+    });
+
+    it('new settings drop the run in progress', async () => {
+      const engine = await workspace(HELPER);
+      const run = engine.startAnalysis();
+      run.advance(0);
+      engine.configure(defaultSettings());
+      assert.ok(run.dropped);
+      assert.deepEqual(names(engine.analyze()), ['top.c:7 sleep-in-atomic']);
+    });
   });
 });

@@ -56,7 +56,6 @@ interface ContextEntry {
   registration: ChainStep;
 }
 
-/** `runtimeEdges` (lockdep's, see lockdep/merge.ts) join the graph before the rules see it. */
 /**
  * What one run leaves for the next: per function (by identity: unchanged files keep their
  * FunctionIR objects) its summary, findings and order edges, and what they depended on. A
@@ -131,6 +130,7 @@ interface EdgeRecord {
   witness: EdgeWitness;
 }
 
+/** `runtimeEdges` (lockdep's, see lockdep/merge.ts) join the graph before the rules see it. */
 export function analyzeWorkspace(
   index: WorkspaceIndex,
   kb: Knowledge,
@@ -138,6 +138,26 @@ export function analyzeWorkspace(
   runtimeEdges: readonly RuntimeEdgeInput[] = [],
   memo?: AnalysisMemo,
 ): AnalysisOutput {
+  const steps = analysisSteps(index, kb, rules, runtimeEdges, memo);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same analysis in steps: it pauses after each function it analyses and each component of
+ * the call graph, so a caller (the language server) can run it in time slices and drop it when
+ * the index changes. The index must not change while it runs; the memo it started from stays
+ * valid if it is dropped.
+ */
+export function analysisSteps(
+  index: WorkspaceIndex,
+  kb: Knowledge,
+  rules: readonly Rule[],
+  runtimeEdges: readonly RuntimeEdgeInput[] = [],
+  memo?: AnalysisMemo,
+): Generator<void, AnalysisOutput> {
   return new WorkspaceAnalysis(index, kb, rules, runtimeEdges, memo).run();
 }
 
@@ -202,7 +222,7 @@ class WorkspaceAnalysis {
     this.world = { index, workLocks: (target, key) => this.workLocks(target, key) };
   }
 
-  run(): AnalysisOutput {
+  *run(): Generator<void, AnalysisOutput> {
     resetInterning();
     this.collectPointers();
     this.collectRegistrations();
@@ -213,7 +233,11 @@ class WorkspaceAnalysis {
     if (reuse) this.next.callees = reuse.callees;
     const callGraph = new Map<string, Set<string>>();
     for (const ref of this.refs) callGraph.set(this.ids.get(ref.fn)!, this.calleesOf(ref));
-    for (const scc of this.components(callGraph, reuse)) this.analyzeComponent(scc, callGraph);
+    yield;
+    for (const scc of this.components(callGraph, reuse)) {
+      yield* this.analyzeComponent(scc, callGraph);
+      yield;
+    }
     for (const m of this.next.functions.values()) {
       this.findings.push(...m.findings);
       for (const a of m.acquisitions) this.graph.noteAcquisition(a);
@@ -223,6 +247,7 @@ class WorkspaceAnalysis {
     this.current = undefined;
     // Most edits change no lock order: the cycle search (hundreds of ms in a DRM-sized graph)
     // is then the previous one's. Cycles depend on the graph alone, even across type changes.
+    yield;
     const shape = this.graph.shapeKey();
     if (this.previousCycles?.shape === shape) this.graph.adoptCycles(this.previousCycles.classes);
     this.next.cycles = { shape, classes: this.graph.cycles().map((c) => c.classes) };
@@ -544,7 +569,8 @@ class WorkspaceAnalysis {
     return out;
   }
 
-  private analyzeComponent(scc: string[], callGraph: Map<string, Set<string>>): void {
+  /** Pauses after each function it analyses: ops tables make components of thousands. */
+  private *analyzeComponent(scc: string[], callGraph: Map<string, Set<string>>): Generator<void> {
     const refs = scc.map((id) => this.byId.get(id)).filter((r): r is FunctionRef => r !== undefined);
     if (this.reusable(refs, callGraph)) {
       for (const ref of refs) {
@@ -565,6 +591,7 @@ class WorkspaceAnalysis {
           const after = this.analyzeFunction(ref, false);
           if (!before || summaryKey(before) !== summaryKey(after)) changed = true;
           this.summaries.set(ref.fn, after);
+          yield;
         }
         if (!changed) break;
       }
@@ -589,6 +616,7 @@ class WorkspaceAnalysis {
       this.next.byId.set(id, memo);
       this.summaries.set(ref.fn, memo.summary);
       this.next.functions.set(ref.fn, memo);
+      yield;
     }
   }
 

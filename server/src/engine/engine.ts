@@ -2,7 +2,7 @@
  * The engine facade both front ends (CLI, language server) use: files in, diagnostics and the
  * lock-order graph out. It owns the parser, the knowledge base and the workspace index.
  */
-import { analyzeWorkspace, type AnalysisOutput } from '../analysis/interproc';
+import { type AnalysisMemo, type AnalysisOutput, analysisSteps } from '../analysis/interproc';
 import type { FileFacts, Range } from '../analysis/ir';
 import { lowerFile, relowerFunction } from '../analysis/lower';
 import { type Settings, defaultSettings } from '../config/settings';
@@ -32,12 +32,60 @@ export interface AnalysisResult {
   analysed: number;
 }
 
+/** One analysis in progress (see Engine.startAnalysis). */
+export class AnalysisRun {
+  private readonly generation: number;
+  private stopped = false;
+  private spent = 0;
+  private result: AnalysisResult | undefined;
+
+  constructor(
+    private readonly steps: Generator<void, AnalysisOutput>,
+    private readonly index: WorkspaceIndex,
+    private readonly finish: (out: AnalysisOutput) => Diagnostic[],
+  ) {
+    this.generation = index.generation;
+  }
+
+  /** The index or the settings changed since the run started: its result would describe other code. */
+  get dropped(): boolean {
+    return this.stopped || this.index.generation !== this.generation;
+  }
+
+  drop(): void {
+    this.stopped = true;
+  }
+
+  /**
+   * Runs for about `ms` (at least one step): the result when finished, `undefined` while more
+   * remains or once the run is dropped. `analyzeMs` counts only the time spent in steps.
+   */
+  advance(ms: number): AnalysisResult | undefined {
+    if (this.result || this.dropped) return this.result;
+    const start = performance.now();
+    const deadline = start + ms;
+    let step = this.steps.next();
+    while (!step.done && (ms === Infinity || performance.now() < deadline)) step = this.steps.next();
+    if (step.done) {
+      const out = step.value;
+      const diagnostics = this.finish(out);
+      this.spent += performance.now() - start;
+      const { graph, functions, analysed } = out;
+      this.result = { diagnostics, graph, functions, analysed, analyzeMs: this.spent };
+    } else this.spent += performance.now() - start;
+    return this.result;
+  }
+}
+
 export class Engine {
   readonly index = new WorkspaceIndex();
   private kb: Knowledge;
   private defines: Set<string>;
   private undefines: Set<string>;
   private last: AnalysisOutput | undefined;
+  /** What the last finished analysis leaves for the next (a dropped one leaves nothing). */
+  private memo: AnalysisMemo | undefined;
+  private running: AnalysisRun | undefined;
   private readonly open = new Map<string, { tree: Tree; text: string }>();
 
   private constructor(
@@ -59,7 +107,10 @@ export class Engine {
 
   configure(settings: Settings): void {
     this.settings = settings;
-    this.last = undefined; // the knowledge base may have changed: nothing carries over
+    // The knowledge base may have changed: nothing carries over.
+    this.last = undefined;
+    this.memo = undefined;
+    this.running?.drop();
     this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.baselineOrder);
     this.defines = new Set(settings.defines);
     this.undefines = new Set(settings.undefines);
@@ -175,22 +226,28 @@ export class Engine {
 
   /** `runtimeEdges`: lockdep's edges (lockdep/merge.ts runtimeEdgesFrom), merged before cycles are found. */
   analyze(runtimeEdges: readonly RuntimeEdgeInput[] = []): AnalysisResult {
-    const start = performance.now();
-    // Incremental: functions whose inputs did not change since the last run are not analysed again.
-    const memo = this.last?.memo;
+    const result = this.startAnalysis(runtimeEdges).advance(Infinity);
+    // Nothing changes the index while a run steps without pause: it always finishes.
+    if (!result) throw new Error('analysis dropped while it ran without pause');
+    return result;
+  }
+
+  /**
+   * An analysis to run in slices (`advance`). It is dropped as soon as the index changes (an
+   * edit arrived): its partial work is lost, and the next run starts from the last finished one.
+   */
+  startAnalysis(runtimeEdges: readonly RuntimeEdgeInput[] = []): AnalysisRun {
     // The previous run's working state (type environments, target caches) goes before this
-    // run builds its own: only the memo carries over.
+    // run builds its own: only the memo carries over. Incremental: functions whose inputs did
+    // not change since the last finished run are not analysed again.
     this.last = undefined;
-    const out = analyzeWorkspace(this.index, this.kb, RULES, runtimeEdges, memo);
-    this.last = out;
-    const diagnostics = this.finish(out);
-    return {
-      diagnostics,
-      graph: out.graph,
-      functions: out.functions,
-      analysed: out.analysed,
-      analyzeMs: performance.now() - start,
-    };
+    this.running?.drop();
+    const steps = analysisSteps(this.index, this.kb, RULES, runtimeEdges, this.memo);
+    return (this.running = new AnalysisRun(steps, this.index, (out) => {
+      this.last = out;
+      this.memo = out.memo;
+      return this.finish(out);
+    }));
   }
 
   get lastAnalysis(): AnalysisOutput | undefined {

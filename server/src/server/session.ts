@@ -19,7 +19,7 @@ import type {
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseSettings, type Settings, defaultSettings } from '../config/settings';
-import { type AnalysisResult, Engine } from '../engine/engine';
+import { type AnalysisResult, type AnalysisRun, Engine } from '../engine/engine';
 import { indexFiles } from '../engine/scan';
 import { explainReport, formatExplain } from '../lockdep/explain';
 import { analyzeWithLockdep } from '../lockdep/load';
@@ -34,6 +34,11 @@ import { hoverAt } from './hover';
 const EDIT_DEBOUNCE_MS = 10;
 /** Yield to the event loop every this many files so requests stay answered while indexing. */
 const INDEX_BATCH = 20;
+/**
+ * Analysis runs in slices this long: between them the server reads its messages, and an edit
+ * drops the run (a change to a function many others call can take seconds to propagate).
+ */
+const ANALYSIS_SLICE_MS = 25;
 
 export interface StatusParams {
   state: 'indexing' | 'analysing' | 'ready' | 'error';
@@ -57,6 +62,8 @@ export class Session {
   private indexing: Promise<void> | undefined;
   private indexGeneration = 0;
   private last: AnalysisResult | undefined;
+  /** The analysis in progress, advanced one slice per turn of the event loop. */
+  private running: AnalysisRun | undefined;
   private readonly published = new Set<string>();
   /** Document version each open file's diagnostics were last published for. */
   private readonly publishedVersion = new Map<string, number>();
@@ -191,10 +198,30 @@ export class Session {
     if (!engine) return;
     this.status({ state: 'analysing', files: engine.index.size });
     const reports = this.settings.lockdepReports;
-    const merged = reports.length ? analyzeWithLockdep(engine, reports) : undefined;
-    for (const p of merged?.problems ?? [])
-      this.connection.console.warn(`lockscope: ${p.file}: ${p.message}`);
-    const result = merged?.result ?? engine.analyze();
+    if (reports.length) {
+      // Mapping lockdep's reports needs a finished static analysis: one pass without slices.
+      const merged = analyzeWithLockdep(engine, reports);
+      for (const p of merged.problems) this.connection.console.warn(`lockscope: ${p.file}: ${p.message}`);
+      this.analysed(merged.result);
+      return;
+    }
+    this.running = engine.startAnalysis();
+    this.continueAnalysis(this.running);
+  }
+
+  /** One slice; the next waits behind the messages that arrived meanwhile. */
+  private continueAnalysis(run: AnalysisRun): void {
+    if (run !== this.running) return;
+    const result = run.advance(ANALYSIS_SLICE_MS);
+    if (result) this.analysed(result);
+    else if (run.dropped)
+      this.running = undefined; // whatever changed the index scheduled a new run
+    else setImmediate(() => this.continueAnalysis(run));
+  }
+
+  private analysed(result: AnalysisResult): void {
+    const engine = this.engine!;
+    this.running = undefined;
     this.last = result;
     this.publish(result);
     this.status({ state: 'ready', files: engine.index.size, lastAnalysisMs: Math.round(result.analyzeMs) });
@@ -230,6 +257,9 @@ export class Session {
       this.timer = undefined;
       this.analyzeNow();
     }
+    // The request needs the answer now: the run in progress finishes without pause.
+    const result = this.running?.advance(Infinity);
+    if (result) this.analysed(result);
     return this.last;
   }
 
@@ -279,6 +309,7 @@ export class Session {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.running = undefined;
     this.indexGeneration++;
   }
 }

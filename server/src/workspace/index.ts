@@ -13,8 +13,15 @@ export interface FunctionRef {
 export class WorkspaceIndex {
   private readonly files = new Map<string, FileFacts>();
   private derived: Derived | undefined;
+  private changes = 0;
+
+  /** Counts changes: an analysis that started at another generation saw other facts. */
+  get generation(): number {
+    return this.changes;
+  }
 
   set(facts: FileFacts): void {
+    this.changes++;
     const old = this.files.get(facts.path);
     this.files.set(facts.path, facts);
     // An edit inside a function body keeps the file's types, function names and stores: the
@@ -24,6 +31,7 @@ export class WorkspaceIndex {
   }
 
   delete(path: string): void {
+    this.changes++;
     if (this.files.delete(path)) this.derived = undefined;
   }
 
