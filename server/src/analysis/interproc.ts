@@ -536,11 +536,11 @@ class WorkspaceAnalysis {
   /** Functions a call may reach: a direct definition or every function stored in the called field. */
   private targets(event: CallEvent, ref: FunctionRef): FunctionRef[] {
     let lists = this.targetLists.get(ref.fn);
-    if (!lists)
-      this.targetLists.set(ref.fn, (lists = new Array<FunctionRef[]>(this.functionShape(ref).calls.length)));
-    let t = lists[event.n];
+    let t = lists?.[event.n];
     if (t) return t;
-    const target = this.functionShape(ref).calls[event.n].target;
+    const shapes = this.functionShape(ref).calls;
+    if (!lists) this.targetLists.set(ref.fn, (lists = new Array<FunctionRef[]>(shapes.length)));
+    const target = shapes[event.n].target;
     if (!target) t = [];
     else if (target.kind === 'fn') {
       const def = this.index.resolveFunction(target.name, ref.file);
