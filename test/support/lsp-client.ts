@@ -28,6 +28,7 @@ export class TestLspClient {
   readonly published: Published[] = [];
   readonly progress: { token: unknown; value: { kind: string; percentage?: number } }[] = [];
   readonly status: { state: string; files: number }[] = [];
+  readonly logs: string[] = [];
   private readonly proc: ChildProcess;
   readonly conn: MessageConnection;
   stderr = '';
@@ -56,13 +57,20 @@ export class TestLspClient {
     this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => settings));
     this.conn.onRequest('window/workDoneProgress/create', () => null);
     this.conn.onRequest('client/registerCapability', () => null);
-    this.conn.onNotification('window/logMessage', () => undefined);
+    this.conn.onNotification('window/logMessage', (p: { message: string }) => {
+      this.logs.push(p.message);
+    });
     this.conn.listen();
   }
 
-  async initialize(rootUri: string | null, relatedInformation = true): Promise<unknown> {
+  async initialize(
+    rootUri: string | null,
+    relatedInformation = true,
+    initializationOptions?: unknown,
+  ): Promise<unknown> {
     const result = await this.conn.sendRequest('initialize', {
       processId: process.pid,
+      initializationOptions,
       rootUri,
       workspaceFolders: rootUri ? [{ uri: rootUri, name: 'ws' }] : null,
       capabilities: {
@@ -73,6 +81,15 @@ export class TestLspClient {
     });
     await this.conn.sendNotification('initialized', {});
     return result;
+  }
+
+  /** Resolves once the server reports an analysis finished (or rejects after `ms`). */
+  async waitReady(ms = 20_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.status.some((s) => s.state === 'ready')) {
+      if (Date.now() > deadline) throw new Error(`not ready: ${JSON.stringify(this.status)}; ${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** Resolves with the first publication for `uri` matching `pred` (or rejects after `ms`). */

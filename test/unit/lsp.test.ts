@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -81,6 +82,47 @@ describe('language server over stdio', () => {
     await client.waitFor(
       uri,
       (p) => p.diagnostics.length === 0 && client.published.filter((x) => x.uri === uri).length > 1,
+    );
+  });
+});
+
+describe('language server workspace storage', () => {
+  let root: string;
+  before(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'lockscope-storage-'));
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('a reopened workspace analyses only what changed since the last session', async () => {
+    const ws = path.join(root, 'ws');
+    const storagePath = path.join(root, 'storage');
+    fs.cpSync(path.join(REPO, 'test', 'fixtures', 'workspaces', 'abba-two-files'), ws, { recursive: true });
+    const session = async () => {
+      const client = new TestLspClient();
+      try {
+        await client.initialize(pathToFileURL(ws).toString(), true, { storagePath });
+        await client.waitReady();
+        return client.logs;
+      } finally {
+        await client.close();
+      }
+    };
+    const first = await session();
+    assert.ok(
+      first.some((l) => /: 3 of 3 functions/.test(l)),
+      first.join('\n'),
+    );
+    assert.ok(fs.readdirSync(storagePath).some((f) => f.endsWith('.memo')));
+    const cfg = path.join(ws, 'foo_cfg.c');
+    fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('-EINVAL', '-EBUSY'));
+    const second = await session();
+    assert.ok(
+      second.some((l) => /2 function summaries from the cache/.test(l)),
+      second.join('\n'),
+    );
+    assert.ok(
+      second.some((l) => /: 1 of 3 functions/.test(l)),
+      second.join('\n'),
     );
   });
 });

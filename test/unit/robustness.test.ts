@@ -194,7 +194,7 @@ describe('robustness', () => {
       assert.equal(o.missing.length, 0);
       const cacheEntries = fs.readdirSync(cacheDir);
       assert.ok(
-        cacheEntries.every((e) => e === 'CACHEDIR.TAG' || e.endsWith('.pack')),
+        cacheEntries.every((e) => e === 'CACHEDIR.TAG' || e.endsWith('.pack') || e.endsWith('.memo')),
         cacheEntries.join(', '),
       );
 

@@ -4,6 +4,7 @@
  * summaries with a fixpoint per strongly connected component, and a final pass per function
  * that feeds the rules and the lock-order graph.
  */
+import { createHash } from 'node:crypto';
 import type { Knowledge } from '../kb/knowledge';
 import { isOrderedKind, type EntryContext } from '../kb/types';
 import { type EdgeWitness, OrderGraph, type RuntimeEdgeInput, stronglyConnected } from '../graph/order-graph';
@@ -113,8 +114,9 @@ function targetKey(t: CallShape['target']): string {
 const NO_REGISTRATIONS = Object.freeze([]) as unknown as CallShape['registers'];
 const EMPTY_SHAPE: CallShape = { registers: NO_REGISTRATIONS };
 
-interface FunctionMemo {
+export interface FunctionMemo {
   summary: Summary;
+  /** A digest of what callers see of the summary (changeKey): it tells whether callers need another look. */
   key: string;
   calleeKey: string;
   contextKey: string;
@@ -124,7 +126,7 @@ interface FunctionMemo {
   acquisitions: LockInfo[];
 }
 
-interface EdgeRecord {
+export interface EdgeRecord {
   held: HeldLock;
   to: LockInfo;
   witness: EdgeWitness;
@@ -759,7 +761,10 @@ function changeKey(s: Summary): string {
   for (const x of [...s.acquires, ...s.releases, ...s.inside, ...s.reclaimIfParam, ...s.flushes])
     head(x.chain);
   for (const chain of Object.values(s.effects)) if (chain) head(chain);
-  return `${summaryKey(s)}@${heads.join(',')}`;
+  // A digest: the text runs to kilobytes for big summaries, and memos are kept and stored.
+  return createHash('sha1')
+    .update(`${summaryKey(s)}@${heads.join(',')}`)
+    .digest('base64');
 }
 
 /** Every lock class a summary takes, with its chain; a summary never changes once made. */

@@ -30,8 +30,8 @@ const MAGIC = 'LSCPACK1\n';
 const PACK_FORMAT = 1;
 const ENTRY_HEADER_MAX = 160;
 const ENTRY_HEADER_RE = /^([0-9a-f]{64}) ([0-9a-f]{64}) (\d{1,10})$/;
-const TMP_RE = /^ws-[0-9a-f]+\.(?:pack|result)\.\d+\.[0-9a-f]+\.tmp$/;
-const PACK_RE = /^ws-[0-9a-f]+\.(?:pack|result)$/;
+const TMP_RE = /^ws-[0-9a-f]+\.(?:pack|result|memo)\.\d+\.[0-9a-f]+\.tmp$/;
+const PACK_RE = /^ws-[0-9a-f]+\.(?:pack|result|memo)$/;
 const STALE_TMP_MS = 10 * 60_000;
 /** Packs and results of workspaces not scanned for this long are removed (a use refreshes the mtime). */
 const STALE_PACK_MS = 30 * 24 * 3600_000;
@@ -151,9 +151,13 @@ function hashFiles(h: Hash, files: readonly string[]): string {
 
 /**
  * The cache file of one workspace (any string naming the scan: base folder and roots) with
- * this extension: the facts pack and the analysis result sit side by side.
+ * this extension: the facts pack, the analysis result and the analysis memo sit side by side.
  */
-export function workspaceCacheFile(dir: string, workspaceId: string, ext: 'pack' | 'result'): string {
+export function workspaceCacheFile(
+  dir: string,
+  workspaceId: string,
+  ext: 'pack' | 'result' | 'memo',
+): string {
   return path.join(dir, `ws-${createHash('sha256').update(workspaceId).digest('hex').slice(0, 20)}.${ext}`);
 }
 

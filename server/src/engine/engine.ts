@@ -87,6 +87,7 @@ export class Engine {
   private memo: AnalysisMemo | undefined;
   private running: AnalysisRun | undefined;
   private readonly open = new Map<string, { tree: Tree; text: string }>();
+  private readonly contentKeys = new WeakMap<FileFacts, string>();
 
   private constructor(
     private readonly parser: CParser,
@@ -211,8 +212,30 @@ export class Engine {
   }
 
   /** Adds facts computed elsewhere (a worker thread or the cache). */
-  setFacts(facts: FileFacts): void {
+  /** `contentKey`: the cache's key of the text the facts came from (see memo-cache.ts). */
+  setFacts(facts: FileFacts, contentKey?: string): void {
     this.index.set(facts);
+    if (contentKey) this.contentKeys.set(facts, contentKey);
+  }
+
+  /** The content key the facts were set with; none for an editor's text. */
+  contentKeyOf(facts: FileFacts): string | undefined {
+    return this.contentKeys.get(facts);
+  }
+
+  /** What the last finished analysis leaves for the next, to store (memo-cache.ts). */
+  get finishedMemo(): AnalysisMemo | undefined {
+    return this.memo;
+  }
+
+  /**
+   * A memo read from the cache (memo-cache.ts): the next analysis starts from it. Ignored once an
+   * analysis finished here: that one's memo is newer. Returns whether it was taken.
+   */
+  adoptMemo(memo: AnalysisMemo): boolean {
+    if (this.memo) return false;
+    this.memo = memo;
+    return true;
   }
 
   removeFile(path: string): void {

@@ -30,6 +30,7 @@ import {
 } from './cache';
 import { type AnalysisResult, checkText, Engine, type FileProblem, MAX_FILE_BYTES } from './engine';
 import { defaultJobs, LowerPool, type LowerOutput } from './pool';
+import { memoKey, readMemo, writeMemo } from './memo-cache';
 import { readResult, resultKey, type StoredResult, writeResult } from './result-cache';
 
 export interface ScanOutcome {
@@ -156,11 +157,15 @@ export async function scanPaths(
       analyzeMs: 0,
     };
   else {
+    const memoFile = cache ? workspaceCacheFile(path.resolve(cache.dir), cache.workspace, 'memo') : undefined;
+    const memo = memoFile ? memoKey(settings, cache ? cache.toolVersion : undefined) : '';
+    const note = (file: string, problem: string | undefined) => {
+      if (problem) resultProblems.push({ file, message: `cache: ${problem}` });
+    };
+    if (memoFile) note(memoFile, readMemo(memoFile, memo, engine).problem);
     result = engine.analyze();
-    if (resultFile && index.inputs) {
-      const problem = writeResult(resultFile, keyOf(index.inputs), result);
-      if (problem) resultProblems.push({ file: resultFile, message: `cache: ${problem}` });
-    }
+    if (resultFile && index.inputs) note(resultFile, writeResult(resultFile, keyOf(index.inputs), result));
+    if (memoFile && result.analysed > 0) note(memoFile, writeMemo(memoFile, memo, engine));
   }
   const problems = [...walk.problems, ...index.problems, ...resultProblems];
   const stats: ScanStats = {
@@ -282,6 +287,7 @@ export async function indexFiles(
     }
     const now = contentKey(read.data);
     lowerHere(i, text, now);
+    keys[i] = now; // what the facts now in results[i] were lowered from
     return now === key && results[i] !== undefined;
   };
 
@@ -399,7 +405,7 @@ export async function indexFiles(
   else
     results.forEach((facts, i) => {
       if (facts) {
-        engine.setFacts(facts);
+        engine.setFacts(facts, keys[i]);
         indexed++;
       } else if (fileProblems[i]) engine.removeFile(files[i].rel); // stale facts of a file now skipped
     });

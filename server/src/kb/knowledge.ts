@@ -4,7 +4,7 @@
 import { KERNEL_API } from './kernel-api';
 import type { ApiFact, BaselineEdge, EntryContext, KnowledgeTable, LockKind } from './types';
 
-const LOCK_KINDS: ReadonlySet<string> = new Set<LockKind>([
+export const LOCK_KINDS: ReadonlySet<string> = new Set<LockKind>([
   'spinlock',
   'raw_spinlock',
   'rwlock',

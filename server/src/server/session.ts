@@ -20,6 +20,8 @@ import type {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseSettings, type Settings, defaultSettings } from '../config/settings';
 import { type AnalysisResult, type AnalysisRun, Engine } from '../engine/engine';
+import { workspaceCacheFile } from '../engine/cache';
+import { memoKey, readMemo, writeMemo } from '../engine/memo-cache';
 import { indexFiles } from '../engine/scan';
 import { explainReport, formatExplain } from '../lockdep/explain';
 import { analyzeWithLockdep } from '../lockdep/load';
@@ -56,7 +58,7 @@ export class Session {
   private readonly progressSupport: boolean;
   private readonly configSupport: boolean;
   private readonly folders: string[];
-  /** The extension's workspace storage (VS Code): where the facts cache lives. */
+  /** The extension's workspace storage (VS Code): where the facts cache and the analysis memo live. */
   private readonly storagePath: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private indexing: Promise<void> | undefined;
@@ -64,6 +66,8 @@ export class Session {
   private last: AnalysisResult | undefined;
   /** The analysis in progress, advanced one slice per turn of the event loop. */
   private running: AnalysisRun | undefined;
+  /** The first analysis after indexing stores its memo (memo-cache.ts) for the next session. */
+  private memoToStore = false;
   private readonly published = new Set<string>();
   /** Document version each open file's diagnostics were last published for. */
   private readonly publishedVersion = new Map<string, number>();
@@ -158,7 +162,28 @@ export class Session {
     this.connection.console.info(
       `lockscope: indexed ${outcome.indexed} files in ${Math.round(performance.now() - started)} ms (${outcome.jobs} threads${cache})`,
     );
-    if (generation === this.indexGeneration) this.analyzeNow();
+    if (generation === this.indexGeneration) {
+      this.readMemo(engine);
+      this.memoToStore = true;
+      this.analyzeNow();
+    }
+  }
+
+  /** Where the analysis memo of these folders is kept (beside the facts pack). */
+  private get memoFile(): string | undefined {
+    return this.storagePath
+      ? workspaceCacheFile(this.storagePath, this.folders.join('\n'), 'memo')
+      : undefined;
+  }
+
+  /** Summaries of the last session: only what changed since is analysed again. */
+  private readMemo(engine: Engine): void {
+    const file = this.memoFile;
+    if (!file) return;
+    const read = readMemo(file, memoKey(this.settings), engine);
+    if (read.problem) this.connection.console.warn(`lockscope: ${file}: ${read.problem}`);
+    if (read.adopted)
+      this.connection.console.info(`lockscope: ${read.adopted} function summaries from the cache`);
   }
 
   async documentChanged(doc: TextDocument, opened: boolean): Promise<void> {
@@ -222,11 +247,19 @@ export class Session {
   private analysed(result: AnalysisResult): void {
     const engine = this.engine!;
     this.running = undefined;
+    const memoFile = this.memoFile;
+    if (this.memoToStore && memoFile) {
+      // Once per indexing: the files read from disk are then what the next session starts from.
+      const problem = writeMemo(memoFile, memoKey(this.settings), engine);
+      if (problem) this.connection.console.warn(`lockscope: ${memoFile}: ${problem}`);
+    }
+    this.memoToStore = false;
     this.last = result;
     this.publish(result);
     this.status({ state: 'ready', files: engine.index.size, lastAnalysisMs: Math.round(result.analyzeMs) });
     this.connection.console.log(
-      `lockscope: analysed ${engine.index.size} files, ${result.functions} functions in ${Math.round(result.analyzeMs)} ms`,
+      `lockscope: analysed ${engine.index.size} files in ${Math.round(result.analyzeMs)} ms: ` +
+        `${result.analysed} of ${result.functions} functions (the others had not changed)`,
     );
   }
 
