@@ -10,6 +10,9 @@
  *   cache fill   the same with an empty cache folder (adds writing the pack and the result)
  *   warm         the same again: nothing changed, so the stored analysis result is reused
  *                (with --index-only: every file's facts come from the cache)
+ *   edited       one file changed (a comment appended to the largest): its facts are lowered
+ *                again and the analysis starts from the stored memo (not with --index-only)
+ * The cached phases run on a copy of DIR in a temporary folder, which the edit changes.
  * `--index-only` leaves analysis out of the scans (the index is what this benchmark is about).
  */
 import { spawnSync } from 'node:child_process';
@@ -43,6 +46,8 @@ export interface PhaseResult {
   diagnostics?: number;
   /** The stored analysis result was used (no facts loaded, no analysis). */
   reused?: boolean;
+  /** Functions analysed (the others' results came from the memo). */
+  analysed?: number;
 }
 
 async function phase(
@@ -98,8 +103,21 @@ async function phase(
     jobs: o.jobs,
     diagnostics: o.result.diagnostics.length,
     reused: o.reused,
+    analysed: o.result.analysed,
     ...usage(),
   };
+}
+
+/** The largest C file under `dir` (what the edited phase changes). */
+function largestFile(dir: string): string | undefined {
+  const settings = defaultSettings();
+  settings.maxFiles = Number.MAX_SAFE_INTEGER;
+  let best: { abs: string; size: number } | undefined;
+  for (const f of findFiles([dir], dir, settings).files) {
+    const size = fs.statSync(f.abs).size;
+    if (f.abs.endsWith('.c') && (!best || size > best.size)) best = { abs: f.abs, size };
+  }
+  return best?.abs;
 }
 
 /** The single-thread floor: every text parsed once in this thread. */
@@ -221,23 +239,33 @@ async function main(): Promise<void> {
     return;
   }
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockscope-bench-cache-'));
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'lockscope-bench-tree-'));
   const results: (PhaseResult | { phase: string; error: string })[] = [];
   try {
-    const run = (name: string, label: string, cache?: string) => {
-      const r = runChild(name, dir, { jobs: a.jobs, cacheDir: cache, analyze: a.analyze });
+    const run = (name: string, label: string, tree: string, cache?: string) => {
+      const r = runChild(name, tree, { jobs: a.jobs, cacheDir: cache, analyze: a.analyze });
       results.push({ ...r, phase: label });
       return r;
     };
     console.log(
       `lockscope bench: ${dir}, ${a.jobs} jobs, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`,
     );
-    run('parse', 'parse floor (1 thread)');
-    run('parse-workers', `parse floor (${a.jobs} jobs)`);
-    run('scan', `cold (${a.jobs} jobs)`);
-    run('scan', 'cold + cache fill', cacheDir);
-    run('scan', 'warm (cached)', cacheDir);
+    run('parse', 'parse floor (1 thread)', dir);
+    run('parse-workers', `parse floor (${a.jobs} jobs)`, dir);
+    run('scan', `cold (${a.jobs} jobs)`, dir);
+    fs.cpSync(dir, copy, { recursive: true });
+    run('scan', 'cold + cache fill', copy, cacheDir);
+    run('scan', 'warm (cached)', copy, cacheDir);
+    if (a.analyze) {
+      const largest = largestFile(copy);
+      if (largest) {
+        fs.appendFileSync(largest, '\n/* lockscope bench: edited */\n');
+        run('scan', 'one file edited', copy, cacheDir);
+      }
+    }
   } finally {
     fs.rmSync(cacheDir, { recursive: true, force: true });
+    fs.rmSync(copy, { recursive: true, force: true });
   }
   const ok = results.filter((r): r is PhaseResult => !('error' in r));
   const first = ok[0];
@@ -263,6 +291,11 @@ async function main(): Promise<void> {
     console.log(`ratio cold total / parse floor ${which}: ${(cold.wallMs / floor.indexMs).toFixed(2)}`);
     console.log(`ratio cold index / parse floor ${which}: ${(cold.indexMs / floor.indexMs).toFixed(2)}`);
   }
+  const edited = ok.find((r) => r.phase === 'one file edited');
+  if (edited)
+    console.log(
+      `one file edited: ${fmt(edited.wallMs)} ms, ${edited.analysed} of ${edited.functions} functions analysed`,
+    );
   if (warm?.reused)
     console.log(`warm: ${fmt(warm.wallMs)} ms, nothing changed: the stored analysis result was reused`);
   else if (warm) console.log(`warm index: ${fmt(warm.indexMs)} ms (${warm.hits} files from the cache)`);
