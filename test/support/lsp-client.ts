@@ -15,6 +15,7 @@ export const REPO = path.resolve(__dirname, '../../..');
 
 export interface Published {
   uri: string;
+  version?: number;
   diagnostics: {
     range: { start: { line: number } };
     code?: string | number;

@@ -5,17 +5,18 @@
  */
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type {
-  CodeAction,
-  CodeActionParams,
-  Connection,
-  Diagnostic as LspDiagnostic,
-  ExecuteCommandParams,
-  Hover,
-  HoverParams,
-  InitializeParams,
-  TextDocuments,
-  WorkDoneProgressServerReporter,
+import {
+  type CodeAction,
+  type CodeActionParams,
+  CodeActionTriggerKind,
+  type Connection,
+  type Diagnostic as LspDiagnostic,
+  type ExecuteCommandParams,
+  type Hover,
+  type HoverParams,
+  type InitializeParams,
+  type TextDocuments,
+  type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseSettings, type Settings, defaultSettings } from '../config/settings';
@@ -308,7 +309,13 @@ export class Session {
     const doc = this.documents.get(params.textDocument.uri);
     const file = pathOf(params.textDocument.uri);
     if (!doc || !file) return [];
-    await this.settled();
+    // Editors ask on their own at every cursor move (VS Code's lightbulb): finishing the analysis
+    // for each would undo the debounce and the slices. Those get the fixes of the diagnostics
+    // published for this very text, or none until they are; an explicit request (Ctrl+., fix
+    // all on save) waits for fresh results.
+    if (params.context.triggerKind === CodeActionTriggerKind.Automatic) {
+      if (this.publishedVersion.get(doc.uri) !== doc.version) return [];
+    } else await this.settled();
     const engine = await this.getEngine();
     // The open document's own syntax tree when the engine keeps one, else a parse of the text.
     const syntax = engine.openTree(file) ?? (this.parser ??= await CParser.create());
