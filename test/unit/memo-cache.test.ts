@@ -136,9 +136,9 @@ describe('analysis-memo cache', () => {
     edit('abba/foo_cfg.c', 'return -EINVAL;', 'return -EBUSY;');
     const file = memoFile();
     const good = fs.readFileSync(file);
-    const entry = v8.deserialize(good.subarray(good.indexOf(0x0a, good.indexOf(0x0a) + 1) + 1, -1)) as {
-      entries: { memo: { summary: { inside: unknown[] } } }[];
-    };
+    type Stored = { entries: { memo: { summary: { inside: { lock: unknown; chain: unknown[] }[] } } }[] };
+    const decode = () =>
+      v8.deserialize(good.subarray(good.indexOf(0x0a, good.indexOf(0x0a) + 1) + 1, -1)) as Stored;
     const damages: [string, () => void][] = [
       [
         'a flipped byte',
@@ -158,11 +158,22 @@ describe('analysis-memo cache', () => {
       [
         'a checksummed summary with a lock of an unknown kind',
         () => {
-          entry.entries[0].memo.summary.inside.push({
+          const stored = decode();
+          stored.entries[0].memo.summary.inside.push({
             lock: { cls: 'x', expr: 'x', kind: 'teleport', mode: 'write', recursiveRead: false },
             chain: [],
           });
-          rewritePayload(file, entry);
+          rewritePayload(file, stored);
+        },
+      ],
+      [
+        'a checksummed summary with a chain step (checked before) where a lock belongs',
+        () => {
+          const stored = decode();
+          const chains = stored.entries.flatMap((e) => e.memo.summary.inside.map((i) => i.chain));
+          const step = chains.find((c) => c.length > 0)![0];
+          stored.entries[stored.entries.length - 1].memo.summary.inside.push({ lock: step, chain: [] });
+          rewritePayload(file, stored);
         },
       ],
     ];

@@ -83,14 +83,16 @@ export function isDiagnostic(v: unknown): v is Diagnostic {
   return isFinding(v) && isStr((v as Obj).severity) && SEVERITIES.has((v as Obj).severity as string);
 }
 
-function isWitness(v: unknown): v is EdgeWitness {
+const isChain = (v: unknown): v is ChainStep[] => arrayOf(v, isStep);
+
+function isWitness(v: unknown, chain: (x: unknown) => boolean = isChain): v is EdgeWitness {
   return (
     isObj(v) &&
     isStr(v.file) &&
     isRange(v.range) &&
     isStr(v.fn) &&
-    arrayOf(v.chain, isStep) &&
-    arrayOf(v.heldChain, isStep) &&
+    chain(v.chain) &&
+    chain(v.heldChain) &&
     optional(v.heldEntry, isStr)
   );
 }
@@ -102,7 +104,7 @@ export function isEdge(v: unknown): v is OrderEdge {
     isStr(v.to) &&
     isStr(v.origin) &&
     ORIGINS.has(v.origin) &&
-    optional(v.witness, isWitness) &&
+    (v.witness === undefined || isWitness(v.witness)) &&
     optional(v.source, isStr) &&
     isNum(v.count) &&
     isBool(v.exclusiveHeld) &&
@@ -138,18 +140,22 @@ function isGuard(v: unknown): v is Guard {
  * object is checked once.
  */
 export class MemoShapes {
-  private readonly checked = new WeakSet<object>();
+  // One set per kind: an object checked as a step must not pass for a lock later.
+  private readonly steps = new WeakSet<object>();
+  private readonly chains = new WeakSet<object>();
+  private readonly locks = new WeakSet<object>();
 
-  private once(v: unknown, check: (x: unknown) => boolean): boolean {
-    if (v && typeof v === 'object' && this.checked.has(v)) return true;
+  private static once(v: unknown, seen: WeakSet<object>, check: (x: unknown) => boolean): boolean {
+    if (v && typeof v === 'object' && seen.has(v)) return true;
     if (!check(v)) return false;
-    this.checked.add(v as object);
+    seen.add(v as object);
     return true;
   }
 
-  private readonly step = (v: unknown): v is ChainStep => this.once(v, isStep);
-  private readonly chain = (v: unknown): v is ChainStep[] => this.once(v, (c) => arrayOf(c, this.step));
-  private readonly lock = (v: unknown): v is LockInfo => this.once(v, isLock);
+  private readonly step = (v: unknown): v is ChainStep => MemoShapes.once(v, this.steps, isStep);
+  private readonly chain = (v: unknown): v is ChainStep[] =>
+    MemoShapes.once(v, this.chains, (c) => arrayOf(c, this.step));
+  private readonly lock = (v: unknown): v is LockInfo => MemoShapes.once(v, this.locks, isLock);
 
   private held(v: unknown): v is HeldLock {
     return (
@@ -190,16 +196,7 @@ export class MemoShapes {
   }
 
   edge(v: unknown): boolean {
-    if (!isObj(v) || !this.held(v.held) || !this.lock(v.to) || !isObj(v.witness)) return false;
-    const w = v.witness;
-    return (
-      isStr(w.file) &&
-      isRange(w.range) &&
-      isStr(w.fn) &&
-      this.chain(w.chain) &&
-      this.chain(w.heldChain) &&
-      optional(w.heldEntry, isStr)
-    );
+    return isObj(v) && this.held(v.held) && this.lock(v.to) && isWitness(v.witness, this.chain);
   }
 
   lockInfo(v: unknown): v is LockInfo {

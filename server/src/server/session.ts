@@ -180,7 +180,7 @@ export class Session {
   /** Summaries of the last session: only what changed since is analysed again. */
   private readMemo(engine: Engine): void {
     const file = this.memoFile;
-    if (!file) return;
+    if (!file || engine.finishedMemo) return; // a re-index: this session's own memo is newer
     const read = readMemo(file, memoKey(this.settings), engine);
     if (read.problem) this.connection.console.warn(`lockscope: ${file}: ${read.problem}`);
     if (read.adopted)
