@@ -15,6 +15,7 @@ import { defaultSettings, type Settings } from '../../server/src/config/settings
 import { memoKey, writeMemo } from '../../server/src/engine/memo-cache';
 import { type ScanOutcome, scanPaths } from '../../server/src/engine/scan';
 import { toJson } from '../../server/src/report/json';
+import { envelopeDamages } from '../support/damage';
 import { FIXTURES } from '../support/fixtures';
 
 let root: string;
@@ -140,19 +141,7 @@ describe('analysis-memo cache', () => {
     const decode = () =>
       v8.deserialize(good.subarray(good.indexOf(0x0a, good.indexOf(0x0a) + 1) + 1, -1)) as Stored;
     const damages: [string, () => void][] = [
-      [
-        'a flipped byte',
-        () => {
-          const bytes = Buffer.from(good);
-          bytes[bytes.length - 30] ^= 0x01;
-          fs.writeFileSync(file, bytes);
-        },
-      ],
-      ['truncated', () => fs.writeFileSync(file, good.subarray(0, good.length >> 1))],
-      [
-        'garbage',
-        () => fs.writeFileSync(file, Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 256))),
-      ],
+      ...envelopeDamages(file, good),
       ['a checksummed payload that is not V8 data', () => rewritePayload(file, 0)],
       ['a checksummed payload of another shape', () => rewritePayload(file, { typeKey: [], files: 'x' })],
       [

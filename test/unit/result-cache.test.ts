@@ -17,6 +17,7 @@ import { toJson } from '../../server/src/report/json';
 import { toSarif } from '../../server/src/report/sarif';
 import { formatText } from '../../server/src/report/text';
 import { findFiles } from '../../server/src/workspace/files';
+import { envelopeDamages } from '../support/damage';
 import { FIXTURES } from '../support/fixtures';
 import { REPO } from '../support/lsp-client';
 
@@ -217,22 +218,7 @@ describe('analysis-result cache', () => {
     const file = resultFileOf(dir);
     const good = fs.readFileSync(file);
     const damages: [string, () => void][] = [
-      [
-        'a flipped byte',
-        () => {
-          const bytes = Buffer.from(good);
-          bytes[bytes.length - 30] ^= 0x01;
-          fs.writeFileSync(file, bytes);
-        },
-      ],
-      ['truncated', () => fs.writeFileSync(file, good.subarray(0, Math.floor(good.length / 2)))],
-      ['a missing newline', () => fs.writeFileSync(file, good.subarray(0, good.length - 1))],
-      ['empty', () => fs.writeFileSync(file, '')],
-      [
-        'garbage',
-        () => fs.writeFileSync(file, Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 256))),
-      ],
-      ['header only', () => fs.writeFileSync(file, good.subarray(0, good.indexOf(0x0a, 12) + 1))],
+      ...envelopeDamages(file, good),
       [
         'a checksummed entry of the wrong shape',
         () => rewritePayload(file, (p) => p.replace(/"severity":"\w+"/, '"severity":"fatal"')),
