@@ -211,8 +211,10 @@ export class Engine {
     this.open.delete(path);
   }
 
-  /** Adds facts computed elsewhere (a worker thread or the cache). */
-  /** `contentKey`: the cache's key of the text the facts came from (see memo-cache.ts). */
+  /**
+   * Adds facts computed elsewhere (a worker thread or the cache). `contentKey`: the cache's key
+   * of the text they came from, which names their functions in the stored memo (memo-cache.ts).
+   */
   setFacts(facts: FileFacts, contentKey?: string): void {
     this.index.set(facts);
     if (contentKey) this.contentKeys.set(facts, contentKey);

@@ -157,15 +157,17 @@ export async function scanPaths(
       analyzeMs: 0,
     };
   else {
-    const memoFile = cache ? workspaceCacheFile(path.resolve(cache.dir), cache.workspace, 'memo') : undefined;
-    const memo = memoFile ? memoKey(settings, cache ? cache.toolVersion : undefined) : '';
+    const memo = cache && {
+      file: workspaceCacheFile(path.resolve(cache.dir), cache.workspace, 'memo'),
+      key: memoKey(settings, cache.toolVersion),
+    };
     const note = (file: string, problem: string | undefined) => {
       if (problem) resultProblems.push({ file, message: `cache: ${problem}` });
     };
-    if (memoFile) note(memoFile, readMemo(memoFile, memo, engine).problem);
+    if (memo) note(memo.file, readMemo(memo.file, memo.key, engine).problem);
     result = engine.analyze();
     if (resultFile && index.inputs) note(resultFile, writeResult(resultFile, keyOf(index.inputs), result));
-    if (memoFile && result.analysed > 0) note(memoFile, writeMemo(memoFile, memo, engine));
+    if (memo && result.analysed > 0) note(memo.file, writeMemo(memo.file, memo.key, engine));
   }
   const problems = [...walk.problems, ...index.problems, ...resultProblems];
   const stats: ScanStats = {
