@@ -123,6 +123,32 @@ describe('language server over stdio', () => {
     assert.ok(invoked.length > 0, 'an explicit request waits for the fresh diagnostics');
     assert.ok(client.published.some((p) => p.uri === uri && p.version === version));
   });
+
+  it('fix all on save, asked for automatically, waits for the diagnostics of the saved text', async () => {
+    const uri = pathToFileURL(path.join(WS, 'on-save.c')).toString();
+    const text = (n: number) =>
+      `static DEFINE_SPINLOCK(l);\nvoid *f(void)\n{\n\tvoid *p;\n\tspin_lock(&l);\n` +
+      `\tp = kmalloc(${n}, GFP_KERNEL);\n\tspin_unlock(&l);\n\treturn p;\n}\n`;
+    await client.conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'c', version: 1, text: text(8) },
+    });
+    await client.waitFor(uri, (p) => p.version === 1 && p.diagnostics.length > 0);
+    // As VS Code sends it on save: automatic, for the fix-all kind, right behind the last edit.
+    void client.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ text: text(16) }],
+    });
+    const actions = (await client.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: { start: { line: 0, character: 0 }, end: { line: 9, character: 0 } },
+      context: { diagnostics: [], only: ['source.fixAll.lockscope'], triggerKind: 2 },
+    })) as { edit?: { changes?: Record<string, { newText: string }[]> } }[];
+    const edits = actions.flatMap((a) => Object.values(a.edit?.changes ?? {}).flat());
+    assert.deepEqual(
+      edits.map((e) => e.newText),
+      ['GFP_ATOMIC'],
+    );
+  });
 });
 
 describe('language server workspace storage', () => {
