@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import {
   type CodeAction,
   type CodeActionParams,
+  CodeActionKind,
   CodeActionTriggerKind,
   type Connection,
   type Diagnostic as LspDiagnostic,
@@ -309,12 +310,13 @@ export class Session {
     const doc = this.documents.get(params.textDocument.uri);
     const file = pathOf(params.textDocument.uri);
     if (!doc || !file) return [];
-    // Editors ask on their own, for any kind, at every cursor move (VS Code's lightbulb):
-    // finishing the analysis for each would undo the debounce and the slices. Those get the
-    // fixes of the diagnostics published for this very text, or none until they are. A request
-    // for a kind (fix all on save, also automatic) or an explicit one (Ctrl+.) waits for fresh
-    // results.
-    const lightbulb = params.context.triggerKind === CodeActionTriggerKind.Automatic && !params.context.only;
+    // Editors ask on their own at every cursor move (VS Code's lightbulb): finishing the analysis
+    // for each would undo the debounce and the slices. Those get the fixes of the diagnostics
+    // published for this very text, or none until they are. Source actions (fix all on save,
+    // also sent as automatic) and explicit requests (Ctrl+.) wait for fresh results.
+    const lightbulb =
+      params.context.triggerKind === CodeActionTriggerKind.Automatic &&
+      !params.context.only?.some((k) => k.startsWith(CodeActionKind.Source));
     if (lightbulb) {
       if (this.publishedVersion.get(doc.uri) !== doc.version) return [];
     } else await this.settled();
