@@ -25,11 +25,10 @@ import * as path from 'node:path';
 import type { FileFacts } from '../analysis/ir';
 import type { Settings } from '../config/settings';
 import { grammarsDir } from '../parsing/parser';
+import { ENTRY_HEADER_MAX, ENTRY_HEADER_RE } from './entry-file';
 
 const MAGIC = 'LSCPACK1\n';
 const PACK_FORMAT = 1;
-const ENTRY_HEADER_MAX = 160;
-const ENTRY_HEADER_RE = /^([0-9a-f]{64}) ([0-9a-f]{64}) (\d{1,10})$/;
 const TMP_RE = /^ws-[0-9a-f]+\.(?:pack|result|memo)\.\d+\.[0-9a-f]+\.tmp$/;
 const PACK_RE = /^ws-[0-9a-f]+\.(?:pack|result|memo)$/;
 const STALE_TMP_MS = 10 * 60_000;

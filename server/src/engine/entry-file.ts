@@ -13,8 +13,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 
-const HEADER_RE = /^([0-9a-f]{64}) ([0-9a-f]{64}) (\d{1,10})$/;
-const HEADER_MAX = 160;
+/** `<key> <sha256 of payload> <payload bytes>`: also the header of each entry in the facts pack. */
+export const ENTRY_HEADER_RE = /^([0-9a-f]{64}) ([0-9a-f]{64}) (\d{1,10})$/;
+export const ENTRY_HEADER_MAX = 160;
 
 export type EntryRead = { payload?: Buffer; problem?: string; damaged?: boolean };
 
@@ -47,8 +48,8 @@ export function readEntry(file: string, magic: string, key: string, maxBytes: nu
   }
   const damaged = { damaged: true };
   if (buf.toString('latin1', 0, magic.length) !== magic) return damaged;
-  const nl = buf.subarray(magic.length, magic.length + HEADER_MAX).indexOf(0x0a);
-  const m = nl > 0 ? HEADER_RE.exec(buf.toString('latin1', magic.length, magic.length + nl)) : null;
+  const nl = buf.subarray(magic.length, magic.length + ENTRY_HEADER_MAX).indexOf(0x0a);
+  const m = nl > 0 ? ENTRY_HEADER_RE.exec(buf.toString('latin1', magic.length, magic.length + nl)) : null;
   if (!m) return damaged;
   if (m[1] !== key) return {};
   const start = magic.length + nl + 1;
