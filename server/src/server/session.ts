@@ -249,15 +249,16 @@ export class Session {
   private analysed(result: AnalysisResult): void {
     const engine = this.engine!;
     this.running = undefined;
+    this.last = result;
+    this.publish(result);
     const memoFile = this.memoFile;
     if (this.memoToStore && memoFile) {
-      // Once per indexing: the files read from disk are then what the next session starts from.
+      // Once per indexing, after publishing (it takes a few hundred ms on a big driver): the
+      // files read from disk are then what the next session starts from.
       const problem = writeMemo(memoFile, memoKey(this.settings), engine);
       if (problem) this.connection.console.warn(`lockscope: ${memoFile}: ${problem}`);
     }
     this.memoToStore = false;
-    this.last = result;
-    this.publish(result);
     this.status({ state: 'ready', files: engine.index.size, lastAnalysisMs: Math.round(result.analyzeMs) });
     this.connection.console.log(
       `lockscope: analysed ${engine.index.size} files in ${Math.round(result.analyzeMs)} ms: ` +
