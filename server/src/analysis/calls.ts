@@ -252,7 +252,7 @@ function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext, callee: str
   if (!argAt) return { ...lock, param: undefined };
   const base = arg.text.replace(/^&\s*/, '');
   const suffix = lock.param.fields.map((f) => `->${f}`).join('');
-  const path = { root: argAt.root, fields: [...argAt.fields, ...lock.param.fields] };
+  const path = { root: argAt.root, fields: argAt.fields.concat(lock.param.fields) };
   const resolved = ctx.env.lockOf({ text: base + suffix, path });
   // Keep the callee's class when the caller cannot type the argument better.
   const cls = resolved.resolved || lock.cls.startsWith('?') ? resolved.cls : lock.cls;

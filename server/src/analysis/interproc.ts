@@ -24,6 +24,9 @@ import {
   type Op,
   type Summary,
   emptySummary,
+  keptList,
+  keptSummary,
+  noItems,
   summaryKey,
   waitsForLock,
 } from './model';
@@ -72,7 +75,7 @@ export interface AnalysisMemo {
   /** Registrations and work bindings of the whole workspace, as text: callees depend on them. */
   registrationKey: string;
   /** Callee ids and their key per function, valid while the types and registrations stay. */
-  callees: WeakMap<FunctionIR, { ids: Set<string>; key: string }>;
+  callees: WeakMap<FunctionIR, { ids: string[]; key: string }>;
   /** The same memos by function id (file, name, position): an edited function's predecessor. */
   byId: Map<string, FunctionMemo>;
   /** The call graph's components, bottom-up, with what they were computed from. */
@@ -84,8 +87,8 @@ export interface AnalysisMemo {
 interface FunctionShape {
   /** Every call's shape, by the call's ordinal. */
   calls: CallShape[];
-  /** The calls with distinct targets, one per target. */
-  targets: { event: CallEvent; shape: CallShape }[];
+  /** The calls with distinct targets, one per target (its shape is `calls[event.n]`). */
+  targets: CallEvent[];
   flushes: NonNullable<CallShape['flush']>[];
   registrations: { event: CallEvent; shape: CallShape }[];
   /** The registrations as text (part of the workspace's registration key). */
@@ -167,9 +170,9 @@ class WorkspaceAnalysis {
   private readonly refs: FunctionRef[];
   private readonly ids = new Map<FunctionIR, string>();
   private readonly byId = new Map<string, FunctionRef>();
-  private readonly envs = new Map<FunctionIR, TypeEnv>();
   /** Per function, what each call may reach (by the call's ordinal), filled as asked. */
   private readonly targetLists = new Map<FunctionIR, FunctionRef[][]>();
+  private readonly onlyLists = new Map<FunctionRef, FunctionRef[]>();
   private readonly fnPointers = new Map<string, FunctionRef[]>();
   /** Field name -> struct types storing functions in it (for calls through untyped objects). */
   private readonly pointerFieldTypes = new Map<string, Set<string>>();
@@ -233,7 +236,7 @@ class WorkspaceAnalysis {
     const reuse =
       this.previousMemo?.registrationKey === this.next.registrationKey ? this.previousMemo : undefined;
     if (reuse) this.next.callees = reuse.callees;
-    const callGraph = new Map<string, Set<string>>();
+    const callGraph = new Map<string, string[]>();
     for (const ref of this.refs) callGraph.set(this.ids.get(ref.fn)!, this.calleesOf(ref));
     yield;
     for (const scc of this.components(callGraph, reuse)) {
@@ -270,7 +273,7 @@ class WorkspaceAnalysis {
    * who calls whom: when every function and its callees are what they were, the previous
    * components stand.
    */
-  private components(callGraph: Map<string, Set<string>>, reuse: AnalysisMemo | undefined): string[][] {
+  private components(callGraph: Map<string, string[]>, reuse: AnalysisMemo | undefined): string[][] {
     const ids = [...callGraph.keys()];
     const calleeKeys = this.refs.map((ref) => this.next.callees.get(ref.fn)!.key);
     const prev = reuse?.components;
@@ -283,16 +286,8 @@ class WorkspaceAnalysis {
     return sccs;
   }
 
-  private readonly dependencyCache = new Map<FunctionIR, { calleeKey: string; contextKey: string }>();
-
   /** What a function's analysis depends on besides its own body: callees and entry context. */
   private dependencyKeys(ref: FunctionRef): { calleeKey: string; contextKey: string } {
-    let keys = this.dependencyCache.get(ref.fn);
-    if (!keys) this.dependencyCache.set(ref.fn, (keys = this.computeDependencyKeys(ref)));
-    return keys;
-  }
-
-  private computeDependencyKeys(ref: FunctionRef): { calleeKey: string; contextKey: string } {
     const ctx = this.contexts.get(ref.fn);
     return {
       calleeKey: this.next.callees.get(ref.fn)?.key ?? '',
@@ -301,7 +296,7 @@ class WorkspaceAnalysis {
   }
 
   /** Reuses the previous run's results when nothing the component depends on changed. */
-  private reusable(refs: FunctionRef[], callGraph: Map<string, Set<string>>): boolean {
+  private reusable(refs: FunctionRef[], callGraph: Map<string, string[]>): boolean {
     return refs.every((ref) => {
       const prev = this.previous.get(ref.fn);
       if (!prev) return false;
@@ -341,10 +336,9 @@ class WorkspaceAnalysis {
     return found;
   }
 
+  /** Made when asked: a map keeping one per function costs more than the few it saves. */
   private env(ref: FunctionRef): TypeEnv {
-    let env = this.envs.get(ref.fn);
-    if (!env) this.envs.set(ref.fn, (env = new TypeEnv(this.index, this.kb, ref.file, ref.fn)));
-    return env;
+    return new TypeEnv(this.index, this.kb, ref.file, ref.fn);
   }
 
   /** `.bind = foo_bind` and `ops->bind = foo_bind`: struct type + field -> functions. */
@@ -424,11 +418,11 @@ class WorkspaceAnalysis {
     this.next.registrationKey = keys.join('\n');
   }
 
-  private calleesOf(ref: FunctionRef): Set<string> {
+  private calleesOf(ref: FunctionRef): string[] {
     let entry = this.next.callees.get(ref.fn);
     if (!entry) {
       const ids = this.callees(ref);
-      const key = [...ids]
+      const key = ids
         .map((id) => id.slice(0, id.lastIndexOf('#')))
         .sort()
         .join(',');
@@ -461,12 +455,15 @@ class WorkspaceAnalysis {
         const key = targetKey(t);
         if (t && !seenTargets.has(key)) {
           seenTargets.add(key);
-          fs.targets.push({ event, shape });
+          fs.targets.push(event);
         }
         if (shape.flush) fs.flushes.push(shape.flush);
         if (shape.registers.length || shape.initWork || shape.queue) fs.registrations.push({ event, shape });
       }
     fs.registrationKey = fs.registrations.map((r) => JSON.stringify(r.shape)).join(';');
+    fs.targets = keptList(fs.targets);
+    fs.flushes = keptList(fs.flushes);
+    fs.registrations = keptList(fs.registrations);
     this.next.functionShapes.set(ref.fn, fs);
     return fs;
   }
@@ -543,10 +540,10 @@ class WorkspaceAnalysis {
     const shapes = this.functionShape(ref).calls;
     if (!lists) this.targetLists.set(ref.fn, (lists = new Array<FunctionRef[]>(shapes.length)));
     const target = shapes[event.n].target;
-    if (!target) t = [];
+    if (!target) t = noItems();
     else if (target.kind === 'fn') {
       const def = this.index.resolveFunction(target.name, ref.file);
-      t = def ? [def] : [];
+      t = def ? this.only(def) : noItems();
     } else if (target.kind === 'ptr') t = this.fnPointers.get(target.key) ?? [];
     else {
       // Untyped object: the untyped stores of that field; typed ones only when no untyped
@@ -560,19 +557,26 @@ class WorkspaceAnalysis {
     return t;
   }
 
-  private callees(ref: FunctionRef): Set<string> {
+  /** Distinct, as a list: one is kept per function, and a set costs several times more. */
+  /** One list per function called directly, shared by all its call sites. */
+  private only(ref: FunctionRef): FunctionRef[] {
+    let list = this.onlyLists.get(ref);
+    if (!list) this.onlyLists.set(ref, (list = [ref]));
+    return list;
+  }
+
+  private callees(ref: FunctionRef): string[] {
     const out = new Set<string>();
     const fs = this.functionShape(ref);
-    for (const { event } of fs.targets)
-      for (const t of this.targets(event, ref)) out.add(this.ids.get(t.fn)!);
+    for (const event of fs.targets) for (const t of this.targets(event, ref)) out.add(this.ids.get(t.fn)!);
     // A flush waits for the work functions: analyse them first.
     for (const flush of fs.flushes)
       for (const w of this.workFunctions(flush.target, flush.key)) out.add(this.ids.get(w.fn)!);
-    return out;
+    return [...out];
   }
 
   /** Pauses after each function it analyses: ops tables make components of thousands. */
-  private *analyzeComponent(scc: string[], callGraph: Map<string, Set<string>>): Generator<void> {
+  private *analyzeComponent(scc: string[], callGraph: Map<string, string[]>): Generator<void> {
     const refs = scc.map((id) => this.byId.get(id)).filter((r): r is FunctionRef => r !== undefined);
     if (this.reusable(refs, callGraph)) {
       for (const ref of refs) {
@@ -584,7 +588,7 @@ class WorkspaceAnalysis {
       return;
     }
     this.analysed += refs.length;
-    const recursive = scc.length > 1 || callGraph.get(scc[0])?.has(scc[0]);
+    const recursive = scc.length > 1 || callGraph.get(scc[0])?.includes(scc[0]);
     if (recursive) {
       for (let round = 0; round < MAX_SCC_ROUNDS; round++) {
         let changed = false;
@@ -611,6 +615,9 @@ class WorkspaceAnalysis {
       memo.summary = this.analyzeFunction(ref, true);
       memo.key = changeKey(memo.summary);
       this.current = undefined;
+      memo.findings = keptList(memo.findings);
+      memo.edges = keptList(memo.edges);
+      memo.acquisitions = keptList(memo.acquisitions);
       // A re-lowered function is a new object: its predecessor is the memo under its id.
       const id = this.ids.get(ref.fn)!;
       const before = this.previous.get(ref.fn) ?? this.previousMemo?.byId.get(id);
@@ -701,7 +708,7 @@ class WorkspaceAnalysis {
     if (final)
       for (const rule of this.rules)
         rule.onExit?.({ file: ref.file, env, exits, summary }, this.world, this.report);
-    return summary;
+    return keptSummary(summary);
   }
 
   /** `__acquires(x)` / `__releases(x)` state what the body may hide behind macros. */

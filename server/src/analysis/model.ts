@@ -110,6 +110,42 @@ export function emptySummary(): Summary {
   };
 }
 
+/** The empty list and record every kept summary and memo shares: most functions take no lock. */
+// Frozen, so a write to a kept list throws instead of changing every function's summary.
+const NO_ITEMS = Object.freeze([]) as unknown as never[];
+const NO_ENTRIES = Object.freeze({});
+
+/**
+ * A finished list as it is kept for every function of a workspace: an exact-size copy (a list
+ * grown by push keeps room for more) or the shared empty one, frozen as kept lists never change.
+ */
+export function keptList<T>(items: T[]): T[] {
+  return items.length === 0 ? NO_ITEMS : items.slice();
+}
+
+/** The shared empty kept list. */
+export function noItems<T>(): T[] {
+  return NO_ITEMS;
+}
+
+function keptRecord<T extends object>(record: T): T {
+  return Object.keys(record).length ? record : (NO_ENTRIES as T);
+}
+
+/** A finished summary as it is kept (see keptList); a summary never changes once made. */
+export function keptSummary(s: Summary): Summary {
+  return {
+    acquires: keptList(s.acquires),
+    releases: keptList(s.releases),
+    inside: keptList(s.inside),
+    effects: keptRecord(s.effects),
+    effectGuards: keptRecord(s.effectGuards),
+    effectWithout: keptRecord(s.effectWithout),
+    reclaimIfParam: keptList(s.reclaimIfParam),
+    flushes: keptList(s.flushes),
+  };
+}
+
 /** Stable text of a summary, to detect when a fixpoint iteration changed nothing. */
 export function summaryKey(s: Summary): string {
   const locks = (l: { lock: LockInfo }[]) =>
@@ -149,7 +185,8 @@ export function prependStep(step: ChainStep, chain: ChainStep[]): ChainStep[] {
   // Recursion (a → b → a → ...): the function reaches the leaf from its later step directly.
   const again = chain.findIndex((s) => s.fn === step.fn);
   if (again >= 0) return chain.slice(again);
-  return chain.length >= MAX_CHAIN ? [step, ...chain.slice(0, MAX_CHAIN - 1)] : [step, ...chain];
+  // concat makes an array of the exact size; a spread into a literal leaves room for 17 steps.
+  return [step].concat(chain.length >= MAX_CHAIN ? chain.slice(0, MAX_CHAIN - 1) : chain);
 }
 
 /** Pseudo-lock classes that lockdep uses for effects. */

@@ -329,7 +329,8 @@ export function stronglyConnected<T>(
           onStack.delete(w);
           scc.push(w);
         } while (w !== frame.node);
-        result.push(scc);
+        // Exact size: the call graph's components are kept, one per function for most.
+        result.push(scc.slice());
       }
     }
   }
