@@ -23,7 +23,7 @@ import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { defaultSettings } from '../server/src/config/settings';
 import { Engine } from '../server/src/engine/engine';
 import { defaultJobs, FILES_IN_FLIGHT_PER_WORKER } from '../server/src/engine/pool';
-import { readSource, scanPaths } from '../server/src/engine/scan';
+import { preferThroughput, readSource, scanPaths } from '../server/src/engine/scan';
 import { findFiles } from '../server/src/workspace/files';
 
 export interface PhaseResult {
@@ -235,6 +235,7 @@ async function main(): Promise<void> {
   if (!a.dir) throw new Error('usage: bench DIR [--jobs N] [--index-only]');
   const dir = path.resolve(a.dir);
   if (a.phase) {
+    preferThroughput(); // as `lockscope scan` runs
     process.stdout.write(JSON.stringify(await phase(a.phase, dir, a.jobs, a.cache, a.analyze)) + '\n');
     return;
   }

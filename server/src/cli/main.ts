@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseSettings } from '../config/settings';
-import { type ScanOutcome, scanPaths } from '../engine/scan';
+import { preferThroughput, type ScanOutcome, scanPaths } from '../engine/scan';
 import { explainReport, formatExplain } from '../lockdep/explain';
 import { analyzeWithLockdep } from '../lockdep/load';
 import { toJson } from '../report/json';
@@ -51,6 +51,7 @@ async function scan(
     lockdep?: string[];
   },
 ): Promise<number> {
+  preferThroughput();
   const { settings, errors } = parseSettings(readConfig(opts.config));
   for (const e of errors) process.stderr.write(`lockscope: ${e}\n`);
   if (!opts.baseline) settings.baselineOrder = false;
@@ -114,6 +115,7 @@ async function explain(report: string, paths: string[]): Promise<number> {
   } catch {
     throw new UsageError(`cannot read lockdep report ${report}`);
   }
+  preferThroughput();
   const outcome = await scanPaths(paths.length ? paths : ['.'], process.cwd(), parseSettings({}).settings);
   if (outcome.missing.length) {
     for (const m of outcome.missing) process.stderr.write(`lockscope: ${m}: no such file or folder\n`);
