@@ -32,6 +32,7 @@ export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
   const fact = name ? ctx.kb.fact(name) : undefined;
   if (fact) return opsOfFact(name!, fact, event, ctx);
   const targets = ctx.targets(event);
+  if (targets.length === 0) return [];
   if (targets.length === 1) {
     const summary = ctx.summaryOf(targets[0]);
     const ops: Op[] = [];

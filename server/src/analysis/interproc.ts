@@ -725,12 +725,13 @@ class WorkspaceAnalysis {
   }
 
   private addEdges(ref: FunctionRef, event: CallEvent, ops: Op[], states: readonly LockState[]): void {
-    const seen = new Set<string>();
+    let seen: Set<string> | undefined; // made for the few calls that order a lock
     for (const op of ops) {
       let to: LockInfo | undefined;
       if ((op.op === 'acquire' || op.op === 'inside') && waitsForLock(op)) to = op.lock;
       else if (op.op === 'effect') to = pseudoLock(op.effect);
       if (!to || !isOrderedKind(to.kind)) continue;
+      seen ??= new Set();
       const memo = this.current!;
       if (op.op === 'acquire' && op.chain.length === 1) memo.acquisitions.push(to);
       for (const s of states) {

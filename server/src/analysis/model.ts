@@ -149,10 +149,12 @@ export function keptSummary(s: Summary): Summary {
 /** Stable text of a summary, to detect when a fixpoint iteration changed nothing. */
 export function summaryKey(s: Summary): string {
   const locks = (l: { lock: LockInfo }[]) =>
-    l
-      .map((x) => `${x.lock.cls}|${x.lock.expr}|${x.lock.mode}`)
-      .sort()
-      .join(',');
+    l.length === 0
+      ? '' // most summaries: no list to sort
+      : l
+          .map((x) => `${x.lock.cls}|${x.lock.expr}|${x.lock.mode}`)
+          .sort()
+          .join(',');
   return [
     locks(s.acquires),
     locks(s.releases),

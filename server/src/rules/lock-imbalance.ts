@@ -18,9 +18,10 @@ export const lockImbalance: Rule = {
     // Locks some path took and released again: those paths show the function means to unlock.
     // A function returning a value may be a conditional acquire wrapper (held on success only);
     // a void one cannot tell its caller, so any exit without the lock makes the others leaks.
+    const all = fn.exits.flatMap((e) => e.states);
+    if (!all.some((s) => s.held.length > 0)) return; // most functions: nothing held to leak
     const releasedSomewhere = new Set<string>();
     const notHeldSomewhere = new Set<string>();
-    const all = fn.exits.flatMap((e) => e.states);
     for (const s of all) for (const r of s.released) releasedSomewhere.add(r);
     if (fn.env.fn.returnType === 'void') {
       const heldAnywhere = new Set(all.flatMap((s) => s.held.map((h) => h.expr)));
