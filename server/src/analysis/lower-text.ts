@@ -6,7 +6,7 @@
  * Otherwise it answers undefined and the lowering asks the tree.
  */
 import type { CachedNode } from '../parsing/cached-node';
-import type { AccessPath, Arg, Param } from './ir';
+import type { AccessPath, Arg, Param, PathRoot } from './ir';
 
 /** `u32 n`, `const struct foo *p`: an optional `const`, a tag or one-word type, pointers, a name. */
 const SIMPLE_PARAMETER_RE =
@@ -227,7 +227,8 @@ const MAX_TEXT_PATHS = 100_000;
 
 /** The path an argument's text reads as (simplePath, with no variable root meaning none). */
 function textPath(text: string): AccessPath | undefined {
-  if (textPaths.has(text)) return textPaths.get(text);
+  const known = textPaths.get(text);
+  if (known !== undefined || textPaths.has(text)) return known;
   const simple = simplePath(text);
   const path = simple && simple.root.kind !== 'unknown' ? simple : undefined;
   if (textPaths.size >= MAX_TEXT_PATHS) textPaths.clear();
@@ -250,7 +251,20 @@ export function compactArg(text: string, path: AccessPath | undefined): Arg {
 function samePath(a: AccessPath | undefined, b: AccessPath | undefined): boolean {
   if (!a || !b) return a === b;
   if (a.fields.length !== b.fields.length || a.fields.some((f, i) => f !== b.fields[i])) return false;
-  return JSON.stringify(a.root) === JSON.stringify(b.root);
+  return sameRoot(a.root, b.root);
+}
+
+function sameRoot(a: PathRoot, b: PathRoot): boolean {
+  switch (a.kind) {
+    case 'var':
+      return b.kind === 'var' && a.name === b.name;
+    case 'call':
+      return b.kind === 'call' && a.fn === b.fn;
+    case 'type':
+      return b.kind === 'type' && a.type === b.type;
+    default:
+      return b.kind === a.kind;
+  }
 }
 
 /** `&a->b.c`-like text: `&`/`*` prefixes, a variable, field accesses. */
