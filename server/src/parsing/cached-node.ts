@@ -18,9 +18,10 @@ export interface Point {
 
 /**
  * Node kinds whose named children are exactly these fields, in this order, whenever their
- * number matches: every field listed is required, single and a named node, the kind has no
- * other named children, and the fields in `absent` are then missing. A comment or an ERROR
- * among the children changes the count, and the field lookup of tree-sitter is used instead.
+ * number matches: every field listed is required and a named node, any other named child
+ * (a pointer's qualifiers, a declarator's attributes, a second designator) would raise the
+ * count, and the fields in `absent` are then missing. A comment or an ERROR among the children
+ * changes the count too, and the field lookup of tree-sitter is used instead.
  */
 const FIELD_LAYOUTS: Record<string, { fields: readonly string[]; absent?: readonly string[] }> = {
   field_expression: { fields: ['argument', 'field'] },
@@ -35,6 +36,12 @@ const FIELD_LAYOUTS: Record<string, { fields: readonly string[]; absent?: readon
   do_statement: { fields: ['body', 'condition'] },
   switch_statement: { fields: ['condition', 'body'] },
   goto_statement: { fields: ['label'] },
+  assignment_expression: { fields: ['left', 'right'] },
+  call_expression: { fields: ['function', 'arguments'] },
+  init_declarator: { fields: ['declarator', 'value'] },
+  initializer_pair: { fields: ['designator', 'value'] },
+  function_declarator: { fields: ['declarator', 'parameters'] },
+  pointer_declarator: { fields: ['declarator'] },
 };
 
 /** Per grammar: the words that are keywords (anonymous node kinds such as `const`, `unsigned`). */
