@@ -185,8 +185,7 @@ export class CachedNode {
     if (!this.named) {
       const nodes = this.node.namedChildren;
       const named: CachedNode[] = new Array(nodes.length);
-      for (let i = 0; i < nodes.length; i++)
-        named[i] = this.fieldChild(nodes[i].id) ?? this.src.wrap(nodes[i]);
+      for (let i = 0; i < nodes.length; i++) named[i] = this.fieldChild(nodes[i].id) ?? this.child(nodes[i]);
       this.named = named;
     }
     return this.named;
@@ -208,7 +207,7 @@ export class CachedNode {
     const cached = this.cachedField(id);
     if (cached !== undefined) return cached as CachedNode | null;
     const found = this.node.childForFieldId(id);
-    const child = found ? (this.namedChild(found.id) ?? this.src.wrap(found)) : null;
+    const child = found ? (this.namedChild(found.id) ?? this.child(found)) : null;
     (this.fieldChildren ??= []).push(id, child);
     return child;
   }
@@ -219,9 +218,16 @@ export class CachedNode {
     if (id <= 0) return [];
     const cached = this.cachedField(-id);
     if (cached !== undefined) return cached as CachedNode[];
-    const children = this.node.childrenForFieldId(id).map((c) => this.namedChild(c.id) ?? this.src.wrap(c));
+    const children = this.node.childrenForFieldId(id).map((c) => this.namedChild(c.id) ?? this.child(c));
     (this.fieldChildren ??= []).push(-id, children);
     return children;
+  }
+
+  /** A child wrapped: an error-free node's children are error-free, without asking tree-sitter. */
+  private child(node: SyntaxNode): CachedNode {
+    const wrapped = this.src.wrap(node);
+    if (this.cachedHasError === false) wrapped.cachedHasError = false;
+    return wrapped;
   }
 
   private cachedField(id: number): CachedNode | CachedNode[] | null | undefined {
