@@ -1085,7 +1085,10 @@ class FunctionBuilder {
     for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
     const event: Omit<CallEvent, 'n'> = {
       kind: 'call',
-      args: args.map((a) => argOf(a.text, (plain && plainPath(a.text)) || accessPath(a.node()))),
+      // A path read from the text is the one argPath reads from it again: nothing to store.
+      args: args.map((a) =>
+        plain && plainPath(a.text) ? { text: normaliseText(a.text) } : argOf(a.text, accessPath(a.node())),
+      ),
       range: rangeOf(node),
     };
     if (calleeName) event.callee = calleeName;
