@@ -113,8 +113,8 @@ function targetKey(t: CallShape['target']): string {
   return t.kind === 'fn' ? `f:${t.name}` : t.kind === 'ptr' ? `p:${t.key}` : `q:${t.field}`;
 }
 
-/** Shared by every shape that registers nothing: frozen, so a stray push fails loudly. */
-const NO_REGISTRATIONS = Object.freeze([]) as unknown as CallShape['registers'];
+/** Shared by every shape that registers nothing: the frozen empty kept list. */
+const NO_REGISTRATIONS: CallShape['registers'] = noItems();
 const EMPTY_SHAPE: CallShape = { registers: NO_REGISTRATIONS };
 
 export interface FunctionMemo {
@@ -557,7 +557,6 @@ class WorkspaceAnalysis {
     return t;
   }
 
-  /** Distinct, as a list: one is kept per function, and a set costs several times more. */
   /** One list per function called directly, shared by all its call sites. */
   private only(ref: FunctionRef): FunctionRef[] {
     let list = this.onlyLists.get(ref);
@@ -565,6 +564,7 @@ class WorkspaceAnalysis {
     return list;
   }
 
+  /** Distinct, as a list: one is kept per function, and a set costs several times more. */
   private callees(ref: FunctionRef): string[] {
     const out = new Set<string>();
     const fs = this.functionShape(ref);

@@ -110,8 +110,10 @@ export function emptySummary(): Summary {
   };
 }
 
-/** The empty list and record every kept summary and memo shares: most functions take no lock. */
-// Frozen, so a write to a kept list throws instead of changing every function's summary.
+/**
+ * The empty list and record every kept summary, memo and call shape shares (most functions take
+ * no lock); frozen, so a write to one throws instead of changing every function's summary.
+ */
 const NO_ITEMS = Object.freeze([]) as unknown as never[];
 const NO_ENTRIES = Object.freeze({});
 
