@@ -280,9 +280,11 @@ function rotate<T>(list: T[], start: number): T[] {
 export function stronglyConnected<T>(
   out: Map<string, Map<string, T>> | Map<string, Iterable<string>>,
 ): string[][] {
-  const succ = (n: string): string[] => {
+  // Lists (the call graph's callees) are read as they are, not copied: one per function.
+  const succ = (n: string): readonly string[] => {
     const v = out.get(n);
     if (!v) return [];
+    if (Array.isArray(v)) return v as string[];
     return v instanceof Map ? [...v.keys()] : [...(v as Iterable<string>)];
   };
   const index = new Map<string, number>();
@@ -296,7 +298,9 @@ export function stronglyConnected<T>(
     for (const t of v instanceof Map ? v.keys() : (v as Iterable<string>)) nodes.add(t);
   for (const root of nodes) {
     if (index.has(root)) continue;
-    const work: { node: string; succ: string[]; i: number }[] = [{ node: root, succ: succ(root), i: 0 }];
+    const work: { node: string; succ: readonly string[]; i: number }[] = [
+      { node: root, succ: succ(root), i: 0 },
+    ];
     index.set(root, counter);
     low.set(root, counter++);
     stack.push(root);
