@@ -182,6 +182,7 @@ class WorkspaceAnalysis {
   private readonly summaries = new Map<FunctionIR, Summary>();
   /** The shapes of calls that do nothing but call, by target (see computeShape). */
   private readonly plainShapes = new Map<string, CallShape>();
+  private readonly directShapes = new Map<string, CallShape>();
   private readonly graph = new OrderGraph();
   private readonly findings: Omit<Finding, 'severity'>[] = [];
   private current: FunctionMemo | undefined;
@@ -444,7 +445,8 @@ class WorkspaceAnalysis {
       registrations: [],
       registrationKey: '',
     };
-    const seenTargets = new Set<string>();
+    // Targets are shared by the plain shapes of one callee: their identity is their meaning.
+    const seenTargets = new Set<NonNullable<CallShape['target']>>();
     const env = this.env(ref);
     for (const b of ref.fn.blocks)
       for (const event of b.events) {
@@ -452,9 +454,8 @@ class WorkspaceAnalysis {
         const shape = this.computeShape(event, env);
         fs.calls[event.n] = shape;
         const t = shape.target;
-        const key = targetKey(t);
-        if (t && !seenTargets.has(key)) {
-          seenTargets.add(key);
+        if (t && !seenTargets.has(t)) {
+          seenTargets.add(t);
           fs.targets.push(event);
         }
         if (shape.flush) fs.flushes.push(shape.flush);
@@ -470,9 +471,9 @@ class WorkspaceAnalysis {
 
   private computeShape(event: CallEvent, env: TypeEnv): CallShape {
     const fact = event.callee ? this.kb.fact(event.callee) : undefined;
+    if (event.callee && !fact) return this.directShape(event.callee);
     let target: CallShape['target'];
-    if (event.callee && !fact) target = { kind: 'fn', name: event.callee };
-    else if (event.via) {
+    if (event.via) {
       const type = env.pathType(event.via.object);
       target = type
         ? { kind: 'ptr', key: `${type}.${event.via.field}` }
@@ -508,6 +509,17 @@ class WorkspaceAnalysis {
       const work = key(fact.queue.work);
       if (wq && work) shape.queue = { wq, work };
     }
+    return shape;
+  }
+
+  /** The shape of a plain call to a workspace function, one per callee name. */
+  private directShape(callee: string): CallShape {
+    let shape = this.directShapes.get(callee);
+    if (!shape)
+      this.directShapes.set(
+        callee,
+        (shape = { target: { kind: 'fn', name: callee }, registers: NO_REGISTRATIONS }),
+      );
     return shape;
   }
 
