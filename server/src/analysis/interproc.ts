@@ -182,6 +182,7 @@ class WorkspaceAnalysis {
   private readonly summaries = new Map<FunctionIR, Summary>();
   /** The shapes of calls that do nothing but call, by target (see computeShape). */
   private readonly plainShapes = new Map<string, CallShape>();
+  /** The same for direct calls to workspace functions, by callee name (see directShape). */
   private readonly directShapes = new Map<string, CallShape>();
   private readonly graph = new OrderGraph();
   private readonly findings: Omit<Finding, 'severity'>[] = [];

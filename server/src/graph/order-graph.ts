@@ -278,14 +278,13 @@ function rotate<T>(list: T[], start: number): T[] {
 
 /** Tarjan's SCC, iterative (deep recursion would overflow on long dependency chains). */
 export function stronglyConnected<T>(
-  out: Map<string, Map<string, T>> | Map<string, Iterable<string>>,
+  out: Map<string, Map<string, T>> | Map<string, readonly string[]>,
 ): string[][] {
   // Lists (the call graph's callees) are read as they are, not copied: one per function.
   const succ = (n: string): readonly string[] => {
     const v = out.get(n);
     if (!v) return [];
-    if (Array.isArray(v)) return v as string[];
-    return v instanceof Map ? [...v.keys()] : [...(v as Iterable<string>)];
+    return v instanceof Map ? [...v.keys()] : v;
   };
   const index = new Map<string, number>();
   const low = new Map<string, number>();
@@ -294,8 +293,7 @@ export function stronglyConnected<T>(
   const result: string[][] = [];
   let counter = 0;
   const nodes = new Set<string>(out.keys());
-  for (const v of out.values())
-    for (const t of v instanceof Map ? v.keys() : (v as Iterable<string>)) nodes.add(t);
+  for (const v of out.values()) for (const t of v instanceof Map ? v.keys() : v) nodes.add(t);
   for (const root of nodes) {
     if (index.has(root)) continue;
     const work: { node: string; succ: readonly string[]; i: number }[] = [
