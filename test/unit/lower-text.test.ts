@@ -9,8 +9,8 @@ import type { Event, FileFacts, FunctionIR } from '../../server/src/analysis/ir'
 import { lowerFile } from '../../server/src/analysis/lower';
 import { argPath, compactArg } from '../../server/src/analysis/lower-text';
 import { Knowledge } from '../../server/src/kb/knowledge';
-import { SourceTree } from '../../server/src/parsing/cached-node';
-import { CParser } from '../../server/src/parsing/parser';
+import { type CachedNode, SourceTree } from '../../server/src/parsing/cached-node';
+import { CParser, type SyntaxNode } from '../../server/src/parsing/parser';
 
 let parser: CParser;
 const kb = Knowledge.withExtensions();
@@ -152,17 +152,41 @@ describe('lowering from source text', () => {
     assert.deepEqual(events[bar + 1], { kind: 'assign', name: 'ret' });
   });
 
-  it('ends nodes where tree-sitter does, across CRLF, non-ASCII text and leading blank lines', () => {
-    const src = '\n\n  /* é😀 */ int x = f("😀é",\r\n 2);\r\nint y;\n\tstatic int z = 3; // ü\n';
+  it('reads nodes as web-tree-sitter does, across CRLF, non-ASCII text, leading blank lines and errors', () => {
+    const src =
+      '\n\n  /* é😀 */ int x = f("😀é",\r\n 2);\r\nint y;\n\tstatic int z = 3; // ü\n' +
+      'struct s { int a; } v = { .a = 1 };\nvoid g(void) { if (x) { h( } else y = 2; }\n';
     const tree = parser.parse(src);
     try {
-      const source = new SourceTree(tree);
-      const stack = [source.root];
-      for (let node = stack.pop(); node; node = stack.pop()) {
-        assert.deepEqual(node.endPosition, node.node.endPosition, node.type);
-        assert.equal(node.text, node.node.text);
-        stack.push(...node.namedChildren);
+      const stack: [CachedNode, SyntaxNode][] = [[new SourceTree(tree).root, tree.rootNode]];
+      let checked = 0;
+      for (let pair = stack.pop(); pair; pair = stack.pop()) {
+        const [node, expected] = pair;
+        const what = `${expected.type} at ${expected.startIndex}`;
+        assert.equal(node.id, expected.id, what);
+        assert.equal(node.type, expected.type, what);
+        assert.deepEqual(node.startPosition, expected.startPosition, what);
+        assert.equal(node.endIndex, expected.endIndex, what);
+        assert.deepEqual(node.endPosition, expected.endPosition, what);
+        assert.equal(node.text, expected.text, what);
+        assert.equal(node.hasError, expected.hasError, what);
+        assert.equal(
+          node.hasMissingChild(),
+          expected.children.some((c) => c.isMissing),
+          what,
+        );
+        for (const name of ['declarator', 'body', 'value', 'alternative'])
+          assert.equal(node.field(name)?.id, expected.childForFieldName(name)?.id, `${what} .${name}`);
+        assert.deepEqual(
+          node.descendantsOfType(['identifier', 'ERROR']).map((n) => n.id),
+          expected.descendantsOfType(['identifier', 'ERROR']).map((n) => n!.id),
+          what,
+        );
+        assert.equal(node.namedChildren.length, expected.namedChildren.length, what);
+        node.namedChildren.forEach((child, i) => stack.push([child, expected.namedChildren[i]!]));
+        checked++;
       }
+      assert.ok(checked > 40, `${checked} nodes compared`);
     } finally {
       tree.delete();
     }

@@ -218,8 +218,7 @@ class FileCollector {
         case 'function_definition':
           this.function(node);
           if (STRUCT_BODY_RE.test(node.text)) {
-            for (const s of node.node.descendantsOfType(['struct_specifier', 'union_specifier']))
-              this.struct(node.wrap(s));
+            for (const s of node.descendantsOfType(['struct_specifier', 'union_specifier'])) this.struct(s);
           }
           continue;
         case 'comment':
@@ -249,7 +248,7 @@ class FileCollector {
 
   collectSuppressions(root: CachedNode): void {
     if (!root.text.includes('lockscope-ignore')) return;
-    for (const c of root.node.descendantsOfType('comment')) this.comment(root.wrap(c));
+    for (const c of root.descendantsOfType(['comment'])) this.comment(c);
   }
 
   visitFunction(node: CachedNode): void {
@@ -416,7 +415,7 @@ function errorCount(root: CachedNode): number {
   let count = 0;
   const stack = [root];
   for (let node = stack.pop(); node; node = stack.pop()) {
-    if (node.type === 'ERROR') count += node.node.descendantsOfType('ERROR').length;
+    if (node.type === 'ERROR') count += node.descendantsOfType(['ERROR']).length;
     // Anonymous children are tokens: an ERROR is named, and so is any node holding one.
     else if (node === root || node.hasError) stack.push(...node.namedChildren);
   }
@@ -434,7 +433,7 @@ function mayHoldTopLevelFacts(node: CachedNode): boolean {
   if (CONTAINERS.has(node.type)) return true;
   if (TOKENS.has(node.type)) return false;
   if (node.type === 'initializer_list' || node.type === 'enumerator_list')
-    return node.hasError || node.node.descendantsOfType(TOP_LEVEL_FACT_KINDS).length > 0;
+    return node.hasError || node.descendantsOfType(TOP_LEVEL_FACT_KINDS).length > 0;
   const text = node.text;
   return text.includes('{') || text.includes('typedef') || node.hasError;
 }
@@ -1236,8 +1235,7 @@ function blockMacroCall(node: CachedNode, next: CachedNode | undefined): CachedN
     ITERATOR_RE.test(name) ||
     next.type === 'compound_statement';
   // Tested last: listing the children to find a missing `;` costs more than the rest.
-  const missingSemicolon =
-    blockMacro && (!node.text.trimEnd().endsWith(';') || node.node.children.some((c) => c.isMissing));
+  const missingSemicolon = blockMacro && (!node.text.trimEnd().endsWith(';') || node.hasMissingChild());
   return missingSemicolon ? call : undefined;
 }
 

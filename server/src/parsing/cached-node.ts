@@ -1,15 +1,14 @@
 /**
- * Syntax nodes that ask web-tree-sitter for each property at most once.
+ * Syntax nodes that ask tree-sitter for each property at most once.
  *
- * Every web-tree-sitter Node getter (type, endIndex, endPosition, children, fields) copies the
- * node into wasm memory, calls into wasm and copies the answer back, and every node it returns
- * is a new JS object. The lowering reads the same few properties of a node many times, so it
- * works on these wrappers instead: each property is fetched once, text is sliced from the
- * source string, end positions are computed from the text, and fields are read off the named
- * children where the grammar fixes their order.
+ * A node is read straight from the wasm module (see `wasm-nodes`), and the lowering reads the
+ * same few properties of a node many times, so it works on these wrappers: each property is
+ * fetched once, text is sliced from the source string, end positions are computed from the
+ * text, and fields are read off the named children where the grammar fixes their order.
  */
 import type { Language } from 'web-tree-sitter';
-import type { SyntaxNode, Tree } from './parser';
+import { parserWasm, type Tree } from './parser';
+import { type RawNode, symbolsOf, WasmNodes } from './wasm-nodes';
 
 export interface Point {
   row: number;
@@ -46,6 +45,8 @@ const FIELD_LAYOUTS: Record<string, { fields: readonly string[]; absent?: readon
 
 /** Per grammar: the words that are keywords (anonymous node kinds such as `const`, `unsigned`). */
 const keywordSets = new WeakMap<Language, ReadonlySet<string>>();
+/** Per grammar: the symbols of each list of node kinds searched for, keyed by the joined kinds. */
+const symbolLists = new WeakMap<Language, Map<string, number[]>>();
 
 function keywordsOf(language: Language): ReadonlySet<string> {
   let words = keywordSets.get(language);
@@ -59,9 +60,13 @@ function keywordsOf(language: Language): ReadonlySet<string> {
   return words;
 }
 
-/** The source text of one tree and what is needed to wrap its nodes. */
+/** The source text of one tree and what is needed to read its nodes. */
 export class SourceTree {
   readonly root: CachedNode;
+  readonly nodes: WasmNodes<CachedNode>;
+  /** Node kind names by symbol, as the grammar lists them. */
+  readonly types: readonly (string | null)[];
+  private readonly language: Language;
   private readonly text: string;
   /** Where the root node, and so `text`, starts: leading blank lines are outside it. */
   private readonly offset: number;
@@ -76,15 +81,30 @@ export class SourceTree {
     this.text = root.text;
     this.offset = root.startIndex;
     this.rootStart = root.startPosition;
+    this.language = tree.language;
+    this.types = tree.language.types;
     this.keywords = keywordsOf(tree.language);
     tree.language.fields.forEach((name, id) => {
       if (name) this.fieldIds.set(name, id);
     });
-    this.root = new CachedNode(root, this);
+    // The wasm address of the tree: web-tree-sitter keeps it at index 0 of its Tree.
+    const address = (tree as unknown as { 0: number })[0];
+    this.nodes = new WasmNodes(
+      parserWasm(),
+      address,
+      (id, start, row, column, alias) => new CachedNode(this, id, start, row, column, alias),
+    );
+    this.root = this.nodes.root();
   }
 
-  wrap(node: SyntaxNode): CachedNode {
-    return new CachedNode(node, this);
+  /** The symbols of node kinds `types`. */
+  symbols(types: readonly string[]): readonly number[] {
+    let lists = symbolLists.get(this.language);
+    if (!lists) symbolLists.set(this.language, (lists = new Map()));
+    const key = types.join(',');
+    let symbols = lists.get(key);
+    if (!symbols) lists.set(key, (symbols = symbolsOf(this.types, types)));
+    return symbols;
   }
 
   slice(start: number, end: number): string {
@@ -117,7 +137,7 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
-export class CachedNode {
+export class CachedNode implements RawNode {
   private cachedType: string | undefined;
   private cachedEnd = -1;
   private cachedEndPosition: Point | undefined;
@@ -128,39 +148,30 @@ export class CachedNode {
   private fieldChildren: (number | CachedNode | CachedNode[] | null)[] | undefined;
 
   constructor(
-    readonly node: SyntaxNode,
     private readonly src: SourceTree,
+    readonly id: number,
+    readonly startIndex: number,
+    readonly startRow: number,
+    readonly startColumn: number,
+    readonly alias: number,
   ) {}
 
-  /** Another node of the same tree. */
-  wrap(node: SyntaxNode): CachedNode {
-    return this.src.wrap(node);
-  }
-
-  get id(): number {
-    return this.node.id;
-  }
-
   get type(): string {
-    return (this.cachedType ??= this.node.type);
-  }
-
-  get startIndex(): number {
-    return this.node.startIndex;
+    return (this.cachedType ??= this.src.types[this.src.nodes.symbol(this)] || 'ERROR');
   }
 
   get endIndex(): number {
-    if (this.cachedEnd < 0) this.cachedEnd = this.node.endIndex;
+    if (this.cachedEnd < 0) this.cachedEnd = this.src.nodes.endIndex(this);
     return this.cachedEnd;
   }
 
   /** Whether the subtree holds an ERROR or a missing node. */
   get hasError(): boolean {
-    return (this.cachedHasError ??= this.node.hasError);
+    return (this.cachedHasError ??= this.src.nodes.hasError(this));
   }
 
   get startPosition(): Point {
-    return this.node.startPosition;
+    return { row: this.startRow, column: this.startColumn };
   }
 
   get endPosition(): Point {
@@ -168,7 +179,7 @@ export class CachedNode {
   }
 
   get text(): string {
-    return (this.cachedText ??= this.src.slice(this.node.startIndex, this.endIndex));
+    return (this.cachedText ??= this.src.slice(this.startIndex, this.endIndex));
   }
 
   /** Whether a word is a keyword of the grammar. */
@@ -183,12 +194,21 @@ export class CachedNode {
 
   get namedChildren(): CachedNode[] {
     if (!this.named) {
-      const nodes = this.node.namedChildren;
-      const named: CachedNode[] = new Array(nodes.length);
-      for (let i = 0; i < nodes.length; i++) named[i] = this.fieldChild(nodes[i].id) ?? this.child(nodes[i]);
+      const named = this.src.nodes.namedChildren(this);
+      for (let i = 0; i < named.length; i++) named[i] = this.fieldChild(named[i].id) ?? this.child(named[i]);
       this.named = named;
     }
     return this.named;
+  }
+
+  /** Whether a direct child is a node the parser inserted to recover from an error. */
+  hasMissingChild(): boolean {
+    return this.src.nodes.children(this).some((c) => this.src.nodes.isMissing(c));
+  }
+
+  /** The descendants of kinds `types`, in document order (tree-sitter's descendantsOfType). */
+  descendantsOfType(types: readonly string[]): CachedNode[] {
+    return this.src.nodes.descendantsOfSymbols(this, this.src.symbols(types));
   }
 
   /** The child in field `name` (tree-sitter's childForFieldName). */
@@ -206,7 +226,7 @@ export class CachedNode {
     if (id < 0) return null;
     const cached = this.cachedField(id);
     if (cached !== undefined) return cached as CachedNode | null;
-    const found = this.node.childForFieldId(id);
+    const found = this.src.nodes.childForField(this, id);
     const child = found ? (this.namedChild(found.id) ?? this.child(found)) : null;
     (this.fieldChildren ??= []).push(id, child);
     return child;
@@ -218,16 +238,17 @@ export class CachedNode {
     if (id <= 0) return [];
     const cached = this.cachedField(-id);
     if (cached !== undefined) return cached as CachedNode[];
-    const children = this.node.childrenForFieldId(id).map((c) => this.namedChild(c.id) ?? this.child(c));
+    const children = this.src.nodes
+      .childrenForField(this, id)
+      .map((c) => this.namedChild(c.id) ?? this.child(c));
     (this.fieldChildren ??= []).push(-id, children);
     return children;
   }
 
-  /** A child wrapped: an error-free node's children are error-free, without asking tree-sitter. */
-  private child(node: SyntaxNode): CachedNode {
-    const wrapped = this.src.wrap(node);
-    if (this.cachedHasError === false) wrapped.cachedHasError = false;
-    return wrapped;
+  /** A child just read: an error-free node's children are error-free, without asking tree-sitter. */
+  private child(node: CachedNode): CachedNode {
+    if (this.cachedHasError === false) node.cachedHasError = false;
+    return node;
   }
 
   private cachedField(id: number): CachedNode | CachedNode[] | null | undefined {

@@ -6,11 +6,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser, type Tree } from 'web-tree-sitter';
 import { findUp } from '../util/find-up';
+import { asWasmModule, type WasmModule } from './wasm-nodes';
 
 export type { Node as SyntaxNode, Tree } from 'web-tree-sitter';
 export { Edit } from 'web-tree-sitter';
 
 let ready: Promise<Language> | undefined;
+let wasmModule: WasmModule | undefined;
 
 /** The folder holding tree-sitter-c.wasm and web-tree-sitter.wasm. */
 export function grammarsDir(start = __dirname): string {
@@ -25,10 +27,19 @@ export function grammarsDir(start = __dirname): string {
 function loadLanguage(): Promise<Language> {
   ready ??= (async () => {
     const dir = grammarsDir();
-    await Parser.init({ locateFile: (name: string) => path.join(dir, name) });
+    // Emscripten fills in the options object as the module: the wasm exports land on it.
+    const module: Record<string, unknown> = { locateFile: (name: string) => path.join(dir, name) };
+    await Parser.init(module);
+    wasmModule = asWasmModule(module);
     return Language.load(fs.readFileSync(path.join(dir, 'tree-sitter-c.wasm')));
   })();
   return ready;
+}
+
+/** web-tree-sitter's wasm module, for the direct node reads of `wasm-nodes`; set up by `CParser.create`. */
+export function parserWasm(): WasmModule {
+  if (!wasmModule) throw new Error('parserWasm() called before CParser.create()');
+  return wasmModule;
 }
 
 /** A C parser; create one per thread and reuse it. */
