@@ -78,7 +78,6 @@ function main(): void {
     const r = runChild('scan', dir, {
       jobs,
       analyze,
-      nodeFlags: ['--max-old-space-size=16384'],
       timeoutMs: timeoutMin * 60_000,
     });
     if ('error' in r) {

@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { RELAUNCH_ABOVE_FILES, scanFlagsHere } from '../server/src/cli/heap-flags';
 import { defaultSettings } from '../server/src/config/settings';
 import { Engine } from '../server/src/engine/engine';
 import { defaultJobs, FILES_IN_FLIGHT_PER_WORKER } from '../server/src/engine/pool';
@@ -186,9 +187,19 @@ function usage(): { maxRssKb: number; cpuMs: number } {
 export function runChild(
   name: string,
   dir: string,
-  opts: { jobs: number; cacheDir?: string; analyze: boolean; nodeFlags?: string[]; timeoutMs?: number },
+  opts: { jobs: number; cacheDir?: string; analyze: boolean; timeoutMs?: number },
 ): PhaseResult | { phase: string; error: string } {
-  const args = [...(opts.nodeFlags ?? []), __filename, '--phase', name, dir, '--jobs', String(opts.jobs)];
+  // With the heap flags `lockscope scan` would relaunch itself with for this tree.
+  const big = findFiles([dir], dir, defaultSettings()).files.length > RELAUNCH_ABOVE_FILES;
+  const args = [
+    ...(big ? scanFlagsHere() : []),
+    __filename,
+    '--phase',
+    name,
+    dir,
+    '--jobs',
+    String(opts.jobs),
+  ];
   if (opts.cacheDir) args.push('--cache', opts.cacheDir);
   if (!opts.analyze) args.push('--index-only');
   const res = spawnSync(process.execPath, args, {

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseSettings } from '../config/settings';
+import { parseSettings, type Settings } from '../config/settings';
 import { preferThroughput, type ScanOutcome, scanPaths } from '../engine/scan';
 import { explainReport, formatExplain } from '../lockdep/explain';
 import { analyzeWithLockdep } from '../lockdep/load';
@@ -16,6 +16,8 @@ import { toSarif } from '../report/sarif';
 import { formatSummary, formatText } from '../report/text';
 import type { Severity } from '../rules/rule';
 import { startServer } from '../server/server';
+import { findFiles } from '../workspace/files';
+import { relaunchForScan } from './heap-flags';
 
 const FAIL_LEVELS: Record<string, number> = { error: 0, warning: 1, information: 2, hint: 3 };
 const RANK: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
@@ -38,7 +40,13 @@ function readConfig(file: string | undefined): unknown {
   }
 }
 
+/** The files `paths` name, counted as the scan will find them. */
+function fileCount(paths: string[], settings: Settings): () => number {
+  return () => findFiles(paths, process.cwd(), settings).files.length;
+}
+
 async function scan(
+  argv: readonly string[],
   paths: string[],
   opts: {
     format: string;
@@ -51,12 +59,15 @@ async function scan(
     lockdep?: string[];
   },
 ): Promise<number> {
-  preferThroughput();
   const { settings, errors } = parseSettings(readConfig(opts.config));
+  const roots = paths.length ? paths : ['.'];
+  const relaunched = relaunchForScan(fileCount(roots, settings), argv);
+  if (relaunched) return relaunched;
+  preferThroughput();
   for (const e of errors) process.stderr.write(`lockscope: ${e}\n`);
   if (!opts.baseline) settings.baselineOrder = false;
   const reports = [...settings.lockdepReports, ...(opts.lockdep ?? [])];
-  const outcome = await scanPaths(paths.length ? paths : ['.'], process.cwd(), settings, {
+  const outcome = await scanPaths(roots, process.cwd(), settings, {
     jobs: opts.jobs,
     cache: typeof opts.cache === 'string' ? { dir: path.resolve(opts.cache) } : false,
     // Mapping lockdep's edges needs the facts, and the reports are not part of the result's key.
@@ -108,15 +119,19 @@ async function render(format: string, outcome: ScanOutcome): Promise<string> {
   }
 }
 
-async function explain(report: string, paths: string[]): Promise<number> {
+async function explain(argv: readonly string[], report: string, paths: string[]): Promise<number> {
   let text: string;
   try {
     text = fs.readFileSync(report, 'utf8');
   } catch {
     throw new UsageError(`cannot read lockdep report ${report}`);
   }
+  const { settings } = parseSettings({});
+  const roots = paths.length ? paths : ['.'];
+  const relaunched = relaunchForScan(fileCount(roots, settings), argv);
+  if (relaunched) return relaunched;
   preferThroughput();
-  const outcome = await scanPaths(paths.length ? paths : ['.'], process.cwd(), parseSettings({}).settings);
+  const outcome = await scanPaths(roots, process.cwd(), settings);
   if (outcome.missing.length) {
     for (const m of outcome.missing) process.stderr.write(`lockscope: ${m}: no such file or folder\n`);
     return 2;
@@ -131,7 +146,7 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function program(): Command {
+function program(argv: readonly string[]): Command {
   const cli = new Command('lockscope')
     .description(
       'Static lockdep for kernel C: lock-order cycles, sleeping in atomic context, lock dependencies.',
@@ -166,7 +181,7 @@ function program(): Command {
     .option('--no-cache', 'do not use a facts cache (the default)')
     .option('-j, --jobs <n>', 'parser threads (default: one per core; 1: no worker threads)', positiveInt)
     .action(async (paths: string[], opts) => {
-      process.exitCode = await scan(paths, opts);
+      process.exitCode = await scan(argv, paths, opts);
     });
   cli
     .command('explain')
@@ -176,7 +191,7 @@ function program(): Command {
     .argument('<report>', 'a file with the lockdep report')
     .argument('[paths...]', 'C files or folders of the workspace (default: .)')
     .action(async (report: string, paths: string[]) => {
-      process.exitCode = await explain(report, paths);
+      process.exitCode = await explain(argv, report, paths);
     });
   cli
     .command('lsp')
@@ -194,7 +209,7 @@ function program(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await program().parseAsync(argv);
+    await program(argv).parseAsync(argv);
   } catch (e) {
     if (e instanceof UsageError || e instanceof InvalidArgumentError) {
       process.stderr.write(`lockscope: ${e.message}\n`);
@@ -212,4 +227,14 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (require.main === module) void main(process.argv);
+/** The program, as `bin/lockscope` runs it. */
+export async function run(argv: string[]): Promise<void> {
+  // `lockscope scan | head`: a reader that stops reading ends the output quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit();
+  });
+  await main(argv);
+}
+
+if (require.main === module) void run(process.argv);
