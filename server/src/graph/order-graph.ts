@@ -286,51 +286,52 @@ export function stronglyConnected<T>(
     if (!v) return [];
     return v instanceof Map ? [...v.keys()] : v;
   };
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
+  // Nodes are numbered once, and the walk's state is kept in typed arrays: with string-keyed
+  // maps for it, the walk of the 20k-file tree's call graph took four times the 10k one's.
+  const ids = new Map<string, number>();
+  const names: string[] = [];
+  const number = (name: string): void => {
+    if (!ids.has(name)) ids.set(name, names.push(name) - 1);
+  };
+  for (const k of out.keys()) number(k);
+  for (const v of out.values()) for (const t of v instanceof Map ? v.keys() : v) number(t);
+  const index = new Int32Array(names.length).fill(-1);
+  const low = new Int32Array(names.length);
+  const onStack = new Uint8Array(names.length);
+  const stack: number[] = [];
   const result: string[][] = [];
   let counter = 0;
-  const nodes = new Set<string>(out.keys());
-  for (const v of out.values()) for (const t of v instanceof Map ? v.keys() : v) nodes.add(t);
-  for (const root of nodes) {
-    if (index.has(root)) continue;
-    const work: { node: string; succ: readonly string[]; i: number }[] = [
-      { node: root, succ: succ(root), i: 0 },
-    ];
-    index.set(root, counter);
-    low.set(root, counter++);
-    stack.push(root);
-    onStack.add(root);
+  const enter = (v: number): { node: number; succ: readonly string[]; i: number } => {
+    index[v] = low[v] = counter++;
+    stack.push(v);
+    onStack[v] = 1;
+    return { node: v, succ: succ(names[v]), i: 0 };
+  };
+  for (let root = 0; root < names.length; root++) {
+    if (index[root] >= 0) continue;
+    const work = [enter(root)];
     while (work.length) {
       const frame = work[work.length - 1];
       if (frame.i < frame.succ.length) {
-        const w = frame.succ[frame.i++];
-        if (!index.has(w)) {
-          index.set(w, counter);
-          low.set(w, counter++);
-          stack.push(w);
-          onStack.add(w);
-          work.push({ node: w, succ: succ(w), i: 0 });
-        } else if (onStack.has(w)) {
-          low.set(frame.node, Math.min(low.get(frame.node)!, index.get(w)!));
-        }
+        const w = ids.get(frame.succ[frame.i++])!;
+        if (index[w] < 0) work.push(enter(w));
+        else if (onStack[w]) low[frame.node] = Math.min(low[frame.node], index[w]);
         continue;
       }
       work.pop();
+      const v = frame.node;
       if (work.length) {
         const parent = work[work.length - 1].node;
-        low.set(parent, Math.min(low.get(parent)!, low.get(frame.node)!));
+        low[parent] = Math.min(low[parent], low[v]);
       }
-      if (low.get(frame.node) === index.get(frame.node)) {
+      if (low[v] === index[v]) {
         const scc: string[] = [];
-        let w: string;
+        let w: number;
         do {
           w = stack.pop()!;
-          onStack.delete(w);
-          scc.push(w);
-        } while (w !== frame.node);
+          onStack[w] = 0;
+          scc.push(names[w]);
+        } while (w !== v);
         // Exact size: the call graph's components are kept, one per function for most.
         result.push(scc.slice());
       }
