@@ -7,6 +7,7 @@ import type { LockKind } from '../kb/types';
 import type { WorkspaceIndex } from '../workspace/index';
 import type { AccessPath, Arg, FunctionIR } from './ir';
 import { argPath } from './lower-text';
+import { ownString } from '../util/records';
 
 export interface ResolvedLock {
   cls: string;
@@ -36,7 +37,7 @@ export class TypeEnv {
 
   /** Declared type of a variable visible in the function. */
   varType(name: string): string | undefined {
-    const local = this.fn.locals[name];
+    const local = ownString(this.fn.locals, name);
     if (local) return local;
     const i = this.paramIndex(name);
     if (i !== undefined) return this.fn.params[i].type;
@@ -68,11 +69,12 @@ export class TypeEnv {
   }
 
   private fieldType(type: string, field: string): string | undefined {
-    return this.index.struct(this.index.resolveTypedef(type))?.fields[field];
+    const struct = this.index.struct(this.index.resolveTypedef(type));
+    return struct && ownString(struct.fields, field);
   }
 
   paramOf(path: AccessPath): number | undefined {
-    if (path.root.kind !== 'var' || this.fn.locals[path.root.name]) return undefined;
+    if (path.root.kind !== 'var' || ownString(this.fn.locals, path.root.name)) return undefined;
     return this.paramIndex(path.root.name);
   }
 
@@ -95,11 +97,12 @@ export class TypeEnv {
     if (!path) return { cls: `?${expr}`, expr, resolved: false };
     const paramIndex = this.paramOf(path);
     const param = paramIndex !== undefined ? { index: paramIndex, fields: path.fields } : undefined;
-    const local = path.root.kind !== 'var' || this.fn.locals[path.root.name] !== undefined ? true : undefined;
+    const local =
+      path.root.kind !== 'var' || ownString(this.fn.locals, path.root.name) !== undefined ? true : undefined;
     if (path.fields.length === 0) {
       if (path.root.kind === 'var') {
         const name = path.root.name;
-        const isLocal = this.fn.locals[name] !== undefined || paramIndex !== undefined;
+        const isLocal = ownString(this.fn.locals, name) !== undefined || paramIndex !== undefined;
         if (!isLocal)
           return {
             cls: this.kb.aliasClass(this.index.fileLockClass(name, this.file), undefined),

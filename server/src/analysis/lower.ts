@@ -41,6 +41,7 @@ import type {
   Range,
   StructDef,
 } from './ir';
+import { setOwn } from '../util/records';
 
 export interface LowerOptions {
   /** Preprocessor symbols known to be defined: `#ifdef X` takes only its true arm. */
@@ -280,7 +281,7 @@ class FileCollector {
           type = `${name}.${fieldName}`;
           this.struct(typeNode, type);
         }
-        if (type) def.fields[fieldName] = type;
+        if (type) setOwn(def.fields, fieldName, type);
       }
     }
     this.facts.structs.push(def);
@@ -290,7 +291,7 @@ class FileCollector {
     const type = typeName(node.field('type'));
     for (const decl of node.fields('declarator')) {
       const name = declaratorName(decl);
-      if (name && type) this.facts.typedefs[name] = type;
+      if (name && type) setOwn(this.facts.typedefs, name, type);
     }
   }
 
@@ -302,7 +303,7 @@ class FileCollector {
       if (inner?.type === 'function_declarator') continue;
       const name = inner ? declaratorName(inner) : undefined;
       if (name && type === null) type = typeName(node.field('type'));
-      if (name && type) this.facts.globals[name] = type;
+      if (name && type) setOwn(this.facts.globals, name, type);
     }
     this.initializerStores(node, undefined);
   }
@@ -777,7 +778,7 @@ class FunctionBuilder {
     if (simple) {
       for (const name of simple.names) {
         this.localNames.add(name);
-        this.fn.locals[name] = simple.type;
+        setOwn(this.fn.locals, name, simple.type);
         this.blocks[this.block()].events.push({ kind: 'assign', name });
       }
       return;
@@ -789,7 +790,7 @@ class FunctionBuilder {
       const name = inner ? declaratorName(inner) : undefined;
       if (name) {
         this.localNames.add(name);
-        if (type) this.fn.locals[name] = type;
+        if (type) setOwn(this.fn.locals, name, type);
       }
       // `guard`-style cleanup declarations are not used for locks; only initializers matter.
       const value = decl.type === 'init_declarator' ? decl.field('value') : null;

@@ -2,6 +2,7 @@
  * Lookup over the knowledge table, with user extensions merged in.
  */
 import { KERNEL_API } from './kernel-api';
+import { own, ownString } from '../util/records';
 import type { ApiFact, BaselineEdge, EntryContext, KnowledgeTable, LockKind } from './types';
 
 export const LOCK_KINDS: ReadonlySet<string> = new Set<LockKind>([
@@ -25,7 +26,8 @@ const EFFECTS: ReadonlySet<string> = new Set(['sleep', 'fault', 'reclaim', 'hotp
 
 export class Knowledge {
   private readonly patterns: { re: RegExp; fact: ApiFact }[];
-  private readonly cache = new Map<string, ApiFact | undefined>();
+  /** Facts by callee name; null for a name with none (most: workspace functions), so one lookup answers. */
+  private readonly cache = new Map<string, ApiFact | null>();
   private readonly reclaimingFlags: RegExp;
   private readonly nonReclaimingFlags: RegExp;
 
@@ -47,19 +49,19 @@ export class Knowledge {
   }
 
   fact(name: string): ApiFact | undefined {
-    if (this.cache.has(name)) return this.cache.get(name);
-    let fact: ApiFact | undefined = this.table.functions[name];
-    if (!fact) fact = this.patterns.find((p) => p.re.test(name))?.fact;
-    this.cache.set(name, fact);
+    const cached = this.cache.get(name);
+    if (cached !== undefined) return cached ?? undefined;
+    const fact = own(this.table.functions, name) ?? this.patterns.find((p) => p.re.test(name))?.fact;
+    this.cache.set(name, fact ?? null);
     return fact;
   }
 
   guard(type: string): { lock: string; unlock: string } | undefined {
-    return this.table.guards[type];
+    return own(this.table.guards, type);
   }
 
   context(name: string): EntryContext | undefined {
-    return this.table.contexts[name];
+    return own(this.table.contexts, name);
   }
 
   callbackContext(structType: string | undefined, field: string): string | undefined {
@@ -70,16 +72,16 @@ export class Knowledge {
   }
 
   lockKindOfType(type: string | undefined): LockKind | undefined {
-    return type ? this.table.lockTypes[type] : undefined;
+    return type ? own(this.table.lockTypes, type) : undefined;
   }
 
   lockDefinition(macro: string): { kind: LockKind } | undefined {
-    return this.table.lockDefinitions[macro];
+    return own(this.table.lockDefinitions, macro);
   }
 
   aliasClass(cls: string, lastField: string | undefined): string {
-    if (lastField && this.table.fieldClassAliases[lastField]) return this.table.fieldClassAliases[lastField];
-    return this.table.classAliases[cls] ?? cls;
+    const byField = lastField && ownString(this.table.fieldClassAliases, lastField);
+    return byField || (ownString(this.table.classAliases, cls) ?? cls);
   }
 
   /**

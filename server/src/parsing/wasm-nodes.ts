@@ -177,7 +177,7 @@ export class WasmNodes<N extends RawNode> {
     const view = this.wasm.HEAP_DATA_VIEW;
     const count = view.getInt32(this.transfer, true);
     if (count === 0) return [];
-    const buffer = view.getInt32(this.transfer + 4, true);
+    const buffer = view.getUint32(this.transfer + 4, true);
     const nodes: N[] = new Array(count);
     for (let i = 0; i < count; i++) nodes[i] = this.read(buffer + i * NODE_BYTES);
     this.wasm._free(buffer);

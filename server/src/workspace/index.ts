@@ -4,6 +4,7 @@
  * stores). Derived maps are rebuilt lazily after a file changes.
  */
 import type { FileFacts, FunctionIR, FunctionStore, StructDef } from '../analysis/ir';
+import { ownString } from '../util/records';
 
 export interface FunctionRef {
   file: string;
@@ -92,7 +93,8 @@ export class WorkspaceIndex {
   }
 
   globalType(name: string, fromFile: string): string | undefined {
-    return this.files.get(fromFile)?.globals[name] ?? this.d().globals.get(name);
+    const file = this.files.get(fromFile);
+    return (file && ownString(file.globals, name)) ?? this.d().globals.get(name);
   }
 
   fileLockKind(name: string): string | undefined {
