@@ -53,4 +53,20 @@ describe('knowledge base', () => {
     assert.deepEqual(ext.fact('msleep'), {}, 'user facts win');
     assert.equal(validateExtraFunctions([1, 2]).errors.length, 1);
   });
+
+  it('takes names that are Object.prototype members as plain names', () => {
+    const kb = Knowledge.withExtensions();
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      assert.equal(kb.fact(name), undefined, name);
+      assert.equal(kb.guard(name), undefined, name);
+      assert.equal(kb.context(name), undefined, name);
+      assert.equal(kb.lockKindOfType(name), undefined, name);
+      assert.equal(kb.aliasClass(name, name), name);
+    }
+    // Settings are JSON: a user may describe a function of any name.
+    const { facts } = validateExtraFunctions(
+      JSON.parse('{"__proto__": {"acquire": {"arg": 0, "kind": "mutex"}}}'),
+    );
+    assert.equal(Knowledge.withExtensions(facts).fact('__proto__')?.acquire?.kind, 'mutex');
+  });
 });

@@ -2,7 +2,7 @@
  * Lookup over the knowledge table, with user extensions merged in.
  */
 import { KERNEL_API } from './kernel-api';
-import { own, ownString } from '../util/records';
+import { own, ownString, setOwn } from '../util/records';
 import type { ApiFact, BaselineEdge, EntryContext, KnowledgeTable, LockKind } from './types';
 
 export const LOCK_KINDS: ReadonlySet<string> = new Set<LockKind>([
@@ -126,7 +126,7 @@ export function validateExtraFunctions(input: unknown): { facts: Record<string, 
   for (const [name, raw] of Object.entries(input as Record<string, unknown>)) {
     const problem = checkFact(raw);
     if (problem) errors.push(`extraLockFunctions.${name}: ${problem}`);
-    else facts[name] = raw as ApiFact;
+    else setOwn(facts, name, raw as ApiFact);
   }
   return { facts, errors };
 }
