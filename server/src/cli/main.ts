@@ -17,7 +17,7 @@ import { formatSummary, formatText } from '../report/text';
 import type { Severity } from '../rules/rule';
 import { startServer } from '../server/server';
 import { findFiles } from '../workspace/files';
-import { relaunchForScan } from './heap-flags';
+import { RELAUNCH_ABOVE_FILES, relaunchForScan } from './heap-flags';
 
 const FAIL_LEVELS: Record<string, number> = { error: 0, warning: 1, information: 2, hint: 3 };
 const RANK: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
@@ -40,9 +40,10 @@ function readConfig(file: string | undefined): unknown {
   }
 }
 
-/** The files `paths` name, counted as the scan will find them. */
+/** The files `paths` name, counted as the scan will find them; the walk stops once past the relaunch bound. */
 function fileCount(paths: string[], settings: Settings): () => number {
-  return () => findFiles(paths, process.cwd(), settings).files.length;
+  const maxFiles = Math.min(settings.maxFiles, RELAUNCH_ABOVE_FILES + 1);
+  return () => findFiles(paths, process.cwd(), { ...settings, maxFiles }).files.length;
 }
 
 async function scan(
