@@ -15,6 +15,7 @@ import {
   type ServerOptions,
   TransportKind,
 } from 'vscode-languageclient/node';
+import { serverFlagsHere } from '../../server/src/cli/heap-flags';
 import { openReport } from './report';
 
 const MAX_RESTARTS = 4;
@@ -55,9 +56,12 @@ class BoundedRestart implements ErrorHandler {
 export async function activate(context: vscode.ExtensionContext): Promise<{ client: LanguageClient }> {
   const output = vscode.window.createOutputChannel('Lockscope', { log: true });
   const module = context.asAbsolutePath('dist/lockscope.js');
+  // An old generation sized for the machine: with Node's 4 GB the index of a whole-kernel
+  // workspace stops part way.
+  const options = { execArgv: serverFlagsHere() };
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.stdio, args: ['lsp'] },
-    debug: { module, transport: TransportKind.stdio, args: ['lsp'] },
+    run: { module, transport: TransportKind.stdio, args: ['lsp'], options },
+    debug: { module, transport: TransportKind.stdio, args: ['lsp'], options },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [

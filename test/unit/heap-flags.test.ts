@@ -4,28 +4,33 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { RELAUNCH_ABOVE_FILES, relaunchForScan, scanNodeFlags } from '../../server/src/cli/heap-flags';
+import { RELAUNCH_ABOVE_FILES, nodeHeapFlags, relaunchForScan } from '../../server/src/cli/heap-flags';
 
 const GB = 2 ** 30;
 
 describe('scan heap flags', () => {
   it('gives the old generation three quarters of the memory and the young one 64 MB semi-spaces', () => {
-    assert.deepEqual(scanNodeFlags([], 24 * GB, 4 * GB), [
+    assert.deepEqual(nodeHeapFlags([], 24 * GB, 4 * GB, 'scan'), [
       '--max-old-space-size=18432',
       '--max-semi-space-size=64',
     ]);
   });
 
   it("never lowers Node's own limit", () => {
-    assert.deepEqual(scanNodeFlags([], 4 * GB, 4 * GB), ['--max-semi-space-size=64']);
+    assert.deepEqual(nodeHeapFlags([], 4 * GB, 4 * GB, 'scan'), ['--max-semi-space-size=64']);
+  });
+
+  it('gives the language server the old generation and leaves its young one at the default', () => {
+    assert.deepEqual(nodeHeapFlags([], 24 * GB, 4 * GB, 'server'), ['--max-old-space-size=18432']);
+    assert.deepEqual(nodeHeapFlags(['--max-old-space-size=2048'], 24 * GB, 4 * GB, 'server'), []);
   });
 
   it('leaves alone what the user chose, spelt with dashes or underscores', () => {
-    assert.deepEqual(scanNodeFlags(['--max-old-space-size=2048'], 24 * GB, 4 * GB), [
+    assert.deepEqual(nodeHeapFlags(['--max-old-space-size=2048'], 24 * GB, 4 * GB, 'scan'), [
       '--max-semi-space-size=64',
     ]);
     assert.deepEqual(
-      scanNodeFlags(['--max_semi_space_size=8', '--max-old-space-size=9000'], 24 * GB, 4 * GB),
+      nodeHeapFlags(['--max_semi_space_size=8', '--max-old-space-size=9000'], 24 * GB, 4 * GB, 'scan'),
       [],
     );
   });

@@ -25,11 +25,16 @@ const OLD_SPACE_SHARE = 0.75;
 /** Set in the child, so it does not relaunch again. */
 const RELAUNCHED = 'LOCKSCOPE_RELAUNCHED';
 
-/** The flags to add for a scan: none that the user already chose, and no limit below Node's default. */
-export function scanNodeFlags(
+/**
+ * The flags to add: none that the user already chose, and no limit below Node's default. The
+ * language server keeps Node's young generation: 64 MB semi-spaces would cost it about 50 MB of
+ * RSS in the i915 workspace, where the budget is 400 MB.
+ */
+export function nodeHeapFlags(
   userFlags: readonly string[],
   memoryBytes: number,
   defaultLimitBytes: number,
+  purpose: 'scan' | 'server',
 ): string[] {
   // V8 takes its flags with dashes or underscores.
   const chosen = (flag: string) => userFlags.some((f) => f.replace(/_/g, '-').startsWith(flag));
@@ -37,16 +42,40 @@ export function scanNodeFlags(
   const oldSpaceMb = Math.floor((memoryBytes * OLD_SPACE_SHARE) / 2 ** 20);
   if (!chosen('--max-old-space-size') && oldSpaceMb * 2 ** 20 > defaultLimitBytes)
     flags.push(`--max-old-space-size=${oldSpaceMb}`);
-  if (!chosen('--max-semi-space-size')) flags.push(`--max-semi-space-size=${SEMI_SPACE_MB}`);
+  if (purpose === 'scan' && !chosen('--max-semi-space-size'))
+    flags.push(`--max-semi-space-size=${SEMI_SPACE_MB}`);
   return flags;
 }
 
 /** The flags a scan started from this process gets (the benchmarks run their scans with them too). */
 export function scanFlagsHere(): string[] {
-  const userFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)];
+  return nodeHeapFlags([...process.execArgv, ...nodeOptions()], machineMemory(), heapLimit(), 'scan');
+}
+
+/**
+ * The flags the VS Code client starts the language server with. The client forks the server
+ * without its own execArgv, but NODE_OPTIONS still reaches it. Other editors start
+ * `lockscope lsp` with Node's defaults; the note of a partial index says how to raise them.
+ * (VS Code's Electron caps the heap at 4 GB: the flag counts where the server runs on Node,
+ * as with Remote-SSH or code-server.)
+ */
+export function serverFlagsHere(): string[] {
+  return nodeHeapFlags(nodeOptions(), machineMemory(), heapLimit(), 'server');
+}
+
+function nodeOptions(): string[] {
+  return (process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+}
+
+/** The machine's memory, or the container's when less. */
+function machineMemory(): number {
   const constrained = process.constrainedMemory?.() ?? 0;
-  const memory = constrained > 0 ? Math.min(constrained, os.totalmem()) : os.totalmem();
-  return scanNodeFlags(userFlags, memory, v8.getHeapStatistics().heap_size_limit);
+  return constrained > 0 ? Math.min(constrained, os.totalmem()) : os.totalmem();
+}
+
+/** This process's heap limit: Node's default unless flags changed it. */
+function heapLimit(): number {
+  return v8.getHeapStatistics().heap_size_limit;
 }
 
 /**

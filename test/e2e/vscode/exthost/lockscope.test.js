@@ -5,6 +5,8 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
 const assert = require('assert');
 const fs = require('fs');
+const os = require('os');
+const v8 = require('v8');
 const vscode = require('vscode');
 
 const EXT_ID = 'lockscope.lockscope';
@@ -112,6 +114,27 @@ describe('Lockscope in the VS Code extension host', function () {
     await sleep(1500);
     assert.deepStrictEqual(describeDiags(uri), []);
     await vscode.window.showTextDocument(userptr.doc);
+  });
+
+  it('starts the server with an old generation sized for the machine', () => {
+    const servers = fs
+      .readdirSync('/proc')
+      .filter((pid) => /^\d+$/.test(pid))
+      .map((pid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        } catch {
+          return []; // the process ended meanwhile
+        }
+      })
+      .filter((args) => args.includes('lsp') && args.includes(`--clientProcessId=${process.pid}`));
+    assert.strictEqual(servers.length, 1, JSON.stringify(servers));
+    const flag = servers[0].find((a) => a.startsWith('--max-old-space-size='));
+    const constrained = process.constrainedMemory?.() ?? 0;
+    const memory = constrained > 0 ? Math.min(constrained, os.totalmem()) : os.totalmem();
+    // Only raised, never lowered: where 3/4 of the memory is below Node's default there is no flag.
+    if (memory * 0.75 > v8.getHeapStatistics().heap_size_limit * 1.01) assert.ok(flag, servers[0].join(' '));
+    if (flag) assert.ok(Number(flag.split('=')[1]) * 2 ** 20 <= memory * 0.75, flag);
   });
 
   it('hovers the call with the callee summary (alloc_workqueue, held locks)', async () => {
