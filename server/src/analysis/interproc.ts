@@ -316,19 +316,15 @@ class WorkspaceAnalysis {
     if (!ref) return undefined;
     const env = this.env(ref);
     let found: CallInspection | undefined;
-    const callCtx: CallContext = {
-      kb: this.kb,
-      env,
-      targets: (e) => this.targets(e, ref),
-      summaryOf: (r) => this.summaries.get(r.fn),
-    };
+    const targets = this.targetsIn(ref);
+    const callCtx: CallContext = { kb: this.kb, env, targets, summaryOf: (r) => this.summaries.get(r.fn) };
     runDataflow(ref.fn, makeState(this.entryHeld(ref, env), [], [], []), {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, ops, states) => {
         if (!within(event.range, line, col)) return;
         // The innermost call under the cursor wins: `foo(x)` inside `mutex_lock(foo(x))`.
         if (found && size(found.event.range) <= size(event.range)) return;
-        const callees = this.targets(event, ref).flatMap((t) => {
+        const callees = targets(event).flatMap((t) => {
           const summary = this.summaries.get(t.fn);
           return summary ? [{ fn: t.fn, file: t.file, summary }] : [];
         });
@@ -545,29 +541,34 @@ class WorkspaceAnalysis {
     });
   }
 
-  /** Functions a call may reach: a direct definition or every function stored in the called field. */
-  private targets(event: CallEvent, ref: FunctionRef): FunctionRef[] {
+  /**
+   * What each call of `ref` may reach, by the call's ordinal: looked up once per function, not
+   * once per call (a workspace has millions of calls).
+   */
+  private targetsIn(ref: FunctionRef): (event: CallEvent) => FunctionRef[] {
     let lists = this.targetLists.get(ref.fn);
-    let t = lists?.[event.n];
-    if (t) return t;
-    const shapes = this.functionShape(ref).calls;
-    if (!lists) this.targetLists.set(ref.fn, (lists = new Array<FunctionRef[]>(shapes.length)));
-    const target = shapes[event.n].target;
-    if (!target) t = noItems();
-    else if (target.kind === 'fn') {
+    if (!lists)
+      this.targetLists.set(ref.fn, (lists = new Array<FunctionRef[]>(this.functionShape(ref).calls.length)));
+    const known = lists;
+    return (event) => known[event.n] ?? (known[event.n] = this.resolveTargets(event, ref));
+  }
+
+  /** Functions a call may reach: a direct definition or every function stored in the called field. */
+  private resolveTargets(event: CallEvent, ref: FunctionRef): FunctionRef[] {
+    const target = this.functionShape(ref).calls[event.n].target;
+    if (!target) return noItems();
+    if (target.kind === 'fn') {
       const def = this.index.resolveFunction(target.name, ref.file);
-      t = def ? this.only(def) : noItems();
-    } else if (target.kind === 'ptr') t = this.fnPointers.get(target.key) ?? [];
-    else {
-      // Untyped object: the untyped stores of that field; typed ones only when no untyped
-      // store exists and a single struct type stores functions there.
-      t = this.fnPointers.get(`?.${target.field}`) ?? [];
-      const types = this.pointerFieldTypes.get(target.field);
-      if (t.length === 0 && types?.size === 1)
-        t = this.fnPointers.get(`${[...types][0]}.${target.field}`) ?? [];
+      return def ? this.only(def) : noItems();
     }
-    lists[event.n] = t;
-    return t;
+    if (target.kind === 'ptr') return this.fnPointers.get(target.key) ?? [];
+    // Untyped object: the untyped stores of that field; typed ones only when no untyped
+    // store exists and a single struct type stores functions there.
+    const untyped = this.fnPointers.get(`?.${target.field}`) ?? [];
+    const types = this.pointerFieldTypes.get(target.field);
+    if (untyped.length === 0 && types?.size === 1)
+      return this.fnPointers.get(`${[...types][0]}.${target.field}`) ?? [];
+    return untyped;
   }
 
   /** One list per function called directly, shared by all its call sites. */
@@ -581,7 +582,8 @@ class WorkspaceAnalysis {
   private callees(ref: FunctionRef): string[] {
     const out = new Set<string>();
     const fs = this.functionShape(ref);
-    for (const event of fs.targets) for (const t of this.targets(event, ref)) out.add(this.ids.get(t.fn)!);
+    const targets = this.targetsIn(ref);
+    for (const event of fs.targets) for (const t of targets(event)) out.add(this.ids.get(t.fn)!);
     // A flush waits for the work functions: analyse them first.
     for (const flush of fs.flushes)
       for (const w of this.workFunctions(flush.target, flush.key)) out.add(this.ids.get(w.fn)!);
@@ -590,14 +592,15 @@ class WorkspaceAnalysis {
 
   /** Pauses after each function it analyses: ops tables make components of thousands. */
   private *analyzeComponent(scc: string[], callGraph: Map<string, string[]>): Generator<void> {
-    const refs = scc.map((id) => this.byId.get(id)).filter((r): r is FunctionRef => r !== undefined);
+    // The component's ids are the call graph's, made from the same functions: each has its ref.
+    const refs = scc.map((id) => this.byId.get(id)!);
     if (this.reusable(refs, callGraph)) {
-      for (const ref of refs) {
+      refs.forEach((ref, i) => {
         const prev = this.previous.get(ref.fn)!;
         this.summaries.set(ref.fn, prev.summary);
         this.next.functions.set(ref.fn, prev);
-        this.next.byId.set(this.ids.get(ref.fn)!, prev);
-      }
+        this.next.byId.set(scc[i], prev);
+      });
       return;
     }
     this.analysed += refs.length;
@@ -615,7 +618,9 @@ class WorkspaceAnalysis {
         if (!changed) break;
       }
     }
-    for (const ref of refs) {
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i];
+      const id = scc[i];
       const memo: FunctionMemo = {
         summary: emptySummary(),
         key: '',
@@ -632,7 +637,6 @@ class WorkspaceAnalysis {
       memo.edges = keptList(memo.edges);
       memo.acquisitions = keptList(memo.acquisitions);
       // A re-lowered function is a new object: its predecessor is the memo under its id.
-      const id = this.ids.get(ref.fn)!;
       const before = this.previous.get(ref.fn) ?? this.previousMemo?.byId.get(id);
       if (before?.key !== memo.key) this.changed.add(ref.fn);
       this.next.byId.set(id, memo);
@@ -684,7 +688,7 @@ class WorkspaceAnalysis {
     const callCtx: CallContext = {
       kb: this.kb,
       env,
-      targets: (e) => this.targets(e, ref),
+      targets: this.targetsIn(ref),
       summaryOf: (r) => this.summaries.get(r.fn),
     };
     const entry = makeState(this.entryHeld(ref, env), [], [], []);
