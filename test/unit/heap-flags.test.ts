@@ -8,7 +8,7 @@ import { RELAUNCH_ABOVE_FILES, nodeHeapFlags, relaunchForScan } from '../../serv
 
 const GB = 2 ** 30;
 
-describe('scan heap flags', () => {
+describe('heap flags', () => {
   it('gives the old generation three quarters of the memory and the young one 64 MB semi-spaces', () => {
     assert.deepEqual(nodeHeapFlags([], 24 * GB, 4 * GB, 'scan'), [
       '--max-old-space-size=18432',
