@@ -78,7 +78,14 @@ function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext): LockInfo {
   if (classArg && arg) {
     const cls = ctx.kb.aliasClass(classArg.text.replace(/^&/, '') + (op.argClassSuffix ?? ''), undefined);
     const instance = ctx.env.lockOf(arg);
-    return { ...base, cls, expr: instance.expr, param: instance.param, local: instance.local };
+    return {
+      ...base,
+      cls,
+      expr: instance.expr,
+      param: instance.param,
+      local: instance.local,
+      namedClass: true,
+    };
   }
   if (op.cls)
     return { ...base, cls: op.cls, expr: arg ? `${op.cls}(${arg.text.replace(/^&/, '')})` : op.cls };
@@ -255,8 +262,9 @@ function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext, callee: str
   const suffix = lock.param.fields.map((f) => `->${f}`).join('');
   const path = { root: argAt.root, fields: argAt.fields.concat(lock.param.fields) };
   const resolved = ctx.env.lockOf({ text: base + suffix, path });
-  // Keep the callee's class when the caller cannot type the argument better.
-  const cls = resolved.resolved || lock.cls.startsWith('?') ? resolved.cls : lock.cls;
+  // Keep the callee's class when it was named for it, or when the caller cannot type the
+  // argument better.
+  const cls = !lock.namedClass && (resolved.resolved || lock.cls.startsWith('?')) ? resolved.cls : lock.cls;
   return { ...lock, cls, expr: resolved.expr, param: resolved.param, local: resolved.local };
 }
 

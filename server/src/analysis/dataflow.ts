@@ -305,6 +305,10 @@ function release(
 ): LockState {
   const lock = op.lock;
   let idx = findLast(s.held, (h) => h.expr === lock.expr);
+  // Taken through an earlier value of its variable (marked by forgetVar): most often the same
+  // object, whose address was passed to a call, and the only match when classes differ (a ww
+  // context's class is named at ww_acquire_init, not at ww_acquire_fini).
+  if (idx < 0) idx = findLast(s.held, (h) => h.expr === `${lock.expr}'`);
   if (idx < 0) idx = findLast(s.held, (h) => h.cls === lock.cls && !lock.cls.startsWith('?'));
   if (idx < 0 && lock.cls.startsWith('?')) {
     // Unresolved class (ww_acquire_fini(ctx), unlock through a differently named alias): match by kind.

@@ -831,6 +831,7 @@ function stripHeld(h: HeldLock): LockInfo {
     recursiveRead: h.recursiveRead,
     param: h.param,
     local: h.local,
+    namedClass: h.namedClass,
   };
 }
 

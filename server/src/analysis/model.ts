@@ -22,6 +22,11 @@ export interface LockInfo {
   param?: { index: number; fields: string[] };
   /** Reached through a local variable: the expression means nothing outside its function. */
   local?: boolean;
+  /**
+   * The class is named by a class argument (`ww_acquire_init(&ctx, &reservation_ww_class)`), as
+   * lockdep names it: callers keep it however they can type the instance.
+   */
+  namedClass?: boolean;
 }
 
 export type Conditional = 'nonzero-success' | 'zero-success';

@@ -126,7 +126,8 @@ function isLock(v: unknown): boolean {
     oneOf(MODES)(v.mode) &&
     isBool(v.recursiveRead) &&
     (v.param === undefined || (isObj(v.param) && isIndex(v.param.index) && arrayOf(v.param.fields, isStr))) &&
-    optional(v.local, isBool)
+    optional(v.local, isBool) &&
+    optional(v.namedClass, isBool)
   );
 }
 
