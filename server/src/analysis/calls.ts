@@ -7,6 +7,7 @@ import type { ApiFact, Effect, LockOp } from '../kb/types';
 import type { FunctionRef } from '../workspace/index';
 import type { TypeEnv } from './classes';
 import type { Arg, CallEvent } from './ir';
+import { flagBits } from './flags';
 import { argPath } from './lower-text';
 import {
   type ChainStep,
@@ -179,7 +180,7 @@ function opsOfSummary(
     );
   }
   for (const i of summary.inside) {
-    if (ruledOut(i.when, event)) continue;
+    if (ruledOut(i.when, event, ctx)) continue;
     // What a callee takes and drops on a local object orders by class only: through a function
     // pointer with many targets, one per class stands for all of them.
     const key = () =>
@@ -194,7 +195,7 @@ function opsOfSummary(
     }));
   }
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
-    if (ruledOut(summary.effectGuards[effect], event)) continue;
+    if (ruledOut(summary.effectGuards[effect], event, ctx)) continue;
     const without = summary.effectWithout[effect];
     emit(
       () => `e${effect}\0${without?.join(',') ?? ''}`,
@@ -218,7 +219,7 @@ function opsOfSummary(
     );
   }
   for (const f of summary.flushes) {
-    if (ruledOut(f.when, event)) continue;
+    if (ruledOut(f.when, event, ctx)) continue;
     emit(
       () => `f${f.target}\0${f.key}`,
       length(f.chain),
@@ -238,10 +239,19 @@ function identity(l: LockInfo): string {
   return `${l.cls}\0${l.expr}\0${l.kind}\0${l.mode}\0${l.recursiveRead}\0${param}\0${l.local ? 1 : 0}`;
 }
 
-/** A constant argument (`false`, `0`, `NULL`, `true`, `1`) that contradicts the callee's guard. */
-function ruledOut(guard: Guard | undefined, event: CallEvent): boolean {
+/**
+ * A constant argument that contradicts the callee's guard: `false`, `0`, `NULL`, `true`, `1`,
+ * or flags without (with) the flag a `param & FLAG` guard wants set (clear).
+ */
+function ruledOut(guard: Guard | undefined, event: CallEvent, ctx: CallContext): boolean {
   if (!guard) return false;
   const text = event.args[guard.index]?.text;
+  if (guard.flag) {
+    const macro = (name: string) => ctx.env.index.flagMacro(name);
+    const want = flagBits(guard.flag, macro);
+    const have = text === undefined ? undefined : flagBits(text, macro);
+    return want !== undefined && have !== undefined && ((have & want) !== 0n) !== guard.truthy;
+  }
   const truthy =
     text === 'true' || text === '1'
       ? true

@@ -119,7 +119,7 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
         else target.push(next);
         changed = true;
       }
-      if (target && target.length > MAX_STATES) inStates[edge.to] = [mergeStates(target)];
+      if (target && target.length > MAX_STATES) inStates[edge.to] = widen(target);
       if (changed && !queued[edge.to]) {
         queued[edge.to] = 1;
         work.push(edge.to);
@@ -371,6 +371,33 @@ function applyEdge(
 }
 
 /** Widening: one state holding every lock any of them holds. */
+/**
+ * Too many states at a block: first forget what paths know of their flag tests (`flags & X`),
+ * which tell apart paths that hold the same locks (a function testing four flags has sixteen
+ * paths); only if that is not enough, merge them into one as before.
+ */
+function widen(states: LockState[]): LockState[] {
+  const fewer = dedupe(
+    states.map((s) =>
+      s.facts.some(isFlagFact)
+        ? makeState(
+            s.held,
+            s.released,
+            s.facts.filter((f) => !isFlagFact(f)),
+            s.pending,
+            s.dropped,
+          )
+        : s,
+    ),
+  );
+  return fewer.length <= MAX_STATES ? fewer : [mergeStates(states)];
+}
+
+/** A condition atom `flags & X` (see the lowering's condition atoms). */
+function isFlagFact([atom]: readonly [string, boolean]): boolean {
+  return atom.includes(' & ');
+}
+
 function mergeStates(states: LockState[]): LockState {
   const held: HeldLock[] = [];
   for (const s of states)

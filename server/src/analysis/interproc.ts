@@ -874,9 +874,12 @@ function guardOf(fn: FunctionIR, states: readonly LockState[]): Guard | undefine
   const first = states[0];
   if (!first) return undefined;
   for (const [atom, truthy] of first.facts) {
-    const index = fn.params.findIndex((p) => p.name === atom);
+    // `param` or `param & FLAG` (see the lowering's condition atoms)
+    const [name, flag] = atom.split(' & ');
+    const index = fn.params.findIndex((p) => p.name === name);
     if (index < 0) continue;
-    if (states.every((s) => s.facts.some(([a, v]) => a === atom && v === truthy))) return { index, truthy };
+    if (states.every((s) => s.facts.some(([a, v]) => a === atom && v === truthy)))
+      return flag ? { index, truthy, flag } : { index, truthy };
   }
   return undefined;
 }

@@ -149,4 +149,6 @@ export interface FileFacts {
   suppressions: Record<number, string[]>;
   /** Count of ERROR nodes the parser produced (surfaced in stats, never fatal). */
   parseErrors: number;
+  /** Macros whose value is a bit flag or a mask of them (see analysis/flags), by name. */
+  flagMacros?: Record<string, string>;
 }

@@ -42,6 +42,7 @@ import type {
   StructDef,
 } from './ir';
 import { setOwn } from '../util/records';
+import { isFlagValue } from './flags';
 
 export interface LowerOptions {
   /** Preprocessor symbols known to be defined: `#ifdef X` takes only its true arm. */
@@ -224,6 +225,9 @@ class FileCollector {
           continue;
         case 'comment':
           continue;
+        case 'preproc_def':
+          this.flagMacro(node);
+          continue;
         case 'struct_specifier':
         case 'union_specifier':
           this.struct(node);
@@ -285,6 +289,14 @@ class FileCollector {
       }
     }
     this.facts.structs.push(def);
+  }
+
+  /** `#define FOO_ACTIVE BIT(2)`: a value flag guards can test (see analysis/flags). */
+  private flagMacro(node: CachedNode): void {
+    const name = node.field('name')?.text;
+    const value = node.field('value')?.text.trim();
+    if (!name || !value || !isFlagValue(value)) return;
+    setOwn((this.facts.flagMacros ??= {}), name, value);
   }
 
   private typedef(node: CachedNode): void {
@@ -437,6 +449,15 @@ function mayHoldTopLevelFacts(node: CachedNode): boolean {
     return node.hasError || node.descendantsOfType(TOP_LEVEL_FACT_KINDS).length > 0;
   const text = node.text;
   return text.includes('{') || text.includes('typedef') || node.hasError;
+}
+
+/** `x & FLAG` (a variable and a constant's name): [x, FLAG]. */
+function flagTest(node: CachedNode): [string, string] | undefined {
+  if (node.type !== 'binary_expression') return undefined;
+  const left = node.field('left');
+  const right = node.field('right');
+  if (left?.type !== 'identifier' || right?.type !== 'identifier') return undefined;
+  return binaryOperator(node, left, right) === '&' ? [left.text, right.text] : undefined;
 }
 
 function isAnonymousAggregate(node: CachedNode): boolean {
@@ -1009,10 +1030,15 @@ class FunctionBuilder {
     } else if (subject.type === 'identifier') {
       result = { variable: subject.text, atom: subject.text };
     } else {
-      // Only variables are remembered: fields (`d->busy`) change behind our back (callees,
-      // other CPUs), and a remembered loop condition would make the loop's exit unreachable.
-      this.expression(subject);
-      result = {};
+      // Only variables (and their flags, `flags & FOO_ACTIVE`) are remembered: fields
+      // (`d->busy`) change behind our back (callees, other CPUs), and a remembered loop
+      // condition would make the loop's exit unreachable.
+      const flag = flagTest(subject);
+      if (flag) result = { variable: flag[0], atom: `${flag[0]} & ${flag[1]}` };
+      else {
+        this.expression(subject);
+        result = {};
+      }
     }
     // `x == 0` is true when x is zero: the true edge sees a zero value.
     return { test: result, flip };

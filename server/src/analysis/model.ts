@@ -73,10 +73,14 @@ export interface LockState {
   readonly key: string;
 }
 
-/** Parameter `index` was tested and found `truthy` on every path to the effect. */
+/**
+ * Parameter `index` was tested and found `truthy` on every path to the effect; with `flag`,
+ * the test was `param & flag`.
+ */
 export interface Guard {
   index: number;
   truthy: boolean;
+  flag?: string;
 }
 
 export type FlushTarget = { target: 'work' | 'workqueue'; key: string };

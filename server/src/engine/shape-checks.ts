@@ -132,7 +132,7 @@ function isLock(v: unknown): boolean {
 }
 
 function isGuard(v: unknown): v is Guard {
-  return isObj(v) && isIndex(v.index) && isBool(v.truthy);
+  return isObj(v) && isIndex(v.index) && isBool(v.truthy) && optional(v.flag, isStr);
 }
 
 /**

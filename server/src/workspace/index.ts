@@ -80,6 +80,11 @@ export class WorkspaceIndex {
     return this.d().structs.get(name);
   }
 
+  /** The value of a flag macro (see analysis/flags), when one file of the workspace defines it. */
+  flagMacro(name: string): string | undefined {
+    return this.d().flagMacros.get(name);
+  }
+
   /** Follows typedefs to a struct tag (or the last name reached). */
   resolveTypedef(type: string): string {
     let cur = type;
@@ -126,7 +131,7 @@ const signatures = new WeakMap<FileFacts, string>();
 function typeSignatureOf(f: FileFacts): string {
   let sig = signatures.get(f);
   if (sig === undefined) {
-    const { structs, typedefs, globals, fileLocks, stores } = f;
+    const { structs, typedefs, globals, fileLocks, stores, flagMacros } = f;
     const storeKeys = stores.map((s) => `${s.structType ?? ''}.${s.field}=${s.fn}`);
     const fns = f.functions.map((fn) => `${fn.name}:${fn.returnType ?? ''}:${fn.isStatic}`);
     sig = JSON.stringify([
@@ -137,6 +142,7 @@ function typeSignatureOf(f: FileFacts): string {
       fileLocks.map((l) => [l.name, l.kind, l.isStatic]),
       storeKeys,
       fns,
+      flagMacros ?? {},
     ]);
     signatures.set(f, sig);
   }
@@ -152,6 +158,8 @@ interface Derived {
   fileLocks: Map<string, { file: string; kind: string; isStatic: boolean }[]>;
   storesByField: Map<string, FunctionStore[]>;
   allStores: { file: string; store: FunctionStore }[];
+  /** Defined the same way wherever defined; a name defined two ways has no value. */
+  flagMacros: Map<string, string | undefined>;
 }
 
 /**
@@ -191,6 +199,7 @@ function buildDerived(files: Map<string, FileFacts>): Derived {
     fileLocks: new Map(),
     storesByField: new Map(),
     allStores: [],
+    flagMacros: new Map(),
   };
   const sorted = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
   for (const f of sorted) {
@@ -208,6 +217,8 @@ function buildDerived(files: Map<string, FileFacts>): Derived {
     }
     for (const [k, v] of Object.entries(f.typedefs)) d.typedefs.set(k, v);
     for (const [k, v] of Object.entries(f.globals)) d.globals.set(k, v);
+    for (const [k, v] of Object.entries(f.flagMacros ?? {}))
+      d.flagMacros.set(k, d.flagMacros.has(k) && d.flagMacros.get(k) !== v ? undefined : v);
     for (const l of f.fileLocks) {
       const defs = d.fileLocks.get(l.name) ?? [];
       defs.push({ file: f.path, kind: l.kind, isStatic: l.isStatic });

@@ -1,0 +1,69 @@
+/**
+ * Bit-flag constants, for guards on flag parameters: `if (shrink & I915_SHRINK_ACTIVE)` in a
+ * callee is ruled out at a call passing `I915_SHRINK_BOUND | I915_SHRINK_UNBOUND`. Values are
+ * the macros' own text (`BIT(2)`, `1 << 2`, `0x4`, `A | B`), kept by the lowering and read
+ * here; a name no macro of the workspace defines has no known value.
+ */
+
+/** One term of a flag expression: a number, `BIT(n)`, `1 << n`, or a macro name. */
+const TERM_RE =
+  /^(?:BIT(?:_ULL)?\(\s*(\d+)\s*\)|1[uUlL]*\s*<<\s*(\d+)|(0x[0-9a-fA-F]+|\d+)[uUlL]*|([A-Za-z_]\w*))$/;
+
+/** `(x)` -> `x`, as often as the parentheses wrap the whole text. */
+function unwrap(text: string): string {
+  let t = text.trim();
+  while (t.startsWith('(') && t.endsWith(')')) {
+    let depth = 0;
+    for (let i = 0; i < t.length - 1; i++) {
+      depth += t[i] === '(' ? 1 : t[i] === ')' ? -1 : 0;
+      if (depth === 0) return t; // `(a) | (b)`: the first pair closes early
+    }
+    t = t.slice(1, -1).trim();
+  }
+  return t;
+}
+
+/** The terms of `a | b | ...`, parentheses dropped; undefined when it is anything else. */
+function terms(text: string): string[] | undefined {
+  const parts = unwrap(text).split('|').map(unwrap);
+  return parts.every((p) => TERM_RE.test(p)) ? parts : undefined;
+}
+
+/**
+ * Whether a macro's value reads as a flag: `BIT(n)`, `1 << n`, or a mask `A | B`. Plain numbers
+ * are left out: register headers define hundreds of thousands of them (half of drm-kmod's
+ * bytes), and keeping them cost drm-kmod 560 MB.
+ */
+export function isFlagValue(text: string): boolean {
+  const parts = terms(text);
+  return parts !== undefined && (parts.length > 1 || /^(?:BIT|1)/.test(parts[0]));
+}
+
+const MAX_DEPTH = 8;
+
+/**
+ * The bits of a flag expression, following macro names through `macro`; undefined when any
+ * term is unknown (a variable, a macro outside the workspace, a cycle).
+ */
+export function flagBits(
+  text: string,
+  macro: (name: string) => string | undefined,
+  depth = 0,
+): bigint | undefined {
+  const parts = terms(text);
+  if (!parts || depth > MAX_DEPTH) return undefined;
+  let bits = 0n;
+  for (const part of parts) {
+    const m = TERM_RE.exec(part)!;
+    const shift = m[1] ?? m[2];
+    if (shift !== undefined) bits |= 1n << BigInt(shift);
+    else if (m[3] !== undefined) bits |= BigInt(m[3]);
+    else {
+      const value = macro(m[4]);
+      const inner = value === undefined ? undefined : flagBits(value, macro, depth + 1);
+      if (inner === undefined) return undefined;
+      bits |= inner;
+    }
+  }
+  return bits;
+}
