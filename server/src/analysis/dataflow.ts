@@ -7,6 +7,7 @@
  * point collects too many states they are merged (precision traded for termination).
  */
 import { isNestingKind } from '../kb/types';
+import { splitFlagAtom } from './flags';
 import type { Block, CallEvent, Condition, FunctionIR, Range } from './ir';
 import type { Conditional, HeldLock, LockInfo, LockState, Op } from './model';
 
@@ -393,9 +394,8 @@ function widen(states: LockState[]): LockState[] {
   return fewer.length <= MAX_STATES ? fewer : [mergeStates(states)];
 }
 
-/** A condition atom `flags & X` (see the lowering's condition atoms). */
 function isFlagFact([atom]: readonly [string, boolean]): boolean {
-  return atom.includes(' & ');
+  return splitFlagAtom(atom) !== undefined;
 }
 
 function mergeStates(states: LockState[]): LockState {

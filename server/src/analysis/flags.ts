@@ -1,9 +1,20 @@
 /**
  * Bit-flag constants, for guards on flag parameters: `if (shrink & I915_SHRINK_ACTIVE)` in a
  * callee is ruled out at a call passing `I915_SHRINK_BOUND | I915_SHRINK_UNBOUND`. Values are
- * the macros' own text (`BIT(2)`, `1 << 2`, `0x4`, `A | B`), kept by the lowering and read
- * here; a name no macro of the workspace defines has no known value.
+ * the macros' own text (`BIT(2)`, `1 << 2`, `A | 0x4`), kept by the lowering and read here; a
+ * name no macro of the workspace defines has no known value.
  */
+
+/** The condition atom of `variable & FLAG`, as the lowering records it. */
+export function flagAtom(variable: string, flag: string): string {
+  return `${variable} & ${flag}`;
+}
+
+/** [variable, FLAG] of a flag atom; undefined for any other atom. */
+export function splitFlagAtom(atom: string): [string, string] | undefined {
+  const at = atom.indexOf(' & ');
+  return at < 0 ? undefined : [atom.slice(0, at), atom.slice(at + 3)];
+}
 
 /** One term of a flag expression: a number, `BIT(n)`, `1 << n`, or a macro name. */
 const TERM_RE =
@@ -36,7 +47,7 @@ function terms(text: string): string[] | undefined {
  */
 export function isFlagValue(text: string): boolean {
   const parts = terms(text);
-  return parts !== undefined && (parts.length > 1 || /^(?:BIT|1)/.test(parts[0]));
+  return parts !== undefined && (parts.length > 1 || /^(?:BIT|1[uUlL]*\s*<<)/.test(parts[0]));
 }
 
 const MAX_DEPTH = 8;

@@ -13,6 +13,7 @@ import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock } from './calls';
 import { TypeEnv } from './classes';
 import { makeState, resetInterning, runDataflow } from './dataflow';
+import { splitFlagAtom } from './flags';
 import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
 import type { Effect } from '../kb/types';
 import {
@@ -874,8 +875,7 @@ function guardOf(fn: FunctionIR, states: readonly LockState[]): Guard | undefine
   const first = states[0];
   if (!first) return undefined;
   for (const [atom, truthy] of first.facts) {
-    // `param` or `param & FLAG` (see the lowering's condition atoms)
-    const [name, flag] = atom.split(' & ');
+    const [name, flag] = splitFlagAtom(atom) ?? [atom, undefined];
     const index = fn.params.findIndex((p) => p.name === name);
     if (index < 0) continue;
     if (states.every((s) => s.facts.some(([a, v]) => a === atom && v === truthy)))

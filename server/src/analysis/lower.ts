@@ -42,7 +42,7 @@ import type {
   StructDef,
 } from './ir';
 import { setOwn } from '../util/records';
-import { isFlagValue } from './flags';
+import { flagAtom, isFlagValue } from './flags';
 
 export interface LowerOptions {
   /** Preprocessor symbols known to be defined: `#ifdef X` takes only its true arm. */
@@ -1034,7 +1034,7 @@ class FunctionBuilder {
       // (`d->busy`) change behind our back (callees, other CPUs), and a remembered loop
       // condition would make the loop's exit unreachable.
       const flag = flagTest(subject);
-      if (flag) result = { variable: flag[0], atom: `${flag[0]} & ${flag[1]}` };
+      if (flag) result = { variable: flag[0], atom: flagAtom(flag[0], flag[1]) };
       else {
         this.expression(subject);
         result = {};
