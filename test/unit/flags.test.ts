@@ -35,6 +35,7 @@ describe('flag constants', () => {
     assert.ok(isFlagValue('(1U << 3)'));
     assert.ok(isFlagValue('(FOO_A | FOO_B)'));
     assert.ok(!isFlagValue('0x2004'), 'a register offset');
+    assert.ok(!isFlagValue('10'), 'a count');
     assert.ok(!isFlagValue('FOO_A'), 'an alias');
     assert.ok(!isFlagValue('"i915"'));
     assert.ok(!isFlagValue('foo(x)'));
