@@ -277,11 +277,26 @@ describe('facts cache', () => {
     const c = FactsCache.open({ dir, toolVersion: 't' }, 'ws', 's');
     assert.equal(c.get(contentKey('int x;'), 'a.c'), undefined);
     c.put(contentKey('int x;'), JSON.stringify({ nonsense: true }));
+    const facts = {
+      path: 'b.c',
+      functions: [],
+      structs: [],
+      fileLocks: [],
+      stores: [],
+      typedefs: {},
+      globals: {},
+      suppressions: {},
+      parseErrors: 0,
+    };
+    c.put(contentKey('int y;'), JSON.stringify({ ...facts, flagMacros: { FOO_A: 4 } }));
+    c.put(contentKey('int z;'), JSON.stringify({ ...facts, flagMacros: { FOO_A: 'BIT(2)' } }));
     c.commit();
     // A well-formed entry with the wrong shape is rejected on read.
     const r = FactsCache.open({ dir, toolVersion: 't' }, 'ws', 's');
     assert.equal(r.get(contentKey('int x;'), 'a.c'), undefined);
-    assert.equal(r.stats.corrupt, 1);
+    assert.equal(r.get(contentKey('int y;'), 'b.c'), undefined, 'a flag macro that is no text');
+    assert.equal(r.get(contentKey('int z;'), 'b.c')?.flagMacros?.FOO_A, 'BIT(2)');
+    assert.equal(r.stats.corrupt, 2);
     r.abort();
   });
 });

@@ -556,6 +556,9 @@ function isFileFacts(v: unknown): v is FileFacts {
     isRecord(f.globals) &&
     isRecord(f.suppressions) &&
     typeof f.parseErrors === 'number' &&
+    (f.flagMacros === undefined ||
+      (isRecord(f.flagMacros) &&
+        Object.values(f.flagMacros as object).every((x) => typeof x === 'string'))) &&
     f.functions.every((fn: unknown) => isRecord(fn) && Array.isArray((fn as { blocks?: unknown }).blocks))
   );
 }
