@@ -371,7 +371,6 @@ function applyEdge(
   return next;
 }
 
-/** Widening: one state holding every lock any of them holds. */
 /**
  * Too many states at a block: first forget what paths know of their flag tests (`flags & X`),
  * which tell apart paths that hold the same locks (a function testing four flags has sixteen
@@ -379,25 +378,15 @@ function applyEdge(
  */
 function widen(states: LockState[]): LockState[] {
   const fewer = dedupe(
-    states.map((s) =>
-      s.facts.some(isFlagFact)
-        ? makeState(
-            s.held,
-            s.released,
-            s.facts.filter((f) => !isFlagFact(f)),
-            s.pending,
-            s.dropped,
-          )
-        : s,
-    ),
+    states.map((s) => {
+      const facts = s.facts.filter(([atom]) => splitFlagAtom(atom) === undefined);
+      return facts.length === s.facts.length ? s : makeState(s.held, s.released, facts, s.pending, s.dropped);
+    }),
   );
   return fewer.length <= MAX_STATES ? fewer : [mergeStates(states)];
 }
 
-function isFlagFact([atom]: readonly [string, boolean]): boolean {
-  return splitFlagAtom(atom) !== undefined;
-}
-
+/** Widening: one state holding every lock any of them holds. */
 function mergeStates(states: LockState[]): LockState {
   const held: HeldLock[] = [];
   for (const s of states)
