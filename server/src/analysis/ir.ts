@@ -151,4 +151,28 @@ export interface FileFacts {
   parseErrors: number;
   /** Macros whose value is a bit flag or a mask of them (see analysis/flags), by name. */
   flagMacros?: Record<string, string>;
+  /**
+   * Conditional arms kept because the configuration did not decide them (0-based lines, from
+   * the directive to the next one of its chain): a finding whose witness runs through them
+   * depends on a configuration nobody chose.
+   */
+  unknownArms?: UnknownArm[];
+  /** The configuration's answers the file was read under, symbol and answer: the facts hold while these do. */
+  configDeps?: [string, string][];
+  /** Notes from reading the file under its configuration (0-based lines). */
+  configNotes?: { line: number; message: string }[];
+  /**
+   * `#include "x.c"` lines (as written) and whether the configuration compiles them: a C file
+   * included only where the configuration turns the include off is not compiled at all.
+   */
+  sourceIncludes?: { file: string; live: boolean }[];
+}
+
+export interface UnknownArm {
+  line: number;
+  endLine: number;
+  /** The symbol the configuration did not decide. */
+  symbol: string;
+  /** The arms did not form whole statements: this one, the first, is the only one analysed. */
+  firstOnly?: true;
 }

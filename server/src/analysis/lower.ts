@@ -44,13 +44,6 @@ import type {
 import { setOwn } from '../util/records';
 import { flagAtom, isFlagValue } from './flags';
 
-export interface LowerOptions {
-  /** Preprocessor symbols known to be defined: `#ifdef X` takes only its true arm. */
-  defines: ReadonlySet<string>;
-  /** Symbols known to be undefined: only the false arm. Anything else: both arms. */
-  undefines: ReadonlySet<string>;
-}
-
 export function rangeOf(node: CachedNode): Range {
   return {
     line: node.startPosition.row,
@@ -131,11 +124,10 @@ export function lowerFile(
   tree: Tree,
   path: string,
   kb: Knowledge,
-  opts: LowerOptions,
   annotations: MaskedAnnotation[] = [],
 ): FileFacts {
   const facts = emptyFacts(path);
-  const collector = new FileCollector(facts, kb, opts, annotations);
+  const collector = new FileCollector(facts, kb, annotations);
   collector.visitTop(new SourceTree(tree).root);
   return facts;
 }
@@ -150,7 +142,6 @@ export function relowerFunction(
   old: FileFacts,
   edit: { start: number; end: number; startLine: number },
   kb: Knowledge,
-  opts: LowerOptions,
   annotations: MaskedAnnotation[],
 ): FileFacts | undefined {
   const root = new SourceTree(tree).root;
@@ -161,11 +152,11 @@ export function relowerFunction(
   const before = old.functions.filter((f) => f.range.line <= line && line <= f.range.endLine);
   if (before.length !== 1) return undefined;
   const scratch = emptyFacts(old.path);
-  new FileCollector(scratch, kb, opts, annotations).visitFunction(top);
+  new FileCollector(scratch, kb, annotations).visitFunction(top);
   if (scratch.functions.length !== 1 || scratch.functions[0].name !== before[0].name) return undefined;
   const name = before[0].name;
   const suppressions: FileFacts['suppressions'] = {};
-  const collector = new FileCollector({ ...emptyFacts(old.path), suppressions }, kb, opts, annotations);
+  const collector = new FileCollector({ ...emptyFacts(old.path), suppressions }, kb, annotations);
   collector.collectSuppressions(root);
   return {
     ...old,
@@ -196,7 +187,6 @@ class FileCollector {
   constructor(
     readonly facts: FileFacts,
     readonly kb: Knowledge,
-    readonly opts: LowerOptions,
     private readonly annotations: MaskedAnnotation[],
   ) {}
 
@@ -914,8 +904,11 @@ class FunctionBuilder {
     this.cur = undefined;
   }
 
+  /**
+   * An arm the configuration left undecided (preprocess/blank removed the decided ones): each
+   * arm is a possible path.
+   */
   private preprocessor(node: CachedNode): void {
-    const decided = this.decide(node);
     const dispatch = this.block();
     const join = this.newBlock();
     const alternative = node.field('alternative');
@@ -923,42 +916,18 @@ class FunctionBuilder {
       (c) =>
         c.id !== alternative?.id && c.id !== node.field('name')?.id && c.id !== node.field('condition')?.id,
     );
-    if (decided !== false) {
-      this.cur = this.newBlock();
-      this.edge(dispatch, this.cur);
-      this.statementList(ownStatements);
-      if (this.cur !== undefined) this.edge(this.cur, join);
+    this.cur = this.newBlock();
+    this.edge(dispatch, this.cur);
+    this.statementList(ownStatements);
+    if (this.cur !== undefined) this.edge(this.cur, join);
+    this.cur = this.newBlock();
+    this.edge(dispatch, this.cur);
+    if (alternative) {
+      if (alternative.type === 'preproc_else') this.statementList(alternative.namedChildren);
+      else this.preprocessor(alternative);
     }
-    if (decided !== true) {
-      this.cur = this.newBlock();
-      this.edge(dispatch, this.cur);
-      if (alternative) {
-        if (alternative.type === 'preproc_else') this.statementList(alternative.namedChildren);
-        else this.preprocessor(alternative);
-      }
-      if (this.cur !== undefined) this.edge(this.cur, join);
-    }
+    if (this.cur !== undefined) this.edge(this.cur, join);
     this.cur = join;
-  }
-
-  /** true/false when configured defines decide a preprocessor arm, undefined when both may run. */
-  private decide(node: CachedNode): boolean | undefined {
-    const { defines, undefines } = this.file.opts;
-    const known = (sym: string): boolean | undefined =>
-      defines.has(sym) ? true : undefines.has(sym) ? false : undefined;
-    if (node.type === 'preproc_ifdef' || node.type === 'preproc_elifdef') {
-      const name = node.field('name')?.text ?? '';
-      const v = known(name);
-      const negated = /^#\s*(ifndef|elifndef)/.test(node.text);
-      return v === undefined ? undefined : negated ? !v : v;
-    }
-    const cond = normaliseText(node.field('condition')?.text ?? '');
-    if (cond === '0') return false;
-    if (cond === '1') return true;
-    const m = /^(!?)\s*(?:defined\s*\(?\s*(\w+)\s*\)?|IS_ENABLED\((\w+)\)|(\w+))$/.exec(cond);
-    if (!m) return undefined;
-    const v = known(m[2] ?? m[3] ?? m[4]);
-    return v === undefined ? undefined : m[1] ? !v : v;
   }
 
   // ---- conditions ----

@@ -9,7 +9,9 @@ import { type Settings, defaultSettings } from '../config/settings';
 import type { OrderGraph, RuntimeEdgeInput } from '../graph/order-graph';
 import { Knowledge } from '../kb/knowledge';
 import { CParser, Edit, type Tree } from '../parsing/parser';
-import { maskAnnotations } from '../parsing/preprocess';
+import { type MaskedAnnotation, maskAnnotations } from '../parsing/preprocess';
+import { preprocess, type Preprocessed } from '../preprocess/blank';
+import { Configuration, settingsConfigData } from '../preprocess/config';
 import { RULES, ruleById } from '../rules/registry';
 import type { Finding, RuleId, Severity } from '../rules/rule';
 import { WorkspaceIndex } from '../workspace/index';
@@ -80,13 +82,13 @@ export class AnalysisRun {
 export class Engine {
   readonly index = new WorkspaceIndex();
   private kb: Knowledge;
-  private defines: Set<string>;
-  private undefines: Set<string>;
   private last: AnalysisOutput | undefined;
   /** What the last finished analysis leaves for the next (a dropped one leaves nothing). */
   private memo: AnalysisMemo | undefined;
   private running: AnalysisRun | undefined;
-  private readonly open = new Map<string, { tree: Tree; text: string }>();
+  private config: Configuration;
+  /** Open documents: their tree, their text and the text the tree was parsed from. */
+  private readonly open = new Map<string, { tree: Tree; text: string; parsed: string }>();
   private readonly contentKeys = new WeakMap<FileFacts, string>();
 
   private constructor(
@@ -94,8 +96,7 @@ export class Engine {
     private settings: Settings,
   ) {
     this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.baselineOrder);
-    this.defines = new Set(settings.defines);
-    this.undefines = new Set(settings.undefines);
+    this.config = new Configuration(settingsConfigData(settings));
   }
 
   static async create(settings: Settings = defaultSettings()): Promise<Engine> {
@@ -113,25 +114,56 @@ export class Engine {
     this.memo = undefined;
     this.running?.drop();
     this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.baselineOrder);
-    this.defines = new Set(settings.defines);
-    this.undefines = new Set(settings.undefines);
+    this.config = new Configuration(settingsConfigData(settings));
+  }
+
+  /** The configuration files are read under (the settings' own until one is discovered). */
+  get configuration(): Configuration {
+    return this.config;
+  }
+
+  /**
+   * A configuration discovered in the workspace (preprocess/discover). Facts lowered under the
+   * previous one are the caller's to re-read; analysis starts afresh.
+   */
+  setConfiguration(config: Configuration): void {
+    this.config = config;
+    this.last = undefined;
+    this.memo = undefined;
+    this.running?.drop();
+  }
+
+  /**
+   * The text the parser sees: inactive arms blanked under the file's configuration (found by
+   * `source`, its absolute path), then annotation macros masked. Positions are unchanged.
+   */
+  private readText(
+    text: string,
+    source: string,
+  ): { pre: Preprocessed; parsed: string; annotations: MaskedAnnotation[] } {
+    const pre = preprocess(text, this.config.lookupFor(source));
+    const masked = maskAnnotations(pre.text, this.kb.table.annotationMacros);
+    return { pre, parsed: masked.text, annotations: masked.annotations };
   }
 
   /**
    * Parses and lowers one file into the index. Returns a problem instead of throwing for
    * binary, huge or unparseable input; the previous facts of that file are dropped then.
    */
-  setFile(path: string, text: string, old?: Tree): { facts?: FileFacts; tree?: Tree; problem?: FileProblem } {
+  setFile(
+    path: string,
+    text: string,
+    source: string = path,
+  ): { facts?: FileFacts; tree?: Tree; problem?: FileProblem } {
     const problem = checkText(path, text);
     if (problem) {
       this.index.delete(path);
       return { problem };
     }
     try {
-      const masked = maskAnnotations(text, this.kb.table.annotationMacros);
-      const tree = this.parser.parse(masked.text, old);
-      const opts = { defines: this.defines, undefines: this.undefines };
-      const facts = lowerFile(tree, path, this.kb, opts, masked.annotations);
+      const read = this.readText(text, source);
+      const tree = this.parser.parse(read.parsed);
+      const facts = withConfig(lowerFile(tree, path, this.kb, read.annotations), read.pre);
       this.index.set(facts);
       return { facts, tree };
     } catch (e) {
@@ -153,45 +185,48 @@ export class Engine {
       this.index.delete(path);
       return { problem };
     }
-    const change = prev ? changedRange(prev.text, text) : undefined;
-    if (prev && !change) return {};
+    if (prev && prev.text === text) return {};
     try {
-      const masked = maskAnnotations(text, this.kb.table.annotationMacros);
-      const opts = { defines: this.defines, undefines: this.undefines };
+      const read = this.readText(text, path);
+      const { parsed } = read;
+      // What the parser saw changed: an edit can turn a directive and blank or restore many lines.
+      const change = prev ? changedRange(prev.parsed, parsed) : undefined;
       let facts: FileFacts | undefined;
       let tree: Tree;
-      if (prev && change) {
+      if (prev && !change) tree = prev.tree;
+      else if (prev && change) {
         prev.tree.edit(
           new Edit({
             startIndex: change.start,
             oldEndIndex: change.oldEnd,
             newEndIndex: change.newEnd,
-            startPosition: positionAt(prev.text, change.start),
-            oldEndPosition: positionAt(prev.text, change.oldEnd),
-            newEndPosition: positionAt(text, change.newEnd),
+            startPosition: positionAt(prev.parsed, change.start),
+            oldEndPosition: positionAt(prev.parsed, change.oldEnd),
+            newEndPosition: positionAt(parsed, change.newEnd),
           }),
         );
-        tree = this.parser.parse(masked.text, prev.tree);
+        tree = this.parser.parse(parsed, prev.tree);
         prev.tree.delete();
         const old = this.index.get(path);
         const sameLines =
-          !prev.text.slice(change.start, change.oldEnd).includes('\n') &&
-          !text.slice(change.start, change.newEnd).includes('\n');
+          !prev.parsed.slice(change.start, change.oldEnd).includes('\n') &&
+          !parsed.slice(change.start, change.newEnd).includes('\n');
         if (old && sameLines) {
-          const startLine = positionAt(text, change.start).row;
+          const startLine = positionAt(parsed, change.start).row;
           facts = relowerFunction(
             tree,
             old,
             { start: change.start, end: change.newEnd, startLine },
             this.kb,
-            opts,
-            masked.annotations,
+            read.annotations,
           );
         }
-      } else tree = this.parser.parse(masked.text);
-      facts ??= lowerFile(tree, path, this.kb, opts, masked.annotations);
+      } else tree = this.parser.parse(parsed);
+      // Unchanged parsed text (an edit inside a blanked arm): the facts stand.
+      if (prev && !change) facts = this.index.get(path);
+      facts = withConfig(facts ?? lowerFile(tree, path, this.kb, read.annotations), read.pre);
       this.index.set(facts);
-      this.open.set(path, { tree, text });
+      this.open.set(path, { tree, text, parsed });
       return {};
     } catch (e) {
       this.closeOpenFile(path);
@@ -328,6 +363,20 @@ export class Engine {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The facts with what reading the file under its configuration found (see FileFacts). */
+function withConfig(facts: FileFacts, pre: Preprocessed): FileFacts {
+  const out = { ...facts };
+  delete out.unknownArms;
+  delete out.configDeps;
+  delete out.configNotes;
+  delete out.sourceIncludes;
+  if (pre.unknownArms.length) out.unknownArms = pre.unknownArms;
+  if (pre.deps.size) out.configDeps = [...pre.deps];
+  if (pre.notes.length) out.configNotes = pre.notes;
+  if (pre.sourceIncludes.length) out.sourceIncludes = pre.sourceIncludes;
+  return out;
 }
 
 /** The single range where two texts differ (common prefix and suffix removed), in UTF-16 units. */

@@ -182,7 +182,7 @@ export class Session {
   private readMemo(engine: Engine): void {
     const file = this.memoFile;
     if (!file || engine.finishedMemo) return; // a re-index: this session's own memo is newer
-    const read = readMemo(file, memoKey(this.settings), engine);
+    const read = readMemo(file, memoKey(this.settings, engine.configuration.fingerprint), engine);
     if (read.problem) this.connection.console.warn(`lockscope: ${file}: ${read.problem}`);
     if (read.adopted)
       this.connection.console.info(`lockscope: ${read.adopted} function summaries from the cache`);
@@ -255,7 +255,7 @@ export class Session {
     if (this.memoToStore && memoFile) {
       // Once per indexing, after publishing (it takes a few hundred ms on a big driver): the
       // files read from disk are then what the next session starts from.
-      const problem = writeMemo(memoFile, memoKey(this.settings), engine);
+      const problem = writeMemo(memoFile, memoKey(this.settings, engine.configuration.fingerprint), engine);
       if (problem) this.connection.console.warn(`lockscope: ${memoFile}: ${problem}`);
     }
     this.memoToStore = false;
