@@ -57,7 +57,7 @@ export async function runFixture(files: Map<string, string>, dir?: string): Prom
   let result: AnalysisResult;
   if (dir) {
     const outcome = await scanPaths(['.'], dir, settings, { jobs: 1 });
-    const bad = outcome.problems.find((p) => !p.message.startsWith('configuration:'));
+    const bad = outcome.problems.find((p) => p.file !== 'configuration');
     if (bad) throw new Error(`${bad.file}: ${bad.message}`);
     result = outcome.result;
   } else {

@@ -28,7 +28,7 @@ export interface Published {
 export class TestLspClient {
   readonly published: Published[] = [];
   readonly progress: { token: unknown; value: { kind: string; percentage?: number } }[] = [];
-  readonly status: { state: string; files: number }[] = [];
+  readonly status: { state: string; files: number; config?: string }[] = [];
   readonly logs: string[] = [];
   private readonly proc: ChildProcess;
   readonly conn: MessageConnection;
@@ -52,7 +52,7 @@ export class TestLspClient {
         this.progress.push(p);
       },
     );
-    this.conn.onNotification('lockscope/status', (p: { state: string; files: number }) => {
+    this.conn.onNotification('lockscope/status', (p: { state: string; files: number; config?: string }) => {
       this.status.push(p);
     });
     this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => settings));

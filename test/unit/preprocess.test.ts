@@ -6,7 +6,7 @@ import { Configuration, settingsConfigData } from '../../server/src/preprocess/c
 import { evaluate, type SymbolState } from '../../server/src/preprocess/expr';
 import { DEFAULT_OFF_PATTERNS, OffPatterns } from '../../server/src/preprocess/off-by-default';
 import { defaultSettings } from '../../server/src/config/settings';
-import type { FileFacts } from '../../server/src/analysis/ir';
+import type { Include } from '../../server/src/analysis/ir';
 
 /** A lookup from a table: listed symbols as given, any other unknown. */
 function table(entries: Record<string, string | null>): (name: string) => SymbolState {
@@ -198,12 +198,13 @@ describe('blanking arms the configuration turns off', () => {
     assert.equal(preprocess(src, lookup).text, src);
   });
 
-  it('lists the C files it includes and whether the include is compiled', () => {
+  it('lists the files it includes and whether the include is compiled', () => {
     const src =
-      '#if IS_ENABLED(CONFIG_OFF)\n#include "selftests/foo.c"\n#endif\n#include "bar.c"\n#include "baz.h"\n';
-    assert.deepEqual(preprocess(src, lookup).sourceIncludes, [
+      '#if IS_ENABLED(CONFIG_OFF)\n#include "selftests/foo.c"\n#endif\n#include "bar.c"\n#include <baz.h>\n';
+    assert.deepEqual(preprocess(src, lookup).includes, [
       { file: 'selftests/foo.c', live: false },
       { file: 'bar.c', live: true },
+      { file: 'baz.h', live: true, angle: true },
     ]);
   });
 });
@@ -308,18 +309,39 @@ describe('the configuration', () => {
 });
 
 describe('compiled-out C files', () => {
-  const facts = (includes: { file: string; live: boolean }[]): FileFacts =>
-    ({ sourceIncludes: includes }) as unknown as FileFacts;
+  const facts = (includes: Include[]) => includes;
 
   it('a file included only where the include is off is compiled out, and what it alone includes', () => {
     const out = compiledOutSources([
-      { abs: '/w/gem.c', facts: facts([{ file: 'selftests/gem_test.c', live: false }]) },
-      { abs: '/w/selftests/gem_test.c', facts: facts([{ file: 'mock.c', live: true }]) },
-      { abs: '/w/selftests/mock.c', facts: facts([]) },
-      { abs: '/w/vma.c', facts: facts([{ file: 'vma_impl.c', live: true }]) },
-      { abs: '/w/vma_impl.c', facts: facts([]) },
-      { abs: '/w/main.c', facts: facts([]) },
+      { abs: '/w/gem.c', includes: facts([{ file: 'selftests/gem_test.c', live: false }]) },
+      { abs: '/w/selftests/gem_test.c', includes: facts([{ file: 'mock.c', live: true }]) },
+      { abs: '/w/selftests/mock.c', includes: facts([]) },
+      { abs: '/w/vma.c', includes: facts([{ file: 'vma_impl.c', live: true }]) },
+      { abs: '/w/vma_impl.c', includes: facts([]) },
+      { abs: '/w/main.c', includes: facts([]) },
     ]);
     assert.deepEqual([...out].sort(), ['/w/selftests/gem_test.c', '/w/selftests/mock.c']);
+  });
+
+  it('headers included only from arms that are off, and files the build leaves out unless included', () => {
+    const out = compiledOutSources(
+      [
+        {
+          abs: '/d/include/osdep.h',
+          includes: facts([
+            { file: 'osdep_bsd.h', live: false, angle: true },
+            { file: 'osdep_linux.h', live: true, angle: true },
+          ]),
+        },
+        { abs: '/d/include/osdep_bsd.h', includes: facts([]) },
+        { abs: '/d/include/osdep_linux.h', includes: facts([]) },
+        { abs: '/d/include/unused.h', includes: facts([]) },
+        { abs: '/d/os/hash.c', includes: facts([{ file: 'hash_impl.c', live: true }]) },
+        { abs: '/d/os/hash_impl.c', includes: facts([]) },
+        { abs: '/d/platform/windows.c', includes: facts([]) },
+      ],
+      (abs) => abs.endsWith('windows.c') || abs.endsWith('hash_impl.c'),
+    );
+    assert.deepEqual([...out].sort(), ['/d/include/osdep_bsd.h', '/d/platform/windows.c']);
   });
 });

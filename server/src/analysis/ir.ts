@@ -162,10 +162,17 @@ export interface FileFacts {
   /** Notes from reading the file under its configuration (0-based lines). */
   configNotes?: { line: number; message: string }[];
   /**
-   * `#include "x.c"` lines (as written) and whether the configuration compiles them: a C file
-   * included only where the configuration turns the include off is not compiled at all.
+   * The file's `#include` lines (as written) and whether the configuration compiles them: a
+   * file included only where the configuration turns the include off is not compiled at all.
    */
-  sourceIncludes?: { file: string; live: boolean }[];
+  includes?: Include[];
+}
+
+export interface Include {
+  file: string;
+  live: boolean;
+  /** `#include <file>` (searched on the include path), not `#include "file"`. */
+  angle?: true;
 }
 
 export interface UnknownArm {

@@ -371,11 +371,11 @@ function withConfig(facts: FileFacts, pre: Preprocessed): FileFacts {
   delete out.unknownArms;
   delete out.configDeps;
   delete out.configNotes;
-  delete out.sourceIncludes;
+  delete out.includes;
   if (pre.unknownArms.length) out.unknownArms = pre.unknownArms;
   if (pre.deps.size) out.configDeps = [...pre.deps];
   if (pre.notes.length) out.configNotes = pre.notes;
-  if (pre.sourceIncludes.length) out.sourceIncludes = pre.sourceIncludes;
+  if (pre.includes.length) out.includes = pre.includes;
   return out;
 }
 

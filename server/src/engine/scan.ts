@@ -31,6 +31,8 @@ import {
 import { type AnalysisResult, checkText, Engine, type FileProblem, MAX_FILE_BYTES } from './engine';
 import { defaultJobs, LowerPool, type LowerOutput } from './pool';
 import { compiledOutSources } from '../preprocess/compiled-out';
+import { configStats } from '../preprocess/config';
+import { discoverConfiguration } from '../preprocess/discover';
 import { memoKey, readMemo, writeMemo } from './memo-cache';
 import { readResult, resultKey, type StoredResult, writeResult } from './result-cache';
 
@@ -47,6 +49,8 @@ export interface ScanOutcome {
   cache?: CacheStats;
   /** The result is the stored one (reuseResult): the engine holds no facts. */
   reused: boolean;
+  /** Where the configuration came from, line by line (`--verbose`). */
+  configLog: string[];
 }
 
 export interface IndexOptions {
@@ -105,7 +109,7 @@ export interface IndexOutcome {
   /** skipFacts returned true: the cached facts were not loaded. */
   factsSkipped: boolean;
   /** Files the build leaves out (its Makefile) or compiles out (included only where the configuration turns the include off). */
-  leftOut: number;
+  compiledOut: number;
 }
 
 /** The share of the heap limit facts may fill: the analysis needs about as much again. */
@@ -139,6 +143,13 @@ export async function scanPaths(
 ): Promise<ScanOutcome> {
   const walk = findFiles(paths, base, settings);
   const engine = await Engine.create(settings);
+  const discovery = discoverConfiguration({
+    roots: paths.map((p) => path.resolve(base, p)),
+    files: walk.files.map((f) => f.abs),
+    settings,
+    base,
+  });
+  engine.setConfiguration(discovery.config);
   // The pack is named after what is scanned, not where from: facts do not depend on the base
   // (paths are set when entries are loaded), so the CLI and the server can share a pack.
   const workspace = JSON.stringify(paths.map((r) => path.resolve(base, r)).sort());
@@ -187,13 +198,14 @@ export async function scanPaths(
     if (resultFile && index.inputs) note(resultFile, writeResult(resultFile, keyOf(index.inputs), result));
     if (memo && result.analysed > 0) note(memo.file, writeMemo(memo.file, memo.key, engine));
   }
-  const problems = [...walk.problems, ...index.problems, ...resultProblems];
+  const problems = [...walk.problems, ...discovery.problems, ...index.problems, ...resultProblems];
   const stats: ScanStats = {
     files: index.indexed,
     bytes: index.bytes,
     functions: result.functions,
     parseMs: stored ? index.ms - loadMs : index.ms, // loading the result counts as its analysis
     analyzeMs: result.analyzeMs,
+    config: configStats(discovery.config),
   };
   if (walk.truncated)
     problems.push({ file: base, message: `stopped after maxFiles=${settings.maxFiles} files` });
@@ -207,6 +219,9 @@ export async function scanPaths(
     jobs: index.jobs,
     cache: index.cache,
     reused: !!stored,
+    configLog: index.factsSkipped
+      ? discovery.log
+      : [...discovery.log, `${index.compiledOut} files not compiled under this configuration`],
   };
 }
 
@@ -218,14 +233,12 @@ export async function scanPaths(
  */
 export async function indexFiles(
   engine: Engine,
-  found: readonly FoundFile[],
+  files: readonly FoundFile[],
   settings: Settings,
   opts: IndexOptions = {},
 ): Promise<IndexOutcome> {
   const start = performance.now();
   const config = engine.configuration;
-  // Files the build leaves out (a Makefile that never compiles them) are not read at all.
-  const files = found.filter((f) => !config.excludes(f.abs));
   const cache = opts.cache ? openCache(opts.cache, settings) : undefined;
   /** Facts read under other answers of the configuration than the file gets now are stale. */
   const holds = (i: number) => (facts: FileFacts) => config.holds(facts.configDeps, files[i].abs);
@@ -424,7 +437,10 @@ export async function indexFiles(
   let indexed = 0;
   const compiledOut = factsSkipped
     ? new Set<string>()
-    : compiledOutSources(files.map((f, i) => ({ abs: f.abs, facts: results[i] })));
+    : compiledOutSources(
+        files.map((f, i) => ({ abs: f.abs, includes: results[i]?.includes })),
+        (abs) => config.leavesOut(abs),
+      );
   if (factsSkipped) indexed = keys.filter((k) => k !== undefined).length;
   else
     results.forEach((facts, i) => {
@@ -453,7 +469,7 @@ export async function indexFiles(
     ms: performance.now() - start,
     inputs,
     factsSkipped,
-    leftOut: found.length - files.length + compiledOut.size,
+    compiledOut: compiledOut.size,
   };
 }
 

@@ -10,7 +10,7 @@
  * note says so. The file's own `#define`/`#undef` lines count from where they stand; its
  * include guard is taken as not yet defined, as on the first inclusion.
  */
-import type { UnknownArm } from '../analysis/ir';
+import type { Include, UnknownArm } from '../analysis/ir';
 import { answerCode, evaluate, type SymbolLookup, type SymbolState } from './expr';
 import { codeShape, commentStateAfter, isCodeAt, stripComments } from './lex';
 import { type MacroDef, type MacroTable, parseDefine } from './macros';
@@ -26,8 +26,10 @@ export interface Preprocessed {
   /** Every symbol asked of the configuration, with the answer (see answerCode). */
   deps: Map<string, string>;
   notes: { line: number; message: string }[];
-  /** `#include "x.c"`: the C files the file includes, and whether the line is compiled. */
-  sourceIncludes: { file: string; live: boolean }[];
+  /** The file's `#include` lines: the file named, whether the line is compiled, `<...>` or `"..."`. */
+  includes: Include[];
+  /** The include guard's symbol, when the file has one. */
+  guard?: string;
 }
 
 type Status = 'active' | 'inactive' | 'unknown';
@@ -81,7 +83,7 @@ const EMPTY: Preprocessed = {
   defines: new Map(),
   deps: new Map(),
   notes: [],
-  sourceIncludes: [],
+  includes: [],
 };
 
 /** Blanks what `lookup` turns off in `text` (see the module comment). */
@@ -119,7 +121,7 @@ class Pass {
       defines: this.local,
       deps: new Map(),
       notes: [],
-      sourceIncludes: [],
+      includes: [],
     };
   }
 
@@ -225,6 +227,7 @@ class Pass {
       case 'ifdef':
       case 'ifndef': {
         const guard = first && this.isIncludeGuard(name, arg, end);
+        if (guard) this.out.guard = /\w+/.exec(arg.replace(/^!\s*defined/, ''))?.[0];
         const frame: Frame = {
           arms: [],
           taken: false,
@@ -258,8 +261,11 @@ class Pass {
         if (this.offDepth === 0) this.define(name, arg, line);
         return;
       case 'include': {
-        const file = /^"([^"]+\.c)"/.exec(arg)?.[1];
-        if (file) this.out.sourceIncludes.push({ file, live: this.offDepth === 0 });
+        const m = /^(?:"([^"]+)"|<([^>]+)>)/.exec(arg);
+        if (!m) return;
+        const include: Include = { file: m[1] ?? m[2], live: this.offDepth === 0 };
+        if (m[2] !== undefined) include.angle = true;
+        this.out.includes.push(include);
         return;
       }
     }

@@ -18,6 +18,7 @@
  *  8. otherwise unknown: both arms are read.
  */
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import type { Settings } from '../config/settings';
 import { answerCode, type SymbolLookup, type SymbolState } from './expr';
 import type { MacroDef } from './macros';
@@ -63,10 +64,18 @@ export interface ConfigData {
   kernelVersion: { code: number; text: string };
   /** Build flags by absolute path. */
   files: [string, FileFlags][];
+  /** Build flags of every file below a folder (a Kbuild Makefile's), by absolute path. */
+  dirs: [string, FileFlags][];
   /** Absolute paths of files the build leaves out (a Makefile that does not compile them). */
   excluded: string[];
   /** The workspace's macros worth expanding at lowering, by name (null: ambiguous). */
   macros: [string, MacroDef | null][];
+}
+
+/** A symbol's answer, and the rule that gave it (for "Show configuration symbols"). */
+export interface Answer {
+  state: SymbolState;
+  reason: string;
 }
 
 const UNKNOWN: SymbolState = { defined: undefined };
@@ -88,6 +97,7 @@ export function settingsConfigData(settings: ConfigSettings): ConfigData {
     offPatterns: [...settings.offByDefault],
     kernelVersion: version === undefined ? NEWEST_KERNEL : { code: version, text: settings.kernelVersion },
     files: [],
+    dirs: [],
     excluded: [],
     macros: [],
   };
@@ -100,6 +110,7 @@ export class Configuration {
   private readonly owned: Map<string, 'defines' | 'maybe'>;
   private readonly off: OffPatterns;
   private readonly files: Map<string, FileFlags>;
+  private readonly dirs: Map<string, FileFlags>;
   private readonly excludedFiles: Set<string>;
   readonly macros: Map<string, MacroDef | null>;
   private print: string | undefined;
@@ -111,6 +122,7 @@ export class Configuration {
     this.owned = new Map(data.owned);
     this.off = new OffPatterns(data.offPatterns);
     this.files = new Map(data.files);
+    this.dirs = new Map(data.dirs);
     this.excludedFiles = new Set(data.excluded);
     this.macros = new Map(data.macros);
   }
@@ -124,52 +136,83 @@ export class Configuration {
     return this.print;
   }
 
-  /** Whether the build leaves this file out. */
-  excludes(absPath: string): boolean {
+  /** Whether the build leaves this file out (a Makefile whose object lists do not name it). */
+  leavesOut(absPath: string): boolean {
     return this.excludedFiles.has(absPath);
+  }
+
+  /** The build flags of one file: its folder's (the nearest with any), then its own. */
+  private flagsOf(absPath: string): FileFlags | undefined {
+    const own = this.files.get(absPath);
+    let folder: FileFlags | undefined;
+    if (this.dirs.size) {
+      for (let dir = path.dirname(absPath); !folder; dir = path.dirname(dir)) {
+        folder = this.dirs.get(dir);
+        if (dir === path.dirname(dir)) break;
+      }
+    }
+    if (!folder) return own;
+    if (!own) return folder;
+    return { flags: [...folder.flags, ...own.flags], kconfig: own.kconfig ?? folder.kconfig };
   }
 
   /** The lookup for one file (its build flags by absolute path, when the build has any). */
   lookupFor(absPath: string | undefined): SymbolLookup {
-    const flags = absPath === undefined ? undefined : this.files.get(absPath);
+    const explain = this.explainerFor(absPath);
+    return (name) => explain(name).state;
+  }
+
+  /** The answer for each symbol in one file, and which rule gave it (see the module comment). */
+  explainerFor(absPath: string | undefined): (name: string) => Answer {
+    const flags = absPath === undefined ? undefined : this.flagsOf(absPath);
     const kconfigIndex = flags?.kconfig ?? this.data.kconfig;
     const kconfig = kconfigIndex === undefined ? undefined : this.kconfigs[kconfigIndex];
+    const kconfigFile = kconfigIndex === undefined ? '' : this.data.kconfigs[kconfigIndex].file;
     const own = flags && flags.flags.length ? new Map(flags.flags) : undefined;
-    const base = (name: string): SymbolState | undefined => {
+    const base = (name: string): Answer | undefined => {
       const user = this.user.get(name);
-      if (user) return user;
+      if (user) return { state: user, reason: 'settings (lockscope.defines/undefines)' };
+      // The kernel's own macro: a driver header's definition is a shim for other systems.
+      if (name === 'LINUX_VERSION_CODE')
+        return {
+          state: { defined: true, value: String(this.data.kernelVersion.code) },
+          reason: `kernel version ${this.data.kernelVersion.text}`,
+        };
       if (own?.has(name)) {
         const v = own.get(name)!;
-        return v === null ? OFF : { defined: true, value: v };
+        return { state: v === null ? OFF : { defined: true, value: v }, reason: 'build flags' };
       }
       if (kconfig && name.startsWith('CONFIG_')) {
         const v = kconfig.get(name);
-        return v === undefined ? OFF : { defined: true, value: v };
+        return { state: v === undefined ? OFF : { defined: true, value: v }, reason: kconfigFile };
       }
-      return this.headers.get(name);
+      const header = this.headers.get(name);
+      return header && { state: header, reason: "the workspace's headers" };
     };
     // The system the build targets: its macros answer as the configuration says, other systems' are off.
-    const target = TARGET_OS_MACROS.find((group) => base(group[0])?.defined === true);
-    return (name: string): SymbolState => {
+    const target = TARGET_OS_MACROS.find((group) => base(group[0])?.state.defined === true);
+    return (name: string): Answer => {
       const known = base(name);
       if (known) return known;
-      if (name === 'LINUX_VERSION_CODE')
-        return { defined: true, value: String(this.data.kernelVersion.code) };
-      if (NEVER_IN_KERNEL_C.includes(name)) return OFF;
+      if (NEVER_IN_KERNEL_C.includes(name)) return { state: OFF, reason: 'never set in kernel C' };
       if (target && !target.includes(name) && TARGET_OS_MACROS.some((group) => group.includes(name)))
-        return OFF;
+        return { state: OFF, reason: `another system than ${target[0]}` };
       // A user's CONFIG_X decides its `m` twin CONFIG_X_MODULE too.
-      if (name.endsWith('_MODULE') && this.user.has(name.slice(0, -'_MODULE'.length))) return OFF;
-      if (this.off.isOff(name)) return OFF;
-      return this.data.mode === 'driver' ? this.closedWorld(name) : UNKNOWN;
+      if (name.endsWith('_MODULE') && this.user.has(name.slice(0, -'_MODULE'.length)))
+        return { state: OFF, reason: 'settings (lockscope.defines/undefines)' };
+      if (this.off.isOff(name)) return { state: OFF, reason: 'off by default (lockscope.offByDefault)' };
+      if (this.data.mode === 'driver') return this.closedWorld(name);
+      return { state: UNKNOWN, reason: 'no configuration sets it' };
     };
   }
 
-  private closedWorld(name: string): SymbolState {
+  private closedWorld(name: string): Answer {
     const owned = this.owned.get(name);
-    if (owned === 'maybe') return UNKNOWN;
-    if (owned === 'defines') return OFF;
-    return name.startsWith('CONFIG_') || RESERVED_RE.test(name) ? UNKNOWN : OFF;
+    if (owned === 'maybe') return { state: UNKNOWN, reason: 'set only under conditions left open' };
+    if (owned === 'defines') return { state: OFF, reason: "the driver's configuration does not set it" };
+    if (name.startsWith('CONFIG_') || RESERVED_RE.test(name))
+      return { state: UNKNOWN, reason: "the kernel's, which no configuration gives" };
+    return { state: OFF, reason: 'nothing in the driver defines it' };
   }
 
   /**
@@ -182,11 +225,33 @@ export class Configuration {
     return deps.every(([name, code]) => answerCode(lookup(name)) === code);
   }
 
-  /** A short description for the status item and logs. */
+  /**
+   * A short description for the status item and logs: the files the configuration came from,
+   * or "default: debug options off" when there is none (the headers alone are no configuration).
+   */
   describe(): string {
-    const parts = this.data.sources.filter((s) => s.kind !== 'settings').map((s) => describeSource(s));
-    return parts.length ? parts.join(', ') : 'default: debug options off';
+    const files = this.data.sources.filter((s) => s.kind !== 'headers' && s.kind !== 'settings');
+    return files.length ? files.map((s) => describeSource(s)).join(', ') : 'default: debug options off';
   }
+}
+
+export interface ConfigStats {
+  /** One line: "compile_commands.json (3,412 files), .config (4,211 options set)" or "default: debug options off". */
+  description: string;
+  sources: { kind: string; file?: string; detail: string }[];
+  /** `driver`: a driver's own, closed configuration; `kernel`: symbols nothing decides keep both arms. */
+  mode: 'kernel' | 'driver';
+  kernelVersion: string;
+}
+
+/** The configuration as the JSON report's `stats.config` gives it. */
+export function configStats(config: Configuration): ConfigStats {
+  return {
+    description: config.describe(),
+    sources: config.data.sources,
+    mode: config.data.mode,
+    kernelVersion: config.data.kernelVersion.text,
+  };
 }
 
 export function describeSource(s: ConfigSource): string {

@@ -1,6 +1,6 @@
 /**
- * The workspace's macros: their definitions, read from `#define` lines in code the
- * configuration keeps.
+ * The workspace's macros: their definitions (read from `#define` lines in code the
+ * configuration keeps), and which of them hide control flow or calls worth seeing.
  */
 
 export interface MacroDef {
@@ -29,4 +29,22 @@ export function parseDefine(arg: string, line: number): MacroDef | undefined {
     .filter((p) => p.length > 0)
     .map((p) => (p === '...' ? '__VA_ARGS__' : p.replace(/\.\.\.$/, '')));
   return { name: m[1], params, body, line };
+}
+
+/**
+ * Bodies worth expanding at lowering: they change control flow (`return`, `goto`, `break`,
+ * `continue`), are statement expressions or loop headers, or call something (a lock, a sleep,
+ * a helper): otherwise the invocation reads the same as a call to nothing.
+ */
+const EXPANDABLE_RE = /\b(?:return|goto|break|continue|for|while|if)\b|\(\{|\b[a-z_]\w*\s*\(/;
+/** Bodies that cannot be expressions or statements: declarations, attributes, types, asm. */
+const NOT_CODE_RE = /^\s*(?:static|extern|struct|union|enum|typedef|__attribute__|asm)\b|^\s*$/;
+
+export function isExpandable(def: MacroDef): boolean {
+  return def.params !== undefined && EXPANDABLE_RE.test(def.body) && !NOT_CODE_RE.test(def.body);
+}
+
+/** An object-like macro naming a gfp mask (`#define FOO_GFP (GFP_KERNEL | __GFP_NOWARN)`). */
+export function isGfpMask(def: MacroDef): boolean {
+  return def.params === undefined && /\b__?GFP_\w+/.test(def.body) && !/[;{}]/.test(def.body);
 }

@@ -3,6 +3,7 @@
  */
 import type { Diagnostic } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
+import type { ConfigStats } from '../preprocess/config';
 
 export interface ScanStats {
   files: number;
@@ -10,6 +11,8 @@ export interface ScanStats {
   functions: number;
   parseMs: number;
   analyzeMs: number;
+  /** The configuration the files were read under (preprocess/config). */
+  config?: ConfigStats;
 }
 
 export function toJson(diagnostics: Diagnostic[], graph: OrderGraph, stats: ScanStats): object {
@@ -21,6 +24,7 @@ export function toJson(diagnostics: Diagnostic[], graph: OrderGraph, stats: Scan
       functions: stats.functions,
       parseMs: Math.round(stats.parseMs),
       analyzeMs: Math.round(stats.analyzeMs),
+      ...(stats.config ? { config: stats.config } : {}),
     },
     diagnostics: diagnostics.map((d) => ({
       rule: d.rule,
