@@ -22,6 +22,7 @@ export interface Published {
     message: string;
     relatedInformation?: unknown[];
     codeDescription?: { href: string };
+    data?: { rule?: string; fingerprint?: string };
   }[];
 }
 
@@ -34,7 +35,8 @@ export class TestLspClient {
   readonly conn: MessageConnection;
   stderr = '';
 
-  constructor(settings: unknown = {}) {
+  /** What the client answers `workspace/configuration` with (change it, then notify). */
+  constructor(public settings: unknown = {}) {
     this.proc = spawn(process.execPath, [path.join(REPO, 'bin', 'lockscope'), 'lsp'], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -55,7 +57,9 @@ export class TestLspClient {
     this.conn.onNotification('lockscope/status', (p: { state: string; files: number }) => {
       this.status.push(p);
     });
-    this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => settings));
+    this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) =>
+      p.items.map(() => this.settings),
+    );
     this.conn.onRequest('window/workDoneProgress/create', () => null);
     this.conn.onRequest('client/registerCapability', () => null);
     this.conn.onNotification('window/logMessage', (p: { message: string }) => {

@@ -32,6 +32,7 @@ import { toHtml } from '../report/html';
 import { findFiles, readText } from '../workspace/files';
 import { codeActionsFor } from './actions';
 import { fileUri, ruleDocUri, toLspDiagnostic } from './convert';
+import { EditorBaseline } from './baseline';
 import { hoverAt } from './hover';
 
 /** Edits closer together than this are analysed once (typing); analysis itself is incremental. */
@@ -56,6 +57,7 @@ export class Session {
   private enginePromise: Promise<Engine> | undefined;
   private parser: CParser | undefined;
   private settings: Settings = defaultSettings();
+  private baseline = new EditorBaseline('', [], () => undefined);
   private readonly relatedSupport: boolean;
   private readonly progressSupport: boolean;
   private readonly configSupport: boolean;
@@ -99,16 +101,28 @@ export class Session {
     await this.reloadSettings();
   }
 
-  /** Pulls `lockscope.*` settings; invalid values give one message and fall back to defaults. */
+  /**
+   * Pulls `lockscope.*` settings; invalid values give one message and fall back to defaults,
+   * old names a note in the output channel. Only a change that can change the findings indexes
+   * again: a new baseline just filters the last result again.
+   */
   async reloadSettings(): Promise<void> {
     let raw: unknown = {};
     if (this.configSupport) raw = await this.connection.workspace.getConfiguration('lockscope');
-    const { settings, errors } = parseSettings(raw);
+    const { settings, errors, notes } = parseSettings(raw);
     if (errors.length)
       void this.connection.window.showWarningMessage(`Lockscope settings: ${errors.join('; ')}`);
+    for (const n of notes) this.connection.console.warn(`lockscope: ${n}`);
+    const reindex = !this.indexing || analysisPart(settings) !== analysisPart(this.settings);
     this.settings = settings;
-    (await this.getEngine()).configure(settings);
-    this.startIndexing();
+    this.baseline = new EditorBaseline(settings.baseline, this.folders, (m) => {
+      this.connection.console.warn(m);
+      void this.connection.window.showWarningMessage(m);
+    });
+    if (reindex) {
+      (await this.getEngine()).configure(settings);
+      this.startIndexing();
+    } else if (this.last) this.publish(this.last);
   }
 
   private status(p: StatusParams): void {
@@ -269,7 +283,7 @@ export class Session {
   private publish(result: AnalysisResult): void {
     const byUri = new Map<string, LspDiagnostic[]>();
     for (const doc of this.documents.all()) byUri.set(doc.uri, []);
-    for (const d of result.diagnostics) {
+    for (const d of this.baseline.filter(result.diagnostics)) {
       const list = byUri.get(fileUri(d.file));
       if (list) list.push(toLspDiagnostic(d, this.relatedSupport, ruleDocUri));
     }
@@ -357,6 +371,11 @@ export class Session {
     this.running = undefined;
     this.indexGeneration++;
   }
+}
+
+/** The settings that decide what analysis finds (all but the findings baseline), comparable. */
+function analysisPart(settings: Settings): string {
+  return JSON.stringify({ ...settings, baseline: undefined });
 }
 
 function pathOf(uri: string): string | undefined {
