@@ -500,3 +500,56 @@ describe('mapRuntimeClass', () => {
     assert.deepEqual(map('&mn->lock', view, [frames('kthread+0x10a/0x140')]), ['mn->lock', 'unmapped']);
   });
 });
+
+describe('lockdep import: an inconsistent lock state against the mapping workspace', () => {
+  let files: Map<string, string>;
+  let result: ExplainResult;
+  const MAPPING = 'mapping/userptr_mm.c';
+
+  before(async () => {
+    files = readWorkspace('mapping');
+    const engine = await engineFor(files);
+    const report = fs.readFileSync(path.join(FIXTURES, 'inconsistent-softirq.txt'), 'utf8');
+    result = explainReport(report, engine, { readText: (f) => files.get(f) });
+  });
+
+  it('maps the lock to its field by the stack and shows where it is taken', () => {
+    assert.deepEqual(
+      result.reports.map((r) => r.kind),
+      ['inconsistent'],
+    );
+    const [r] = result.reports;
+    assert.equal(r.usageTransition, '{SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}');
+    assert.deepEqual([r.trying?.mapping.cls, r.trying?.mapping.how], ['foo_dev.lock', 'frames']);
+    assert.equal(r.trying?.site?.file, MAPPING);
+    assert.equal(r.trying?.site?.text, 'spin_lock(&dev->lock);');
+    // The timer's own lockdep map is no lock of the workspace.
+    assert.deepEqual(
+      r.held.map((h) => [h.mapping.cls, h.mapping.how, h.site]),
+      [['(&dev->poll_timer)', 'unmapped', undefined]],
+    );
+    assert.deepEqual(result.edges, []);
+  });
+
+  it('puts both contexts on source lines: process context where registered, the timer in the backtrace', () => {
+    const [r] = result.reports;
+    const sites = (frames: readonly { frame: LockdepFrame; site?: { text?: string } }[]) =>
+      frames.slice(0, 3).map((f) => [f.frame.fn, f.site?.text]);
+    assert.equal(r.registeredAt?.usage, '{SOFTIRQ-ON-W}');
+    assert.deepEqual(sites(r.registeredAt?.frames ?? []), [
+      ['foo_dev_poke', 'spin_lock(&dev->lock);'],
+      ['foo_list_add', 'foo_dev_poke(dev);'],
+      ['foo_ioctl', undefined],
+    ]);
+    assert.deepEqual(sites(r.backtrace), [
+      ['foo_dev_poke', 'spin_lock(&dev->lock);'],
+      ['foo_poll_timer_fn', 'foo_dev_poke(dev);'],
+      ['call_timer_fn', undefined],
+    ]);
+    const out = formatExplain(result);
+    assert.match(out, /^WARNING: inconsistent lock state/);
+    assert.ok(out.includes('usage: {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}'), out);
+    assert.ok(out.includes(`source: ${MAPPING}:${lineOf(files, MAPPING, 'spin_lock(&dev->lock);')}`), out);
+    assert.ok(out.includes('{SOFTIRQ-ON-W} state was registered at:'), out);
+  });
+});
