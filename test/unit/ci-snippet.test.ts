@@ -199,6 +199,11 @@ describe('the README CI snippets on a git repository', () => {
       ['foo_reset'],
     );
     assert.equal(out.changedSince, 'HEAD~1');
+    // With the baseline too: the old finding is out of scope, not gone.
+    const both = JSON.parse(
+      sh('lockscope scan . --changed-since HEAD~1 --baseline .lockscope-baseline.json --format json').stdout,
+    );
+    assert.deepEqual(both.baseline, { file: '.lockscope-baseline.json', new: 1, unchanged: 0, absent: 0 });
     // Nothing changed since HEAD: nothing to report.
     assert.equal(sh('lockscope scan . --changed-since HEAD').status, 0);
   });

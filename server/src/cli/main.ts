@@ -119,15 +119,17 @@ async function scan(argv: readonly string[], paths: string[], opts: ScanOptions)
     const { graph } = outcome.result;
     writeFile(opts.writeBaseline, JSON.stringify(toJson(all, graph, outcome.stats), null, 2) + '\n');
   }
-  let inScope = all;
+  let scope = (ds: Diagnostic[]) => ds;
   if (revision) {
     const changed = changedLinesSince(revision, cwd, all);
-    inScope = all.filter((d) => touchesChange(d, changed, cwd));
+    scope = (ds) => ds.filter((d) => touchesChange(d, changed, cwd));
   }
-  const comparison = baseline?.baseline && compareWithBaseline(inScope, baseline.baseline);
+  // Against the whole scan: a baseline finding outside the changed lines is not gone.
+  const whole = baseline?.baseline && compareWithBaseline(all, baseline.baseline);
+  const comparison = whole && { ...whole, fresh: scope(whole.fresh), unchanged: scope(whole.unchanged) };
   const reported: Reported = {
-    shown: comparison?.fresh ?? inScope,
-    inScope,
+    shown: comparison?.fresh ?? scope(all),
+    inScope: scope(all),
     comparison,
     changedSince: opts.changedSince,
   };
