@@ -258,6 +258,16 @@ void foo_reset(struct foo_dev *foo)
       [['sleep-in-atomic', newLine]],
     );
     assert.equal(pub.diagnostics[0].data?.fingerprint, cliPrints.get('foo_reset'));
+    // What is hidden gets no quick fix either; what is shown does.
+    const actionsAt = async (line: number) =>
+      (await client.conn.sendRequest('textDocument/codeAction', {
+        textDocument: { uri },
+        range: { start: { line, character: 0 }, end: { line, character: 1 } },
+        context: { diagnostics: [] },
+      })) as { title: string }[];
+    const oldLine = NEW.split('\n').findIndex((l) => l.includes('msleep(10)'));
+    assert.deepEqual(await actionsAt(oldLine), []);
+    assert.ok((await actionsAt(newLine)).some((a) => /Suppress sleep-in-atomic/.test(a.title)));
     assert.ok(
       client.logs.some((l) => /"baselineOrder" is deprecated: use "kernelOrder"/.test(l)),
       client.logs.join('\n'),

@@ -338,7 +338,9 @@ export class Session {
     const engine = await this.getEngine();
     // The open document's own syntax tree when the engine keeps one, else a parse of the text.
     const syntax = engine.openTree(file) ?? (this.parser ??= await CParser.create());
-    return codeActionsFor(doc, file, params, this.last?.diagnostics ?? [], syntax, engine.knowledge);
+    // Only the findings shown: a finding hidden by the baseline gets no fix, not even on save.
+    const shown = this.baseline.filter(this.last?.diagnostics ?? []);
+    return codeActionsFor(doc, file, params, shown, syntax, engine.knowledge);
   }
 
   async executeCommand(params: ExecuteCommandParams): Promise<void> {
