@@ -178,6 +178,13 @@ describe('the README CI snippets on a git repository', () => {
     assert.deepEqual(states('lockscope.sarif'), ['foo_poll:unchanged', 'foo_reset:new']);
   });
 
+  it('the baseline can come from --config, as the lockscope.baseline setting', () => {
+    fs.writeFileSync(path.join(root, 'cfg.json'), JSON.stringify({ baseline: '.lockscope-baseline.json' }));
+    const r = sh(`lockscope scan . --config ${JSON.stringify(path.join(root, 'cfg.json'))}`);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /1 new, 1 unchanged \(not shown\), 0 gone/);
+  });
+
   it('the same job passes once the new bug is fixed', () => {
     const file = path.join(repo, 'drivers', 'foo', 'foo_core.c');
     try {
