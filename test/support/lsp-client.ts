@@ -26,11 +26,18 @@ export interface Published {
   }[];
 }
 
+export interface Registration {
+  id: string;
+  method: string;
+  registerOptions?: { watchers?: { globPattern: string }[] };
+}
+
 export class TestLspClient {
   readonly published: Published[] = [];
   readonly progress: { token: unknown; value: { kind: string; percentage?: number } }[] = [];
   readonly status: { state: string; files: number }[] = [];
   readonly logs: string[] = [];
+  readonly registrations: Registration[] = [];
   private readonly proc: ChildProcess;
   readonly conn: MessageConnection;
   stderr = '';
@@ -61,7 +68,11 @@ export class TestLspClient {
       p.items.map(() => this.settings),
     );
     this.conn.onRequest('window/workDoneProgress/create', () => null);
-    this.conn.onRequest('client/registerCapability', () => null);
+    this.conn.onRequest('client/registerCapability', (p: { registrations: Registration[] }) => {
+      this.registrations.push(...p.registrations);
+      return null;
+    });
+    this.conn.onRequest('client/unregisterCapability', () => null);
     this.conn.onNotification('window/logMessage', (p: { message: string }) => {
       this.logs.push(p.message);
     });
@@ -81,7 +92,7 @@ export class TestLspClient {
       capabilities: {
         textDocument: { publishDiagnostics: { relatedInformation }, hover: { contentFormat: ['markdown'] } },
         window: { workDoneProgress: true },
-        workspace: { configuration: true },
+        workspace: { configuration: true, didChangeWatchedFiles: { dynamicRegistration: true } },
       },
     });
     await this.conn.sendNotification('initialized', {});

@@ -287,6 +287,28 @@ void foo_reset(struct foo_dev *foo)
     assert.equal(client.status.filter((s) => s.state === 'indexing').length, indexing);
   });
 
+  it('a baseline written anew is read again when the client says the file changed', async () => {
+    const uri = pathToFileURL(file).toString();
+    client.settings = { baseline: 'base2.json' };
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    const deadline = Date.now() + 20_000;
+    const watched = () =>
+      client.registrations.some(
+        (r) =>
+          r.method === 'workspace/didChangeWatchedFiles' &&
+          r.registerOptions?.watchers?.some((w) => w.globPattern === '**/base2.json'),
+      );
+    while (!watched() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(watched(), JSON.stringify(client.registrations));
+    // Every finding of the code as it is now becomes the baseline: nothing is new any more.
+    cli('scan', '.', '--write-baseline', 'base2.json', '--fail-on', 'none');
+    const published = client.published.length;
+    await client.conn.sendNotification('workspace/didChangeWatchedFiles', {
+      changes: [{ uri: pathToFileURL(path.join(root, 'base2.json')).toString(), type: 1 }],
+    });
+    await client.waitFor(uri, (p) => client.published.indexOf(p) >= published && p.diagnostics.length === 0);
+  });
+
   it('an unreadable baseline shows everything, with a message', async () => {
     const uri = pathToFileURL(file).toString();
     fs.writeFileSync(path.join(root, 'broken.json'), '{ nope');

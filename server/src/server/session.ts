@@ -4,6 +4,7 @@
  * whose findings changed (a lock order depends on other files).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type CodeAction,
@@ -11,6 +12,8 @@ import {
   CodeActionKind,
   CodeActionTriggerKind,
   type Connection,
+  DidChangeWatchedFilesNotification,
+  type Disposable,
   type Diagnostic as LspDiagnostic,
   type ExecuteCommandParams,
   type Hover,
@@ -61,6 +64,9 @@ export class Session {
   private readonly relatedSupport: boolean;
   private readonly progressSupport: boolean;
   private readonly configSupport: boolean;
+  private readonly watchSupport: boolean;
+  /** The file watcher registered for the baseline setting's file (replaced when it changes). */
+  private baselineWatch: Promise<Disposable> | undefined;
   private readonly folders: string[];
   /** The extension's workspace storage (VS Code): where the facts cache and the analysis memo live. */
   private readonly storagePath: string | undefined;
@@ -85,6 +91,7 @@ export class Session {
     this.relatedSupport = !!caps.textDocument?.publishDiagnostics?.relatedInformation;
     this.progressSupport = !!caps.window?.workDoneProgress;
     this.configSupport = !!caps.workspace?.configuration;
+    this.watchSupport = !!caps.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     const options = params.initializationOptions as { storagePath?: unknown } | undefined;
     this.storagePath = typeof options?.storagePath === 'string' ? options.storagePath : undefined;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
@@ -119,10 +126,36 @@ export class Session {
       this.connection.console.warn(m);
       void this.connection.window.showWarningMessage(m);
     });
+    this.watchBaseline(settings.baseline);
     if (reindex) {
       (await this.getEngine()).configure(settings);
       this.startIndexing();
     } else if (this.last) this.publish(this.last);
+  }
+
+  /** Asks the client to say when the baseline file is written (a new `--write-baseline`). */
+  private watchBaseline(setting: string): void {
+    const previous = this.baselineWatch;
+    this.baselineWatch = undefined;
+    void previous?.then(
+      (d) => d.dispose(),
+      () => undefined, // never registered: nothing to undo
+    );
+    if (!setting || !this.watchSupport) return;
+    const globPattern = path.isAbsolute(setting)
+      ? setting
+      : `**/${setting.replace(/\\/g, '/').replace(/^\.\//, '')}`;
+    this.baselineWatch = this.connection.client.register(DidChangeWatchedFilesNotification.type, {
+      watchers: [{ globPattern }],
+    });
+    this.baselineWatch.catch((e) =>
+      this.connection.console.warn(`lockscope: cannot watch ${setting}: ${String(e)}`),
+    );
+  }
+
+  /** A watched file changed: the baseline is read again (if it changed) and the findings re-filtered. */
+  baselineFileChanged(): void {
+    if (this.last) this.publish(this.last);
   }
 
   private status(p: StatusParams): void {
