@@ -33,8 +33,12 @@ function git(cwd: string, args: string[], input?: string): { ok: boolean; stdout
 /** The top folder of the git work tree `cwd` is in. */
 export function workTreeTop(cwd: string): string {
   const inside = git(cwd, ['rev-parse', '--is-inside-work-tree']);
-  if (!inside.ok || inside.stdout.toString('utf8').trim() !== 'true')
-    throw new GitError(`--changed-since needs a git work tree, and ${cwd} is not inside one`);
+  if (!inside.ok || inside.stdout.toString('utf8').trim() !== 'true') {
+    // git's own words when it has some ("detected dubious ownership", ...): they say what to do.
+    const why = inside.stderr.split('\n')[0];
+    const said = why && !/not a git repository/i.test(why) ? ` (git: ${why})` : '';
+    throw new GitError(`--changed-since needs a git work tree, and ${cwd} is not inside one${said}`);
+  }
   const top = git(cwd, ['rev-parse', '--show-toplevel']);
   if (!top.ok) throw new GitError(`git rev-parse --show-toplevel failed: ${top.stderr}`);
   return path.resolve(top.stdout.toString('utf8').trim());
