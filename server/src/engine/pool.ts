@@ -17,7 +17,7 @@ import type { ConfigData } from '../preprocess/config';
 import type { FileProblem } from './engine';
 
 export interface WorkerInit {
-  settings: Pick<Settings, 'extraLockFunctions' | 'baselineOrder'>;
+  settings: Pick<Settings, 'extraLockFunctions' | 'kernelOrder'>;
   /** The configuration files are read under (preprocess/config). */
   config: ConfigData;
 }

@@ -250,7 +250,7 @@ export async function indexFiles(
     (pool ??= new LowerPool(
       jobs,
       {
-        settings: { extraLockFunctions: settings.extraLockFunctions, baselineOrder: settings.baselineOrder },
+        settings: { extraLockFunctions: settings.extraLockFunctions, kernelOrder: settings.kernelOrder },
         config: config.data,
       },
       { script: opts.workerScript, fileTimeoutMs: opts.fileTimeoutMs },
