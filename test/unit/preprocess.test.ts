@@ -4,6 +4,13 @@ import { preprocess } from '../../server/src/preprocess/blank';
 import { compiledOutSources } from '../../server/src/preprocess/compiled-out';
 import { Configuration, settingsConfigData } from '../../server/src/preprocess/config';
 import { evaluate, type SymbolState } from '../../server/src/preprocess/expr';
+import {
+  expandInvocation,
+  isExpandable,
+  isGfpMask,
+  type MacroDef,
+  parseDefine,
+} from '../../server/src/preprocess/macros';
 import { DEFAULT_OFF_PATTERNS, OffPatterns } from '../../server/src/preprocess/off-by-default';
 import { defaultSettings } from '../../server/src/config/settings';
 import type { Include } from '../../server/src/analysis/ir';
@@ -343,5 +350,51 @@ describe('compiled-out C files', () => {
       (abs) => abs.endsWith('windows.c') || abs.endsWith('hash_impl.c'),
     );
     assert.deepEqual([...out].sort(), ['/d/include/osdep_bsd.h', '/d/platform/windows.c']);
+  });
+});
+
+describe('workspace macros', () => {
+  const defs = new Map<string, MacroDef>();
+  for (const line of [
+    'FOO_TRY(expr, action) do { if ((expr) < 0) { action; } } while (0)',
+    'foo_get(p) ({ foo_wait(p); (p)->v; })',
+    'foo_log(fmt, ...) pr_info("foo: " fmt, ##__VA_ARGS__)',
+    'foo_name(x) #x',
+    'foo_cat(a, b) a ## b',
+    'foo_loop(p) foo_loop(p)',
+    'foo_outer(p) foo_get(p)',
+    'FOO_MASK (BIT(1) | BIT(2))',
+    'FOO_GFP (GFP_KERNEL | __GFP_NOWARN)',
+  ]) {
+    const d = parseDefine(line, 0)!;
+    defs.set(d.name, d);
+  }
+  const lookup = (n: string) => defs.get(n);
+  const expand = (name: string, ...args: string[]) => expandInvocation(defs.get(name)!, args, lookup);
+
+  it('substitutes arguments, statement arguments included, outside string literals', () => {
+    assert.equal(
+      expand('FOO_TRY', 'foo_prepare(d)', 'return -EIO'),
+      'do { if ((foo_prepare(d)) < 0) { return -EIO; } } while (0)',
+    );
+    assert.equal(expand('foo_log', '"x %d"', 'a', 'b'), 'pr_info("foo: " "x %d", a, b)');
+    assert.equal(expand('foo_log', '"x"'), 'pr_info("foo: " "x")');
+    assert.equal(expand('foo_name', 'a + b'), '"a + b"');
+    assert.equal(expand('foo_cat', 'foo_', 'bar'), 'foo_bar');
+  });
+
+  it('expands the macros inside, never one inside itself; wrong argument counts are no expansion', () => {
+    assert.equal(expand('foo_outer', 'd'), '({ foo_wait(d); (d)->v; })');
+    assert.equal(expand('foo_loop', 'd'), 'foo_loop(d)');
+    assert.equal(expand('FOO_TRY', 'only one'), undefined);
+  });
+
+  it('expands bodies with calls or control flow; names gfp masks', () => {
+    assert.ok(isExpandable(defs.get('FOO_TRY')!));
+    assert.ok(isExpandable(defs.get('foo_get')!));
+    assert.ok(!isExpandable(defs.get('foo_cat')!));
+    assert.ok(!isExpandable(defs.get('FOO_MASK')!), 'object-like');
+    assert.ok(isGfpMask(defs.get('FOO_GFP')!));
+    assert.ok(!isGfpMask(defs.get('FOO_MASK')!));
   });
 });

@@ -42,6 +42,7 @@ import type {
   StructDef,
 } from './ir';
 import { setOwn } from '../util/records';
+import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
 import { flagAtom, isFlagValue } from './flags';
 
 export function rangeOf(node: CachedNode): Range {
@@ -99,6 +100,11 @@ const TOKENS = new Set([
   'number_literal',
   'statement_identifier',
 ]);
+const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
+/** A macro body that heads a statement written after the invocation: a loop, an `if`, a dangling `else`. */
+const LOOP_HEADER_RE = /^\s*(?:for|while|if|switch)\b|\belse\s*$/;
+/** Macros expanded inside macros' expansions at most this deep (preprocess/macros nests more already). */
+const MAX_EXPANSION_NESTING = 4;
 const NO_CALL_CONTEXTS = new Set([
   'sizeof_expression',
   'alignof_expression',
@@ -125,10 +131,15 @@ export function lowerFile(
   path: string,
   kb: Knowledge,
   annotations: MaskedAnnotation[] = [],
+  opts?: LowerOptions,
 ): FileFacts {
   const facts = emptyFacts(path);
-  const collector = new FileCollector(facts, kb, annotations);
-  collector.visitTop(new SourceTree(tree).root);
+  const expander = opts && new MacroExpander(opts);
+  try {
+    new FileCollector(facts, kb, annotations, expander).visitTop(new SourceTree(tree).root);
+  } finally {
+    expander?.dispose();
+  }
   return facts;
 }
 
@@ -143,6 +154,7 @@ export function relowerFunction(
   edit: { start: number; end: number; startLine: number },
   kb: Knowledge,
   annotations: MaskedAnnotation[],
+  opts?: LowerOptions,
 ): FileFacts | undefined {
   const root = new SourceTree(tree).root;
   const top = root.namedChildren.find((n) => n.startIndex <= edit.start && edit.end <= n.endIndex);
@@ -152,7 +164,12 @@ export function relowerFunction(
   const before = old.functions.filter((f) => f.range.line <= line && line <= f.range.endLine);
   if (before.length !== 1) return undefined;
   const scratch = emptyFacts(old.path);
-  new FileCollector(scratch, kb, annotations).visitFunction(top);
+  const expander = opts && new MacroExpander(opts);
+  try {
+    new FileCollector(scratch, kb, annotations, expander).visitFunction(top);
+  } finally {
+    expander?.dispose();
+  }
   if (scratch.functions.length !== 1 || scratch.functions[0].name !== before[0].name) return undefined;
   const name = before[0].name;
   const suppressions: FileFacts['suppressions'] = {};
@@ -188,6 +205,7 @@ class FileCollector {
     readonly facts: FileFacts,
     readonly kb: Knowledge,
     private readonly annotations: MaskedAnnotation[],
+    readonly expander?: MacroExpander,
   ) {}
 
   /**
@@ -555,6 +573,27 @@ class FunctionBuilder {
   private readonly localNames = new Set<string>();
   /** Calls emitted so far: the next call's ordinal. */
   private calls = 0;
+  /**
+   * While a macro's expansion is lowered: the invocation's range, which everything it emits
+   * takes (diagnostics stay on the line the user wrote).
+   */
+  private origin: Range | undefined;
+  /** The next statement is a block macro's loop: see expandStatement. */
+  private bodyFirst = false;
+  /** The macros being expanded, outermost first: none is expanded inside itself. */
+  private expanding: string[] = [];
+  /**
+   * A block macro's body, lowered where its expansion has BODY_PLACEHOLDER: user code, read
+   * with the origin and the macros being expanded where the invocation stands.
+   */
+  private placeholder:
+    | {
+        body: CachedNode;
+        origin: Range | undefined;
+        expanding: string[];
+        outer: FunctionBuilder['placeholder'];
+      }
+    | undefined;
 
   constructor(
     private readonly fn: FunctionIR,
@@ -580,6 +619,77 @@ class FunctionBuilder {
       const target = this.labels.get(g.label);
       if (target !== undefined) this.edge(g.from, target);
       else this.blocks[g.from].exit ??= this.fn.range; // goto into a macro we could not see: treat as exit
+    }
+  }
+
+  private range(node: CachedNode): Range {
+    return this.origin ?? rangeOf(node);
+  }
+
+  /**
+   * The expansion of a call to a workspace macro worth expanding (not one being expanded, and
+   * not deeper than MAX_EXPANSION_NESTING), with the macro's name.
+   */
+  private expansion(call: CachedNode, name: string | undefined): { name: string; text: string } | undefined {
+    const expander = this.file.expander;
+    if (!expander || !name || this.expanding.length >= MAX_EXPANSION_NESTING || this.expanding.includes(name))
+      return undefined;
+    const def = expander.expandable(name);
+    const text = def && expander.expansionOf(def, call.text);
+    return text === undefined ? undefined : { name, text };
+  }
+
+  /** Lowers `lower` as the expansion of `name` invoked at `call`. */
+  private within(name: string, call: CachedNode, lower: () => void): void {
+    const origin = this.origin;
+    this.origin ??= rangeOf(call);
+    this.expanding.push(name);
+    try {
+      lower();
+    } finally {
+      this.expanding.pop();
+      this.origin = origin;
+    }
+  }
+
+  /**
+   * `FOO(x, return -EINVAL);`, `with_foo(a, b) { body }`: the expansion's statements in place
+   * of the invocation, the body where a loop header's expansion expects it. False when `call`
+   * is no such invocation.
+   */
+  private expandStatement(call: CachedNode, body?: CachedNode): boolean {
+    const name = /^[A-Za-z_]\w*/.exec(call.text)?.[0];
+    const expanded = this.expansion(call, name);
+    const statements = expanded && this.file.expander!.statements(expanded.text, body !== undefined);
+    if (!expanded || !statements) return false;
+    const here = { origin: this.origin, expanding: [...this.expanding] };
+    this.within(expanded.name, call, () => {
+      const outer = this.placeholder;
+      if (body) this.placeholder = { body, ...here, outer };
+      // A block macro's loop (`with_foo_lock(f, w) { }`, `for_foo_ww(&ww, err) { }`) takes a
+      // resource in its first step and gives it back in its update: its body runs at least
+      // once, or the path around it would leave holding what it took.
+      this.bodyFirst = body !== undefined;
+      this.statementList(statements);
+      this.bodyFirst = false;
+      this.placeholder = outer;
+    });
+    return true;
+  }
+
+  /** The body written after a block macro, where its expansion has the placeholder. */
+  private placeholderBody(): void {
+    const p = this.placeholder!;
+    const { origin, expanding } = this;
+    this.origin = p.origin;
+    this.expanding = p.expanding;
+    this.placeholder = p.outer;
+    try {
+      this.statement(p.body);
+    } finally {
+      this.placeholder = p;
+      this.origin = origin;
+      this.expanding = expanding;
     }
   }
 
@@ -627,7 +737,7 @@ class FunctionBuilder {
   private statementList(nodes: CachedNode[]): void {
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i];
-      const macro = blockMacroCall(node, nodes[i + 1]);
+      const macro = blockMacroCall(node, nodes[i + 1]) ?? this.headerMacroCall(node, nodes[i + 1]);
       if (macro) {
         this.blockMacro(macro, nodes[i + 1]);
         i++;
@@ -637,16 +747,32 @@ class FunctionBuilder {
     }
   }
 
+  /**
+   * `with_foo(a, b) stmt` with a body that is no block: a workspace macro expanding to a loop or
+   * `if` header, read without its `;`, and the statement it heads.
+   */
+  private headerMacroCall(node: CachedNode, next: CachedNode | undefined): CachedNode | undefined {
+    const expander = this.file.expander;
+    if (!expander || node.type !== 'expression_statement' || !next || !isStatementNode(next))
+      return undefined;
+    const call = node.namedChildren[0];
+    const name = call?.type === 'call_expression' ? /^[A-Za-z_]\w*/.exec(call.text)?.[0] : undefined;
+    const def = name ? expander.expandable(name) : undefined;
+    if (!def || !LOOP_HEADER_RE.test(def.body)) return undefined;
+    return !node.text.trimEnd().endsWith(';') || node.hasMissingChild() ? call : undefined;
+  }
+
   /** `scoped_guard(type, &x) stmt`, `list_for_each_entry(...) stmt` and other block macros. */
   private blockMacro(call: CachedNode, body: CachedNode): void {
+    if (this.expandStatement(call, body)) return;
     const name = call.field('function')?.text ?? '';
     const args = call.field('arguments')?.namedChildren ?? [];
     if (name === 'scoped_guard' || name === 'scoped_cond_guard') {
       const guard = this.file.kb.guard(args[0]?.text ?? '');
       const lockArgs = args.slice(name === 'scoped_guard' ? 1 : 2).map((a) => this.arg(a));
-      if (guard) this.emitCall({ kind: 'call', callee: guard.lock, args: lockArgs, range: rangeOf(call) });
+      if (guard) this.emitCall({ kind: 'call', callee: guard.lock, args: lockArgs, range: this.range(call) });
       this.scopes.push({
-        guards: guard ? [{ unlock: guard.unlock, args: lockArgs, range: rangeOf(body) }] : [],
+        guards: guard ? [{ unlock: guard.unlock, args: lockArgs, range: this.range(body) }] : [],
       });
       this.statement(body);
       this.closeScope(this.scopes.pop()!);
@@ -664,12 +790,15 @@ class FunctionBuilder {
     update?: CachedNode | null,
     cursors: string[] = [],
     iterator = false,
+    bodyFirst = false,
   ): void {
     const head = this.newBlock();
-    this.edge(this.block(), head);
+    const entry = this.block();
     for (const name of cursors) this.blocks[head].events.push({ kind: 'assign', name });
     const after = this.newBlock();
     const bodyStart = this.newBlock();
+    // `bodyFirst`: the condition is first tested after one pass through the body.
+    this.edge(entry, bodyFirst ? bodyStart : head);
     this.cur = head;
     if (cond) this.condition(cond, bodyStart, after);
     else {
@@ -690,17 +819,20 @@ class FunctionBuilder {
   }
 
   private statement(node: CachedNode): void {
+    const bodyFirst = this.bodyFirst;
+    this.bodyFirst = false;
     switch (node.type) {
       case 'compound_statement':
         return this.compound(node);
       case 'expression_statement':
+        if (this.placeholder && node.text === `${BODY_PLACEHOLDER};`) return this.placeholderBody();
         return this.expressionStatement(node);
       case 'declaration':
         return this.declaration(node);
       case 'if_statement':
         return this.ifStatement(node);
       case 'while_statement':
-        return this.loop(node.field('body')!, node.field('condition'));
+        return this.loop(node.field('body')!, node.field('condition'), undefined, [], false, bodyFirst);
       case 'for_statement': {
         const init = node.field('initializer');
         if (init) {
@@ -708,7 +840,7 @@ class FunctionBuilder {
           else this.expression(init);
         }
         const body = node.field('body');
-        if (body) this.loop(body, node.field('condition'), node.field('update'));
+        if (body) this.loop(body, node.field('condition'), node.field('update'), [], false, bodyFirst);
         return;
       }
       case 'do_statement':
@@ -772,15 +904,16 @@ class FunctionBuilder {
       const kbGuard = this.file.kb.guard(guard.type);
       if (kbGuard) {
         const args = guard.args.map((a) => this.arg(a));
-        this.emitCall({ kind: 'call', callee: kbGuard.lock, args, range: rangeOf(expr) });
+        this.emitCall({ kind: 'call', callee: kbGuard.lock, args, range: this.range(expr) });
         this.scopes[this.scopes.length - 1]?.guards.push({
           unlock: kbGuard.unlock,
           args,
-          range: rangeOf(expr),
+          range: this.range(expr),
         });
       }
       return;
     }
+    if (expr.type === 'call_expression' && this.expandStatement(expr)) return;
     for (const child of node.namedChildren) this.expression(child);
   }
 
@@ -900,7 +1033,7 @@ class FunctionBuilder {
   private returnStatement(node: CachedNode): void {
     for (const child of node.namedChildren) this.expression(child);
     this.releaseScopesDownTo(0);
-    this.blocks[this.block()].exit = rangeOf(node);
+    this.blocks[this.block()].exit = this.range(node);
     this.cur = undefined;
   }
 
@@ -954,7 +1087,9 @@ class FunctionBuilder {
     }
     const constant = /^(true|false|\d+)$/.test(expr.text)
       ? expr.text !== 'false' && expr.text !== '0'
-      : undefined;
+      : expr.type === 'call_expression'
+        ? this.file.expander?.constantOf(expr.text)
+        : undefined;
     if (constant !== undefined) {
       // `while (1)`, `if (0)`: only one edge exists.
       this.edge(this.block(), constant ? t : f);
@@ -1066,7 +1201,7 @@ class FunctionBuilder {
       inFunction: this.fn.name,
       field,
       fn: right.text,
-      range: rangeOf(right),
+      range: this.range(right),
     };
     this.file.facts.stores.push(store);
   }
@@ -1076,15 +1211,23 @@ class FunctionBuilder {
     const fnNode = plain?.callee === undefined ? node.field('function') : null;
     const calleeName = plain ? plain.callee : fnNode?.type === 'identifier' ? fnNode.text : undefined;
     if (calleeName && /^(__builtin_|typeof|__typeof)/.test(calleeName)) return;
+    const expanded = this.expansion(node, calleeName);
+    const value = expanded && this.file.expander!.expression(expanded.text);
+    if (expanded && value) return this.within(expanded.name, node, () => this.expression(value, assignedTo));
     const args = callArgs(node, plain?.args);
     for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
     const event: Omit<CallEvent, 'n'> = {
       kind: 'call',
       // A path read from the text is the one argPath reads from it again: nothing to store.
-      args: args.map((a) =>
-        plain && plainPath(a.text) ? { text: normaliseText(a.text) } : argOf(a.text, accessPath(a.node())),
-      ),
-      range: rangeOf(node),
+      args: args.map((a) => {
+        // A gfp mask named by a macro of the workspace (`#define FOO_GFP (GFP_KERNEL | ...)`).
+        const mask = IDENTIFIER_RE.test(a.text) ? this.file.expander?.gfpMask(a.text) : undefined;
+        if (mask) return { text: normaliseText(`(${mask})`) };
+        return plain && plainPath(a.text)
+          ? { text: normaliseText(a.text) }
+          : argOf(a.text, accessPath(a.node()));
+      }),
+      range: this.range(node),
     };
     if (calleeName) event.callee = calleeName;
     else if (fnNode?.type === 'field_expression') {

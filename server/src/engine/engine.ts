@@ -6,6 +6,7 @@ import { fingerprints } from '../baseline/fingerprint';
 import { type AnalysisMemo, type AnalysisOutput, analysisSteps } from '../analysis/interproc';
 import type { FileFacts, Range } from '../analysis/ir';
 import { lowerFile, relowerFunction } from '../analysis/lower';
+import type { LowerOptions } from '../analysis/lower-macros';
 import { type Settings, defaultSettings } from '../config/settings';
 import type { OrderGraph, RuntimeEdgeInput } from '../graph/order-graph';
 import { Knowledge } from '../kb/knowledge';
@@ -138,6 +139,18 @@ export class Engine {
   }
 
   /**
+   * What lowering expands: the file's own macros first (a `null` one, defined differently in
+   * arms left open, is not expanded), then the workspace's.
+   */
+  private lowerOptions(pre: Preprocessed): LowerOptions {
+    return {
+      macro: (name) =>
+        (pre.macros.has(name) ? pre.macros.get(name) : this.config.macros.get(name)) ?? undefined,
+      parse: (text) => this.parser.parse(text),
+    };
+  }
+
+  /**
    * The text the parser sees: inactive arms blanked under the file's configuration (found by
    * `source`, its absolute path), then annotation macros masked. Positions are unchanged.
    */
@@ -167,7 +180,10 @@ export class Engine {
     try {
       const read = this.readText(text, source);
       const tree = this.parser.parse(read.parsed);
-      const facts = withConfig(lowerFile(tree, path, this.kb, read.annotations), read.pre);
+      const facts = withConfig(
+        lowerFile(tree, path, this.kb, read.annotations, this.lowerOptions(read.pre)),
+        read.pre,
+      );
       this.index.set(facts);
       return { facts, tree };
     } catch (e) {
@@ -223,12 +239,16 @@ export class Engine {
             { start: change.start, end: change.newEnd, startLine },
             this.kb,
             read.annotations,
+            this.lowerOptions(read.pre),
           );
         }
       } else tree = this.parser.parse(parsed);
       // Unchanged parsed text (an edit inside a blanked arm): the facts stand.
       if (prev && !change) facts = this.index.get(path);
-      facts = withConfig(facts ?? lowerFile(tree, path, this.kb, read.annotations), read.pre);
+      facts = withConfig(
+        facts ?? lowerFile(tree, path, this.kb, read.annotations, this.lowerOptions(read.pre)),
+        read.pre,
+      );
       this.index.set(facts);
       this.open.set(path, { tree, text, parsed });
       return {};

@@ -12,7 +12,7 @@
  */
 import type { Include, UnknownArm } from '../analysis/ir';
 import { answerCode, evaluate, type SymbolLookup, type SymbolState } from './expr';
-import { codeShape, commentStateAfter, isCodeAt, stripComments } from './lex';
+import { firstToken, isCodeAt, lastCharacter, type LexState, lexRegion, stripComments } from './lex';
 import { type MacroDef, type MacroTable, parseDefine } from './macros';
 
 export interface Preprocessed {
@@ -30,6 +30,8 @@ export interface Preprocessed {
   includes: Include[];
   /** The include guard's symbol, when the file has one. */
   guard?: string;
+  /** Every name the file `#define`s, in any arm (the arms turned off included). */
+  definable: Set<string>;
 }
 
 type Status = 'active' | 'inactive' | 'unknown';
@@ -68,9 +70,7 @@ interface Frame {
   endifEnd?: number;
 }
 
-const KCONFIG_TEST_RE = /\b(?:IS_ENABLED|IS_BUILTIN|IS_MODULE|IS_REACHABLE)[ \t]*\([ \t]*\w+[ \t]*\)/g;
-const KCONFIG_TEST_HINT_RE = /IS_(?:EN|BU|MO|RE)/;
-const DIRECTIVE_RE = /^[ \t]*#[ \t]*([a-z]+)/;
+const KCONFIG_TEST_RE = /\b(?:IS_ENABLED|IS_BUILTIN|IS_MODULE|IS_REACHABLE)[ \t]*\([ \t]*\w+[ \t]*\)/y;
 /** First tokens that continue something before the arm: the arm is not whole statements. */
 const CONTINUES = new Set(['else', '&&', '||', '|', '^', '?', ':', ',', ')', ']', '}', '=']);
 /** Last characters of whole statements, declarations and initializer entries. */
@@ -84,11 +84,12 @@ const EMPTY: Preprocessed = {
   deps: new Map(),
   notes: [],
   includes: [],
+  definable: new Set(),
 };
 
 /** Blanks what `lookup` turns off in `text` (see the module comment). */
 export function preprocess(text: string, lookup: SymbolLookup): Preprocessed {
-  if (!text.includes('#') && !text.includes('IS_')) return { ...EMPTY, text };
+  if (!text.includes('#') && !text.includes('IS_')) return { ...EMPTY, text, definable: new Set() };
   return new Pass(text, lookup).run();
 }
 
@@ -98,17 +99,15 @@ class Pass {
   private readonly replacements: { from: number; to: number; text: string }[] = [];
   private readonly local = new Map<string, SymbolState>();
   private readonly out: Preprocessed;
-  private inComment = false;
+  /** Comment and bracket state of the kept code read so far. */
+  private state: LexState = { inComment: false, brackets: [], delta: 0 };
   private directives = 0;
+  /** The first `IS_` at or after the code being read (or the text's length). */
+  private nextTest = -1;
   /** Frames whose current arm is off (then everything inside is off). */
   private offDepth = 0;
   /** Frames whose current arm is undecided. */
   private unknownDepth = 0;
-  private nextSlash = -1;
-  /** The next `IS_` at or after the line being read. */
-  private nextTest = -1;
-  /** The brackets open in the kept code so far. */
-  private brackets: string[] = [];
 
   constructor(
     private readonly text: string,
@@ -122,56 +121,46 @@ class Pass {
       deps: new Map(),
       notes: [],
       includes: [],
+      definable: new Set(),
     };
   }
 
   run(): Preprocessed {
     const text = this.text;
+    // Only directive lines need looking at one by one: the code between two of them is read as
+    // one stretch (lex.ts), and a `#` found inside a block comment is no directive.
     let line = 0;
     let pos = 0;
-    while (pos <= text.length) {
-      let end = text.indexOf('\n', pos);
-      if (end < 0) end = text.length;
-      const startsInComment = this.inComment;
-      let first = pos;
-      while (first < end && (text.charCodeAt(first) === 0x20 || text.charCodeAt(first) === 0x09)) first++;
-      const directive =
-        startsInComment || text.charCodeAt(first) !== 0x23
-          ? null
-          : DIRECTIVE_RE.exec(text.slice(pos, Math.min(end, pos + 64)));
-      if (directive) {
-        // A directive runs on over backslash-continued lines.
-        let last = end;
-        let lines = 0;
-        while (last < text.length && text[last - 1] === '\\') {
-          const next = text.indexOf('\n', last + 1);
-          last = next < 0 ? text.length : next;
-          lines++;
-        }
-        this.inComment = commentStateAfter(text, pos, last, false, this.slashAt(pos));
-        this.directive(directive[1], pos, last, line, pos + directive[0].length);
-        line += lines + 1;
-        pos = last + 1;
+    let m: { index: number; name: string; nameEnd: number } | undefined;
+    while ((m = nextDirective(text, pos))) {
+      const at = m.index;
+      this.region(pos, at);
+      line += newlines(text, pos, at);
+      pos = at;
+      if (this.state.inComment) {
+        // Read on past this line: the comment may close on it.
+        pos = lineEnd(text, at);
+        this.region(at, pos);
         continue;
       }
-      if (this.offDepth === 0) this.code(pos, end, startsInComment);
-      else this.inComment = commentStateAfter(text, pos, end, startsInComment, this.slashAt(pos));
-      line++;
-      pos = end + 1;
+      // A directive runs on over backslash-continued lines.
+      let end = lineEnd(text, at);
+      let lines = 0;
+      while (end < text.length && text[end - 1] === '\\') {
+        end = lineEnd(text, end + 1);
+        lines++;
+      }
+      this.state.inComment = this.commentAfter(at, end, false);
+      this.directive(m.name, at, end, line, m.nameEnd);
+      line += lines;
+      pos = end;
     }
+    this.region(pos, text.length);
+    line += newlines(text, pos, text.length);
     // Unclosed conditionals (a truncated file): close them at the end.
     while (this.stack.length) this.endif(text.length, text.length, line);
     this.out.text = this.apply();
     return this.out;
-  }
-
-  /** The first `/` at or after `pos` (searched ahead once, as lines are read in order). */
-  private slashAt(pos: number): number {
-    if (this.nextSlash < pos) {
-      this.nextSlash = this.text.indexOf('/', pos);
-      if (this.nextSlash < 0) this.nextSlash = this.text.length;
-    }
-    return this.nextSlash;
   }
 
   private symbol(name: string): SymbolState {
@@ -182,36 +171,60 @@ class Pass {
     return s;
   }
 
-  /** A line of code in a kept region: its shape for the enclosing arms, its kconfig tests. */
-  private code(start: number, end: number, inComment: boolean): void {
+  /**
+   * Code between two directives. Kept code: its brackets (where the next chain stands), its
+   * shape for the undecided arms around it, its kconfig tests. Code turned off: only where
+   * comments open and close.
+   */
+  private region(start: number, end: number): void {
+    if (end <= start) return;
     const text = this.text;
-    const shape = codeShape(text, start, end, inComment, this.brackets);
-    this.inComment = shape.inComment;
-    if (this.unknownDepth > 0) this.addShape(shape.delta, shape.first, shape.last);
-    // Searched once ahead, not from every line: most files have few or none.
-    if (this.nextTest < start) {
-      this.nextTest = text.indexOf('IS_', start);
-      if (this.nextTest < 0) this.nextTest = text.length;
+    const state = this.state;
+    if (this.offDepth > 0) {
+      state.inComment = this.commentAfter(start, end);
+      return;
     }
-    if (this.nextTest >= end) return;
-    const lineText = text.slice(start, end);
-    if (!KCONFIG_TEST_HINT_RE.test(lineText)) return;
-    for (const m of lineText.matchAll(KCONFIG_TEST_RE)) {
-      const at = start + m.index;
-      if (!isCodeAt(text, start, at, inComment)) continue;
+    const inComment = state.inComment;
+    state.delta = 0;
+    lexRegion(text, start, end, state);
+    if (this.unknownDepth > 0) {
+      const arm = this.currentArm();
+      if (arm) {
+        arm.delta += state.delta;
+        if (!arm.first) arm.first = firstToken(text, start, end, inComment);
+        const last = lastCharacter(text, start, end);
+        if (last) arm.last = last;
+      }
+    }
+    this.kconfigTests(start, end);
+  }
+
+  /** Whether a block comment is open after `text[start, end)` (read without brackets). */
+  private commentAfter(start: number, end: number, inComment = this.state.inComment): boolean {
+    const s: LexState = { inComment, delta: 0 };
+    lexRegion(this.text, start, end, s);
+    return s.inComment;
+  }
+
+  /** `IS_ENABLED(CONFIG_X)` in kept code becomes the constant the configuration makes it, same length. */
+  private kconfigTests(start: number, end: number): void {
+    const text = this.text;
+    // The next `IS_` is searched once ahead, not from every stretch of code.
+    if (this.nextTest < start) this.nextTest = indexOrEnd(text, 'IS_', start);
+    for (let i = this.nextTest; i < end; i = this.nextTest = indexOrEnd(text, 'IS_', i + 3)) {
+      const next = text.charCodeAt(i + 3);
+      // IS_ENABLED, IS_BUILTIN, IS_MODULE, IS_REACHABLE (not IS_ERR, IS_ALIGNED, ...).
+      if (next !== 0x45 && next !== 0x42 && next !== 0x4d && next !== 0x52) continue;
+      const lineStart = text.lastIndexOf('\n', i) + 1;
+      const lineText = text.slice(lineStart, lineEnd(text, i));
+      KCONFIG_TEST_RE.lastIndex = i - lineStart;
+      const m = KCONFIG_TEST_RE.exec(lineText);
+      if (!m || m.index !== i - lineStart || !isCodeAt(text, lineStart, i, false)) continue;
       const v = evaluate(m[0], (n) => this.symbol(n)).value;
       if (v === undefined) continue;
       const constant = v !== 0n ? '1' : '0';
-      this.replacements.push({ from: at, to: at + m[0].length, text: constant.padEnd(m[0].length) });
+      this.replacements.push({ from: i, to: i + m[0].length, text: constant.padEnd(m[0].length) });
     }
-  }
-
-  private addShape(delta: number, first: string, last: string): void {
-    const arm = this.currentArm();
-    if (!arm) return;
-    arm.delta += delta;
-    if (!arm.first) arm.first = first;
-    if (last) arm.last = last;
   }
 
   private currentArm(): Arm | undefined {
@@ -221,7 +234,8 @@ class Pass {
 
   private directive(name: string, start: number, end: number, line: number, argStart: number): void {
     const first = this.directives++ === 0;
-    const arg = stripComments(this.text.slice(argStart, end).replace(/\\\n/g, ' ')).trim();
+    const raw = this.text.slice(argStart, end);
+    const arg = stripComments(raw.includes('\\') ? raw.replace(/\\\r?\n/g, ' ') : raw).trim();
     switch (name) {
       case 'if':
       case 'ifdef':
@@ -233,7 +247,7 @@ class Pass {
           taken: false,
           undecided: false,
           guard,
-          bracketsAtOpen: this.brackets.slice(),
+          bracketsAtOpen: this.state.brackets!.slice(),
         };
         const live = this.offDepth === 0;
         this.stack.push(frame);
@@ -259,6 +273,7 @@ class Pass {
       case 'define':
       case 'undef':
         if (this.offDepth === 0) this.define(name, arg, line);
+        else if (name === 'define') this.out.definable.add(/^\w*/.exec(arg)![0]);
         return;
       case 'include': {
         const m = /^(?:"([^"]+)"|<([^>]+)>)/.exec(arg);
@@ -343,8 +358,8 @@ class Pass {
     const arm = frame.arms[frame.arms.length - 1];
     arm.contentEnd = at;
     arm.endLine = line;
-    arm.bracketsAfter = this.brackets;
-    this.brackets = frame.bracketsAtOpen.slice();
+    arm.bracketsAfter = this.state.brackets!;
+    this.state.brackets = frame.bracketsAtOpen.slice();
     if (arm.status === 'inactive') this.offDepth--;
     if (arm.status === 'unknown') this.unknownDepth--;
   }
@@ -402,7 +417,7 @@ class Pass {
     if (frame.endifStart !== undefined && (!structured || frame.guard))
       this.blank(frame.endifStart, frame.endifEnd!);
     // What follows sees the brackets the kept arm left (all arms leave the same when they stay).
-    this.brackets = (keep[0]?.bracketsAfter ?? frame.bracketsAtOpen).slice();
+    this.state.brackets = (keep[0]?.bracketsAfter ?? frame.bracketsAtOpen).slice();
     const parent = this.currentArm();
     if (parent && parent.status !== 'inactive') {
       const shape = keep[0];
@@ -440,6 +455,7 @@ class Pass {
     }
     const def: MacroDef | undefined = parseDefine(arg, line);
     if (!def) return;
+    this.out.definable.add(def.name);
     this.local.set(
       def.name,
       decided ? { defined: true, value: def.params ? undefined : def.body } : { defined: undefined },
@@ -478,4 +494,39 @@ class Pass {
     }
     return out + text.slice(pos);
   }
+}
+
+function lineEnd(text: string, at: number): number {
+  const nl = text.indexOf('\n', at);
+  return nl < 0 ? text.length : nl;
+}
+
+function newlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * The next line at or after `from` whose first non-blank character is `#`, with the directive
+ * name: found by jumping from one `#` to the next, not by looking at every line.
+ */
+function nextDirective(
+  text: string,
+  from: number,
+): { index: number; name: string; nameEnd: number } | undefined {
+  for (let hash = text.indexOf('#', from); hash >= 0; hash = text.indexOf('#', hash + 1)) {
+    let start = hash;
+    while (start > from && (text.charCodeAt(start - 1) === 0x20 || text.charCodeAt(start - 1) === 0x09))
+      start--;
+    if (start > 0 && text.charCodeAt(start - 1) !== 0x0a) continue;
+    const m = /^#[ \t]*([a-z]+)/.exec(text.slice(hash, hash + 40));
+    if (m) return { index: start, name: m[1], nameEnd: hash + m[0].length };
+  }
+  return undefined;
+}
+
+function indexOrEnd(text: string, what: string, from: number): number {
+  const i = text.indexOf(what, from);
+  return i < 0 ? text.length : i;
 }

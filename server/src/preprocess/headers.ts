@@ -22,7 +22,6 @@ export interface HeaderScan {
 }
 
 const ROUNDS = 3;
-const DEFINE_NAME_RE = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm;
 
 /**
  * Reads the headers (`read` gives a header's text, or undefined when it cannot be read) under
@@ -43,8 +42,9 @@ export function scanHeaders(
     for (const file of pending) {
       const text = read(file);
       if (text === undefined) continue;
-      if (round === 0) for (const m of text.matchAll(DEFINE_NAME_RE)) definable.add(m[1]);
-      results.set(file, preprocess(text, lookupFor(file)));
+      const r = preprocess(text, lookupFor(file));
+      if (round === 0) for (const name of r.definable) definable.add(name);
+      results.set(file, r);
     }
     table = merge(usedHeaders(results));
     // Read again the headers that asked about a symbol whose answer the headers changed.

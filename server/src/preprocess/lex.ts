@@ -97,23 +97,6 @@ export function codeShape(
 }
 
 /**
- * Whether `text[start, end)` leaves a block comment open (or closes one opened before).
- * `nextSlash` is the offset of a `/` at or after `start` (or the text's length): callers
- * reading line after line pass it along so that no line searches the rest of the text.
- */
-export function commentStateAfter(
-  text: string,
-  start: number,
-  end: number,
-  inComment: boolean,
-  nextSlash: number,
-): boolean {
-  // Without a `/` on the line nothing opens or closes a comment.
-  if (nextSlash >= end) return inComment;
-  return codeShape(text, start, end, inComment, []).inComment;
-}
-
-/**
  * Whether offset `at` (in `[start, end)`, one line) is code: not inside a comment or a
  * string or character literal.
  */
@@ -177,4 +160,99 @@ export function stripComments(text: string): string {
     }
   }
   return out;
+}
+
+/** What reading a stretch of code carries to the next: an open block comment, the open brackets. */
+export interface LexState {
+  inComment: boolean;
+  /** Open brackets, innermost last; undefined when they are not tracked (only comments are). */
+  brackets?: string[];
+  /** Open minus closed brackets read so far. */
+  delta: number;
+}
+
+const TOKENS_RE = /\/\*|\/\/|["'()[\]{}]/g;
+const COMMENT_TOKENS_RE = /\/\*|\/\/|["']/g;
+
+/**
+ * Reads `text[start, end)` (any number of lines) as code, jumping from one comment, literal or
+ * bracket to the next (the regular expression engine finds them; nothing else is looked at).
+ */
+export function lexRegion(text: string, start: number, end: number, state: LexState): void {
+  const re = state.brackets ? TOKENS_RE : COMMENT_TOKENS_RE;
+  let i = start;
+  while (i < end) {
+    if (state.inComment) {
+      const close = text.indexOf('*/', i);
+      if (close < 0 || close + 2 > end) return;
+      state.inComment = false;
+      i = close + 2;
+      continue;
+    }
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (!m || m.index >= end) return;
+    const t = m[0];
+    i = m.index + t.length;
+    switch (t) {
+      case '/*':
+        state.inComment = true;
+        break;
+      case '//': {
+        const nl = text.indexOf('\n', i);
+        i = nl < 0 ? end : nl;
+        break;
+      }
+      case '"':
+      case "'":
+        i = literalEnd(text, m.index, end) + 1;
+        break;
+      case '(':
+      case '[':
+      case '{':
+        state.brackets!.push(t);
+        state.delta++;
+        break;
+      default:
+        state.brackets!.pop();
+        state.delta--;
+    }
+  }
+}
+
+/** The first significant token of `text[start, end)` (a word, `&&`/`||`, or a character), '' when none. */
+export function firstToken(text: string, start: number, end: number, inComment: boolean): string {
+  let lineStart = start;
+  let comment = inComment;
+  while (lineStart < end) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+    const shape = codeShape(text, lineStart, lineEnd, comment, []);
+    if (shape.first) return shape.first;
+    comment = shape.inComment;
+    lineStart = lineEnd + 1;
+  }
+  return '';
+}
+
+/** The last significant character of `text[start, end)`, '' when none (comments are skipped). */
+export function lastCharacter(text: string, start: number, end: number): string {
+  let lineEnd = end;
+  while (lineEnd > start) {
+    const lineStart = Math.max(start, text.lastIndexOf('\n', lineEnd - 1) + 1);
+    const line = text.slice(lineStart, lineEnd);
+    if (line.trim() !== '') {
+      // A line inside a block comment that ends here reads as nothing.
+      const close = line.lastIndexOf('*/');
+      const open = close < 0 ? -1 : text.lastIndexOf('/*', lineStart + close);
+      if (close >= 0 && open >= start && open < lineStart + close && line.slice(close + 2).trim() === '') {
+        lineEnd = open;
+        continue;
+      }
+      const shape = codeShape(text, lineStart, lineEnd, false, []);
+      if (shape.last) return shape.last;
+    }
+    lineEnd = lineStart - 1;
+  }
+  return '';
 }

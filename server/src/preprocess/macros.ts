@@ -1,6 +1,9 @@
 /**
- * The workspace's macros: their definitions (read from `#define` lines in code the
- * configuration keeps), and which of them hide control flow or calls worth seeing.
+ * The workspace's function-like macros, for expansion at lowering: their definitions (read from
+ * `#define` lines in live code), which of them hide control flow or calls worth seeing, and the
+ * text an invocation expands to (arguments substituted, `#` and `##` applied, nested
+ * invocations of other workspace macros expanded to a bounded depth, a macro never inside its
+ * own expansion).
  */
 
 export interface MacroDef {
@@ -47,4 +50,120 @@ export function isExpandable(def: MacroDef): boolean {
 /** An object-like macro naming a gfp mask (`#define FOO_GFP (GFP_KERNEL | __GFP_NOWARN)`). */
 export function isGfpMask(def: MacroDef): boolean {
   return def.params === undefined && /\b__?GFP_\w+/.test(def.body) && !/[;{}]/.test(def.body);
+}
+
+const MAX_DEPTH = 8;
+const MAX_EXPANSION = 16_384;
+
+/**
+ * The text `name(args)` expands to, with the macros of `lookup` expanded inside it; undefined
+ * when the arguments do not fit the parameters or the expansion grows too big.
+ */
+export function expandInvocation(
+  def: MacroDef,
+  args: string[],
+  lookup: (name: string) => MacroDef | undefined,
+): string | undefined {
+  const body = substitute(def, args);
+  if (body === undefined) return undefined;
+  const out = expandNested(body, lookup, new Set([def.name]), 1);
+  return out !== undefined && out.length <= MAX_EXPANSION ? out : undefined;
+}
+
+function substitute(def: MacroDef, args: string[]): string | undefined {
+  const params = def.params ?? [];
+  const variadic = params[params.length - 1] === '__VA_ARGS__';
+  const fixed = variadic ? params.length - 1 : params.length;
+  if (args.length === 1 && args[0] === '' && fixed === 0) args = [];
+  if (variadic ? args.length < fixed : args.length !== fixed) return undefined;
+  const values = new Map<string, string>();
+  params.forEach((p, i) =>
+    values.set(p, i === fixed && variadic ? args.slice(fixed).join(', ') : (args[i] ?? '')),
+  );
+  // GNU's `, ## __VA_ARGS__`: the comma goes when there are no variable arguments.
+  const body = variadic
+    ? def.body.replace(/,\s*##\s*__VA_ARGS__/g, () => (values.get('__VA_ARGS__') ? ', __VA_ARGS__' : ''))
+    : def.body;
+  // `#x` stringizes, `a ## b` pastes; everything else is substituted as written.
+  return body
+    .replace(/#\s*([A-Za-z_]\w*)(?!\w)/g, (whole, p: string, at: number, s: string) =>
+      s[at + 1] !== '#' && s[at - 1] !== '#' && values.has(p) ? JSON.stringify(values.get(p)) : whole,
+    )
+    .replace(CODE_WORD_RE, (w) => (w[0] === '"' || w[0] === "'" ? w : (values.get(w) ?? w)))
+    .replace(/\s*##\s*/g, '');
+}
+
+/** Words, and string and character literals (matched whole so that their words stay as written). */
+const CODE_WORD_RE = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|[A-Za-z_]\w*/g;
+
+/** Expands invocations of table macros inside `text`, innermost name first in `active`. */
+function expandNested(
+  text: string,
+  lookup: (name: string) => MacroDef | undefined,
+  active: Set<string>,
+  depth: number,
+): string | undefined {
+  if (depth > MAX_DEPTH) return text;
+  let out = '';
+  let pos = 0;
+  const word = /[A-Za-z_]\w*/g;
+  let m: RegExpExecArray | null;
+  while ((m = word.exec(text))) {
+    const name = m[0];
+    const def = active.has(name) ? undefined : lookup(name);
+    if (!def || def.params === undefined) continue;
+    const open = skipSpace(text, m.index + name.length);
+    if (text[open] !== '(') continue;
+    const split = splitArguments(text, open);
+    if (!split) continue;
+    const body = substitute(def, split.args);
+    if (body === undefined) continue;
+    const inner = expandNested(body, lookup, new Set(active).add(name), depth + 1);
+    if (inner === undefined) return undefined;
+    out += text.slice(pos, m.index) + inner;
+    pos = split.end;
+    word.lastIndex = split.end;
+    if (out.length > MAX_EXPANSION) return undefined;
+  }
+  return out + text.slice(pos);
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && /\s/.test(text[i])) i++;
+  return i;
+}
+
+/**
+ * The arguments of an invocation whose `(` is at `open`: top-level comma-separated texts,
+ * trimmed, and the offset after the `)`. Brackets and literals nest; undefined when unclosed.
+ */
+export function splitArguments(text: string, open: number): { args: string[]; end: number } | undefined {
+  const args: string[] = [];
+  let depth = 0;
+  let from = open + 1;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === '\\') i++;
+      continue;
+    }
+    if (c === '/' && text[i + 1] === '*') {
+      const close = text.indexOf('*/', i + 2);
+      if (close < 0) return undefined;
+      i = close + 1;
+      continue;
+    }
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      depth--;
+      if (depth === 0) {
+        args.push(text.slice(from, i).trim());
+        return { args, end: i + 1 };
+      }
+    } else if (c === ',' && depth === 1) {
+      args.push(text.slice(from, i).trim());
+      from = i + 1;
+    }
+  }
+  return undefined;
 }
