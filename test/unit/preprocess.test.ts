@@ -13,6 +13,7 @@ import {
 } from '../../server/src/preprocess/macros';
 import { DEFAULT_OFF_PATTERNS, OffPatterns } from '../../server/src/preprocess/off-by-default';
 import { defaultSettings } from '../../server/src/config/settings';
+import { Engine } from '../../server/src/engine/engine';
 import type { Include } from '../../server/src/analysis/ir';
 
 /** A lookup from a table: listed symbols as given, any other unknown. */
@@ -396,5 +397,40 @@ describe('workspace macros', () => {
     assert.ok(!isExpandable(defs.get('FOO_MASK')!), 'object-like');
     assert.ok(isGfpMask(defs.get('FOO_GFP')!));
     assert.ok(!isGfpMask(defs.get('FOO_MASK')!));
+  });
+});
+
+describe('the engine reads files under the configuration', () => {
+  it('facts carry the arms kept without a configuration, and the answers they were read under', async () => {
+    const engine = await Engine.create();
+    const text = [
+      'void foo_kick(struct foo *f)',
+      '{',
+      '\tspin_lock(&f->lock);',
+      '#ifdef CONFIG_FOO_FAST',
+      '\tfoo_fast(f);',
+      '#else',
+      '\tfoo_slow(f);',
+      '#endif',
+      '#if IS_ENABLED(CONFIG_FOO_DEBUG)',
+      '\tfoo_poison(f);',
+      '#endif',
+      '\tspin_unlock(&f->lock);',
+      '}',
+    ].join('\n');
+    const { facts } = engine.setFile('/w/foo.c', text);
+    assert.deepEqual(facts?.unknownArms, [
+      { line: 3, endLine: 5, symbol: 'CONFIG_FOO_FAST' },
+      { line: 5, endLine: 7, symbol: 'CONFIG_FOO_FAST' },
+    ]);
+    assert.deepEqual(facts?.configDeps, [
+      ['CONFIG_FOO_FAST', '?'],
+      ['CONFIG_FOO_DEBUG', 'n'],
+      ['CONFIG_FOO_DEBUG_MODULE', 'n'],
+    ]);
+    const calls = facts!.functions[0].blocks.flatMap((b) =>
+      b.events.flatMap((e) => (e.kind === 'call' ? [e.callee] : [])),
+    );
+    assert.deepEqual(calls.sort(), ['foo_fast', 'foo_slow', 'spin_lock', 'spin_unlock']);
   });
 });

@@ -10,6 +10,7 @@ import type { Tree } from '../parsing/parser';
 import { evaluate, type SymbolState } from '../preprocess/expr';
 import {
   expandInvocation,
+  expansionMatters,
   isExpandable,
   isGfpMask,
   type MacroDef,
@@ -19,6 +20,8 @@ import {
 export interface LowerOptions {
   /** A macro of the file or the workspace, by name (preprocess/blank, preprocess/headers). */
   macro(name: string): MacroDef | undefined;
+  /** Whether a call to `name` is worth seeing (a known API, a function of the workspace or the file). */
+  worthCalling(name: string): boolean;
   /** Parses a piece of C (an expansion); the tree is deleted once the file is lowered. */
   parse(text: string): Tree;
 }
@@ -40,6 +43,8 @@ function booleanWords(name: string): SymbolState {
 export class MacroExpander {
   private readonly trees: Tree[] = [];
   private readonly parsed = new Map<string, CachedNode | undefined>();
+  /** Per macro: whether its body, with what it expands inside, changes control flow or calls something worth seeing. */
+  private readonly worth = new Map<MacroDef, boolean>();
 
   constructor(private readonly opts: LowerOptions) {}
 
@@ -60,10 +65,51 @@ export class MacroExpander {
    * workspace's other macros expanded inside; undefined when it does not fit the definition.
    */
   expansionOf(def: MacroDef, call: string): string | undefined {
+    // Neither the body nor the arguments matter (most invocations): no need to expand.
+    if (!this.worthExpanding(def) && !this.matters(call.slice(def.name.length))) return undefined;
+    return this.expand(def, call);
+  }
+
+  private expand(def: MacroDef, call: string): string | undefined {
     const open = call.indexOf('(', def.name.length);
     const split = open < 0 ? undefined : splitArguments(call, open);
     if (!split) return undefined;
-    return expandInvocation(def, split.args, (n) => this.expandable(n));
+    // Inside, only macros that matter are expanded: a `_Generic` or container_of wrapper stays
+    // a call, which keeps the expansion one call that is lowered from its text.
+    return expandInvocation(def, split.args, (n) => {
+      const inner = this.expandable(n);
+      return inner && this.worthExpanding(inner) ? inner : undefined;
+    });
+  }
+
+  /** Whether a macro's own body matters (see `worth`); a macro met again inside itself does not. */
+  worthExpanding(def: MacroDef, visiting = new Set<MacroDef>()): boolean {
+    const known = this.worth.get(def);
+    if (known !== undefined) return known;
+    if (visiting.has(def)) return false;
+    visiting.add(def);
+    const result = expansionMatters(def.body, (n) => {
+      if (this.opts.worthCalling(n)) return true;
+      const inner = this.expandable(n);
+      return !!inner && this.worthExpanding(inner, visiting);
+    });
+    this.worth.set(def, result);
+    return result;
+  }
+
+  /**
+   * Whether an expansion is worth lowering: it changes control flow or calls something worth
+   * seeing. The others (register-field arithmetic, container_of wrappers, WARN wrappers, loop
+   * headers over plain counters) read the same as the invocation did (a call to nothing, an
+   * iterator), and parsing them would cost as much as the rest of the file.
+   */
+  matters(expansion: string): boolean {
+    return expansionMatters(expansion, (n) => this.opts.worthCalling(n));
+  }
+
+  /** Whether a call to `name` is worth seeing (LowerOptions.worthCalling). */
+  worthCalling(name: string): boolean {
+    return this.opts.worthCalling(name);
   }
 
   /**
@@ -74,7 +120,7 @@ export class MacroExpander {
     const name = /^[A-Za-z_]\w*/.exec(call)?.[0];
     const def = name ? this.opts.macro(name) : undefined;
     if (!def?.params) return undefined;
-    const text = this.expansionOf(def, call);
+    const text = this.expand(def, call);
     const value = text === undefined ? undefined : evaluate(text, booleanWords).value;
     return value === undefined ? undefined : value !== 0n;
   }

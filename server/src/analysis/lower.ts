@@ -43,6 +43,7 @@ import type {
 } from './ir';
 import { setOwn } from '../util/records';
 import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
+import { expansionMatters, splitArguments } from '../preprocess/macros';
 import { flagAtom, isFlagValue } from './flags';
 
 export function rangeOf(node: CachedNode): Range {
@@ -636,7 +637,7 @@ class FunctionBuilder {
       return undefined;
     const def = expander.expandable(name);
     const text = def && expander.expansionOf(def, call.text);
-    return text === undefined ? undefined : { name, text };
+    return text === undefined || !expander.matters(text) ? undefined : { name, text };
   }
 
   /** Lowers `lower` as the expansion of `name` invoked at `call`. */
@@ -660,6 +661,11 @@ class FunctionBuilder {
   private expandStatement(call: CachedNode, body?: CachedNode): boolean {
     const name = /^[A-Za-z_]\w*/.exec(call.text)?.[0];
     const expanded = this.expansion(call, name);
+    const shape = expanded && !body ? this.callShapeOf(expanded.text) : undefined;
+    if (expanded && shape) {
+      this.within(expanded.name, call, () => this.callFromText(shape, undefined));
+      return true;
+    }
     const statements = expanded && this.file.expander!.statements(expanded.text, body !== undefined);
     if (!expanded || !statements) return false;
     const here = { origin: this.origin, expanding: [...this.expanding] };
@@ -1212,6 +1218,9 @@ class FunctionBuilder {
     const calleeName = plain ? plain.callee : fnNode?.type === 'identifier' ? fnNode.text : undefined;
     if (calleeName && /^(__builtin_|typeof|__typeof)/.test(calleeName)) return;
     const expanded = this.expansion(node, calleeName);
+    const shape = expanded && this.callShapeOf(expanded.text);
+    if (expanded && shape)
+      return this.within(expanded.name, node, () => this.callFromText(shape, assignedTo));
     const value = expanded && this.file.expander!.expression(expanded.text);
     if (expanded && value) return this.within(expanded.name, node, () => this.expression(value, assignedTo));
     const args = callArgs(node, plain?.args);
@@ -1252,6 +1261,41 @@ class FunctionBuilder {
     }
   }
 
+  private callShapeOf(text: string): CallShape | undefined {
+    return callShape(text, (n) => this.file.expander!.worthCalling(n));
+  }
+
+  /**
+   * A call read from text (an expansion that is one call, see callShape), as `call` lowers a
+   * call node: its arguments' calls first, then the call.
+   */
+  private callFromText(shape: CallShape, assignedTo: string | undefined): void {
+    if (/^(__builtin_|typeof|__typeof)/.test(shape.callee)) return;
+    for (const a of shape.args)
+      if (typeof a !== 'string' && !('opaque' in a)) this.callFromText(a, undefined);
+    const args = shape.args.map((a): Arg => {
+      if (typeof a !== 'string' && 'opaque' in a) return { text: normaliseText(a.opaque), path: null };
+      if (typeof a !== 'string')
+        return compactArg(normaliseText(a.text), {
+          root: { kind: 'call', fn: a.callee },
+          fields: a.fields ?? [],
+        });
+      const mask = IDENTIFIER_RE.test(a) ? this.file.expander?.gfpMask(a) : undefined;
+      if (mask) return { text: normaliseText(`(${mask})`) };
+      return { text: normaliseText(a) };
+    });
+    const event: Omit<CallEvent, 'n'> = { kind: 'call', callee: shape.callee, args, range: this.origin! };
+    if (assignedTo) event.resultVar = assignedTo;
+    this.emitCall(event);
+    // `foo(&ret)` may write the local `ret`, as in `call`.
+    if (this.file.kb.fact(shape.callee)) return;
+    for (const a of shape.args) {
+      const local = typeof a === 'string' ? /^&\s*([A-Za-z_]\w*)$/.exec(a)?.[1] : undefined;
+      if (local && this.localNames.has(local))
+        this.blocks[this.block()].events.push({ kind: 'assign', name: local });
+    }
+  }
+
   private endsWithLocal(text: string): boolean {
     for (const name of this.localNames) if (text.endsWith(name)) return true;
     return false;
@@ -1263,6 +1307,65 @@ class FunctionBuilder {
 }
 
 type ConditionTest = Omit<Condition, 'truthy'>;
+
+/** A call read from text: the callee and each argument, a path's text or a call of the same kind. */
+interface CallShape {
+  /** The argument's text, when the call is an argument (with `fields` read off its result). */
+  text: string;
+  callee: string;
+  args: (string | CallShape | OpaqueArg)[];
+  fields?: string[];
+}
+
+/** An argument that calls nothing worth seeing: no events, no path. */
+interface OpaqueArg {
+  opaque: string;
+}
+
+/**
+ * An expansion that is one call whose arguments read as paths (their text alone says what
+ * they are, see plainPath) or as calls of the same kind: `__foo_read(__to_foo(p), reg)`. It is
+ * lowered from its text; anything else is parsed.
+ */
+function callShape(text: string, worthCalling: (name: string) => boolean): CallShape | undefined {
+  let t = text.trim();
+  while (t.startsWith('(')) {
+    const inner = splitArguments(t, 0);
+    if (!inner || inner.end !== t.length || inner.args.length !== 1) break;
+    t = inner.args[0];
+  }
+  const m = /^([A-Za-z_]\w*)\s*\(/.exec(t);
+  const split = m && splitArguments(t, m[0].length - 1);
+  if (!m || !split || split.end !== t.length || /[;{}]/.test(t)) return undefined;
+  const args: CallShape['args'] = [];
+  for (const a of split.args.length === 1 && split.args[0] === '' ? [] : split.args) {
+    if (a === '') return undefined;
+    const arg = a.includes('(') ? callArgShape(a, worthCalling) : plainPath(a) !== undefined ? a : undefined;
+    if (arg === undefined) return undefined;
+    args.push(arg);
+  }
+  return { text: t, callee: m[1], args };
+}
+
+/** `&(foo_of(x))->bar.baz`: a call, and the fields and `&`/`*` around it. */
+const CALL_PATH_RE = /^([&*\s]*)\(?\s*([A-Za-z_]\w*\s*\([\s\S]*\))\s*\)?((?:\s*(?:->|\.)\s*[A-Za-z_]\w*)*)$/;
+
+/**
+ * An argument with brackets in it: a call (or a path from one), lowered as such; or an
+ * expression that calls nothing worth seeing (register arithmetic), kept as opaque text.
+ */
+function callArgShape(
+  a: string,
+  worthCalling: (name: string) => boolean,
+): string | CallShape | OpaqueArg | undefined {
+  const path = CALL_PATH_RE.exec(a);
+  const inner = path ? callShape(path[2], worthCalling) : undefined;
+  if (path && inner) {
+    const fields = path[3] ? path[3].split(/\s*(?:->|\.)\s*/).slice(1) : [];
+    return path[1].trim() === '' && fields.length === 0 ? inner : { ...inner, text: a, fields };
+  }
+  return expansionMatters(a, worthCalling) ? undefined : { opaque: a };
+}
 
 /** The test on one edge. Built field by field: object spread costs a microsecond here. */
 function withTruth(test: ConditionTest, truthy: boolean): Condition {

@@ -13,6 +13,7 @@ import { Knowledge } from '../kb/knowledge';
 import { CParser, Edit, type Tree } from '../parsing/parser';
 import { type MaskedAnnotation, maskAnnotations } from '../parsing/preprocess';
 import { preprocess, type Preprocessed } from '../preprocess/blank';
+import { declaredFunctions } from '../preprocess/macros';
 import { Configuration, settingsConfigData } from '../preprocess/config';
 import { RULES, ruleById } from '../rules/registry';
 import type { Finding, RuleId, Severity } from '../rules/rule';
@@ -143,9 +144,14 @@ export class Engine {
    * arms left open, is not expanded), then the workspace's.
    */
   private lowerOptions(pre: Preprocessed): LowerOptions {
+    let own: Set<string> | undefined;
     return {
       macro: (name) =>
         (pre.macros.has(name) ? pre.macros.get(name) : this.config.macros.get(name)) ?? undefined,
+      worthCalling: (name) =>
+        this.kb.fact(name) !== undefined ||
+        this.config.functions.has(name) ||
+        (own ??= declaredFunctions(pre.text)).has(name),
       parse: (text) => this.parser.parse(text),
     };
   }

@@ -70,6 +70,8 @@ export interface ConfigData {
   excluded: string[];
   /** The workspace's macros worth expanding at lowering, by name (null: ambiguous). */
   macros: [string, MacroDef | null][];
+  /** The functions the workspace's headers declare or define (a macro calling one is worth expanding). */
+  functions: string[];
 }
 
 /** A symbol's answer, and the rule that gave it (for "Show configuration symbols"). */
@@ -100,6 +102,7 @@ export function settingsConfigData(settings: ConfigSettings): ConfigData {
     dirs: [],
     excluded: [],
     macros: [],
+    functions: [],
   };
 }
 
@@ -113,6 +116,7 @@ export class Configuration {
   private readonly dirs: Map<string, FileFlags>;
   private readonly excludedFiles: Set<string>;
   readonly macros: Map<string, MacroDef | null>;
+  readonly functions: ReadonlySet<string>;
   private print: string | undefined;
 
   constructor(readonly data: ConfigData) {
@@ -125,6 +129,7 @@ export class Configuration {
     this.dirs = new Map(data.dirs);
     this.excludedFiles = new Set(data.excluded);
     this.macros = new Map(data.macros);
+    this.functions = new Set(data.functions);
   }
 
   /** A hash of everything answers depend on: caches of analysis results key on it. */

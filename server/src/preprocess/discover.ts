@@ -147,6 +147,7 @@ export function discoverConfiguration(opts: DiscoverOptions): Discovery {
     );
     data.headers = [...scan.symbols];
     data.macros = [...scan.macros];
+    data.functions = [...scan.functions];
     if (data.mode === 'driver') {
       const owned = new Map(data.owned);
       for (const name of scan.definable) if (!owned.has(name)) owned.set(name, 'defines');

@@ -10,7 +10,7 @@
 import { preprocess, type Preprocessed } from './blank';
 import { compiledOutSources } from './compiled-out';
 import { answerCode, type SymbolLookup, type SymbolState } from './expr';
-import { isExpandable, isGfpMask, type MacroDef } from './macros';
+import { declaredFunctions, isExpandable, isGfpMask, type MacroDef } from './macros';
 
 export interface HeaderScan {
   symbols: Map<string, SymbolState>;
@@ -18,6 +18,8 @@ export interface HeaderScan {
   macros: Map<string, MacroDef | null>;
   /** Every name some header `#define`s, in any arm: what the workspace can define at all. */
   definable: Set<string>;
+  /** The functions the headers declare or define (in the code kept): the workspace's API. */
+  functions: Set<string>;
   headers: number;
 }
 
@@ -54,7 +56,9 @@ export function scanHeaders(
       .map(([f]) => f);
   }
   const used = usedHeaders(results);
-  return { symbols: table, macros: macrosOf(used), definable, headers: used.length };
+  const functions = new Set<string>();
+  for (const r of used) for (const name of declaredFunctions(r.text)) functions.add(name);
+  return { symbols: table, macros: macrosOf(used), definable, functions, headers: used.length };
 }
 
 /**

@@ -167,3 +167,42 @@ export function splitArguments(text: string, open: number): { args: string[]; en
   }
   return undefined;
 }
+
+const CALL_NAME_RE = /([A-Za-z_]\w*)[ \t]*\(/g;
+/** A name and `(` on a line that starts with a word: how C declares and defines functions. */
+const DECLARATION_RE = /^(?=[A-Za-z_])[\w \t*]*?\b([A-Za-z_]\w*)[ \t]*\(/gm;
+const KEYWORDS = new Set([
+  'if',
+  'for',
+  'while',
+  'switch',
+  'return',
+  'sizeof',
+  'typeof',
+  '__typeof__',
+  '_Generic',
+  'defined',
+]);
+
+/**
+ * The names `text` declares or defines as functions (`int foo(`, `static inline u32\nbar(`):
+ * the first name and `(` of a line that starts in column 0 with a word, as kernel style writes
+ * them (statements are indented). A macro invoked at the top level reads as one too, which only
+ * makes a wrapper of it worth expanding.
+ */
+export function declaredFunctions(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(DECLARATION_RE)) if (!KEYWORDS.has(m[1])) out.add(m[1]);
+  return out;
+}
+
+/**
+ * Whether an expansion is worth lowering in place of its invocation: it changes control flow,
+ * or calls something `worthCalling` (an API the knowledge base knows, a function of the
+ * workspace). Otherwise it reads the same as the call to nothing it was.
+ */
+export function expansionMatters(text: string, worthCalling: (name: string) => boolean): boolean {
+  if (/\b(?:return|goto|break|continue)\b/.test(text)) return true;
+  for (const m of text.matchAll(CALL_NAME_RE)) if (!KEYWORDS.has(m[1]) && worthCalling(m[1])) return true;
+  return false;
+}
