@@ -10,8 +10,9 @@ import type { OrderGraph, RuntimeEdgeInput } from '../graph/order-graph';
 import { Knowledge } from '../kb/knowledge';
 import { CParser, Edit, type Tree } from '../parsing/parser';
 import { maskAnnotations } from '../parsing/preprocess';
-import { RULES, ruleById } from '../rules/registry';
-import type { Finding, RuleId, Severity } from '../rules/rule';
+import { RULES } from '../rules/registry';
+import type { Finding, RuleId } from '../rules/rule';
+import { settleFindings } from '../rules/settle';
 import { WorkspaceIndex } from '../workspace/index';
 
 export type Diagnostic = Finding;
@@ -279,18 +280,21 @@ export class Engine {
     return this.last;
   }
 
-  /** Suppressions, severity escalation from the graph, user severities, stable order. */
+  /** Suppressions, what the graph settles (rules/settle.ts), user severities, stable order. */
   private finish(out: AnalysisOutput): Diagnostic[] {
-    const onCycle = out.graph.classesOnCycles();
     const seen = new Set<string>();
-    const result: Diagnostic[] = [];
+    const kept: AnalysisOutput['findings'] = [];
     for (const f of out.findings) {
       const key = `${f.rule}|${f.file}|${f.range.line}:${f.range.col}|${f.message}`;
       if (seen.has(key) || this.suppressed(f.file, f.range, f.rule)) continue;
       seen.add(key);
-      const severity = this.severity(f.rule, f.classes, onCycle, out.graph);
-      if (severity === 'off') continue;
-      result.push({ ...f, severity });
+      kept.push(f);
+    }
+    const result: Diagnostic[] = [];
+    for (const f of settleFindings(kept, out.graph)) {
+      const user = this.settings.severity[f.rule];
+      if (user === 'off') continue;
+      result.push(user ? { ...f, severity: user } : f);
     }
     return result.sort(
       (a, b) =>
@@ -306,23 +310,6 @@ export class Engine {
     if (!s) return false;
     const matches = (line: number) => s[line]?.some((r) => r === rule || r === 'all');
     return matches(range.line) || matches(range.line - 1);
-  }
-
-  private severity(
-    rule: RuleId,
-    classes: string[],
-    onCycle: Set<string>,
-    graph: OrderGraph,
-  ): Severity | 'off' {
-    const user = this.settings.severity[rule];
-    if (user) return user;
-    const base = ruleById(rule)!.meta.defaultSeverity;
-    const cyclic = classes.some((c) => onCycle.has(c));
-    if (rule === 'fault-under-lock' && (cyclic || classes.some((c) => graph.reaches('mmap_lock', c))))
-      return 'warning';
-    if (rule === 'reclaim-under-lock' && (cyclic || classes.some((c) => graph.getEdge('fs_reclaim', c))))
-      return 'warning';
-    return base;
   }
 }
 

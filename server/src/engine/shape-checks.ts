@@ -75,6 +75,7 @@ export function isFinding(v: unknown): v is Omit<Finding, 'severity'> {
     isStr(v.message) &&
     arrayOf(v.related, isRelated) &&
     arrayOf(v.classes, isStr) &&
+    (v.creates === undefined || all(v.creates, (e) => isStr(e.from) && isStr(e.to))) &&
     optional(v.fix, isFix)
   );
 }
@@ -109,7 +110,9 @@ export function isEdge(v: unknown): v is OrderEdge {
     isNum(v.count) &&
     isBool(v.exclusiveHeld) &&
     isBool(v.nonRecursive) &&
-    isBool(v.runtime)
+    isBool(v.runtime) &&
+    optional(v.declared, isStr) &&
+    optional(v.undeclared, isBool)
   );
 }
 
