@@ -147,8 +147,9 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
   let before: LockInfo | undefined;
   for (const acquire of lockOps(fact, 'acquire')) {
     const lock = lockOfOp(acquire, event, ctx, fact.declaration);
-    // Locks one call takes in turn are ordered (the states before the call do not show it).
-    if (before) ops.push({ op: 'order', from: before, to: lock, chain });
+    // Locks one call takes in turn are ordered (the states before the call do not show it), in
+    // the order the kernel API declares.
+    if (before) ops.push({ op: 'order', from: before, to: lock, chain, primed: `kernel API ${name}()` });
     before = lock;
     ops.push({
       op: 'acquire',
@@ -187,7 +188,7 @@ export function declaredLock(arg: Arg, ctx: { env: TypeEnv }): LockInfo {
  */
 function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext, declares?: boolean): Op[] {
   if (!arg) return [];
-  const reclaims = ctx.kb.gfpReclaims(arg.text);
+  const reclaims = gfpReclaims(arg.text, ctx);
   if (reclaims === true)
     return [
       declares
@@ -199,6 +200,27 @@ function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext, decl
   const path = argPath(arg);
   const param = path && path.fields.length === 0 ? ctx.env.paramOf(path) : undefined;
   return param !== undefined ? [{ op: 'reclaim-if-param', index: param, chain }] : [];
+}
+
+const MAX_GFP_EXPANSIONS = 4;
+const MACRO_WORD_RE = /\b[A-Z_][A-Z0-9_]*\b/g;
+
+/**
+ * Whether gfp flags may enter reclaim, driver masks included: `I915_GFP_ALLOW_FAIL` is read
+ * through its workspace definition (`GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN`).
+ */
+function gfpReclaims(text: string, ctx: CallContext): boolean | undefined {
+  let flags = text;
+  for (let depth = 0; ; depth++) {
+    const known = ctx.kb.gfpReclaims(flags);
+    if (known !== undefined || depth === MAX_GFP_EXPANSIONS) return known;
+    const expanded = flags.replace(MACRO_WORD_RE, (word) => {
+      const value = ctx.env.index.flagMacro(word);
+      return value === undefined ? word : `(${value})`;
+    });
+    if (expanded === flags) return undefined;
+    flags = expanded;
+  }
 }
 
 function opsOfSummary(

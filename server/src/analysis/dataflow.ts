@@ -70,8 +70,17 @@ export function failedMark(expr: string): string {
   return `\u0000failed:${expr}`;
 }
 
-export function isFailedMark(entry: string): boolean {
-  return entry.startsWith('\u0000failed:');
+/**
+ * Kept in a state's `released` list: a callee released `expr` on some of its paths only (it
+ * drops its caller's lock on an error path): an unlock of it afterwards is the caller's own.
+ */
+function maybeReleasedMark(expr: string): string {
+  return `\u0000maybe:${expr}`;
+}
+
+/** A mark (failedMark, maybeReleasedMark), not a released lock. */
+export function isMark(entry: string): boolean {
+  return entry.startsWith('\u0000');
 }
 
 export function makeState(
@@ -86,7 +95,7 @@ export function makeState(
   key += '|';
   // A failed acquire's mark stays out of the key: paths that differ only in it would multiply
   // the states (a trylock in a loop), and their merge blurs the held sets.
-  for (const r of released) if (!isFailedMark(r)) key += intern(r) + ',';
+  for (const r of released) if (!isMark(r)) key += intern(r) + ',';
   key += '|';
   for (const [a, v] of facts) key += `${intern(a)}${v ? '+' : '-'},`;
   key += '|';
@@ -313,10 +322,10 @@ export function acquire(
   if (again && !isNestingKind(lock.kind) && !(again.recursiveRead && lock.recursiveRead)) return s;
   // Retaking a lock of the caller's that this function dropped: it is the caller's lock again.
   const retaken = s.dropped.includes(lock.cls) ? { entry: 'retaken after being dropped' } : {};
-  const failed = failedMark(lock.expr);
+  const marks = [failedMark(lock.expr), maybeReleasedMark(lock.expr)];
   return makeState(
     [...s.held, conditional ? { ...lock, chain, conditional, ...retaken } : { ...lock, chain, ...retaken }],
-    s.released.filter((r) => r !== lock.expr && r !== failed),
+    s.released.filter((r) => r !== lock.expr && !marks.includes(r)),
     s.facts,
     s.pending,
     s.dropped.filter((d) => d !== lock.cls),
@@ -348,6 +357,15 @@ function release(
   }
   // An unlock where this function's own acquire failed is a bug (lock-imbalance), not a wrapper's release.
   if (idx < 0 && s.released.includes(failedMark(lock.expr))) return s;
+  const maybe = maybeReleasedMark(lock.expr);
+  if (idx < 0 && s.released.includes(maybe))
+    return makeState(
+      s.held,
+      s.released.filter((r) => r !== maybe),
+      s.facts,
+      s.pending,
+      s.dropped,
+    );
   if (idx < 0 || s.held[idx].entry) hooks?.releasedForeign?.(op, s);
   // The caller's lock (or one held on entry) is dropped from here on: what follows runs without it.
   const dropped = s.dropped.includes(lock.cls) ? s.dropped : [...s.dropped, lock.cls];
@@ -357,7 +375,8 @@ function release(
   }
   const held = s.held.filter((_, i) => i !== idx);
   if (s.held[idx].entry) return makeState(held, s.released, s.facts, s.pending, dropped);
-  return makeState(held, [...s.released, s.held[idx].expr], s.facts, s.pending, s.dropped);
+  const released = op.partial ? maybeReleasedMark(s.held[idx].expr) : s.held[idx].expr;
+  return makeState(held, [...s.released, released], s.facts, s.pending, s.dropped);
 }
 
 /**

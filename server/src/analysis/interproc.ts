@@ -723,6 +723,8 @@ class WorkspaceAnalysis {
     let checksContext = false;
     const insideByClass = new Map<string, Summary['inside'][number]>();
     const primer = new PrimerCheck(ref.fn, this.kb);
+    // Blocks are walked in order: calls before this one have been folded into the summary.
+    const tookBefore = (cls: string) => insideByClass.has(cls);
     const exits = runDataflow(ref.fn, entry, {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, allOps, states) => {
@@ -734,7 +736,7 @@ class WorkspaceAnalysis {
         addOrders(summary, edges);
         if (!final) return;
         this.addEdges(ref, event, ops, edges);
-        const site = { file: ref.file, env, event, ops, states };
+        const site = { file: ref.file, env, event, ops, states, tookBefore };
         for (const rule of this.rules) rule.onCall?.(site, this.world, this.report);
       },
       releasedForeign: (op) => {

@@ -799,11 +799,11 @@ class FunctionBuilder {
   private declaration(node: CachedNode): void {
     const simple = simpleDeclaration(node);
     if (simple) {
-      for (const name of simple.names) {
+      simple.names.forEach((name, i) => {
         this.localNames.add(name);
         setOwn(this.fn.locals, name, simple.type);
-        this.blocks[this.block()].events.push({ kind: 'assign', name });
-      }
+        this.assign(name, simple.inits[i]);
+      });
       return;
     }
     const type = typeName(node.field('type'));
@@ -818,9 +818,16 @@ class FunctionBuilder {
       // `guard`-style cleanup declarations are not used for locks; only initializers matter.
       const value = decl.type === 'init_declarator' ? decl.field('value') : null;
       if (value && value.type !== 'initializer_list') this.expression(value, name);
-      if (name && !(value && isCallAssignmentValue(value)))
-        this.blocks[this.block()].events.push({ kind: 'assign', name });
+      if (name && !(value && isCallAssignmentValue(value))) this.assign(name, value?.text);
     }
+  }
+
+  /** An assignment event; `unlock = true` also says what the variable now tests as. */
+  private assign(name: string, value: string | undefined): void {
+    const literal = value === 'true' ? true : value === 'false' ? false : undefined;
+    this.blocks[this.block()].events.push(
+      literal === undefined ? { kind: 'assign', name } : { kind: 'assign', name, value: literal },
+    );
   }
 
   private ifStatement(node: CachedNode): void {
@@ -1080,13 +1087,8 @@ class FunctionBuilder {
         if (right) this.expression(right, target);
         if (left && left.type !== 'identifier') this.expression(left);
         // A call's result variable is assigned by the call event itself (trylock results).
-        if (target && !isCallAssignment(node)) {
-          // `try_again = true; continue;`: the loop condition then knows which way it goes.
-          const value = right?.text === 'true' ? true : right?.text === 'false' ? false : undefined;
-          this.blocks[this.block()].events.push(
-            value === undefined ? { kind: 'assign', name: target } : { kind: 'assign', name: target, value },
-          );
-        }
+        // `try_again = true; continue;`: the loop condition then knows which way it goes.
+        if (target && !isCallAssignment(node)) this.assign(target, right?.text);
         if (
           left?.type === 'field_expression' &&
           right?.type === 'identifier' &&

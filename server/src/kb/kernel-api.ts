@@ -398,13 +398,21 @@ const modeset: Facts = {
  * kref_put_mutex takes the mutex first and the callback releases it. The *_and_lock helpers
  * return true holding the lock.
  */
+const decAndLock: ApiFact = { acquire: { arg: 1, kind: 'spinlock' }, conditional: 'nonzero-success' };
 const references: Facts = {
   kref_put: { callsArg: 1 },
   kref_put_mutex: { callsArg: 1, takes: { arg: 2, kind: 'mutex' } },
   kref_put_lock: { callsArg: 1, takes: { arg: 2, kind: 'spinlock' } },
-  refcount_dec_and_lock: { acquire: { arg: 1, kind: 'spinlock' }, conditional: 'nonzero-success' },
-  refcount_dec_and_lock_irqsave: { acquire: { arg: 1, kind: 'spinlock' }, conditional: 'nonzero-success' },
-  atomic_dec_and_lock: { acquire: { arg: 1, kind: 'spinlock' }, conditional: 'nonzero-success' },
+  ...Object.fromEntries(
+    [
+      'refcount_dec_and_lock',
+      'refcount_dec_and_lock_irqsave',
+      'atomic_dec_and_lock',
+      'atomic_dec_and_lock_irqsave',
+      '_atomic_dec_and_lock',
+      '_atomic_dec_and_lock_irqsave',
+    ].map((name) => [name, decAndLock]),
+  ),
   kref_get_unless_zero: inert,
 };
 

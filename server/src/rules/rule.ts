@@ -71,6 +71,8 @@ export interface CallSite {
   event: CallEvent;
   ops: Op[];
   states: readonly LockState[];
+  /** Whether the function takes (or tries) a lock of this class at a call it made before this one. */
+  tookBefore(cls: string): boolean;
 }
 
 export interface FunctionExit {
