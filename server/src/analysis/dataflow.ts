@@ -185,7 +185,8 @@ function transferBlock(
     let next: LockState[] | undefined;
     for (let j = 0; j < cur.length; j++) {
       const s = cur[j];
-      const t = event.kind === 'call' ? applyCall(event, ops, s, tested, hooks) : assign(s, event);
+      const t =
+        event.kind === 'call' ? applyCall(event, ops, s, tested, hooks, block) : assign(s, event, block);
       if (next) next.push(t);
       else if (t !== s) (next = cur.slice(0, j)).push(t);
     }
@@ -242,10 +243,22 @@ function forgetVar(s: LockState, name: string): LockState {
 }
 
 /** An assignment: what was known of the variable goes; a boolean literal is known again. */
-function assign(s: LockState, event: AssignEvent): LockState {
-  const t = forgetVar(s, event.name);
+function assign(s: LockState, event: AssignEvent, block: Block): LockState {
+  const t = overwrite(s, event.name, block);
   if (event.value === undefined || t.facts.length >= MAX_FACTS) return t;
   return makeState(t.held, t.released, [...t.facts, [event.name, event.value]], t.pending, t.dropped);
+}
+
+/**
+ * The variable gets a new value. A conditional acquire's result still pending, from a call in
+ * this same block, was overwritten before any branch could test it (`ret |= foo()` after
+ * `ret = mutex_lock_interruptible(&m)`): on the paths where it failed nothing is held, and an
+ * unlock there releases what was never taken.
+ */
+function overwrite(s: LockState, name: string, block: Block): LockState {
+  const untested = s.pending.find(([v]) => v === name)?.[1];
+  const t = forgetVar(s, name);
+  return untested?.at && block.events.includes(untested.at) ? failed(t, untested.lock) : t;
 }
 
 const wordPatterns = new Map<string, RegExp>();
@@ -263,8 +276,9 @@ function applyCall(
   state: LockState,
   testedByBranch: boolean,
   hooks: DataflowHooks | undefined,
+  block: Block,
 ): LockState {
-  let s = event.resultVar ? forgetVar(state, event.resultVar) : state;
+  let s = event.resultVar ? overwrite(state, event.resultVar, block) : state;
   for (const op of ops) {
     switch (op.op) {
       case 'acquire':
@@ -276,7 +290,7 @@ function applyCall(
             const success = op.conditional === 'nonzero-success';
             const pending = [
               ...s.pending.filter(([v]) => v !== event.resultVar),
-              [event.resultVar, { lock: op.lock, chain: op.chain, success }] as const,
+              [event.resultVar, { lock: op.lock, chain: op.chain, success, at: event }] as const,
             ];
             s = makeState(s.held, s.released, s.facts, pending, s.dropped);
             break;

@@ -2,7 +2,7 @@
  * The analysis vocabulary shared by the dataflow, summaries, rules and the order graph.
  */
 import type { Effect, LockKind, LockMode } from '../kb/types';
-import type { Range } from './ir';
+import type { CallEvent, Range } from './ir';
 
 /** One step of a call chain: in `fn` (file, range), a call to `callee`. */
 export interface ChainStep {
@@ -91,8 +91,11 @@ export interface LockState {
   readonly released: readonly string[];
   /** Call-free condition atoms known on this path (correlated `if (need) lock; ... if (need) unlock;`). */
   readonly facts: readonly (readonly [string, boolean])[];
-  /** `ret = mutex_lock_interruptible(&m)`: acquire when `ret` is tested. */
-  readonly pending: readonly (readonly [string, { lock: LockInfo; chain: ChainStep[]; success: boolean }])[];
+  /** `ret = mutex_lock_interruptible(&m)`: acquire when `ret` is tested (`at`: that call). */
+  readonly pending: readonly (readonly [
+    string,
+    { lock: LockInfo; chain: ChainStep[]; success: boolean; at?: CallEvent },
+  ])[];
   /** Classes of the caller's locks this function released and has not taken again (unlock, sleep, relock). */
   readonly dropped: readonly string[];
   readonly key: string;

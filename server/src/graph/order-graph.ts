@@ -227,7 +227,8 @@ export class OrderGraph {
       for (const from of scc) {
         for (const edge of usable.get(from)?.values() ?? []) {
           if (!members.has(edge.to) || budget-- <= 0) continue;
-          const back = this.shortestPath(edge.to, from, members, usable);
+          // A declared or external edge needs a reportable one on the way back.
+          const back = this.shortestPath(edge.to, from, members, usable, !isReportable(edge));
           if (!back) continue;
           const classes = [from, ...back.slice(0, -1)];
           const key = [...classes].sort().join('\u0000');
@@ -244,28 +245,40 @@ export class OrderGraph {
     return [...found.values()];
   }
 
-  /** BFS path start..goal (inclusive) inside `members`, at most MAX_CYCLE_LENGTH long. */
+  /**
+   * BFS path start..goal (inclusive) inside `members`, at most MAX_CYCLE_LENGTH long; with
+   * `needReportable`, the shortest one that crosses a reportable edge (a search over pairs of
+   * class and whether one was crossed), and none that passes a class twice.
+   */
   private shortestPath(
     start: string,
     goal: string,
     members: Set<string>,
     out: Map<string, Map<string, OrderEdge>>,
+    needReportable = false,
   ): string[] | undefined {
-    const prev = new Map<string, string>([[start, '']]);
-    let frontier = [start];
-    for (let depth = 0; depth < MAX_CYCLE_LENGTH && frontier.length; depth++) {
+    const key = (n: string, crossed: boolean) => (crossed || !needReportable ? '1' : '0') + n;
+    const prev = new Map<string, string>([[key(start, false), '']]);
+    const done = key(goal, true);
+    let frontier = [key(start, false)];
+    for (let depth = 0; depth < MAX_CYCLE_LENGTH && frontier.length && !prev.has(done); depth++) {
       const next: string[] = [];
-      for (const n of frontier) {
-        if (n === goal) return unwind(prev, goal);
-        for (const to of out.get(n)?.keys() ?? []) {
-          if (!members.has(to) || prev.has(to)) continue;
-          prev.set(to, n);
+      for (const k of frontier) {
+        const n = k.slice(1);
+        for (const e of out.get(n)?.values() ?? []) {
+          const to = key(e.to, k[0] === '1' || isReportable(e));
+          if (!members.has(e.to) || prev.has(to)) continue;
+          prev.set(to, k);
           next.push(to);
         }
       }
       frontier = next;
     }
-    return prev.has(goal) ? unwind(prev, goal) : undefined;
+    if (!prev.has(done)) return undefined;
+    const path = [done];
+    for (let k = prev.get(done); k; k = prev.get(k)) path.unshift(k);
+    const classes = path.map((k) => k.slice(1));
+    return new Set(classes).size === classes.length ? classes : undefined;
   }
 
   /**
@@ -335,12 +348,6 @@ export class OrderGraph {
 /** An edge a cycle can be reported at: made in the workspace, and not declared legal. */
 export function isReportable(e: OrderEdge): boolean {
   return e.origin === 'static' && e.declared === undefined;
-}
-
-function unwind(prev: Map<string, string>, goal: string): string[] {
-  const path = [goal];
-  for (let n = prev.get(goal); n; n = prev.get(n)) path.unshift(n);
-  return path;
 }
 
 /** lockdep: no lock on the cycle may be entered as a recursive reader and then held shared. */

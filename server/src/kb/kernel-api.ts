@@ -444,7 +444,13 @@ const sleeping: Facts = {
   dma_fence_wait_timeout: sleeps,
   dma_resv_wait_timeout: sleeps,
   vfree: sleeps,
+  // kvfree() vfree()s what kvmalloc() did not get from the slab.
+  kvfree: sleeps,
   vunmap: sleeps,
+  kernel_read: sleeps,
+  kernel_write: sleeps,
+  vfs_read: sleeps,
+  vfs_write: sleeps,
   free_irq: sleeps,
   device_lock: { acquire: { arg: 0, cls: 'device.mutex', kind: 'mutex' } },
   device_unlock: { release: { arg: 0, cls: 'device.mutex', kind: 'mutex' } },
@@ -852,5 +858,11 @@ export const KERNEL_API: KnowledgeTable = {
     { from: 'mmap_lock', to: 'i_mmap_rwsem', where: 'mmap/munmap link file mappings' },
     { from: 'cpu_hotplug_lock', to: 'fs_reclaim', where: 'cpuhp callbacks allocate with GFP_KERNEL' },
     { from: 'cpu_hotplug_lock', to: 'cpuhp_state_mutex', where: '__cpuhp_setup_state' },
+    {
+      from: 'cpu_hotplug_lock',
+      to: 'mmap_lock',
+      where:
+        'cpuhp callbacks create devices (msr, cpuid) and wait for devtmpfs, whose directory i_rwsem is held across user copies in readdir',
+    },
   ],
 };

@@ -7,7 +7,7 @@ import type { Range } from '../analysis/ir';
 import type { Diagnostic } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
 import { RULES } from '../rules/registry';
-import type { Severity } from '../rules/rule';
+import { type Severity, severityText } from '../rules/rule';
 import type { ScanStats } from './json';
 import { graphLayout, nodeLabel, type GraphLayout, type LayoutEdge, type LayoutNode } from './layout';
 
@@ -123,7 +123,7 @@ function ruleTable(diagnostics: Diagnostic[], docsBaseUri: string | undefined): 
       (s) => `<td class="num">${mine.filter((d) => d.severity === s).length}</td>`,
     );
     return `<tr${mine.length ? ' class="hit"' : ''}><td><code>${id}</code></td><td>${esc(r.meta.summary)}</td><td>${esc(
-      r.meta.defaultSeverity,
+      severityText(r.meta),
     )}</td>${cells.join('')}<td class="num"><strong>${mine.length}</strong></td></tr>`;
   });
   return `<section id="rules">

@@ -65,6 +65,13 @@ export interface RuleMeta {
   dependency?: { open: Severity | 'off' };
 }
 
+/** A rule's default severity as people read it: `error on a cycle, else information`. */
+export function severityText(meta: RuleMeta): string {
+  if (!meta.dependency) return meta.defaultSeverity;
+  const open = meta.dependency.open === 'off' ? 'not reported' : meta.dependency.open;
+  return `${meta.defaultSeverity} on a cycle, else ${open}`;
+}
+
 export interface CallSite {
   file: string;
   env: TypeEnv;

@@ -43,7 +43,7 @@ function settle(
     const open = meta.dependency.open;
     return open === 'off' ? undefined : { finding: { ...f, severity: open } };
   }
-  const headline = `${f.message.split('\n')[0]}: this closes a cycle`;
+  const headline = `${f.message.split('\n')[0]}, closing a cycle`;
   const back = best.edges.slice(1).map(edgeRelated);
   const finding: Finding = {
     ...f,

@@ -65,9 +65,10 @@ async function undoInEditor() {
   await page.keyboard.press('Control+Z');
 }
 
-/** The on-screen box of the first visible squiggle of class `cls` (waits for it). */
-async function squiggleBox(cls) {
-  const squiggle = page.locator(`.monaco-editor .${cls}:visible`).first();
+/** The on-screen box of the first (or last) visible squiggle of class `cls` (waits for it). */
+async function squiggleBox(cls, last = false) {
+  const all = page.locator(`.monaco-editor .${cls}:visible`);
+  const squiggle = last ? all.last() : all.first();
   for (const end = Date.now() + 10000; ; await page.waitForTimeout(100)) {
     await squiggle.waitFor({ timeout: 10000 });
     const box = await squiggle.boundingBox();
@@ -99,9 +100,9 @@ async function growHover(hover) {
   }
 }
 
-/** Puts the cursor inside the first squiggle of `cls` and opens Quick Fix (Ctrl+.), with retries. */
-async function openQuickFix(cls, title) {
-  const box = await squiggleBox(cls);
+/** Puts the cursor inside the first (or last) squiggle of `cls` and opens Quick Fix (Ctrl+.), with retries. */
+async function openQuickFix(cls, title, last = false) {
+  const box = await squiggleBox(cls, last);
   await page.mouse.click(box.x + Math.min(20, box.width / 2), box.y + box.height / 2);
   const row = page.locator('.action-widget .monaco-list-row', { hasText: title });
   for (let i = 0; ; i++) {
@@ -161,7 +162,8 @@ try {
   const squiggled =
     opened &&
     (await check('(a) hotplug-under-lock squiggle and Problems row on foo_userptr.c:27', async () => {
-      await page.locator('.monaco-editor .squiggly-warning').first().waitFor({ timeout: 45000 });
+      // An error: the call closes the seed's cycle (the mm_lock line above is the other edge).
+      await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 45000 });
       log('squiggle shown');
       await showProblems();
       const row = problemsRow('hotplug-under-lock').first();
@@ -173,16 +175,17 @@ try {
       // related information: the two acquisitions and the call in the other file, as child rows
       for (const rel of ['mmap_lock acquired here', 'mm_lock acquired here', 'calls alloc_workqueue()'])
         await problemsRow(rel).first().waitFor({ timeout: 10000 });
-      await reveal('hotplug-under-lock', 'squiggly-warning');
+      await reveal('hotplug-under-lock', 'squiggly-error');
     }));
   if (squiggled) {
     await check('(b) hover on the call shows the diagnostic and the summary (alloc_workqueue)', async () => {
       // close the panel so the hover has room (settings: editor.hover.above=false), clear the selection
       await page.keyboard.press('Control+J');
       await page.locator('.markers-panel').first().waitFor({ state: 'hidden', timeout: 5000 });
-      let box = await squiggleBox('squiggly-warning');
+      // line 27's squiggle follows line 25's (the lock-order-cycle on the mm_lock line)
+      let box = await squiggleBox('squiggly-error', true);
       await page.mouse.click(box.x - 20, box.y + box.height / 2);
-      box = await squiggleBox('squiggly-warning');
+      box = await squiggleBox('squiggly-error', true);
       const hover = page.locator('.monaco-hover:visible', { hasText: 'Held here' });
       for (let i = 0; ; i++) {
         await page.mouse.move(box.x + 30 + i * 7, box.y + box.height / 2);
@@ -207,16 +210,16 @@ try {
     await check(
       '(c) Quick Fix offers "Suppress hotplug-under-lock on this line"; applying it clears it, undo restores it',
       async () => {
-        const { row } = await openQuickFix('squiggly-warning', 'Suppress hotplug-under-lock on this line');
+        const { row } = await openQuickFix(
+          'squiggly-error',
+          'Suppress hotplug-under-lock on this line',
+          true,
+        );
         await row.first().click();
         await page
           .locator('.monaco-editor .view-line', { hasText: 'lockscope-ignore: hotplug-under-lock' })
           .first()
           .waitFor({ timeout: 15000 });
-        await page
-          .locator('.monaco-editor .squiggly-warning')
-          .first()
-          .waitFor({ state: 'detached', timeout: 20000 });
         await showProblems();
         await problemsRow('hotplug-under-lock').first().waitFor({ state: 'detached', timeout: 10000 });
         await undoInEditor();
