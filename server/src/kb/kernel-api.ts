@@ -858,11 +858,5 @@ export const KERNEL_API: KnowledgeTable = {
     { from: 'mmap_lock', to: 'i_mmap_rwsem', where: 'mmap/munmap link file mappings' },
     { from: 'cpu_hotplug_lock', to: 'fs_reclaim', where: 'cpuhp callbacks allocate with GFP_KERNEL' },
     { from: 'cpu_hotplug_lock', to: 'cpuhp_state_mutex', where: '__cpuhp_setup_state' },
-    {
-      from: 'cpu_hotplug_lock',
-      to: 'mmap_lock',
-      where:
-        'cpuhp callbacks create devices (msr, cpuid) and wait for devtmpfs, whose directory i_rwsem is held across user copies in readdir',
-    },
   ],
 };
