@@ -273,17 +273,19 @@ function opsOfSummary(
   }
   for (const i of summary.inside) {
     if (ruledOut(i.when, event, ctx)) continue;
+    // Every waiting occurrence is ruled out here: the callee only tries the lock for this caller.
+    const tryOnly = i.tryOnly || ruledOut(i.waitsWhen, event, ctx) || undefined;
     // What a callee takes and drops on a local object orders by class only: through a function
     // pointer with many targets, one per class stands for all of them.
     const key = () =>
       (i.lock.local && !i.lock.param
         ? `i${i.lock.cls}\0${i.lock.kind}\0${i.lock.mode}`
-        : `i${identity(i.lock)}`) + (i.tryOnly ? '\0try' : '');
+        : `i${identity(i.lock)}`) + (tryOnly ? '\0try' : '');
     emit(key, length(i.chain), () => ({
       op: 'inside',
       lock: mapLock(i.lock, event, ctx, callee),
       chain: prependStep(here, i.chain),
-      tryOnly: i.tryOnly,
+      tryOnly,
     }));
   }
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {

@@ -1003,7 +1003,9 @@ function accumulate(
         const waits = waitsForLock(op);
         const prev = insideByClass.get(op.lock.cls);
         if (!prev && summary.inside.length < MAX_INSIDE) {
-          const entry = { lock: op.lock, chain: op.chain, when: guard, tryOnly: waits ? undefined : true };
+          const entry: Summary['inside'][number] = { lock: op.lock, chain: op.chain, when: guard };
+          if (waits) entry.waitsWhen = guard;
+          else entry.tryOnly = true;
           summary.inside.push(entry);
           insideByClass.set(op.lock.cls, entry);
         } else if (prev) {
@@ -1012,7 +1014,11 @@ function accumulate(
           if (waits && prev.tryOnly) {
             prev.chain = op.chain;
             prev.tryOnly = undefined;
-          } else if (op.chain.length < prev.chain.length && (waits || prev.tryOnly)) prev.chain = op.chain;
+            prev.waitsWhen = guard;
+          } else {
+            if (waits) prev.waitsWhen = mergeGuard(prev.waitsWhen, guard);
+            if (op.chain.length < prev.chain.length && (waits || prev.tryOnly)) prev.chain = op.chain;
+          }
         }
         if (!NON_SLEEPING_KINDS.has(op.lock.kind) && waits && !op.lock.declared)
           addEffect(summary, 'sleep', op.chain, guard, dropped);

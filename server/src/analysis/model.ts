@@ -131,8 +131,12 @@ export interface Summary {
    * type); `primed` when a priming function or annotation declares the order (see OrderEdge).
    */
   orders: { from: LockInfo; to: LockInfo; chain: ChainStep[]; primed?: string }[];
-  /** Every lock class taken inside (for the order graph), with the shortest chain. */
-  inside: { lock: LockInfo; chain: ChainStep[]; when?: Guard; tryOnly?: boolean }[];
+  /**
+   * Every lock class taken inside (for the order graph), with the shortest chain. `waitsWhen`:
+   * the parameter test every occurrence that waits for the lock is under (`if (ww) lock else
+   * trylock`): callers ruling it out only try the lock.
+   */
+  inside: { lock: LockInfo; chain: ChainStep[]; when?: Guard; tryOnly?: boolean; waitsWhen?: Guard }[];
   effects: Partial<Record<Effect, ChainStep[]>>;
   /** Effects that happen only when a parameter is true/false (`if (sync) cancel_work_sync()`). */
   effectGuards: Partial<Record<Effect, Guard>>;

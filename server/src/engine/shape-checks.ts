@@ -186,7 +186,14 @@ export class MemoShapes {
       isObj(v) &&
       all(v.acquires, (a) => this.lockEntry(a) && optional(a.conditional, oneOf(CONDITIONALS))) &&
       all(v.releases, (r) => this.lockEntry(r)) &&
-      all(v.inside, (i) => this.lockEntry(i) && optional(i.when, isGuard) && optional(i.tryOnly, isBool)) &&
+      all(
+        v.inside,
+        (i) =>
+          this.lockEntry(i) &&
+          optional(i.when, isGuard) &&
+          optional(i.tryOnly, isBool) &&
+          optional(i.waitsWhen, isGuard),
+      ) &&
       this.record(v.effects, this.chain) &&
       this.record(v.effectGuards, isGuard) &&
       this.record(v.effectWithout, (w) => arrayOf(w, isStr)) &&

@@ -19,23 +19,33 @@ export const flushUnderLock: Rule = {
   },
   onCall(site, world, report) {
     if (anyAtomic(site.states)) return; // sleep-in-atomic's business
-    for (const op of site.ops) {
-      if (op.op !== 'flush') continue;
-      const map = workClass(op.target, op.key);
-      const held = heldSleepingLocks(site.states, map);
-      if (held.length === 0) continue;
-      const fns = world.workFunctions(op.target, op.key).map((w) => `${w.fn}()`);
-      const what = fns.length ? `waits for ${fns.join(', ')}` : `waits for ${map}`;
-      report({
-        rule: 'flush-under-lock',
-        file: site.file,
-        range: site.event.range,
-        function: site.env.fn.name,
-        message: `${chainText(op.chain)} ${what} while ${held.map(lockLabel).join(', ')} ${held.length > 1 ? 'are' : 'is'} held: creates ${held.map((h) => `${h.cls} --> ${map}`).join(', ')}`,
-        related: [...held.flatMap(heldRelated), ...chainRelated(op.chain)],
-        classes: held.map((h) => h.cls),
-        creates: held.map((h) => ({ from: h.cls, to: map })),
-      });
-    }
+    // One finding per call, however many works its callees flush: each is an edge to settle.
+    const flushes = site.ops.filter((op) => op.op === 'flush');
+    if (flushes.length === 0) return;
+    const maps = [...new Set(flushes.map((op) => workClass(op.target, op.key)))];
+    const held = heldSleepingLocks(site.states, '').filter((h) => !maps.includes(h.cls));
+    if (held.length === 0) return;
+    const first = flushes[0];
+    const fns = [
+      ...new Set(flushes.flatMap((op) => world.workFunctions(op.target, op.key).map((w) => `${w.fn}()`))),
+    ];
+    const what = fns.length ? `waits for ${listed(fns)}` : `waits for ${listed(maps)}`;
+    const names = held.map(lockLabel).join(', ');
+    report({
+      rule: 'flush-under-lock',
+      file: site.file,
+      range: site.event.range,
+      function: site.env.fn.name,
+      message: `${chainText(first.chain)} ${what} while ${names} ${held.length > 1 ? 'are' : 'is'} held: creates ${listed(held.map((h) => `${h.cls} --> ${maps[0]}`))}`,
+      related: [...held.flatMap(heldRelated), ...chainRelated(first.chain)],
+      classes: held.map((h) => h.cls),
+      creates: held.flatMap((h) => maps.map((to) => ({ from: h.cls, to }))),
+    });
   },
 };
+
+/** `a, b and 3 more`: a list kept to one line. */
+function listed(items: string[]): string {
+  const shown = items.slice(0, 3).join(', ');
+  return items.length > 3 ? `${shown} and ${items.length - 3} more` : shown;
+}
