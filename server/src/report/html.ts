@@ -188,7 +188,7 @@ button.more{margin:8px 0}
 .badge.ext{border-style:dashed}.badge.conf-high{border-color:var(--red);color:var(--red)}.badge.conf-medium{border-color:var(--warn);color:var(--warn)}.badge.cycle{border-color:var(--red);color:var(--red);margin-left:4px}
 .sev{display:inline-block;border-radius:4px;padding:0 6px;font-size:12px;font-weight:600;color:#fff;background:var(--muted)}
 .sev.sev-error{background:var(--red)}.sev.sev-warning{background:var(--warn)}.sev.sev-information{background:var(--note)}
-.cycle-card{border:1px solid var(--line);border-radius:6px;margin:10px 0;padding:8px 12px}
+.cycle-card{border:1px solid var(--line);border-radius:6px;margin:10px 0;padding:8px 12px;scroll-margin-top:90px}
 .cycle-card header{display:flex;flex-wrap:wrap;gap:10px;align-items:center}
 .chain-line{color:var(--red);font-weight:600}
 .card-body{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start;margin-top:6px}

@@ -5,7 +5,8 @@
 #   2. the UI through Debian's Chromium + playwright-core (ui.mjs), with the doc screenshots.
 # Env: LOCKSCOPE_VSIX (else packaged here from dist/), E2E_OUT (output folder), SHOTS_TO (copy the doc
 # screenshots there, e.g. docs/images), SHOTS_WORKSPACE (take the report's screenshots on this tree, and
-# run the report checks on it too), LOCKSCOPE_E2E_CACHE (tool cache). code-server listens on
+# run the report checks on it too; SHOTS_CLASS: the class its explorer shot shows), LOCKSCOPE_E2E_CACHE
+# (tool cache). code-server listens on
 # 127.0.0.1 only, runs in its own process group and is killed (by that group id) at exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -92,6 +93,6 @@ e2e_time env TOOLS="$TOOLS" CS_URL="http://127.0.0.1:$PORT" WS="$OUT/ws-ui" OUT=
   REPORT_SHOTS="$([ -n "${SHOTS_WORKSPACE:-}" ] && echo 0 || echo 1)" node "$HERE/ui.mjs" || rc=1
 if [ -n "${SHOTS_WORKSPACE:-}" ]; then
   e2e_time env TOOLS="$TOOLS" CS_URL="http://127.0.0.1:$PORT" WS="$(cd "$SHOTS_WORKSPACE" && pwd)" OUT="$OUT/shots" \
-    SHOTS_TO="${SHOTS_TO:-}" REPORT_ONLY=1 node "$HERE/ui.mjs" || rc=1
+    SHOTS_TO="${SHOTS_TO:-}" SHOTS_CLASS="${SHOTS_CLASS:-}" REPORT_ONLY=1 node "$HERE/ui.mjs" || rc=1
 fi
 exit $rc

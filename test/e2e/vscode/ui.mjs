@@ -5,16 +5,17 @@
 // Env: TOOLS (cache with playwright-core), CS_URL (http://127.0.0.1:PORT), WS (workspace folder),
 // OUT (screenshots and failure shots), SHOTS_TO (optional: also copy the doc screenshots there),
 // REPORT_ONLY=1 (only the report, on any tree, e.g. a driver for the README screenshots),
-// REPORT_SHOTS=0 (do not copy the report screenshots to SHOTS_TO), EXPLORE_CLASS (the class the
-// explorer check opens; default: the class of the top cycle with the fewest edges).
+// REPORT_SHOTS=0 (do not copy the report screenshots to SHOTS_TO), SHOTS_CLASS (with REPORT_ONLY: the
+// class the explorer check opens; default: the class of the top cycle with the fewest edges).
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 
 const requireTool = createRequire(`${process.env.TOOLS}/index.js`);
 const { chromium } = requireTool('playwright-core');
-const { CS_URL, WS, OUT, SHOTS_TO, EXPLORE_CLASS } = process.env;
+const { CS_URL, WS, OUT, SHOTS_TO } = process.env;
 const REPORT_ONLY = process.env.REPORT_ONLY === '1';
+const EXPLORE_CLASS = REPORT_ONLY ? process.env.SHOTS_CLASS : undefined;
 const REPORT_SHOTS = process.env.REPORT_SHOTS !== '0';
 /** The fixture workspace's cycle (test/e2e/fixtures/baz_cycle.c): its checks can be exact. */
 const FIXTURE = existsSync(join(WS, 'baz_cycle.c'));
@@ -142,19 +143,23 @@ async function reveal(rule, cls) {
   await page.locator(`.monaco-editor .${cls}`).first().waitFor({ timeout: 10000 });
 }
 
-/** Runs a command from the palette (F1); false when the palette has no such command. */
+/** Runs a command from the palette (F1), with retries; false when the palette has no such command. */
 async function runCommand(title, timeout = 10000) {
-  await page.keyboard.press('F1');
-  await page.keyboard.type(title);
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  try {
-    await row.waitFor({ timeout });
-  } catch {
-    await page.keyboard.press('Escape');
-    return false;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input').first();
+    try {
+      await input.waitFor({ timeout: 5000 });
+      await input.fill(`>${title}`); // typed keys can be lost while the workbench is still busy
+      await row.waitFor({ timeout });
+      await page.keyboard.press('Enter');
+      return true;
+    } catch {
+      await page.keyboard.press('Escape');
+    }
   }
-  await page.keyboard.press('Enter');
-  return true;
+  return false;
 }
 
 /** The webview's inner frame once the report's script has drawn it. */
@@ -207,7 +212,7 @@ async function reportChecks() {
       for (const k of ['Files', 'Bytes', 'Functions', 'Parse'])
         if (!(stats[k] > 0)) throw new Error(`${k} is ${stats[k]}: ${JSON.stringify(stats)}`);
       // room for the screenshots: the report alone in the window
-      if (!(await runCommand('View: Toggle Maximized Editor Group', 5000)))
+      if (!(await runCommand('View: Maximize Editor Group and Hide Side Bars', 5000)))
         log('could not maximize the report');
       await page.keyboard.press('Escape');
       await showSection(frame, 'cycles');
@@ -234,7 +239,7 @@ async function reportChecks() {
       await frame.locator('#neighbourhood h3', { hasText: cls }).first().waitFor({ timeout: 10000 });
       const nodes = frame.locator('#neighbourhood svg.columns .node');
       const one = await nodes.count();
-      const names = (await nodes.allTextContents()).map((t) => t.replace(/\d+$/, ''));
+      const names = await nodes.locator('text.start').allTextContents();
       log(`${cls}, one hop: ${names.join(', ')}`);
       if (FIXTURE && one !== 3) throw new Error(`one hop from ${cls}: ${names.join(', ')}`);
       if (one < 2) throw new Error(`no neighbours drawn for ${cls}`);
@@ -265,6 +270,7 @@ async function reportChecks() {
   await check(
     "(g) a cycle's ring: its classes and edge labels, and an edge opens its witness line",
     async () => {
+      await page.locator('.tabs-container .tab', { hasText: 'Lockscope: lock report' }).first().click();
       await showSection(frame, 'cycles');
       const card = frame.locator('.cycle-card').first();
       const classes = await card.locator('.ring .node').count();
@@ -288,6 +294,9 @@ async function reportChecks() {
         .first()
         .waitFor({ timeout: 10000 });
       log(`the editor shows ${basename(file)} at line ${line}`);
+      await card.evaluate((e) => e.scrollIntoView({ block: 'start' })); // the report, now beside the editor
+      await page.waitForTimeout(1500);
+      await screenshot('report-witness.png', { doc: REPORT_SHOTS });
     },
   );
 }

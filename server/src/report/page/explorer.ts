@@ -151,7 +151,8 @@ function renderNeighbourhood(
       );
     }
     for (const [k, r] of rows) r.classList.toggle('sel', k === id);
-    showWitness(data, id, witness, true);
+    // the witness only: the explorer is for browsing, its location links open the editor
+    showWitness(data, id, witness, false);
   };
   view.append(
     h('h3', {}, h('code', { class: c.onCycle ? 'on-cycle' : undefined }, c.name)),

@@ -1,6 +1,6 @@
 /**
  * The filter bar: rule, severity, confidence, directory and text. The findings and the cycles
- * follow it; the per-rule table's counts set it.
+ * follow it (`apply` says how many of each pass); the per-rule table's counts set it.
  */
 import {
   CONFIDENCES,
@@ -16,7 +16,11 @@ export interface FilterBar {
   set(change: Partial<Filter>): void;
 }
 
-export function filterBar(data: ReportData, root: HTMLElement, onChange: (f: Filter) => void): FilterBar {
+export function filterBar(
+  data: ReportData,
+  root: HTMLElement,
+  apply: (f: Filter) => { findings: number; cycles: number },
+): FilterBar {
   const count = (test: (f: ReportData['findings'][number]) => boolean) => data.findings.filter(test).length;
   const select = (id: string, label: string, options: [value: string, text: string][]) =>
     h(
@@ -66,7 +70,12 @@ export function filterBar(data: ReportData, root: HTMLElement, onChange: (f: Fil
     dir: dir.value,
     text: text.value.trim(),
   });
-  const changed = () => onChange(current());
+  const changed = () => {
+    const shown = apply(current());
+    status.textContent =
+      `Showing ${shown.findings.toLocaleString('en-US')} of ${plural(data.findings.length, 'finding')}, ` +
+      `${shown.cycles.toLocaleString('en-US')} of ${plural(data.cycles.length, 'cycle')}.`;
+  };
   for (const el of [rule, severity, confidence, dir]) el.addEventListener('change', changed);
   text.addEventListener('input', changed);
   reset.addEventListener('click', () => set(NO_FILTER));
@@ -79,16 +88,5 @@ export function filterBar(data: ReportData, root: HTMLElement, onChange: (f: Fil
     text.value = next.text;
     changed();
   };
-  return {
-    set,
-  };
-}
-
-export function statusText(
-  findings: number,
-  totalFindings: number,
-  cycles: number,
-  totalCycles: number,
-): string {
-  return `Showing ${findings.toLocaleString('en-US')} of ${plural(totalFindings, 'finding')}, ${cycles.toLocaleString('en-US')} of ${plural(totalCycles, 'cycle')}.`;
+  return { set };
 }

@@ -5,7 +5,7 @@
 import { type Filter, NO_FILTER, type ReportData, adjacency } from '../page-data';
 import { cyclesSection } from './cycles';
 import { explorerSection } from './explorer';
-import { filterBar, statusText } from './filters';
+import { filterBar } from './filters';
 import { findingsSection } from './findings';
 
 function start(): void {
@@ -20,16 +20,11 @@ function start(): void {
   };
   const cycles = cyclesSection(data, need('cycles-body'), explore);
   const findings = findingsSection(data, need('findings-body'));
-  const status = need('filter-bar');
-  const apply = (f: Filter) => {
-    const shownFindings = findings.update(f);
-    const shownCycles = cycles.update(f);
-    const line = document.getElementById('filter-status');
-    if (line)
-      line.textContent = statusText(shownFindings, data.findings.length, shownCycles, data.cycles.length);
-  };
-  const bar = filterBar(data, status, apply);
-  apply(NO_FILTER);
+  const bar = filterBar(data, need('filter-bar'), (f: Filter) => ({
+    findings: findings.update(f),
+    cycles: cycles.update(f),
+  }));
+  bar.set(NO_FILTER);
   // the per-rule table: a count shows those findings
   document.querySelectorAll<HTMLElement>('a[data-rule]').forEach((a) =>
     a.addEventListener('click', (ev) => {
