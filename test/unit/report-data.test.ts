@@ -78,6 +78,7 @@ function finding(
     message: extra.message ?? `${rule} at ${file}:${line}`,
     related: [],
     classes,
+    fingerprint: `${rule}:${file}:${line}`,
   };
   return extra.confidence ? Object.assign(d, { confidence: extra.confidence }) : d;
 }

@@ -7,7 +7,8 @@ import { escapeHtml, toHtml } from '../../server/src/report/html';
 import type { ScanStats } from '../../server/src/report/json';
 import type { ReportData } from '../../server/src/report/page-data';
 import { pageScript } from '../../server/src/report/page-script';
-import { FINGERPRINT_KEY, toSarif } from '../../server/src/report/sarif';
+import { FINGERPRINT_KEY } from '../../server/src/baseline/fingerprint';
+import { toSarif } from '../../server/src/report/sarif';
 import { RULES } from '../../server/src/rules/registry';
 
 /* A small driver: an AB-BA cycle between foo_set_cfg() and foo_snapshot() across two files

@@ -46,6 +46,7 @@ export const lockImbalance: Rule = {
           message: `${fn.env.fn.name}() can return here with ${lockLabel(h)} (${h.expr}) still held, while other paths release it: missing unlock on this path?`,
           related: heldRelated(h),
           classes: [h.cls],
+          identity: { path: [h.expr] },
         });
       }
     }
@@ -69,6 +70,7 @@ export const lockImbalance: Rule = {
         message: `${op.chain[0].callee}() releases ${expr}, which this path already released: double unlock`,
         related: [],
         classes: [cls],
+        identity: { path: [op.chain[0].callee, expr] },
       });
     }
   },
