@@ -288,6 +288,15 @@ void foo_reset(struct foo_dev *foo)
       client.logs.some((l) => /"baselineOrder" is deprecated: use "kernelOrder"/.test(l)),
       client.logs.join('\n'),
     );
+    // The lock report shows what the editor shows, and says what it leaves out.
+    const { html } = (await client.conn.sendRequest('lockscope/reportHtml')) as { html: string };
+    const json = /<script type="application\/json" id="lockscope-data">([\s\S]*?)<\/script>/.exec(html)?.[1];
+    const data = JSON.parse(json!) as ReportData;
+    assert.deepEqual(
+      data.findings.map((f) => [f.fn, f.line]),
+      [['foo_reset', newLine + 1]],
+    );
+    assert.match(html, /<p class="note">lockscope.baseline: 1 findings in the baseline not shown<\/p>/);
   });
 
   it('a new baseline setting filters again without indexing again', async () => {

@@ -412,6 +412,19 @@ describe('toHtml', () => {
     assert.ok(!html.includes('stats&<x>'));
   });
 
+  it('says what the findings leave out (a baseline, --changed-since)', () => {
+    const scoped = toHtml(result.diagnostics, result.graph, STATS, {
+      scope: ['baseline b.json: 1 new, 2 unchanged (not shown), 0 gone', 'only <changed> lines'],
+    });
+    assert.ok(scoped.includes('<p class="note">baseline b.json: 1 new, 2 unchanged (not shown), 0 gone</p>'));
+    assert.ok(scoped.includes('<p class="note">only &lt;changed&gt; lines</p>'));
+    assert.doesNotMatch(
+      /<header>[\s\S]*?<\/header>/.exec(html)![0],
+      /class="note"/,
+      'nothing left out, no note',
+    );
+  });
+
   it('escapes the five special characters', () => {
     assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   });

@@ -20,6 +20,8 @@ export interface HtmlOptions {
   generated?: string;
   /** When given, rule ids link to `<docsBaseUri>docs/rules/<id>.md`. */
   docsBaseUri?: string;
+  /** What the findings leave out (a baseline's, those outside `--changed-since`), one line each. */
+  scope?: readonly string[];
 }
 
 /** Escapes text for element content and quoted attribute values. */
@@ -104,6 +106,7 @@ function header(title: string, data: ReportData, opts: HtmlOptions): string {
   return `<header>
 <h1>${esc(title)}</h1>
 ${meta ? `<p class="meta">${esc(meta)}</p>` : ''}
+${(opts.scope ?? []).map((line) => `<p class="note">${esc(line)}</p>`).join('\n')}
 <dl class="stats">${rows.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl>
 <nav><a href="#rules">Rules</a> · <a href="#cycles">Cycles</a> · <a href="#explorer">Class explorer</a> · <a href="#findings">Findings</a></nav>
 </header>`;

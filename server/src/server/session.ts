@@ -388,7 +388,11 @@ export class Session {
   async reportHtml(): Promise<{ html: string } | null> {
     const result = await this.settled();
     if (!result) return null;
-    return { html: toHtml(result.diagnostics, result.graph, this.scanStats(result)) };
+    // the findings the editor shows: without those of the baseline (lockscope.baseline)
+    const shown = this.baseline.filter(result.diagnostics);
+    const hidden = result.diagnostics.length - shown.length;
+    const scope = hidden ? [`lockscope.baseline: ${hidden} findings in the baseline not shown`] : [];
+    return { html: toHtml(shown, result.graph, this.scanStats(result), { scope }) };
   }
 
   /**

@@ -61,13 +61,17 @@ function badges(data: ReportData, c: CycleData): HTMLElement {
       { class: c.allStatic ? 'badge' : 'badge ext' },
       c.allStatic ? 'all edges in the source' : 'uses kernel or lockdep edges',
     ),
-    h(
-      'span',
-      { class: 'badge' },
-      c.findings.length
-        ? `reported at ${plural(c.findings.length, 'line')}`
-        : 'its lines report other cycles',
-    ),
+    c.findings.length
+      ? h('span', { class: 'badge' }, `reported at ${plural(c.findings.length, 'line')}`)
+      : h(
+          'span',
+          {
+            class: 'badge',
+            title:
+              'Each of its lines reports another cycle (the shortest through it), or its findings are in the baseline.',
+          },
+          'no finding of its own',
+        ),
   ];
   if (c.findings.length) {
     const sev = data.findings[c.findings[0]].severity;
