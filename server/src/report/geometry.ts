@@ -34,8 +34,6 @@ export interface RingLayout {
   arcs: Arc[];
 }
 
-export const NODE_FONT = 12;
-export const LABEL_FONT = 11;
 /** Advance of one monospace character at 12px and 11px. */
 const NODE_CHAR = 7.3;
 const LABEL_CHAR = 6.7;
@@ -51,7 +49,7 @@ export function shorten(text: string, max: number): string {
   return text.length > max ? text.slice(0, max - 1) + '…' : text;
 }
 
-export function nodeWidth(label: string): number {
+function nodeWidth(label: string): number {
   return Math.ceil(shorten(label, MAX_NODE_CHARS).length * NODE_CHAR + 20);
 }
 
@@ -150,7 +148,7 @@ function contains(b: Box, p: Point): boolean {
 }
 
 /** Where the segment from the box's centre towards `p` leaves the box. */
-export function clip(box: Box, p: Point): Point {
+function clip(box: Box, p: Point): Point {
   const c = { x: box.x + box.w / 2, y: box.y + box.h / 2 };
   const d = { x: p.x - c.x, y: p.y - c.y };
   const sx = d.x ? box.w / 2 / Math.abs(d.x) : Infinity;

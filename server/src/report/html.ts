@@ -142,7 +142,7 @@ ${rows.join('\n')}
 }
 
 /** JSON that cannot close the script element or be read as markup. */
-export function jsonForScript(value: unknown): string {
+function jsonForScript(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')

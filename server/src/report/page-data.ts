@@ -135,7 +135,7 @@ export function lowestConfidence(values: readonly (Confidence | undefined)[]): C
  * calls between each lock and the next), then by class names, so the order never depends on
  * the order the search found them in.
  */
-export function compareCycles(a: CycleData, b: CycleData, classes: readonly ClassData[]): number {
+function compareCycles(a: CycleData, b: CycleData, classes: readonly ClassData[]): number {
   const conf = (c: CycleData) => (c.confidence ? CONFIDENCE_ORDER[c.confidence] : CONFIDENCES.length);
   return (
     conf(a) - conf(b) ||

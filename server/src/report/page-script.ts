@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findUp } from '../util/find-up';
 
-export const PAGE_SCRIPT = path.join('dist', 'report-page.js');
+const PAGE_SCRIPT = path.join('dist', 'report-page.js');
 
 let cached: string | undefined;
 

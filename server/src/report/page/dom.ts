@@ -49,7 +49,7 @@ export function clear(node: Node): void {
 /** Inside the VS Code webview the extension gives the page a way to open a location. */
 type Opener = (file: string, line: number, col: number) => void;
 
-export function opener(): Opener | undefined {
+function opener(): Opener | undefined {
   const open = (window as { lockscopeOpen?: unknown }).lockscopeOpen;
   return typeof open === 'function' ? (open as Opener) : undefined;
 }
