@@ -89,8 +89,11 @@ e2e_time env TOOLS="$TOOLS" CS_HOST="127.0.0.1:$PORT" WS="$OUT/ws-ext" EXT="$EXT
   TESTS="$HERE/exthost/index.js" node "$HERE/exthost-runner.mjs" || rc=1
 # With SHOTS_WORKSPACE (a real driver, e.g. drivers/gpu/drm/i915), the report's screenshots come
 # from that tree: the report checks run again on it, read-only, in their own window.
+# The CLI's HTML report of the same files, for the standalone check (written before the UI run edits them).
+(cd "$OUT/ws-ui" && node "$E2E_REPO/bin/lockscope" scan . --format html -o "$OUT/report-standalone.html" --fail-on none) || rc=1
 e2e_time env TOOLS="$TOOLS" CS_URL="http://127.0.0.1:$PORT" WS="$OUT/ws-ui" OUT="$OUT" SHOTS_TO="${SHOTS_TO:-}" \
-  REPORT_SHOTS="$([ -n "${SHOTS_WORKSPACE:-}" ] && echo 0 || echo 1)" node "$HERE/ui.mjs" || rc=1
+  REPORT_SHOTS="$([ -n "${SHOTS_WORKSPACE:-}" ] && echo 0 || echo 1)" STANDALONE_REPORT="$OUT/report-standalone.html" \
+  node "$HERE/ui.mjs" || rc=1
 if [ -n "${SHOTS_WORKSPACE:-}" ]; then
   e2e_time env TOOLS="$TOOLS" CS_URL="http://127.0.0.1:$PORT" WS="$(cd "$SHOTS_WORKSPACE" && pwd)" OUT="$OUT/shots" \
     SHOTS_TO="${SHOTS_TO:-}" SHOTS_CLASS="${SHOTS_CLASS:-}" REPORT_ONLY=1 node "$HERE/ui.mjs" || rc=1

@@ -5,6 +5,7 @@
 // Env: TOOLS (cache with playwright-core), CS_URL (http://127.0.0.1:PORT), WS (workspace folder),
 // OUT (screenshots and failure shots), SHOTS_TO (optional: also copy the doc screenshots there),
 // REPORT_ONLY=1 (only the report, on any tree, e.g. a driver for the README screenshots),
+// STANDALONE_REPORT (the CLI's HTML report of WS, opened from disk: check (h)),
 // REPORT_SHOTS=0 (do not copy the report screenshots to SHOTS_TO), SHOTS_CLASS (with REPORT_ONLY: the
 // class the explorer check opens; default: the class of the top cycle with the fewest edges).
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -301,6 +302,44 @@ async function reportChecks() {
   );
 }
 
+/**
+ * The CLI's report (`--format html`) opened from disk in the same browser, with every request
+ * but the file itself refused: it draws, fetches nothing, and a cycle's edge shows its witness.
+ */
+async function standaloneChecks(file) {
+  await check(
+    "(h) the standalone HTML report works offline and shows a cycle edge's witness chain",
+    async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+      const fetched = [];
+      await tab.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith('file:')) return route.continue();
+        fetched.push(url);
+        return route.abort();
+      });
+      const errors = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      try {
+        await tab.goto(`file://${file}`);
+        await tab.waitForSelector('html.ready', { timeout: 20000 });
+        const card = tab.locator('.cycle-card').first();
+        await card.locator('.ring .edge text.label').first().click();
+        const text = (await card.locator('.witness').innerText()).replace(/\s+/g, ' ');
+        log(`standalone witness: ${text.slice(0, 160)}`);
+        if (!/ takes .* while holding .* at \S+:\d+/.test(text)) throw new Error(text);
+        if (FIXTURE && !/baz_cycle\.c:(21|35)/.test(text)) throw new Error(text);
+        if (await card.locator('.witness .loc.link').count())
+          throw new Error('links to an editor outside one');
+        if (fetched.length || errors.length)
+          throw new Error(`fetched ${fetched.join(', ')}; errors ${errors.join('; ')}`);
+      } finally {
+        await tab.close();
+      }
+    },
+  );
+}
+
 const problemsRow = (text) => page.locator('.markers-panel .monaco-list-row', { hasText: text });
 
 const browser = await chromium.launch({
@@ -463,6 +502,7 @@ try {
     );
 
   if (opened) await reportChecks();
+  if (process.env.STANDALONE_REPORT) await standaloneChecks(process.env.STANDALONE_REPORT);
 } finally {
   await browser.close();
 }
