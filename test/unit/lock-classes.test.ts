@@ -10,8 +10,8 @@ import { FIXTURES } from '../support/fixtures';
 describe('lock classes through wrappers', () => {
   it('keeps the class a class argument named (a ww context started in a wrapper)', async () => {
     const file = 'reclaim-under-lock-ww-ctx-wrapper.c';
-    // Without the baseline, which declares the order legal (the fixture says so too).
-    const engine = await Engine.create(parseSettings({ baselineOrder: false }).settings);
+    // Without the kernel order, which declares the order legal (the fixture says so too).
+    const engine = await Engine.create(parseSettings({ kernelOrder: false }).settings);
     engine.setFile(file, fs.readFileSync(path.join(FIXTURES, 'rules', file), 'utf8'));
     const [finding, ...rest] = engine.analyze().diagnostics;
     assert.deepEqual(rest, []);

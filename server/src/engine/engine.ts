@@ -2,6 +2,7 @@
  * The engine facade both front ends (CLI, language server) use: files in, diagnostics and the
  * lock-order graph out. It owns the parser, the knowledge base and the workspace index.
  */
+import { fingerprints } from '../baseline/fingerprint';
 import { type AnalysisMemo, type AnalysisOutput, analysisSteps } from '../analysis/interproc';
 import type { FileFacts, Range } from '../analysis/ir';
 import { lowerFile, relowerFunction } from '../analysis/lower';
@@ -15,7 +16,10 @@ import type { Finding, RuleId } from '../rules/rule';
 import { settleFindings } from '../rules/settle';
 import { WorkspaceIndex } from '../workspace/index';
 
-export type Diagnostic = Finding;
+/** A finding as reported: its severity decided, its fingerprint given (baseline/fingerprint.ts). */
+export interface Diagnostic extends Finding {
+  fingerprint: string;
+}
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -94,7 +98,7 @@ export class Engine {
     private readonly parser: CParser,
     private settings: Settings,
   ) {
-    this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.baselineOrder);
+    this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.kernelOrder);
     this.defines = new Set(settings.defines);
     this.undefines = new Set(settings.undefines);
   }
@@ -113,7 +117,7 @@ export class Engine {
     this.last = undefined;
     this.memo = undefined;
     this.running?.drop();
-    this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.baselineOrder);
+    this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.kernelOrder);
     this.defines = new Set(settings.defines);
     this.undefines = new Set(settings.undefines);
   }
@@ -280,29 +284,38 @@ export class Engine {
     return this.last;
   }
 
-  /** Suppressions, what the graph settles (rules/settle.ts), user severities, stable order. */
+  /**
+   * Stable order, fingerprints, what the graph settles (rules/settle.ts), suppressions, user
+   * severities. Fingerprints are given before anything is left out, so that settling,
+   * suppressing or switching off one finding does not renumber its neighbours.
+   */
   private finish(out: AnalysisOutput): Diagnostic[] {
     const seen = new Set<string>();
-    const kept: AnalysisOutput['findings'] = [];
-    for (const f of out.findings) {
+    const unique = out.findings.filter((f) => {
       const key = `${f.rule}|${f.file}|${f.range.line}:${f.range.col}|${f.message}`;
-      if (seen.has(key) || this.suppressed(f.file, f.range, f.rule)) continue;
+      if (seen.has(key)) return false;
       seen.add(key);
-      kept.push(f);
-    }
-    const result: Diagnostic[] = [];
-    for (const f of settleFindings(kept, out.graph)) {
-      const user = this.settings.severity[f.rule];
-      if (user === 'off') continue;
-      result.push(user ? { ...f, severity: user } : f);
-    }
-    return result.sort(
+      return true;
+    });
+    unique.sort(
       (a, b) =>
         cmp(a.file, b.file) ||
         a.range.line - b.range.line ||
         a.range.col - b.range.col ||
-        cmp(a.rule, b.rule),
+        cmp(a.rule, b.rule) ||
+        cmp(a.message, b.message),
     );
+    const prints = fingerprints(unique);
+    const result: Diagnostic[] = [];
+    for (const f of settleFindings(
+      unique.map((u, i) => ({ ...u, fingerprint: prints[i] })),
+      out.graph,
+    )) {
+      if (this.suppressed(f.file, f.range, f.rule)) continue;
+      const user = this.settings.severity[f.rule];
+      if (user !== 'off') result.push(user ? { ...f, severity: user } : f);
+    }
+    return result;
   }
 
   private suppressed(file: string, range: Range, rule: RuleId): boolean {

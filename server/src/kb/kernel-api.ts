@@ -215,7 +215,7 @@ const locks: Facts = {
 
 /**
  * Lockdep annotations: they take a lockdep map, not a lock, to tell lockdep of an order. What
- * they declare is legal (docs/baseline.md); they still close cycles.
+ * they declare is legal (docs/kernel-order.md); they still close cycles.
  */
 const annotated = (op: LockOp): ApiFact => ({ acquire: op, declaration: true });
 const lockdepAnnotations: Facts = {

@@ -5,7 +5,7 @@
  * The finding names its edges; the finished graph settles it (rules/settle.ts).
  */
 import { workClass } from '../analysis/model';
-import { chainRelated, chainText, heldRelated, lockLabel } from './describe';
+import { chainEnds, chainRelated, chainText, heldRelated, lockLabel } from './describe';
 import { anyAtomic, heldSleepingLocks } from './ops';
 import type { Rule } from './rule';
 
@@ -40,6 +40,7 @@ export const flushUnderLock: Rule = {
       related: [...held.flatMap(heldRelated), ...chainRelated(first.chain)],
       classes: held.map((h) => h.cls),
       creates: held.flatMap((h) => maps.map((to) => ({ from: h.cls, to }))),
+      identity: { path: [...chainEnds(first.chain), ...maps] },
     });
   },
 };

@@ -9,7 +9,7 @@
 import { failedMark, isMark } from '../analysis/dataflow';
 import type { HeldLock, LockState } from '../analysis/model';
 import { isNestingKind } from '../kb/types';
-import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
+import { callLabel, chainEnds, chainRelated, heldRelated, lockLabel } from './describe';
 import type { Rule } from './rule';
 
 export const lockImbalance: Rule = {
@@ -50,6 +50,7 @@ export const lockImbalance: Rule = {
           message: `${fn.env.fn.name}() can return here with ${lockLabel(h)} (${h.expr}) still held, while other paths release it: missing unlock on this path?`,
           related: heldRelated(h),
           classes: [h.cls],
+          identity: { path: [h.expr] },
         });
       }
     }
@@ -75,6 +76,7 @@ export const lockImbalance: Rule = {
           message: `${what} releases ${expr}, which this path already released: double unlock`,
           related: inside,
           classes: [cls],
+          identity: { path: [op.chain[0].callee, expr] },
         });
       } else if (notHeld.some((s) => s.released.includes(failedMark(expr)))) {
         report({
@@ -83,6 +85,7 @@ export const lockImbalance: Rule = {
           message: `${what} releases ${expr} on a path where ${fn}()'s own attempt to take it failed (trylock, interruptible or killable): it is not held`,
           related: inside,
           classes: [cls],
+          identity: { path: [op.chain[0].callee, expr, 'failed'] },
         });
       } else if (
         op.partial &&
@@ -101,6 +104,7 @@ export const lockImbalance: Rule = {
           message: `${what} releases ${expr} on some of its paths without taking it, and ${fn}() does not hold it here: an unlock of a lock that is not held`,
           related: inside,
           classes: [cls],
+          identity: { path: [...chainEnds(op.chain), expr] },
         });
       }
     }

@@ -9,8 +9,11 @@ import { cycleMessage, edgeRelated } from './lock-order-cycle';
 import { ruleById } from './registry';
 import type { Finding, Related } from './rule';
 
-export function settleFindings(findings: readonly Omit<Finding, 'severity'>[], graph: OrderGraph): Finding[] {
-  const out: Finding[] = [];
+export function settleFindings<T extends Omit<Finding, 'severity'>>(
+  findings: readonly T[],
+  graph: OrderGraph,
+): (T & Finding)[] {
+  const out: (T & Finding)[] = [];
   // Edges whose dependency finding names a cycle, at their calls: a lock-order-cycle reported
   // at the same call for the same edge is that same report.
   const named = new Set<string>();
@@ -26,10 +29,10 @@ export function settleFindings(findings: readonly Omit<Finding, 'severity'>[], g
   );
 }
 
-function settle(
-  f: Omit<Finding, 'severity'>,
+function settle<T extends Omit<Finding, 'severity'>>(
+  f: T,
   graph: OrderGraph,
-): { finding: Finding; cycle?: boolean } | undefined {
+): { finding: T & Finding; cycle?: boolean } | undefined {
   const meta = ruleById(f.rule)!.meta;
   if (!meta.dependency || !f.creates?.length) return { finding: { ...f, severity: meta.defaultSeverity } };
   const undeclared = f.creates.filter((e) => !graph.declaredOrder(e.from, e.to));
@@ -45,12 +48,14 @@ function settle(
   }
   const headline = `${f.message.split('\n')[0]}, closing a cycle`;
   const back = best.edges.slice(1).map(edgeRelated);
-  const finding: Finding = {
+  const finding: T & Finding = {
     ...f,
     severity: meta.defaultSeverity,
     message: cycleMessage(best, 0, headline),
     related: [...f.related, ...back.filter((r): r is Related => r !== undefined)],
     classes: best.classes,
+    // The fingerprint stays the edge's: the rest of the cycle may change without this call changing.
+    identity: { classes: f.identity?.classes ?? f.classes, path: f.identity?.path ?? [] },
   };
   return { finding, cycle: true };
 }

@@ -6,7 +6,7 @@
  */
 import type { Effect } from '../kb/types';
 import { PSEUDO_LOCKS } from '../analysis/model';
-import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
+import { callLabel, chainEnds, chainRelated, heldRelated, lockLabel } from './describe';
 import { anyAtomic, effectPath, heldSleepingLocks } from './ops';
 import type { FixHint, Rule, RuleMeta } from './rule';
 
@@ -36,6 +36,7 @@ export function underLockRule(
         related: [...held.flatMap(heldRelated), ...chainRelated(chain)],
         classes: held.map((h) => h.cls),
         creates: held.map((h) => ({ from: h.cls, to: pseudo })),
+        identity: { path: chainEnds(chain) },
         fix: fixFor?.(
           chain.length === 1,
           chain[0].callee,
