@@ -8,7 +8,7 @@
  */
 import { isNestingKind } from '../kb/types';
 import { splitFlagAtom } from './flags';
-import type { Block, CallEvent, Condition, FunctionIR, Range } from './ir';
+import type { AssignEvent, Block, CallEvent, Condition, FunctionIR, Range } from './ir';
 import type { Conditional, HeldLock, LockInfo, LockState, Op } from './model';
 
 const MAX_STATES = 16;
@@ -62,6 +62,27 @@ function heldId(h: Stamped): number {
   return id;
 }
 
+/**
+ * Kept in a state's `released` list: this function's own conditional acquire of `expr` failed on
+ * this path (an unlock of it here releases what was never taken).
+ */
+export function failedMark(expr: string): string {
+  return `\u0000failed:${expr}`;
+}
+
+/**
+ * Kept in a state's `released` list: a callee released `expr` on some of its paths only (it
+ * drops its caller's lock on an error path): an unlock of it afterwards is the caller's own.
+ */
+function maybeReleasedMark(expr: string): string {
+  return `\u0000maybe:${expr}`;
+}
+
+/** A mark (failedMark, maybeReleasedMark), not a released lock. */
+export function isMark(entry: string): boolean {
+  return entry.startsWith('\u0000');
+}
+
 export function makeState(
   held: readonly HeldLock[],
   released: readonly string[],
@@ -72,7 +93,9 @@ export function makeState(
   let key = '';
   for (const h of held) key += heldId(h) + ',';
   key += '|';
-  for (const r of released) key += intern(r) + ',';
+  // A failed acquire's mark stays out of the key: paths that differ only in it would multiply
+  // the states (a trylock in a loop), and their merge blurs the held sets.
+  for (const r of released) if (!isMark(r)) key += intern(r) + ',';
   key += '|';
   for (const [a, v] of facts) key += `${intern(a)}${v ? '+' : '-'},`;
   key += '|';
@@ -162,7 +185,8 @@ function transferBlock(
     let next: LockState[] | undefined;
     for (let j = 0; j < cur.length; j++) {
       const s = cur[j];
-      const t = event.kind === 'call' ? applyCall(event, ops, s, tested, hooks) : forgetVar(s, event.name);
+      const t =
+        event.kind === 'call' ? applyCall(event, ops, s, tested, hooks, block) : assign(s, event, block);
       if (next) next.push(t);
       else if (t !== s) (next = cur.slice(0, j)).push(t);
     }
@@ -218,6 +242,25 @@ function forgetVar(s: LockState, name: string): LockState {
   return makeState(held, released, facts, pending, s.dropped);
 }
 
+/** An assignment: what was known of the variable goes; a boolean literal is known again. */
+function assign(s: LockState, event: AssignEvent, block: Block): LockState {
+  const t = overwrite(s, event.name, block);
+  if (event.value === undefined || t.facts.length >= MAX_FACTS) return t;
+  return makeState(t.held, t.released, [...t.facts, [event.name, event.value]], t.pending, t.dropped);
+}
+
+/**
+ * The variable gets a new value. A conditional acquire's result still pending, from a call in
+ * this same block, was overwritten before any branch could test it (`ret |= foo()` after
+ * `ret = mutex_lock_interruptible(&m)`): on the paths where it failed nothing is held, and an
+ * unlock there releases what was never taken.
+ */
+function overwrite(s: LockState, name: string, block: Block): LockState {
+  const untested = s.pending.find(([v]) => v === name)?.[1];
+  const t = forgetVar(s, name);
+  return untested?.at && block.events.includes(untested.at) ? failed(t, untested.lock) : t;
+}
+
 const wordPatterns = new Map<string, RegExp>();
 
 /** `\bname\b`, compiled once per variable name. */
@@ -233,18 +276,21 @@ function applyCall(
   state: LockState,
   testedByBranch: boolean,
   hooks: DataflowHooks | undefined,
+  block: Block,
 ): LockState {
-  let s = event.resultVar ? forgetVar(state, event.resultVar) : state;
+  let s = event.resultVar ? overwrite(state, event.resultVar, block) : state;
   for (const op of ops) {
     switch (op.op) {
       case 'acquire':
+        // An enum result untested by a switch: no telling whether it was taken.
+        if (op.cases) break;
         if (op.conditional) {
           if (testedByBranch) break; // the branch edges decide
           if (event.resultVar) {
             const success = op.conditional === 'nonzero-success';
             const pending = [
               ...s.pending.filter(([v]) => v !== event.resultVar),
-              [event.resultVar, { lock: op.lock, chain: op.chain, success }] as const,
+              [event.resultVar, { lock: op.lock, chain: op.chain, success, at: event }] as const,
             ];
             s = makeState(s.held, s.released, s.facts, pending, s.dropped);
             break;
@@ -290,9 +336,10 @@ export function acquire(
   if (again && !isNestingKind(lock.kind) && !(again.recursiveRead && lock.recursiveRead)) return s;
   // Retaking a lock of the caller's that this function dropped: it is the caller's lock again.
   const retaken = s.dropped.includes(lock.cls) ? { entry: 'retaken after being dropped' } : {};
+  const marks = [failedMark(lock.expr), maybeReleasedMark(lock.expr)];
   return makeState(
     [...s.held, conditional ? { ...lock, chain, conditional, ...retaken } : { ...lock, chain, ...retaken }],
-    s.released.filter((r) => r !== lock.expr),
+    s.released.filter((r) => r !== lock.expr && !marks.includes(r)),
     s.facts,
     s.pending,
     s.dropped.filter((d) => d !== lock.cls),
@@ -305,6 +352,13 @@ function release(
   hooks: DataflowHooks | undefined,
 ): LockState {
   const lock = op.lock;
+  if (op.every) {
+    // drm_modeset_drop_locks(ctx): each held lock of the class, as one release each.
+    let next = s;
+    for (const h of s.held)
+      if (h.cls === lock.cls) next = release(next, { ...op, lock: h, every: false }, hooks);
+    return next;
+  }
   let idx = findLast(s.held, (h) => h.expr === lock.expr);
   // Taken through an earlier value of its variable (marked by forgetVar): most often the same
   // object, whose address was passed to a call, and the only match when classes differ (a ww
@@ -315,6 +369,17 @@ function release(
     // Unresolved class (ww_acquire_fini(ctx), unlock through a differently named alias): match by kind.
     idx = findLast(s.held, (h) => h.kind === lock.kind && h.cls.startsWith('?'));
   }
+  // An unlock where this function's own acquire failed is a bug (lock-imbalance), not a wrapper's release.
+  if (idx < 0 && s.released.includes(failedMark(lock.expr))) return s;
+  const maybe = maybeReleasedMark(lock.expr);
+  if (idx < 0 && s.released.includes(maybe))
+    return makeState(
+      s.held,
+      s.released.filter((r) => r !== maybe),
+      s.facts,
+      s.pending,
+      s.dropped,
+    );
   if (idx < 0 || s.held[idx].entry) hooks?.releasedForeign?.(op, s);
   // The caller's lock (or one held on entry) is dropped from here on: what follows runs without it.
   const dropped = s.dropped.includes(lock.cls) ? s.dropped : [...s.dropped, lock.cls];
@@ -324,7 +389,38 @@ function release(
   }
   const held = s.held.filter((_, i) => i !== idx);
   if (s.held[idx].entry) return makeState(held, s.released, s.facts, s.pending, dropped);
-  return makeState(held, [...s.released, s.held[idx].expr], s.facts, s.pending, s.dropped);
+  const released = op.partial ? maybeReleasedMark(s.held[idx].expr) : s.held[idx].expr;
+  return makeState(held, [...s.released, released], s.facts, s.pending, s.dropped);
+}
+
+/**
+ * The case of a `switch` on an enum-returning trylock: taken on its success labels, already
+ * held (by the caller) on its recursion labels, failed on the others.
+ */
+function switchCase(
+  s: LockState,
+  op: Extract<Op, { op: 'acquire' }>,
+  edge: NonNullable<Condition['case']>,
+): LockState {
+  const cases = op.cases!;
+  const is = (labels: string[] | undefined) =>
+    edge.value !== undefined
+      ? !!labels?.includes(edge.value)
+      : !!labels?.length && !labels.some((l) => edge.others.includes(l));
+  if (is(cases.taken)) return acquire(s, op.lock, op.chain);
+  if (is(cases.held) && !s.held.some((h) => sameLock(h, op.lock)))
+    return withHeld(s, [
+      ...s.held,
+      { ...op.lock, chain: op.chain, entry: 'already held (recursive trylock)' },
+    ]);
+  return failed(s, op.lock);
+}
+
+/** This function's own acquire of `lock` failed on this path. */
+function failed(s: LockState, lock: LockInfo): LockState {
+  const mark = failedMark(lock.expr);
+  if (s.released.includes(mark) || s.held.some((h) => h.expr === lock.expr)) return s;
+  return makeState(s.held, [...s.released, mark], s.facts, s.pending, s.dropped);
 }
 
 function findLast<T>(list: readonly T[], pred: (x: T) => boolean): number {
@@ -345,9 +441,12 @@ function applyEdge(
     const event = block.events[cond.call];
     if (event?.kind === 'call') {
       for (const op of opsOf(event)) {
-        if (op.op !== 'acquire' || !op.conditional) continue;
-        const success = cond.truthy === (op.conditional === 'nonzero-success');
-        if (success) next = acquire(next, op.lock, op.chain);
+        if (op.op !== 'acquire') continue;
+        if (op.cases && cond.case) next = switchCase(next, op, cond.case);
+        else if (op.conditional) {
+          const success = cond.truthy === (op.conditional === 'nonzero-success');
+          next = success ? acquire(next, op.lock, op.chain) : failed(next, op.lock);
+        }
       }
     }
   }
@@ -357,7 +456,7 @@ function applyEdge(
       const [, p] = pending;
       const rest = next.pending.filter(([v]) => v !== cond.variable);
       next = makeState(next.held, next.released, next.facts, rest, next.dropped);
-      if (cond.truthy === p.success) next = acquire(next, p.lock, p.chain);
+      next = cond.truthy === p.success ? acquire(next, p.lock, p.chain) : failed(next, p.lock);
     }
   }
   if (cond.atom !== undefined) {

@@ -60,6 +60,8 @@ export interface CallEvent {
 export interface AssignEvent {
   kind: 'assign';
   name: string;
+  /** `retry = true`: what the variable now tests as (boolean literals only). */
+  value?: boolean;
 }
 
 export type Event = CallEvent | AssignEvent;
@@ -74,6 +76,11 @@ export interface Condition {
   atom?: string;
   /** Whether the tested value is nonzero on this edge. */
   truthy: boolean;
+  /**
+   * A `switch` on the call's result: the case label this edge takes, or none for the default
+   * edge, which takes the values of no other label (`others`).
+   */
+  case?: { value?: string; others: string[] };
 }
 
 export interface Edge {
@@ -108,6 +115,8 @@ export interface FunctionIR {
   /** `__acquires(x)` / `__releases(x)`: documented summary facts. */
   acquiresAnnot: Arg[];
   releasesAnnot: Arg[];
+  /** The body is calls only, no other work (see analysis/primer.ts): a priming function may be. */
+  callsOnly?: true;
 }
 
 export interface StructDef {

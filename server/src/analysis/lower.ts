@@ -45,6 +45,7 @@ import { setOwn } from '../util/records';
 import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
 import { expansionMatters, splitArguments } from '../preprocess/macros';
 import { flagAtom, isFlagValue } from './flags';
+import { isCallsOnly } from './primer';
 
 export function rangeOf(node: CachedNode): Range {
   return {
@@ -420,6 +421,7 @@ class FileCollector {
       acquiresAnnot: annotations.acquires,
       releasesAnnot: annotations.releases,
     };
+    if (isCallsOnly(body)) fn.callsOnly = true;
     const builder = new FunctionBuilder(fn, this);
     builder.lowerBody(body);
     this.facts.functions.push(fn);
@@ -926,11 +928,11 @@ class FunctionBuilder {
   private declaration(node: CachedNode): void {
     const simple = simpleDeclaration(node);
     if (simple) {
-      for (const name of simple.names) {
+      simple.names.forEach((name, i) => {
         this.localNames.add(name);
         setOwn(this.fn.locals, name, simple.type);
-        this.blocks[this.block()].events.push({ kind: 'assign', name });
-      }
+        this.assign(name, simple.inits[i]);
+      });
       return;
     }
     const type = typeName(node.field('type'));
@@ -945,9 +947,16 @@ class FunctionBuilder {
       // `guard`-style cleanup declarations are not used for locks; only initializers matter.
       const value = decl.type === 'init_declarator' ? decl.field('value') : null;
       if (value && value.type !== 'initializer_list') this.expression(value, name);
-      if (name && !(value && isCallAssignmentValue(value)))
-        this.blocks[this.block()].events.push({ kind: 'assign', name });
+      if (name && !(value && isCallAssignmentValue(value))) this.assign(name, value?.text);
     }
+  }
+
+  /** An assignment event; `unlock = true` also says what the variable now tests as. */
+  private assign(name: string, value: string | undefined): void {
+    const literal = value === 'true' ? true : value === 'false' ? false : undefined;
+    this.blocks[this.block()].events.push(
+      literal === undefined ? { kind: 'assign', name } : { kind: 'assign', name, value: literal },
+    );
   }
 
   private ifStatement(node: CachedNode): void {
@@ -995,30 +1004,45 @@ class FunctionBuilder {
 
   private switchStatement(node: CachedNode): void {
     const cond = node.field('condition');
-    if (cond) this.expression(cond);
+    // `switch (mutex_trylock_recursive(&m))`: each case edge says which value the call returned.
+    let call: number | undefined;
+    if (cond) {
+      const before = this.eventCount();
+      this.expression(cond);
+      if (stripParens(cond).type === 'call_expression' && this.eventCount() > before)
+        call = this.eventCount() - 1;
+    }
     const dispatch = this.block();
     const after = this.newBlock();
     this.loops.push({ brk: after, scopeDepth: this.scopes.length });
     this.cur = undefined;
     let hasDefault = false;
     const body = node.field('body');
+    const cases = (body?.namedChildren ?? []).filter((c) => c.type === 'case_statement');
+    const labels = cases.flatMap((c) => {
+      const value = c.field('value');
+      return value ? [normaliseText(value.text)] : [];
+    });
+    const edgeFor = (value: string | undefined): Condition | undefined =>
+      call === undefined ? undefined : caseCondition(call, value, labels);
     this.scopes.push({ guards: [] });
     for (const child of body?.namedChildren ?? []) {
       if (child.type === 'case_statement') {
-        if (!child.field('value')) hasDefault = true;
-        this.caseStatement(child, dispatch);
+        const value = child.field('value');
+        if (!value) hasDefault = true;
+        this.caseStatement(child, dispatch, edgeFor(value ? normaliseText(value.text) : undefined));
       } else this.statement(child);
     }
     this.closeScope(this.scopes.pop()!);
     this.loops.pop();
     if (this.cur !== undefined) this.edge(this.cur, after);
-    if (!hasDefault) this.edge(dispatch, after);
+    if (!hasDefault) this.edge(dispatch, after, edgeFor(undefined));
     this.cur = after;
   }
 
-  private caseStatement(node: CachedNode, dispatch: number | undefined): void {
+  private caseStatement(node: CachedNode, dispatch: number | undefined, cond?: Condition): void {
     const start = this.newBlock();
-    if (dispatch !== undefined) this.edge(dispatch, start);
+    if (dispatch !== undefined) this.edge(dispatch, start, cond);
     if (this.cur !== undefined) this.edge(this.cur, start); // fall through
     this.cur = start;
     const value = node.field('value');
@@ -1173,8 +1197,8 @@ class FunctionBuilder {
         if (right) this.expression(right, target);
         if (left && left.type !== 'identifier') this.expression(left);
         // A call's result variable is assigned by the call event itself (trylock results).
-        if (target && !isCallAssignment(node))
-          this.blocks[this.block()].events.push({ kind: 'assign', name: target });
+        // `try_again = true; continue;`: the loop condition then knows which way it goes.
+        if (target && !isCallAssignment(node)) this.assign(target, right?.text);
         if (
           left?.type === 'field_expression' &&
           right?.type === 'identifier' &&
@@ -1368,6 +1392,16 @@ function callArgShape(
 }
 
 /** The test on one edge. Built field by field: object spread costs a microsecond here. */
+/**
+ * The edge of a `switch` on a call's result to the case `value` (undefined: the default edge).
+ * Truthiness is what a label says: `0` is zero, a number or `-EINTR` is not; an enum constant
+ * may be either, and the default edge is nonzero only when `0` has its own case.
+ */
+function caseCondition(call: number, value: string | undefined, labels: string[]): Condition {
+  const truthy = value === undefined ? labels.includes('0') : value !== '0';
+  return { call, truthy, case: value === undefined ? { others: labels } : { value, others: [] } };
+}
+
 function withTruth(test: ConditionTest, truthy: boolean): Condition {
   if (test.call !== undefined) return { call: test.call, truthy };
   if (test.variable !== undefined) return { variable: test.variable, atom: test.atom, truthy };

@@ -75,6 +75,7 @@ export function isFinding(v: unknown): v is Omit<Finding, 'severity'> {
     isStr(v.message) &&
     arrayOf(v.related, isRelated) &&
     arrayOf(v.classes, isStr) &&
+    (v.creates === undefined || all(v.creates, (e) => isStr(e.from) && isStr(e.to))) &&
     optional(v.identity, isIdentity) &&
     optional(v.fix, isFix)
   );
@@ -119,7 +120,9 @@ export function isEdge(v: unknown): v is OrderEdge {
     isNum(v.count) &&
     isBool(v.exclusiveHeld) &&
     isBool(v.nonRecursive) &&
-    isBool(v.runtime)
+    isBool(v.runtime) &&
+    optional(v.declared, isStr) &&
+    optional(v.undeclared, isBool)
   );
 }
 
@@ -193,7 +196,14 @@ export class MemoShapes {
       isObj(v) &&
       all(v.acquires, (a) => this.lockEntry(a) && optional(a.conditional, oneOf(CONDITIONALS))) &&
       all(v.releases, (r) => this.lockEntry(r)) &&
-      all(v.inside, (i) => this.lockEntry(i) && optional(i.when, isGuard) && optional(i.tryOnly, isBool)) &&
+      all(
+        v.inside,
+        (i) =>
+          this.lockEntry(i) &&
+          optional(i.when, isGuard) &&
+          optional(i.tryOnly, isBool) &&
+          optional(i.waitsWhen, isGuard),
+      ) &&
       this.record(v.effects, this.chain) &&
       this.record(v.effectGuards, isGuard) &&
       this.record(v.effectWithout, (w) => arrayOf(w, isStr)) &&
