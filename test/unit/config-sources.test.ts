@@ -192,7 +192,40 @@ describe('discovering the configuration', () => {
       base: dir,
     });
     assert.ok(d.problems.some((p) => /compile_commands\.json:1: not valid JSON/.test(p.message)));
-    assert.ok(d.problems.some((p) => /cannot follow "include/.test(p.message)));
+    const makefile = d.problems.filter((p) => p.message.includes('Makefile'));
+    assert.equal(makefile.length, 1, 'one message for the Makefile');
+    assert.match(
+      makefile[0].message,
+      /Makefile:2: cannot read "ifeq \(unterminated"; the Makefiles are not used/,
+    );
+    assert.ok(!d.config.data.sources.some((s) => s.kind === 'kbuild'), 'the default applies');
+    assert.equal(d.config.data.mode, 'kernel');
+  });
+
+  it('a Makefile whose conditionals do not balance names the line, and is not used', () => {
+    const cases: [string, RegExp][] = [
+      [
+        'obj-m := a.o\nEXTRA_CFLAGS += -DFOO_A \\\n\t-DFOO_B\nendif\n',
+        /Makefile:4: "endif" without a conditional/,
+      ],
+      [
+        'obj-m := a.o\nifeq ($(A),y)\nEXTRA_CFLAGS += -DFOO_A\nifdef B\nendif\n',
+        /Makefile:2: conditional without "endif"/,
+      ],
+      ['obj-m := a.o\r\nelse\r\n', /Makefile:2: "else" without a conditional/],
+    ];
+    cases.forEach(([text, message], i) => {
+      const dir = tree(`bad-make-${i}`, { Makefile: text, 'a.c': 'int a;\n', 'b.c': 'int b;\n' });
+      const d = discoverConfiguration({
+        roots: [dir],
+        files: [path.join(dir, 'a.c'), path.join(dir, 'b.c')],
+        settings: defaultSettings(),
+        base: dir,
+      });
+      assert.equal(d.problems.length, 1, text);
+      assert.match(d.problems[0].message, message);
+      assert.ok(!d.config.leavesOut(path.join(dir, 'b.c')), 'no file is left out on a Makefile not read');
+    });
   });
 
   it('finds the .config of the kernel tree around the workspace, and its version', () => {

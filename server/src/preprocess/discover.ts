@@ -178,6 +178,13 @@ function readDriverBuild(
     const makefile = kbuildMakefile(dir);
     if (!makefile) continue;
     const build = readKbuild(dir, { declared: kconfigDeclared(dir) });
+    if (build.malformed) {
+      problems.push({
+        file: 'configuration',
+        message: `${build.malformed}; the Makefiles are not used (the default applies)`,
+      });
+      continue;
+    }
     for (const note of build.notes) problems.push({ file: 'configuration', message: note });
     for (const f of build.folders) if (f.flags.length) data.dirs.push([f.dir, { flags: f.flags }]);
     for (const [file, flags] of build.files) data.files.push([file, { flags }]);

@@ -41,6 +41,11 @@ export interface KbuildResult {
   /** What the driver can define: flags anywhere in its Makefiles, and CONFIG_ variables it sets itself. */
   owned: Map<string, 'defines' | 'maybe'>;
   notes: string[];
+  /**
+   * The first line the evaluator cannot read as make (`FILE:LINE: why`): an `endif` with no
+   * conditional, a conditional never closed, an `ifeq` it cannot split. The result is not used.
+   */
+  malformed?: string;
 }
 
 export interface KbuildOptions {
@@ -191,11 +196,18 @@ class Evaluator {
     }
     this.result.makefiles.push(file);
     this.noteOwned(text);
-    const lines = text.replace(/\\\r?\n/g, ' ').split('\n');
+    // Continuations joined, each piece keeps the number of the line it starts on.
+    const lines: [string, number][] = [];
+    let lineNo = 1;
+    for (const piece of text.split(/(?<!\\\r?)\r?\n/)) {
+      lines.push([piece.replace(/\\\r?\n/g, ' '), lineNo]);
+      lineNo += piece.split('\n').length;
+    }
     let inRecipe = false;
     let inDefine = 0;
     const depthBefore = this.stack.length;
-    for (const raw of lines) {
+    const opened: number[] = [];
+    for (const [raw, no] of lines) {
       if (inDefine) {
         if (/^\s*endef\b/.test(raw)) inDefine--;
         else if (/^\s*define\b/.test(raw)) inDefine++;
@@ -206,7 +218,14 @@ class Evaluator {
       if (!line) continue;
       const conditional = /^(ifeq|ifneq|ifdef|ifndef|else|endif)\b\s*(.*)$/.exec(line);
       if (conditional) {
-        this.conditional(conditional[1], conditional[2]);
+        const [, kind, arg] = conditional;
+        if ((kind === 'else' || kind === 'endif') && this.stack.length === depthBefore)
+          this.malformed(file, no, `"${kind}" without a conditional`);
+        else if ((kind === 'ifeq' || kind === 'ifneq') && !conditionArgs(arg))
+          this.malformed(file, no, `cannot read "${line}"`);
+        if (kind.startsWith('if')) opened.push(no);
+        else if (kind === 'endif') opened.pop();
+        this.conditional(kind, arg);
         continue;
       }
       if (!this.live) continue;
@@ -225,8 +244,15 @@ class Evaluator {
         this.assign(assign.name, assign.op, assign.value);
       } else if (isRule(line)) inRecipe = true;
     }
+    if (this.stack.length > depthBefore)
+      this.malformed(file, opened[opened.length - 1] ?? lineNo, 'conditional without "endif"');
     // An unclosed conditional ends with its file.
     this.stack.length = Math.min(this.stack.length, depthBefore);
+  }
+
+  /** Keeps the first line that is not make (KbuildResult.malformed). */
+  private malformed(file: string, line: number, why: string): void {
+    this.result.malformed ??= `${file}:${line}: ${why}`;
   }
 
   private noteOwned(text: string): void {

@@ -47,6 +47,14 @@ export function isExpandable(def: MacroDef): boolean {
   return def.params !== undefined && EXPANDABLE_RE.test(def.body) && !NOT_CODE_RE.test(def.body);
 }
 
+/**
+ * A function-like macro that is an integer constant (`#define FOO_SHOW_DEBUG() (0)`, the
+ * non-debug arm of a debug switch): a branch it guards is decided at lowering.
+ */
+export function isConstantSwitch(def: MacroDef): boolean {
+  return def.params !== undefined && /^[(\s]*\d+[uUlL]*[)\s]*$/.test(def.body);
+}
+
 /** An object-like macro naming a gfp mask (`#define FOO_GFP (GFP_KERNEL | __GFP_NOWARN)`). */
 export function isGfpMask(def: MacroDef): boolean {
   return def.params === undefined && /\b__?GFP_\w+/.test(def.body) && !/[;{}]/.test(def.body);
