@@ -6,6 +6,7 @@ import { fingerprints } from '../baseline/fingerprint';
 import { type AnalysisMemo, type AnalysisOutput, analysisSteps } from '../analysis/interproc';
 import type { FileFacts, Range } from '../analysis/ir';
 import { lowerFile, relowerFunction } from '../analysis/lower';
+import { preemptRt } from '../config/build-config';
 import { type Settings, defaultSettings } from '../config/settings';
 import type { OrderGraph, RuntimeEdgeInput } from '../graph/order-graph';
 import { Knowledge } from '../kb/knowledge';
@@ -336,6 +337,8 @@ export class Engine {
       return 'warning';
     if (rule === 'reclaim-under-lock' && (cyclic || classes.some((c) => graph.getEdge('fs_reclaim', c))))
       return 'warning';
+    // An invalid wait context deadlocks only where spinlock_t sleeps.
+    if (rule === 'wait-context' && preemptRt(this.settings)) return 'error';
     return base;
   }
 }

@@ -58,6 +58,8 @@ function isFix(v: unknown): v is FixHint {
       return isStr(v.lockExpr);
     case 'preallocate':
       return arrayOf(v.lockExprs, isStr);
+    case 'irq-disable':
+      return v.irq === 'hardirq' || v.irq === 'softirq';
     default:
       return false;
   }
@@ -202,7 +204,8 @@ export class MemoShapes {
         v.flushes,
         (f) =>
           oneOf(FLUSH_TARGETS)(f.target) && isStr(f.key) && this.chain(f.chain) && optional(f.when, isGuard),
-      )
+      ) &&
+      all(v.irqsOn, (i) => this.lockEntry(i) && isBool(i.softirqs))
     );
   }
 
