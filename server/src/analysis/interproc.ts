@@ -291,6 +291,12 @@ class WorkspaceAnalysis {
       },
       fanOut: (step) => this.fanOut(step),
     });
+    for (const cls of usage.values())
+      this.graph.noteUsage(
+        cls.cls,
+        cls.kind,
+        cls.uses.map((u) => ({ state: u.state, mode: u.mode, root: u.root.name, chain: u.chain })),
+      );
     for (const rule of this.rules) rule.onUsage?.(usage, this.graph, this.report);
     return {
       findings: this.findings,

@@ -125,8 +125,21 @@ export function isEdge(v: unknown): v is OrderEdge {
   );
 }
 
+const USAGE_STATES = new Set(['in-hardirq', 'in-softirq', 'hardirq-on', 'softirq-on']);
+
 export function isClass(v: unknown): v is LockClassInfo {
-  return isObj(v) && isStr(v.name) && isStr(v.kind) && isNum(v.acquisitions);
+  return (
+    isObj(v) &&
+    isStr(v.name) &&
+    isStr(v.kind) &&
+    isNum(v.acquisitions) &&
+    (v.usage === undefined ||
+      all(
+        v.usage,
+        (u) =>
+          oneOf(USAGE_STATES)(u.state) && oneOf(MODES)(u.mode) && isStr(u.root) && arrayOf(u.chain, isStep),
+      ))
+  );
 }
 
 function isLock(v: unknown): boolean {

@@ -28,7 +28,7 @@ export const STATE_TEXT: Record<UsageState, string> = {
   'softirq-on': 'with softirqs on',
 };
 
-export function usageLabel(use: UsageUse): string {
+export function usageLabel(use: Pick<UsageUse, 'state' | 'mode'>): string {
   return `${LABELS[use.state]}-${use.mode === 'read' ? 'R' : 'W'}`;
 }
 
