@@ -114,7 +114,9 @@ export class TypeEnv {
       return { cls: `?${expr}`, expr, param, local, resolved: false };
     }
     const last = path.fields[path.fields.length - 1];
-    const container = this.pathType({ root: path.root, fields: path.fields.slice(0, -1) });
+    const typed = this.pathType({ root: path.root, fields: path.fields.slice(0, -1) });
+    // `void *data` names no container: the caller that knows the type names the class.
+    const container = typed === 'void' ? undefined : typed;
     const raw = container ? `${container}.${last}` : `?.${last}`;
     return { cls: this.kb.aliasClass(raw, last), expr, param, local, resolved: !!container };
   }

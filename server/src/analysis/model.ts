@@ -72,7 +72,9 @@ export type Op =
   /** in_atomic() and friends: the function decides at run time whether it may sleep. */
   | { op: 'context-check' }
   /** A gfp argument passed through from this function's parameter: reclaims if the caller's flags do. */
-  | { op: 'reclaim-if-param'; index: number; chain: ChainStep[] };
+  | { op: 'reclaim-if-param'; index: number; chain: ChainStep[] }
+  /** A callee takes a spinning lock with the interrupts the caller leaves enabled (see Summary.irqsOn). */
+  | { op: 'irq-on'; lock: LockInfo; chain: ChainStep[]; softirqs: boolean };
 
 export interface HeldLock extends LockInfo {
   /** Where it was taken, from the function holding it down to the lock call. */
@@ -144,6 +146,12 @@ export interface Summary {
   effectWithout: Partial<Record<Effect, string[]>>;
   reclaimIfParam: { index: number; chain: ChainStep[] }[];
   flushes: (FlushTarget & { chain: ChainStep[]; when?: Guard })[];
+  /**
+   * Spinning locks taken here or in callees while this function had not disabled hardirqs
+   * itself (`softirqs`: nor softirqs): taken with interrupts as its caller leaves them.
+   * Lockdep's HARDIRQ-ON / SOFTIRQ-ON usage relative to the entry (analysis/irq-usage.ts).
+   */
+  irqsOn: { lock: LockInfo; chain: ChainStep[]; softirqs: boolean }[];
 }
 
 export function emptySummary(): Summary {
@@ -157,6 +165,7 @@ export function emptySummary(): Summary {
     effectWithout: {},
     reclaimIfParam: [],
     flushes: [],
+    irqsOn: [],
   };
 }
 
@@ -196,6 +205,7 @@ export function keptSummary(s: Summary): Summary {
     effectWithout: keptRecord(s.effectWithout),
     reclaimIfParam: keptList(s.reclaimIfParam),
     flushes: keptList(s.flushes),
+    irqsOn: keptList(s.irqsOn),
   };
 }
 
@@ -219,6 +229,8 @@ export function summaryKey(s: Summary): string {
     JSON.stringify(s.effectGuards),
     s.reclaimIfParam.map((r) => r.index).join(','),
     s.flushes.map((f) => f.key).join(','),
+    locks(s.irqsOn.filter((i) => i.softirqs)),
+    locks(s.irqsOn.filter((i) => !i.softirqs)),
   ].join(';');
 }
 

@@ -7,6 +7,7 @@ import { type AnalysisMemo, type AnalysisOutput, analysisSteps } from '../analys
 import type { FileFacts, Range } from '../analysis/ir';
 import { lowerFile, relowerFunction } from '../analysis/lower';
 import type { LowerOptions } from '../analysis/lower-macros';
+import { preemptRt } from '../config/build-config';
 import { type Settings, defaultSettings } from '../config/settings';
 import type { OrderGraph, RuntimeEdgeInput } from '../graph/order-graph';
 import { Knowledge } from '../kb/knowledge';
@@ -16,7 +17,7 @@ import { preprocess, type Preprocessed } from '../preprocess/blank';
 import { declaredFunctions } from '../preprocess/macros';
 import { Configuration, settingsConfigData } from '../preprocess/config';
 import { RULES } from '../rules/registry';
-import type { Finding, RuleId } from '../rules/rule';
+import type { Finding, RuleId, Severity } from '../rules/rule';
 import { settleFindings } from '../rules/settle';
 import { WorkspaceIndex } from '../workspace/index';
 
@@ -373,10 +374,15 @@ export class Engine {
       out.graph,
     )) {
       if (this.suppressed(f.file, f.range, f.rule)) continue;
-      const user = this.settings.severity[f.rule];
+      const user = this.settings.severity[f.rule] ?? this.kernelSeverity(f);
       if (user !== 'off') result.push(user ? { ...f, severity: user } : f);
     }
     return result;
+  }
+
+  /** An invalid wait context deadlocks only where spinlock_t sleeps: an error on PREEMPT_RT. */
+  private kernelSeverity(f: Finding): Severity | undefined {
+    return f.rule === 'wait-context' && preemptRt(this.config.lookupFor(f.file)) ? 'error' : undefined;
   }
 
   private suppressed(file: string, range: Range, rule: RuleId): boolean {
