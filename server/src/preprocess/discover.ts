@@ -26,6 +26,7 @@ import type { SymbolState } from './expr';
 import { scanHeaders } from './headers';
 import { kbuildMakefile, readKbuild } from './kbuild';
 import { type KconfigRead, parseKconfigFile, versionCodeOf } from './kconfig';
+import { OffPatterns, SELFTEST_FOLDERS, SELFTEST_PROBE } from './off-by-default';
 import { parseKernelVersion } from './predefined';
 
 export interface DiscoverOptions {
@@ -133,6 +134,9 @@ export function discoverConfiguration(opts: DiscoverOptions): Discovery {
   // 3. a driver's own Kbuild Makefiles
   if (!kernelRoot) readDriverBuild(dirs, opts.files, data, add, problems, log);
 
+  if (data.mode === 'kernel' && data.kconfig === undefined && data.files.length === 0)
+    leaveOutSelftestFolders(opts.files, data, settings.defines, log);
+
   // 4. the workspace's headers, read under what was found so far
   const preliminary = new Configuration(data);
   const headers = opts.files.filter((f) => f.endsWith('.h') && !preliminary.leavesOut(f));
@@ -209,6 +213,31 @@ function readDriverBuild(
   data.mode = 'driver';
   data.owned = [...owned];
   data.excluded = [...left];
+}
+
+/**
+ * Self-test folders' C files, when nothing says which files are built (SELFTEST_FOLDERS), unless
+ * the self-test options are on: the pattern table does not turn them off, or a define names one.
+ */
+function leaveOutSelftestFolders(
+  files: readonly string[],
+  data: ConfigData,
+  defines: readonly string[],
+  log: string[],
+): void {
+  if (!new OffPatterns(data.offPatterns).isOff(SELFTEST_PROBE)) return;
+  if (defines.some((d) => d.split('=')[0].includes('SELFTEST'))) return;
+  const left = files.filter(
+    (f) =>
+      f.endsWith('.c') &&
+      path
+        .dirname(f)
+        .split(path.sep)
+        .some((seg) => SELFTEST_FOLDERS.includes(seg)),
+  );
+  if (!left.length) return;
+  data.excluded = [...data.excluded, ...left];
+  log.push(`self-test folders: ${count(left.length)} C files built only with self-tests, left out`);
 }
 
 /** The folder among `dirs` that holds `file` most closely. */

@@ -47,6 +47,15 @@ export const DEFAULT_OFF_PATTERNS: readonly string[] = [
   '!CONFIG_DEBUG_ATOMIC_SLEEP',
 ];
 
+/**
+ * Folders whose C files only self-test builds compile (i915's Makefile adds its `selftests/*.o`
+ * under CONFIG_DRM_I915_SELFTEST). When nothing says which files are built (no compilation
+ * database, no .config, no driver Makefile), a C file below one is left out while the table
+ * above turns self-test options off, as it does `SELFTEST_PROBE`.
+ */
+export const SELFTEST_FOLDERS: readonly string[] = ['selftests'];
+export const SELFTEST_PROBE = 'CONFIG_SELFTEST';
+
 /** A compiled pattern list: whether a symbol is off when nothing else decides it. */
 export class OffPatterns {
   private readonly rules: { off: boolean; re: RegExp }[];
