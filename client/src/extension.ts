@@ -26,6 +26,7 @@ interface StatusParams {
   files: number;
   lastAnalysisMs?: number;
   message?: string;
+  config?: string;
 }
 
 let client: LanguageClient | undefined;
@@ -82,11 +83,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
   status.name = 'Lockscope';
   status.text = 'Lockscope: starting';
   status.command = { title: 'Show lock report', command: 'lockscope.showReport' };
-  context.subscriptions.push(status, output);
+  // The configuration files are read under: "Kconfig: .config, ..." or "default: debug options off".
+  const configStatus = vscode.languages.createLanguageStatusItem('lockscope.configuration', [
+    { language: 'c' },
+    { language: 'cpp' },
+  ]);
+  configStatus.name = 'Lockscope configuration';
+  configStatus.text = 'Configuration: …';
+  configStatus.command = { title: 'Show symbols', command: 'lockscope.showConfiguration' };
+  context.subscriptions.push(status, configStatus, output);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('lockscope.showReport', () => client && openReport(context, client)),
     vscode.commands.registerCommand('lockscope.explainLockdep', () => client && explainLockdep(client)),
+    vscode.commands.registerCommand('lockscope.showConfiguration', () => client && showConfiguration(client)),
     vscode.commands.registerCommand('lockscope.restart', async () => {
       await client?.restart();
     }),
@@ -100,10 +110,24 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ clie
     const last = p.lastAnalysisMs !== undefined ? `, last analysis ${p.lastAnalysisMs} ms` : '';
     status.text = `Lockscope: ${p.state}`;
     status.detail = `${p.files} files indexed${last}${p.message ? ` — ${p.message}` : ''}`;
+    if (p.config) configStatus.text = `Configuration: ${p.config}`;
     output.appendLine(`[${new Date().toLocaleTimeString()}] ${p.state}: ${p.files} files${last}`);
   });
   context.subscriptions.push({ dispose: () => void client?.stop() });
   return { client };
+}
+
+/** Which symbols the configuration took as on, off or unknown (for the active file, else the workspace). */
+async function showConfiguration(lc: LanguageClient): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  const uri =
+    editor && ['c', 'cpp'].includes(editor.document.languageId) ? editor.document.uri.toString() : undefined;
+  const result = await lc.sendRequest<{ text: string } | null>('lockscope/configuration', { uri });
+  const doc = await vscode.workspace.openTextDocument({
+    content: result?.text ?? 'Lockscope has not indexed the workspace yet.',
+    language: 'plaintext',
+  });
+  await vscode.window.showTextDocument(doc, { preview: false });
 }
 
 /** Explains a lockdep report from the clipboard or a file, in a new editor with links. */

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseSettings } from '../../server/src/config/settings';
 import { Engine, type AnalysisResult } from '../../server/src/engine/engine';
+import { scanPaths } from '../../server/src/engine/scan';
 
 export const FIXTURES = path.resolve(__dirname, '../../../test/fixtures');
 
@@ -45,16 +46,28 @@ export function readFixture(target: string): Map<string, string> {
   return files;
 }
 
-export async function runFixture(files: Map<string, string>): Promise<FixtureOutcome> {
+/**
+ * Runs the files through the engine; a workspace folder (`dir`) is scanned as the CLI scans it,
+ * so that the configuration it holds (Makefile, .config, compile_commands.json) is read.
+ */
+export async function runFixture(files: Map<string, string>, dir?: string): Promise<FixtureOutcome> {
   const configText = [...files.values()].map((t) => CONFIG_RE.exec(t)?.[1]).find((c) => c !== undefined);
   const { settings, errors } = parseSettings(configText ? JSON.parse(configText) : {});
   if (errors.length) throw new Error(`bad fixture config: ${errors.join('; ')}`);
-  const engine = await Engine.create(settings);
-  for (const [file, text] of files) {
-    const { problem } = engine.setFile(file, text);
-    if (problem) throw new Error(`${file}: ${problem.message}`);
+  let result: AnalysisResult;
+  if (dir) {
+    const outcome = await scanPaths(['.'], dir, settings, { jobs: 1 });
+    const bad = outcome.problems.find((p) => p.file !== 'configuration');
+    if (bad) throw new Error(`${bad.file}: ${bad.message}`);
+    result = outcome.result;
+  } else {
+    const engine = await Engine.create(settings);
+    for (const [file, text] of files) {
+      const { problem } = engine.setFile(file, text);
+      if (problem) throw new Error(`${file}: ${problem.message}`);
+    }
+    result = engine.analyze();
   }
-  const result = engine.analyze();
   const actual = result.diagnostics
     .map((d) => `${d.file}:${d.range.line + 1} ${d.rule}@${d.severity}`)
     .sort();

@@ -35,7 +35,7 @@ export interface Registration {
 export class TestLspClient {
   readonly published: Published[] = [];
   readonly progress: { token: unknown; value: { kind: string; percentage?: number } }[] = [];
-  readonly status: { state: string; files: number }[] = [];
+  readonly status: { state: string; files: number; config?: string }[] = [];
   readonly logs: string[] = [];
   readonly registrations: Registration[] = [];
   private readonly proc: ChildProcess;
@@ -61,7 +61,7 @@ export class TestLspClient {
         this.progress.push(p);
       },
     );
-    this.conn.onNotification('lockscope/status', (p: { state: string; files: number }) => {
+    this.conn.onNotification('lockscope/status', (p: { state: string; files: number; config?: string }) => {
       this.status.push(p);
     });
     this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) =>

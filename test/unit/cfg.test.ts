@@ -5,19 +5,19 @@ import { lowerFile } from '../../server/src/analysis/lower';
 import { Knowledge } from '../../server/src/kb/knowledge';
 import { CParser } from '../../server/src/parsing/parser';
 import { maskAnnotations } from '../../server/src/parsing/preprocess';
+import { preprocess } from '../../server/src/preprocess/blank';
 
 let parser: CParser;
 const kb = Knowledge.withExtensions();
 
+/** Lowers the only function of `src`, read with these symbols defined and undefined (others unknown). */
 function lower(src: string, defines: string[] = [], undefines: string[] = []): FunctionIR {
-  const masked = maskAnnotations(src, kb.table.annotationMacros);
-  const facts = lowerFile(
-    parser.parse(masked.text),
-    't.c',
-    kb,
-    { defines: new Set(defines), undefines: new Set(undefines) },
-    masked.annotations,
-  );
+  const lookup = (name: string) => ({
+    defined: defines.includes(name) ? true : undefines.includes(name) ? false : undefined,
+    value: '1',
+  });
+  const masked = maskAnnotations(preprocess(src, lookup).text, kb.table.annotationMacros);
+  const facts = lowerFile(parser.parse(masked.text), 't.c', kb, masked.annotations);
   assert.equal(facts.functions.length, 1, 'one function');
   return facts.functions[0];
 }

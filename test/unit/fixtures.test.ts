@@ -28,7 +28,9 @@ for (const group of ['rules', 'workspaces', 'recall']) {
     it('has fixtures', () => assert.ok(entries.length > 0, `no fixtures in ${dir}`));
     for (const entry of entries) {
       it(entry, async () => {
-        const outcome = await runFixture(readFixture(path.join(dir, entry)));
+        const target = path.join(dir, entry);
+        const folder = fs.statSync(target).isDirectory() ? target : undefined;
+        const outcome = await runFixture(readFixture(target), folder);
         assert.ok(outcome.missing.length === 0 && outcome.unexpected.length === 0, explain(outcome));
       });
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultSettings } from '../../server/src/config/settings';
-import { type AnalysisResult, type AnalysisRun, Engine } from '../../server/src/engine/engine';
+import { type AnalysisResult, type AnalysisRun, changedRange, Engine } from '../../server/src/engine/engine';
 
 const HELPER = `
 struct foo_dev { struct mutex lock; spinlock_t irq_lock; };
@@ -111,6 +111,54 @@ static void foo_late(struct foo_dev *d) { d->ops->unbind = foo_bind; }
     cold.setFile('ops.c', edited);
     assert.deepEqual(engine.index.get('ops.c'), cold.index.get('ops.c'));
     engine.closeOpenFile('ops.c');
+  });
+
+  it('finds the one changed range of two long texts, wherever it is', () => {
+    const base = 'x'.repeat(700) + 'abc' + 'y'.repeat(900);
+    const cases: [string, string, { start: number; oldEnd: number; newEnd: number } | undefined][] = [
+      [base, base, undefined],
+      [base, 'Q' + base, { start: 0, oldEnd: 0, newEnd: 1 }],
+      [base, base + 'Q', { start: 1603, oldEnd: 1603, newEnd: 1604 }],
+      [base, base.replace('abc', 'aXXc'), { start: 701, oldEnd: 702, newEnd: 703 }],
+      [base, base.replace('abc', ''), { start: 700, oldEnd: 703, newEnd: 700 }],
+      ['y'.repeat(600), 'y'.repeat(300), { start: 300, oldEnd: 600, newEnd: 300 }],
+    ];
+    for (const [a, b, expected] of cases) assert.deepEqual(changedRange(a, b), expected);
+  });
+
+  it('typing in code the configuration kept, in an arm it turned off or into a kconfig test reads as a cold read', async () => {
+    const source = [
+      'void foo_kick(struct foo *f)',
+      '{',
+      '\tspin_lock(&f->lock);',
+      '#ifdef CONFIG_FOO_DEBUG_GEM',
+      '\tfoo_poison(f);',
+      '#endif',
+      '\tif (IS_ENABLED(CONFIG_FOO_SELFTEST))',
+      '\t\tfoo_check(f);',
+      '\tfoo_ring(f, 1);',
+      '\tspin_unlock(&f->lock);',
+      '}',
+      '',
+    ].join('\n');
+    const engine = await Engine.create();
+    engine.updateOpenFile('kick.c', source);
+    const steps = [
+      source.replace('foo_ring(f, 1)', 'foo_ring(f, 12)'),
+      source.replace('foo_ring(f, 1)', 'foo_ring_x(f, 1)'),
+      source.replace('foo_poison(f)', 'foo_poisonx(f)'),
+      source.replace('CONFIG_FOO_SELFTEST', 'CONFIG_FOO_SELFTES'),
+      source.replace('\tfoo_ring(f, 1)', '\tIS_ENABLED(CONFIG_FOO_DEBUG) && foo_ring(f, 1)'),
+      source.replace('\tfoo_ring(f, 1)', '\tIS_ENABLEDfoo_ring(f, 1)'),
+      source,
+    ];
+    for (const text of steps) {
+      engine.updateOpenFile('kick.c', text);
+      const cold = await Engine.create();
+      cold.setFile('kick.c', text);
+      assert.deepEqual(engine.index.get('kick.c'), cold.index.get('kick.c'), text);
+    }
+    engine.closeOpenFile('kick.c');
   });
 
   it('an edit that changes no lock order keeps the cycles, at their new lines; one that does finds them again', async () => {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseSettings } from '../../server/src/config/settings';
 import { Engine } from '../../server/src/engine/engine';
+import { Configuration, settingsConfigData } from '../../server/src/preprocess/config';
 import { OrderGraph } from '../../server/src/graph/order-graph';
 import { isClass } from '../../server/src/engine/shape-checks';
 import { toJson } from '../../server/src/report/json';
@@ -195,6 +196,19 @@ void foo_clk_set(struct foo_clk *c)
     const rt = await analysed(RAW, parseSettings({ defines: ['CONFIG_PREEMPT_RT'] }).settings);
     assert.deepEqual(
       rt.result.diagnostics.map((d) => `${d.rule} ${d.severity}`),
+      ['wait-context error'],
+    );
+  });
+
+  it('is an error when the kernel .config the files are read under has CONFIG_PREEMPT_RT', async () => {
+    const engine = await Engine.create();
+    const data = settingsConfigData(parseSettings({}).settings);
+    data.kconfigs = [{ file: '/k/.config', symbols: [['CONFIG_PREEMPT_RT', 'y']] }];
+    data.kconfig = 0;
+    engine.setConfiguration(new Configuration(data));
+    engine.setFile('/k/foo.c', RAW);
+    assert.deepEqual(
+      engine.analyze().diagnostics.map((d) => `${d.rule} ${d.severity}`),
       ['wait-context error'],
     );
   });

@@ -14,12 +14,11 @@ import { CParser, type SyntaxNode } from '../../server/src/parsing/parser';
 
 let parser: CParser;
 const kb = Knowledge.withExtensions();
-const opts = { defines: new Set<string>(), undefines: new Set<string>() };
 
 function lowerText(src: string): FileFacts {
   const tree = parser.parse(src);
   try {
-    return lowerFile(tree, 't.c', kb, opts);
+    return lowerFile(tree, 't.c', kb);
   } finally {
     tree.delete();
   }

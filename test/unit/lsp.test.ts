@@ -210,6 +210,54 @@ describe('language server workspace storage', () => {
   });
 });
 
+describe('language server: the configuration', () => {
+  const ws = path.join(REPO, 'test', 'fixtures', 'workspaces', 'config-vendor-makefile');
+  let client: TestLspClient;
+  before(async () => {
+    client = new TestLspClient();
+    await client.initialize(pathToFileURL(ws).toString());
+    await client.waitReady();
+  });
+  after(() => client.close());
+
+  it('names the configuration in its status and lists the symbols it decided', async () => {
+    assert.ok(
+      client.status.some((s) => /^Makefile \(/.test(s.config ?? '')),
+      JSON.stringify(client.status),
+    );
+    assert.ok(client.logs.some((l) => /configuration: mode: the driver's own configuration/.test(l)));
+    const main = pathToFileURL(path.join(ws, 'foo_main.c')).toString();
+    const reply = (await client.conn.sendRequest('lockscope/configuration', { uri: main })) as {
+      text: string;
+    };
+    assert.match(reply.text, /^Configuration: Makefile/);
+    assert.match(reply.text, /\non \(\d+\):\n(?:.*\n)*?  CONFIG_FOO_USB — build flags/);
+    assert.match(reply.text, /  PLATFORM_WINDOWS — nothing in the driver defines it/);
+    assert.match(reply.text, /  CONFIG_FOO_SDIO — the driver's configuration does not set it/);
+    const viaCommand = (await client.conn.sendRequest('workspace/executeCommand', {
+      command: 'lockscope.configurationSymbols',
+      arguments: [],
+    })) as { text: string };
+    assert.match(viaCommand.text, /Symbols asked about in the workspace/);
+  });
+
+  it('code in arms the configuration turns off gets no diagnostics', async () => {
+    const file = path.join(ws, 'foo_main.c');
+    const uri = pathToFileURL(file).toString();
+    const text = fs.readFileSync(file, 'utf8');
+    await client.conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'c', version: 1, text },
+    });
+    const pub = await client.waitFor(uri, (p) => p.diagnostics.length > 0);
+    const expectLine = text.split('\n').findIndex((l) => l.includes('expect: sleep-in-atomic'));
+    assert.deepEqual(
+      pub.diagnostics.map((d) => d.range.start.line),
+      [expectLine],
+      'only the USB arm, which the Makefile turns on',
+    );
+  });
+});
+
 describe('language server with a findings baseline', () => {
   const OLD = `struct foo_dev {
 	spinlock_t lock;

@@ -185,11 +185,24 @@ describe('analysis-memo cache', () => {
   it('a memo over the size budget is not kept, and an older one goes', async () => {
     const cold = await scan();
     const file = memoFile();
-    assert.equal(writeMemo(file, memoKey(defaultSettings(), 'test-1'), cold.engine, 0), undefined);
+    assert.equal(
+      writeMemo(
+        file,
+        memoKey(defaultSettings(), cold.engine.configuration.fingerprint, 'test-1'),
+        cold.engine,
+        0,
+      ),
+      undefined,
+    );
     assert.ok(!fs.existsSync(file));
     fs.mkdirSync(file);
     assert.equal(
-      writeMemo(file, memoKey(defaultSettings(), 'test-1'), cold.engine, 0),
+      writeMemo(
+        file,
+        memoKey(defaultSettings(), cold.engine.configuration.fingerprint, 'test-1'),
+        cold.engine,
+        0,
+      ),
       undefined,
       'a folder there',
     );

@@ -21,6 +21,17 @@ describe('settings', () => {
     assert.deepEqual(pkg.contributes.configuration.properties, JSON.parse(JSON.stringify(expected)));
   });
 
+  it('declares limited untrusted-workspace support, restricting only settings of the schema', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+    const untrusted = pkg.capabilities.untrustedWorkspaces;
+    assert.equal(untrusted.supported, 'limited');
+    assert.ok(untrusted.description.length > 0);
+    const restricted = untrusted.restrictedConfigurations as string[];
+    for (const name of ['lockscope.compileCommands', 'lockscope.kernelConfig'])
+      assert.ok(restricted.includes(name), `${name} names a file to read: restricted`);
+    for (const name of restricted) assert.ok(name.slice('lockscope.'.length) in SETTINGS_SCHEMA, name);
+  });
+
   it('defaults come from the schema', () => {
     const d = defaultSettings();
     for (const [k, v] of Object.entries(SETTINGS_SCHEMA))

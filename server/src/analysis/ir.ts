@@ -160,4 +160,35 @@ export interface FileFacts {
   parseErrors: number;
   /** Macros whose value is a bit flag or a mask of them (see analysis/flags), by name. */
   flagMacros?: Record<string, string>;
+  /**
+   * Conditional arms kept because the configuration did not decide them (0-based lines, from
+   * the directive to the next one of its chain): a finding whose witness runs through them
+   * depends on a configuration nobody chose.
+   */
+  unknownArms?: UnknownArm[];
+  /** The configuration's answers the file was read under, symbol and answer: the facts hold while these do. */
+  configDeps?: [string, string][];
+  /** Notes from reading the file under its configuration (0-based lines). */
+  configNotes?: { line: number; message: string }[];
+  /**
+   * The file's `#include` lines (as written) and whether the configuration compiles them: a
+   * file included only where the configuration turns the include off is not compiled at all.
+   */
+  includes?: Include[];
+}
+
+export interface Include {
+  file: string;
+  live: boolean;
+  /** `#include <file>` (searched on the include path), not `#include "file"`. */
+  angle?: true;
+}
+
+export interface UnknownArm {
+  line: number;
+  endLine: number;
+  /** The symbol the configuration did not decide. */
+  symbol: string;
+  /** The arms did not form whole statements: this one, the first, is the only one analysed. */
+  firstOnly?: true;
 }

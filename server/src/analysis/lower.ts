@@ -42,15 +42,10 @@ import type {
   StructDef,
 } from './ir';
 import { setOwn } from '../util/records';
+import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
+import { expansionMatters, splitArguments } from '../preprocess/macros';
 import { flagAtom, isFlagValue } from './flags';
 import { isCallsOnly } from './primer';
-
-export interface LowerOptions {
-  /** Preprocessor symbols known to be defined: `#ifdef X` takes only its true arm. */
-  defines: ReadonlySet<string>;
-  /** Symbols known to be undefined: only the false arm. Anything else: both arms. */
-  undefines: ReadonlySet<string>;
-}
 
 export function rangeOf(node: CachedNode): Range {
   return {
@@ -107,6 +102,11 @@ const TOKENS = new Set([
   'number_literal',
   'statement_identifier',
 ]);
+const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
+/** A macro body that heads a statement written after the invocation: a loop, an `if`, a dangling `else`. */
+const LOOP_HEADER_RE = /^\s*(?:for|while|if|switch)\b|\belse\s*$/;
+/** Macros expanded inside macros' expansions at most this deep (preprocess/macros nests more already). */
+const MAX_EXPANSION_NESTING = 4;
 const NO_CALL_CONTEXTS = new Set([
   'sizeof_expression',
   'alignof_expression',
@@ -132,12 +132,16 @@ export function lowerFile(
   tree: Tree,
   path: string,
   kb: Knowledge,
-  opts: LowerOptions,
   annotations: MaskedAnnotation[] = [],
+  opts?: LowerOptions,
 ): FileFacts {
   const facts = emptyFacts(path);
-  const collector = new FileCollector(facts, kb, opts, annotations);
-  collector.visitTop(new SourceTree(tree).root);
+  const expander = opts && new MacroExpander(opts);
+  try {
+    new FileCollector(facts, kb, annotations, expander).visitTop(new SourceTree(tree).root);
+  } finally {
+    expander?.dispose();
+  }
   return facts;
 }
 
@@ -151,8 +155,8 @@ export function relowerFunction(
   old: FileFacts,
   edit: { start: number; end: number; startLine: number },
   kb: Knowledge,
-  opts: LowerOptions,
   annotations: MaskedAnnotation[],
+  opts?: LowerOptions,
 ): FileFacts | undefined {
   const root = new SourceTree(tree).root;
   const top = root.namedChildren.find((n) => n.startIndex <= edit.start && edit.end <= n.endIndex);
@@ -162,11 +166,16 @@ export function relowerFunction(
   const before = old.functions.filter((f) => f.range.line <= line && line <= f.range.endLine);
   if (before.length !== 1) return undefined;
   const scratch = emptyFacts(old.path);
-  new FileCollector(scratch, kb, opts, annotations).visitFunction(top);
+  const expander = opts && new MacroExpander(opts);
+  try {
+    new FileCollector(scratch, kb, annotations, expander).visitFunction(top);
+  } finally {
+    expander?.dispose();
+  }
   if (scratch.functions.length !== 1 || scratch.functions[0].name !== before[0].name) return undefined;
   const name = before[0].name;
   const suppressions: FileFacts['suppressions'] = {};
-  const collector = new FileCollector({ ...emptyFacts(old.path), suppressions }, kb, opts, annotations);
+  const collector = new FileCollector({ ...emptyFacts(old.path), suppressions }, kb, annotations);
   collector.collectSuppressions(root);
   return {
     ...old,
@@ -197,8 +206,8 @@ class FileCollector {
   constructor(
     readonly facts: FileFacts,
     readonly kb: Knowledge,
-    readonly opts: LowerOptions,
     private readonly annotations: MaskedAnnotation[],
+    readonly expander?: MacroExpander,
   ) {}
 
   /**
@@ -567,6 +576,27 @@ class FunctionBuilder {
   private readonly localNames = new Set<string>();
   /** Calls emitted so far: the next call's ordinal. */
   private calls = 0;
+  /**
+   * While a macro's expansion is lowered: the invocation's range, which everything it emits
+   * takes (diagnostics stay on the line the user wrote).
+   */
+  private origin: Range | undefined;
+  /** The next statement is a block macro's loop: see expandStatement. */
+  private bodyFirst = false;
+  /** The macros being expanded, outermost first: none is expanded inside itself. */
+  private expanding: string[] = [];
+  /**
+   * A block macro's body, lowered where its expansion has BODY_PLACEHOLDER: user code, read
+   * with the origin and the macros being expanded where the invocation stands.
+   */
+  private placeholder:
+    | {
+        body: CachedNode;
+        origin: Range | undefined;
+        expanding: string[];
+        outer: FunctionBuilder['placeholder'];
+      }
+    | undefined;
 
   constructor(
     private readonly fn: FunctionIR,
@@ -592,6 +622,82 @@ class FunctionBuilder {
       const target = this.labels.get(g.label);
       if (target !== undefined) this.edge(g.from, target);
       else this.blocks[g.from].exit ??= this.fn.range; // goto into a macro we could not see: treat as exit
+    }
+  }
+
+  private range(node: CachedNode): Range {
+    return this.origin ?? rangeOf(node);
+  }
+
+  /**
+   * The expansion of a call to a workspace macro worth expanding (not one being expanded, and
+   * not deeper than MAX_EXPANSION_NESTING), with the macro's name.
+   */
+  private expansion(call: CachedNode, name: string | undefined): { name: string; text: string } | undefined {
+    const expander = this.file.expander;
+    if (!expander || !name || this.expanding.length >= MAX_EXPANSION_NESTING || this.expanding.includes(name))
+      return undefined;
+    const def = expander.expandable(name);
+    const text = def && expander.expansionOf(def, call.text);
+    return text === undefined || !expander.matters(text) ? undefined : { name, text };
+  }
+
+  /** Lowers `lower` as the expansion of `name` invoked at `call`. */
+  private within(name: string, call: CachedNode, lower: () => void): void {
+    const origin = this.origin;
+    this.origin ??= rangeOf(call);
+    this.expanding.push(name);
+    try {
+      lower();
+    } finally {
+      this.expanding.pop();
+      this.origin = origin;
+    }
+  }
+
+  /**
+   * `FOO(x, return -EINVAL);`, `with_foo(a, b) { body }`: the expansion's statements in place
+   * of the invocation, the body where a loop header's expansion expects it. False when `call`
+   * is no such invocation.
+   */
+  private expandStatement(call: CachedNode, body?: CachedNode): boolean {
+    const name = /^[A-Za-z_]\w*/.exec(call.text)?.[0];
+    const expanded = this.expansion(call, name);
+    const shape = expanded && !body ? this.callShapeOf(expanded.text) : undefined;
+    if (expanded && shape) {
+      this.within(expanded.name, call, () => this.callFromText(shape, undefined));
+      return true;
+    }
+    const statements = expanded && this.file.expander!.statements(expanded.text, body !== undefined);
+    if (!expanded || !statements) return false;
+    const here = { origin: this.origin, expanding: [...this.expanding] };
+    this.within(expanded.name, call, () => {
+      const outer = this.placeholder;
+      if (body) this.placeholder = { body, ...here, outer };
+      // A block macro's loop (`with_foo_lock(f, w) { }`, `for_foo_ww(&ww, err) { }`) takes a
+      // resource in its first step and gives it back in its update: its body runs at least
+      // once, or the path around it would leave holding what it took.
+      this.bodyFirst = body !== undefined;
+      this.statementList(statements);
+      this.bodyFirst = false;
+      this.placeholder = outer;
+    });
+    return true;
+  }
+
+  /** The body written after a block macro, where its expansion has the placeholder. */
+  private placeholderBody(): void {
+    const p = this.placeholder!;
+    const { origin, expanding } = this;
+    this.origin = p.origin;
+    this.expanding = p.expanding;
+    this.placeholder = p.outer;
+    try {
+      this.statement(p.body);
+    } finally {
+      this.placeholder = p;
+      this.origin = origin;
+      this.expanding = expanding;
     }
   }
 
@@ -639,7 +745,7 @@ class FunctionBuilder {
   private statementList(nodes: CachedNode[]): void {
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[i];
-      const macro = blockMacroCall(node, nodes[i + 1]);
+      const macro = blockMacroCall(node, nodes[i + 1]) ?? this.headerMacroCall(node, nodes[i + 1]);
       if (macro) {
         this.blockMacro(macro, nodes[i + 1]);
         i++;
@@ -649,16 +755,32 @@ class FunctionBuilder {
     }
   }
 
+  /**
+   * `with_foo(a, b) stmt` with a body that is no block: a workspace macro expanding to a loop or
+   * `if` header, read without its `;`, and the statement it heads.
+   */
+  private headerMacroCall(node: CachedNode, next: CachedNode | undefined): CachedNode | undefined {
+    const expander = this.file.expander;
+    if (!expander || node.type !== 'expression_statement' || !next || !isStatementNode(next))
+      return undefined;
+    const call = node.namedChildren[0];
+    const name = call?.type === 'call_expression' ? /^[A-Za-z_]\w*/.exec(call.text)?.[0] : undefined;
+    const def = name ? expander.expandable(name) : undefined;
+    if (!def || !LOOP_HEADER_RE.test(def.body)) return undefined;
+    return !node.text.trimEnd().endsWith(';') || node.hasMissingChild() ? call : undefined;
+  }
+
   /** `scoped_guard(type, &x) stmt`, `list_for_each_entry(...) stmt` and other block macros. */
   private blockMacro(call: CachedNode, body: CachedNode): void {
+    if (this.expandStatement(call, body)) return;
     const name = call.field('function')?.text ?? '';
     const args = call.field('arguments')?.namedChildren ?? [];
     if (name === 'scoped_guard' || name === 'scoped_cond_guard') {
       const guard = this.file.kb.guard(args[0]?.text ?? '');
       const lockArgs = args.slice(name === 'scoped_guard' ? 1 : 2).map((a) => this.arg(a));
-      if (guard) this.emitCall({ kind: 'call', callee: guard.lock, args: lockArgs, range: rangeOf(call) });
+      if (guard) this.emitCall({ kind: 'call', callee: guard.lock, args: lockArgs, range: this.range(call) });
       this.scopes.push({
-        guards: guard ? [{ unlock: guard.unlock, args: lockArgs, range: rangeOf(body) }] : [],
+        guards: guard ? [{ unlock: guard.unlock, args: lockArgs, range: this.range(body) }] : [],
       });
       this.statement(body);
       this.closeScope(this.scopes.pop()!);
@@ -676,12 +798,15 @@ class FunctionBuilder {
     update?: CachedNode | null,
     cursors: string[] = [],
     iterator = false,
+    bodyFirst = false,
   ): void {
     const head = this.newBlock();
-    this.edge(this.block(), head);
+    const entry = this.block();
     for (const name of cursors) this.blocks[head].events.push({ kind: 'assign', name });
     const after = this.newBlock();
     const bodyStart = this.newBlock();
+    // `bodyFirst`: the condition is first tested after one pass through the body.
+    this.edge(entry, bodyFirst ? bodyStart : head);
     this.cur = head;
     if (cond) this.condition(cond, bodyStart, after);
     else {
@@ -702,17 +827,20 @@ class FunctionBuilder {
   }
 
   private statement(node: CachedNode): void {
+    const bodyFirst = this.bodyFirst;
+    this.bodyFirst = false;
     switch (node.type) {
       case 'compound_statement':
         return this.compound(node);
       case 'expression_statement':
+        if (this.placeholder && node.text === `${BODY_PLACEHOLDER};`) return this.placeholderBody();
         return this.expressionStatement(node);
       case 'declaration':
         return this.declaration(node);
       case 'if_statement':
         return this.ifStatement(node);
       case 'while_statement':
-        return this.loop(node.field('body')!, node.field('condition'));
+        return this.loop(node.field('body')!, node.field('condition'), undefined, [], false, bodyFirst);
       case 'for_statement': {
         const init = node.field('initializer');
         if (init) {
@@ -720,7 +848,7 @@ class FunctionBuilder {
           else this.expression(init);
         }
         const body = node.field('body');
-        if (body) this.loop(body, node.field('condition'), node.field('update'));
+        if (body) this.loop(body, node.field('condition'), node.field('update'), [], false, bodyFirst);
         return;
       }
       case 'do_statement':
@@ -784,15 +912,16 @@ class FunctionBuilder {
       const kbGuard = this.file.kb.guard(guard.type);
       if (kbGuard) {
         const args = guard.args.map((a) => this.arg(a));
-        this.emitCall({ kind: 'call', callee: kbGuard.lock, args, range: rangeOf(expr) });
+        this.emitCall({ kind: 'call', callee: kbGuard.lock, args, range: this.range(expr) });
         this.scopes[this.scopes.length - 1]?.guards.push({
           unlock: kbGuard.unlock,
           args,
-          range: rangeOf(expr),
+          range: this.range(expr),
         });
       }
       return;
     }
+    if (expr.type === 'call_expression' && this.expandStatement(expr)) return;
     for (const child of node.namedChildren) this.expression(child);
   }
 
@@ -934,12 +1063,15 @@ class FunctionBuilder {
   private returnStatement(node: CachedNode): void {
     for (const child of node.namedChildren) this.expression(child);
     this.releaseScopesDownTo(0);
-    this.blocks[this.block()].exit = rangeOf(node);
+    this.blocks[this.block()].exit = this.range(node);
     this.cur = undefined;
   }
 
+  /**
+   * An arm the configuration left undecided (preprocess/blank removed the decided ones): each
+   * arm is a possible path.
+   */
   private preprocessor(node: CachedNode): void {
-    const decided = this.decide(node);
     const dispatch = this.block();
     const join = this.newBlock();
     const alternative = node.field('alternative');
@@ -947,42 +1079,18 @@ class FunctionBuilder {
       (c) =>
         c.id !== alternative?.id && c.id !== node.field('name')?.id && c.id !== node.field('condition')?.id,
     );
-    if (decided !== false) {
-      this.cur = this.newBlock();
-      this.edge(dispatch, this.cur);
-      this.statementList(ownStatements);
-      if (this.cur !== undefined) this.edge(this.cur, join);
+    this.cur = this.newBlock();
+    this.edge(dispatch, this.cur);
+    this.statementList(ownStatements);
+    if (this.cur !== undefined) this.edge(this.cur, join);
+    this.cur = this.newBlock();
+    this.edge(dispatch, this.cur);
+    if (alternative) {
+      if (alternative.type === 'preproc_else') this.statementList(alternative.namedChildren);
+      else this.preprocessor(alternative);
     }
-    if (decided !== true) {
-      this.cur = this.newBlock();
-      this.edge(dispatch, this.cur);
-      if (alternative) {
-        if (alternative.type === 'preproc_else') this.statementList(alternative.namedChildren);
-        else this.preprocessor(alternative);
-      }
-      if (this.cur !== undefined) this.edge(this.cur, join);
-    }
+    if (this.cur !== undefined) this.edge(this.cur, join);
     this.cur = join;
-  }
-
-  /** true/false when configured defines decide a preprocessor arm, undefined when both may run. */
-  private decide(node: CachedNode): boolean | undefined {
-    const { defines, undefines } = this.file.opts;
-    const known = (sym: string): boolean | undefined =>
-      defines.has(sym) ? true : undefines.has(sym) ? false : undefined;
-    if (node.type === 'preproc_ifdef' || node.type === 'preproc_elifdef') {
-      const name = node.field('name')?.text ?? '';
-      const v = known(name);
-      const negated = /^#\s*(ifndef|elifndef)/.test(node.text);
-      return v === undefined ? undefined : negated ? !v : v;
-    }
-    const cond = normaliseText(node.field('condition')?.text ?? '');
-    if (cond === '0') return false;
-    if (cond === '1') return true;
-    const m = /^(!?)\s*(?:defined\s*\(?\s*(\w+)\s*\)?|IS_ENABLED\((\w+)\)|(\w+))$/.exec(cond);
-    if (!m) return undefined;
-    const v = known(m[2] ?? m[3] ?? m[4]);
-    return v === undefined ? undefined : m[1] ? !v : v;
   }
 
   // ---- conditions ----
@@ -1009,7 +1117,9 @@ class FunctionBuilder {
     }
     const constant = /^(true|false|\d+)$/.test(expr.text)
       ? expr.text !== 'false' && expr.text !== '0'
-      : undefined;
+      : expr.type === 'call_expression'
+        ? this.file.expander?.constantOf(expr.text)
+        : undefined;
     if (constant !== undefined) {
       // `while (1)`, `if (0)`: only one edge exists.
       this.edge(this.block(), constant ? t : f);
@@ -1121,7 +1231,7 @@ class FunctionBuilder {
       inFunction: this.fn.name,
       field,
       fn: right.text,
-      range: rangeOf(right),
+      range: this.range(right),
     };
     this.file.facts.stores.push(store);
   }
@@ -1131,15 +1241,26 @@ class FunctionBuilder {
     const fnNode = plain?.callee === undefined ? node.field('function') : null;
     const calleeName = plain ? plain.callee : fnNode?.type === 'identifier' ? fnNode.text : undefined;
     if (calleeName && /^(__builtin_|typeof|__typeof)/.test(calleeName)) return;
+    const expanded = this.expansion(node, calleeName);
+    const shape = expanded && this.callShapeOf(expanded.text);
+    if (expanded && shape)
+      return this.within(expanded.name, node, () => this.callFromText(shape, assignedTo));
+    const value = expanded && this.file.expander!.expression(expanded.text);
+    if (expanded && value) return this.within(expanded.name, node, () => this.expression(value, assignedTo));
     const args = callArgs(node, plain?.args);
     for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
     const event: Omit<CallEvent, 'n'> = {
       kind: 'call',
       // A path read from the text is the one argPath reads from it again: nothing to store.
-      args: args.map((a) =>
-        plain && plainPath(a.text) ? { text: normaliseText(a.text) } : argOf(a.text, accessPath(a.node())),
-      ),
-      range: rangeOf(node),
+      args: args.map((a) => {
+        // A gfp mask named by a macro of the workspace (`#define FOO_GFP (GFP_KERNEL | ...)`).
+        const mask = IDENTIFIER_RE.test(a.text) ? this.file.expander?.gfpMask(a.text) : undefined;
+        if (mask) return { text: normaliseText(`(${mask})`) };
+        return plain && plainPath(a.text)
+          ? { text: normaliseText(a.text) }
+          : argOf(a.text, accessPath(a.node()));
+      }),
+      range: this.range(node),
     };
     if (calleeName) event.callee = calleeName;
     else if (fnNode?.type === 'field_expression') {
@@ -1164,6 +1285,41 @@ class FunctionBuilder {
     }
   }
 
+  private callShapeOf(text: string): CallShape | undefined {
+    return callShape(text, (n) => this.file.expander!.worthCalling(n));
+  }
+
+  /**
+   * A call read from text (an expansion that is one call, see callShape), as `call` lowers a
+   * call node: its arguments' calls first, then the call.
+   */
+  private callFromText(shape: CallShape, assignedTo: string | undefined): void {
+    if (/^(__builtin_|typeof|__typeof)/.test(shape.callee)) return;
+    for (const a of shape.args)
+      if (typeof a !== 'string' && !('opaque' in a)) this.callFromText(a, undefined);
+    const args = shape.args.map((a): Arg => {
+      if (typeof a !== 'string' && 'opaque' in a) return { text: normaliseText(a.opaque), path: null };
+      if (typeof a !== 'string')
+        return compactArg(normaliseText(a.text), {
+          root: { kind: 'call', fn: a.callee },
+          fields: a.fields ?? [],
+        });
+      const mask = IDENTIFIER_RE.test(a) ? this.file.expander?.gfpMask(a) : undefined;
+      if (mask) return { text: normaliseText(`(${mask})`) };
+      return { text: normaliseText(a) };
+    });
+    const event: Omit<CallEvent, 'n'> = { kind: 'call', callee: shape.callee, args, range: this.origin! };
+    if (assignedTo) event.resultVar = assignedTo;
+    this.emitCall(event);
+    // `foo(&ret)` may write the local `ret`, as in `call`.
+    if (this.file.kb.fact(shape.callee)) return;
+    for (const a of shape.args) {
+      const local = typeof a === 'string' ? /^&\s*([A-Za-z_]\w*)$/.exec(a)?.[1] : undefined;
+      if (local && this.localNames.has(local))
+        this.blocks[this.block()].events.push({ kind: 'assign', name: local });
+    }
+  }
+
   private endsWithLocal(text: string): boolean {
     for (const name of this.localNames) if (text.endsWith(name)) return true;
     return false;
@@ -1175,6 +1331,65 @@ class FunctionBuilder {
 }
 
 type ConditionTest = Omit<Condition, 'truthy'>;
+
+/** A call read from text: the callee and each argument, a path's text or a call of the same kind. */
+interface CallShape {
+  /** The argument's text, when the call is an argument (with `fields` read off its result). */
+  text: string;
+  callee: string;
+  args: (string | CallShape | OpaqueArg)[];
+  fields?: string[];
+}
+
+/** An argument that calls nothing worth seeing: no events, no path. */
+interface OpaqueArg {
+  opaque: string;
+}
+
+/**
+ * An expansion that is one call whose arguments read as paths (their text alone says what
+ * they are, see plainPath) or as calls of the same kind: `__foo_read(__to_foo(p), reg)`. It is
+ * lowered from its text; anything else is parsed.
+ */
+function callShape(text: string, worthCalling: (name: string) => boolean): CallShape | undefined {
+  let t = text.trim();
+  while (t.startsWith('(')) {
+    const inner = splitArguments(t, 0);
+    if (!inner || inner.end !== t.length || inner.args.length !== 1) break;
+    t = inner.args[0];
+  }
+  const m = /^([A-Za-z_]\w*)\s*\(/.exec(t);
+  const split = m && splitArguments(t, m[0].length - 1);
+  if (!m || !split || split.end !== t.length || /[;{}]/.test(t)) return undefined;
+  const args: CallShape['args'] = [];
+  for (const a of split.args.length === 1 && split.args[0] === '' ? [] : split.args) {
+    if (a === '') return undefined;
+    const arg = a.includes('(') ? callArgShape(a, worthCalling) : plainPath(a) !== undefined ? a : undefined;
+    if (arg === undefined) return undefined;
+    args.push(arg);
+  }
+  return { text: t, callee: m[1], args };
+}
+
+/** `&(foo_of(x))->bar.baz`: a call, and the fields and `&`/`*` around it. */
+const CALL_PATH_RE = /^([&*\s]*)\(?\s*([A-Za-z_]\w*\s*\([\s\S]*\))\s*\)?((?:\s*(?:->|\.)\s*[A-Za-z_]\w*)*)$/;
+
+/**
+ * An argument with brackets in it: a call (or a path from one), lowered as such; or an
+ * expression that calls nothing worth seeing (register arithmetic), kept as opaque text.
+ */
+function callArgShape(
+  a: string,
+  worthCalling: (name: string) => boolean,
+): string | CallShape | OpaqueArg | undefined {
+  const path = CALL_PATH_RE.exec(a);
+  const inner = path ? callShape(path[2], worthCalling) : undefined;
+  if (path && inner) {
+    const fields = path[3] ? path[3].split(/\s*(?:->|\.)\s*/).slice(1) : [];
+    return path[1].trim() === '' && fields.length === 0 ? inner : { ...inner, text: a, fields };
+  }
+  return expansionMatters(a, worthCalling) ? undefined : { opaque: a };
+}
 
 /** The test on one edge. Built field by field: object spread costs a microsecond here. */
 /**

@@ -12,6 +12,7 @@ import { parseSettings, type Settings } from '../config/settings';
 import type { Diagnostic } from '../engine/engine';
 import { preferThroughput, type ScanOutcome, scanPaths } from '../engine/scan';
 import { explainReport, formatExplain } from '../lockdep/explain';
+import { parseKernelVersion } from '../preprocess/predefined';
 import { analyzeWithLockdep } from '../lockdep/load';
 import { toJson } from '../report/json';
 import { toHtml } from '../report/html';
@@ -64,6 +65,10 @@ interface ScanOptions {
   cache?: string | false;
   jobs?: number;
   lockdep?: string[];
+  kconfig?: string;
+  compileCommands?: string;
+  kernelVersion?: string;
+  verbose?: boolean;
 }
 
 /** What a scan reports after the baseline and `--changed-since` have had their say. */
@@ -78,6 +83,10 @@ interface Reported {
 
 async function scan(argv: readonly string[], paths: string[], opts: ScanOptions): Promise<number> {
   const { settings, errors, notes } = parseSettings(readConfig(opts.config));
+  // The flags name files from where the command runs; they win over the config file's settings.
+  if (opts.kconfig) settings.kernelConfig = path.resolve(opts.kconfig);
+  if (opts.compileCommands) settings.compileCommands = path.resolve(opts.compileCommands);
+  if (opts.kernelVersion !== undefined) settings.kernelVersion = opts.kernelVersion;
   const roots = paths.length ? paths : ['.'];
   const relaunched = relaunchForScan(fileCount(roots, settings), argv);
   if (relaunched) return relaunched;
@@ -112,6 +121,10 @@ async function scan(argv: readonly string[], paths: string[], opts: ScanOptions)
     const merged = analyzeWithLockdep(outcome.engine, reports);
     outcome.result = merged.result;
     outcome.problems.push(...merged.problems);
+  }
+  if (opts.verbose) {
+    process.stderr.write(`lockscope: configuration: ${outcome.stats.config?.description ?? 'default'}\n`);
+    for (const line of outcome.configLog) process.stderr.write(`lockscope: configuration: ${line}\n`);
   }
   for (const p of outcome.problems) process.stderr.write(`lockscope: note: ${p.file}: ${p.message}\n`);
   const all = outcome.result.diagnostics;
@@ -228,6 +241,12 @@ async function explain(argv: readonly string[], report: string, paths: string[])
   return 0;
 }
 
+function kernelVersion(value: string): string {
+  if (parseKernelVersion(value) === undefined)
+    throw new InvalidArgumentError('expected a kernel version like 6.8 or 6.8.12');
+  return value;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
@@ -278,6 +297,20 @@ function program(argv: readonly string[]): Command {
     )
     .option('--no-cache', 'do not use a facts cache (the default)')
     .option('-j, --jobs <n>', 'parser threads (default: one per core; 1: no worker threads)', positiveInt)
+    .option(
+      '--kconfig <file>',
+      'kernel .config or include/generated/autoconf.h to read #if and IS_ENABLED() with',
+    )
+    .option(
+      '--compile-commands <file>',
+      'compile_commands.json to read per-file -D, -U and -include flags from',
+    )
+    .option(
+      '--kernel-version <x.y.z>',
+      "kernel version for LINUX_VERSION_CODE arms (default: the tree's own, else the newest arm)",
+      kernelVersion,
+    )
+    .option('-v, --verbose', 'print where the configuration came from (on stderr)')
     .action(async (paths: string[], opts) => {
       process.exitCode = await scan(argv, paths, opts);
     });

@@ -1,11 +1,11 @@
 /**
  * Questions about the build configuration that rules' severities depend on, asked in one place.
- * The `defines` setting stands for the configuration until the configuration-aware front end
- * provides the build's own.
+ * The answers come from the configuration the files are read under (preprocess/config: a
+ * kernel .config, compile_commands.json, a driver's Makefiles, `lockscope.defines`).
  */
-import type { Settings } from './settings';
+import type { SymbolLookup } from '../preprocess/expr';
 
-/** Whether the kernel is built with CONFIG_PREEMPT_RT (spinlock_t sleeps there). */
-export function preemptRt(settings: Settings): boolean {
-  return settings.defines.includes('CONFIG_PREEMPT_RT');
+/** Whether the file is built with CONFIG_PREEMPT_RT (spinlock_t sleeps there). */
+export function preemptRt(lookup: SymbolLookup): boolean {
+  return lookup('CONFIG_PREEMPT_RT').defined === true;
 }

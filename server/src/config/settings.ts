@@ -4,6 +4,8 @@
  */
 import { validateExtraFunctions } from '../kb/knowledge';
 import type { ApiFact } from '../kb/types';
+import { DEFAULT_OFF_PATTERNS } from '../preprocess/off-by-default';
+import { parseKernelVersion } from '../preprocess/predefined';
 import type { RuleId, Severity } from '../rules/rule';
 import { RULE_IDS } from '../rules/registry';
 
@@ -20,6 +22,10 @@ export interface Settings {
   lockdepReports: string[];
   defines: string[];
   undefines: string[];
+  compileCommands: string;
+  kernelConfig: string;
+  offByDefault: string[];
+  kernelVersion: string;
 }
 
 interface PropertySchema {
@@ -88,14 +94,39 @@ export const SETTINGS_SCHEMA: Record<keyof Settings, PropertySchema> = {
     type: 'array',
     items: { type: 'string' },
     default: ['__linux__', '__KERNEL__'],
-    description: 'Preprocessor symbols taken as defined: #ifdef arms inside functions follow them.',
+    description:
+      'Preprocessor symbols taken as defined (NAME or NAME=value), above any configuration found in the workspace.',
   },
   undefines: {
     type: 'array',
     items: { type: 'string' },
     default: [],
+    description: 'Preprocessor symbols taken as undefined, above any configuration found in the workspace.',
+  },
+  compileCommands: {
+    type: 'string',
+    default: '',
     description:
-      'Preprocessor symbols taken as undefined. Symbols in neither list: both #ifdef arms are possible paths.',
+      'compile_commands.json to read per-file -D, -U and -include flags from (relative to the workspace folder). Empty: look for one at the workspace root and in its build folders.',
+  },
+  kernelConfig: {
+    type: 'string',
+    default: '',
+    description:
+      'Kernel .config or include/generated/autoconf.h to evaluate #if and IS_ENABLED() with. Empty: look for one in the workspace, its kernel tree and O= build folders.',
+  },
+  offByDefault: {
+    type: 'array',
+    items: { type: 'string' },
+    default: [...DEFAULT_OFF_PATTERNS],
+    description:
+      'Symbols taken as off when no configuration says otherwise (* matches any run of characters; !PATTERN keeps a symbol an earlier entry matched): debug, self-test, fault-injection and KUnit options.',
+  },
+  kernelVersion: {
+    type: 'string',
+    default: '',
+    description:
+      "Kernel version (e.g. 6.8 or 6.8.12) that LINUX_VERSION_CODE >= KERNEL_VERSION(...) arms are evaluated against. Empty: the kernel tree's own version, else the newest arm.",
   },
 };
 
@@ -179,7 +210,10 @@ function checkValue(key: keyof Settings, schema: PropertySchema, value: unknown)
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'expected true or false';
     case 'string':
-      return typeof value === 'string' ? undefined : 'expected a string';
+      if (typeof value !== 'string') return 'expected a string';
+      return key === 'kernelVersion' && value !== '' && parseKernelVersion(value) === undefined
+        ? `"${value}" is not a kernel version (like 6.8 or 6.8.12)`
+        : undefined;
     case 'number':
       return typeof value === 'number' && value >= (schema.minimum ?? -Infinity)
         ? undefined

@@ -83,7 +83,7 @@ export function loweringSettingsKey(
 }
 
 /** The compiled folders lowering runs (the facts depend on them). */
-const FACTS_CODE = ['analysis', 'kb', 'parsing', 'engine', 'config'];
+const FACTS_CODE = ['analysis', 'kb', 'parsing', 'preprocess', 'engine', 'config'];
 /** What analysis results depend on besides: the rules, the order graph, the workspace index. */
 const ANALYSIS_CODE = ['graph', 'rules', 'workspace', 'util'];
 const bundled = path.basename(__dirname) !== 'engine';
@@ -216,8 +216,11 @@ export class FactsCache {
     return this.fd !== undefined && this.index.has(key);
   }
 
-  /** The facts stored for `key`, with `path` set to `file`; undefined (a miss) otherwise. */
-  get(key: string, file: string): FileFacts | undefined {
+  /**
+   * The facts stored for `key`, with `path` set to `file`; undefined (a miss) otherwise, also
+   * when `accept` turns them down (read under another configuration: the entry is replaced).
+   */
+  get(key: string, file: string, accept?: (facts: FileFacts) => boolean): FileFacts | undefined {
     const loc = this.index.get(key);
     if (!loc || this.fd === undefined) return undefined;
     const buf = Buffer.allocUnsafe(loc.bytes + 1);
@@ -237,6 +240,10 @@ export class FactsCache {
     if (!facts) {
       this.index.delete(key);
       this.stats.corrupt++;
+      return undefined;
+    }
+    if (accept && !accept(facts)) {
+      this.index.delete(key);
       return undefined;
     }
     facts.path = file;

@@ -6,12 +6,16 @@ import { fingerprints } from '../baseline/fingerprint';
 import { type AnalysisMemo, type AnalysisOutput, analysisSteps } from '../analysis/interproc';
 import type { FileFacts, Range } from '../analysis/ir';
 import { lowerFile, relowerFunction } from '../analysis/lower';
+import type { LowerOptions } from '../analysis/lower-macros';
 import { preemptRt } from '../config/build-config';
 import { type Settings, defaultSettings } from '../config/settings';
 import type { OrderGraph, RuntimeEdgeInput } from '../graph/order-graph';
 import { Knowledge } from '../kb/knowledge';
 import { CParser, Edit, type Tree } from '../parsing/parser';
-import { maskAnnotations } from '../parsing/preprocess';
+import { type MaskedAnnotation, maskAnnotations } from '../parsing/preprocess';
+import { preprocess, type Preprocessed } from '../preprocess/blank';
+import { declaredFunctions } from '../preprocess/macros';
+import { Configuration, settingsConfigData } from '../preprocess/config';
 import { RULES } from '../rules/registry';
 import type { Finding, RuleId, Severity } from '../rules/rule';
 import { settleFindings } from '../rules/settle';
@@ -86,13 +90,16 @@ export class AnalysisRun {
 export class Engine {
   readonly index = new WorkspaceIndex();
   private kb: Knowledge;
-  private defines: Set<string>;
-  private undefines: Set<string>;
   private last: AnalysisOutput | undefined;
   /** What the last finished analysis leaves for the next (a dropped one leaves nothing). */
   private memo: AnalysisMemo | undefined;
   private running: AnalysisRun | undefined;
-  private readonly open = new Map<string, { tree: Tree; text: string }>();
+  private config: Configuration;
+  /** Open documents: their tree, their text and the text the tree was parsed from. */
+  private readonly open = new Map<
+    string,
+    { tree: Tree; text: string; parsed: string; pre: Preprocessed; config: Configuration }
+  >();
   private readonly contentKeys = new WeakMap<FileFacts, string>();
 
   private constructor(
@@ -100,8 +107,7 @@ export class Engine {
     private settings: Settings,
   ) {
     this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.kernelOrder);
-    this.defines = new Set(settings.defines);
-    this.undefines = new Set(settings.undefines);
+    this.config = new Configuration(settingsConfigData(settings));
   }
 
   static async create(settings: Settings = defaultSettings()): Promise<Engine> {
@@ -119,25 +125,79 @@ export class Engine {
     this.memo = undefined;
     this.running?.drop();
     this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.kernelOrder);
-    this.defines = new Set(settings.defines);
-    this.undefines = new Set(settings.undefines);
+    this.config = new Configuration(settingsConfigData(settings));
+  }
+
+  /** The configuration files are read under (the settings' own until one is discovered). */
+  get configuration(): Configuration {
+    return this.config;
+  }
+
+  /**
+   * A configuration discovered in the workspace (preprocess/discover). Facts lowered under the
+   * previous one are the caller's to re-read; analysis starts afresh.
+   */
+  setConfiguration(config: Configuration): void {
+    this.config = config;
+    this.last = undefined;
+    this.memo = undefined;
+    this.running?.drop();
+  }
+
+  /**
+   * What lowering expands: the file's own macros first (a `null` one, defined differently in
+   * arms left open, is not expanded), then the workspace's.
+   */
+  private lowerOptions(pre: Preprocessed): LowerOptions {
+    let own: Set<string> | undefined;
+    return {
+      macro: (name) =>
+        (pre.macros.has(name) ? pre.macros.get(name) : this.config.macros.get(name)) ?? undefined,
+      worthCalling: (name) =>
+        this.kb.fact(name) !== undefined ||
+        this.config.functions.has(name) ||
+        (own ??= declaredFunctions(pre.text)).has(name),
+      parse: (text) => this.parser.parse(text),
+    };
+  }
+
+  /**
+   * The text the parser sees: inactive arms blanked under the file's configuration (found by
+   * `source`, its absolute path), then annotation macros masked. Positions are unchanged.
+   */
+  private readText(
+    text: string,
+    source: string,
+    prev?: { text: string; pre: Preprocessed; config: Configuration },
+  ): { pre: Preprocessed; parsed: string; annotations: MaskedAnnotation[] } {
+    const pre =
+      (prev?.config === this.config && typedInCode(prev.text, prev.pre, text)) ||
+      preprocess(text, this.config.lookupFor(source));
+    const masked = maskAnnotations(pre.text, this.kb.table.annotationMacros);
+    return { pre, parsed: masked.text, annotations: masked.annotations };
   }
 
   /**
    * Parses and lowers one file into the index. Returns a problem instead of throwing for
    * binary, huge or unparseable input; the previous facts of that file are dropped then.
    */
-  setFile(path: string, text: string, old?: Tree): { facts?: FileFacts; tree?: Tree; problem?: FileProblem } {
+  setFile(
+    path: string,
+    text: string,
+    source: string = path,
+  ): { facts?: FileFacts; tree?: Tree; problem?: FileProblem } {
     const problem = checkText(path, text);
     if (problem) {
       this.index.delete(path);
       return { problem };
     }
     try {
-      const masked = maskAnnotations(text, this.kb.table.annotationMacros);
-      const tree = this.parser.parse(masked.text, old);
-      const opts = { defines: this.defines, undefines: this.undefines };
-      const facts = lowerFile(tree, path, this.kb, opts, masked.annotations);
+      const read = this.readText(text, source);
+      const tree = this.parser.parse(read.parsed);
+      const facts = withConfig(
+        lowerFile(tree, path, this.kb, read.annotations, this.lowerOptions(read.pre)),
+        read.pre,
+      );
       this.index.set(facts);
       return { facts, tree };
     } catch (e) {
@@ -159,45 +219,52 @@ export class Engine {
       this.index.delete(path);
       return { problem };
     }
-    const change = prev ? changedRange(prev.text, text) : undefined;
-    if (prev && !change) return {};
+    if (prev && prev.text === text) return {};
     try {
-      const masked = maskAnnotations(text, this.kb.table.annotationMacros);
-      const opts = { defines: this.defines, undefines: this.undefines };
+      const read = this.readText(text, path, prev);
+      const { parsed } = read;
+      // What the parser saw changed: an edit can turn a directive and blank or restore many lines.
+      const change = prev ? changedRange(prev.parsed, parsed) : undefined;
       let facts: FileFacts | undefined;
       let tree: Tree;
-      if (prev && change) {
+      if (prev && !change) tree = prev.tree;
+      else if (prev && change) {
         prev.tree.edit(
           new Edit({
             startIndex: change.start,
             oldEndIndex: change.oldEnd,
             newEndIndex: change.newEnd,
-            startPosition: positionAt(prev.text, change.start),
-            oldEndPosition: positionAt(prev.text, change.oldEnd),
-            newEndPosition: positionAt(text, change.newEnd),
+            startPosition: positionAt(prev.parsed, change.start),
+            oldEndPosition: positionAt(prev.parsed, change.oldEnd),
+            newEndPosition: positionAt(parsed, change.newEnd),
           }),
         );
-        tree = this.parser.parse(masked.text, prev.tree);
+        tree = this.parser.parse(parsed, prev.tree);
         prev.tree.delete();
         const old = this.index.get(path);
         const sameLines =
-          !prev.text.slice(change.start, change.oldEnd).includes('\n') &&
-          !text.slice(change.start, change.newEnd).includes('\n');
+          !prev.parsed.slice(change.start, change.oldEnd).includes('\n') &&
+          !parsed.slice(change.start, change.newEnd).includes('\n');
         if (old && sameLines) {
-          const startLine = positionAt(text, change.start).row;
+          const startLine = positionAt(parsed, change.start).row;
           facts = relowerFunction(
             tree,
             old,
             { start: change.start, end: change.newEnd, startLine },
             this.kb,
-            opts,
-            masked.annotations,
+            read.annotations,
+            this.lowerOptions(read.pre),
           );
         }
-      } else tree = this.parser.parse(masked.text);
-      facts ??= lowerFile(tree, path, this.kb, opts, masked.annotations);
+      } else tree = this.parser.parse(parsed);
+      // Unchanged parsed text (an edit inside a blanked arm): the facts stand.
+      if (prev && !change) facts = this.index.get(path);
+      facts = withConfig(
+        facts ?? lowerFile(tree, path, this.kb, read.annotations, this.lowerOptions(read.pre)),
+        read.pre,
+      );
       this.index.set(facts);
-      this.open.set(path, { tree, text });
+      this.open.set(path, { tree, text, parsed, pre: read.pre, config: this.config });
       return {};
     } catch (e) {
       this.closeOpenFile(path);
@@ -321,7 +388,7 @@ export class Engine {
 
   /** An invalid wait context deadlocks only where spinlock_t sleeps: an error on PREEMPT_RT. */
   private kernelSeverity(f: Finding): Severity | undefined {
-    return f.rule === 'wait-context' && preemptRt(this.settings) ? 'error' : undefined;
+    return f.rule === 'wait-context' && preemptRt(this.config.lookupFor(f.file)) ? 'error' : undefined;
   }
 
   private suppressed(file: string, range: Range, rule: RuleId): boolean {
@@ -336,16 +403,69 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The facts with what reading the file under its configuration found (see FileFacts). */
+function withConfig(facts: FileFacts, pre: Preprocessed): FileFacts {
+  const out = { ...facts };
+  delete out.unknownArms;
+  delete out.configDeps;
+  delete out.configNotes;
+  delete out.includes;
+  if (pre.unknownArms.length) out.unknownArms = pre.unknownArms;
+  if (pre.deps.size) out.configDeps = [...pre.deps];
+  if (pre.notes.length) out.configNotes = pre.notes;
+  if (pre.includes.length) out.includes = pre.includes;
+  return out;
+}
+
+/**
+ * The preprocessed form of `text` from that of `prevText`, when the edit is typing inside code
+ * the previous pass kept as it was: one change of words and blanks only (nothing that opens or
+ * closes a directive, comment, string or bracket), on a line kept verbatim (not in an arm
+ * turned off, no kconfig test replaced, not continuing a directive) with no kconfig test on it
+ * after the edit. What else the pass found is line-based and stands. Undefined otherwise: the
+ * file is preprocessed again (a 10k-line file costs several milliseconds per keystroke).
+ */
+function typedInCode(prevText: string, prevPre: Preprocessed, text: string): Preprocessed | undefined {
+  const change = changedRange(prevText, text);
+  if (!change) return prevPre;
+  const typed = text.slice(change.start, change.newEnd);
+  if (!/^[\w \t]*$/.test(prevText.slice(change.start, change.oldEnd)) || !/^[\w \t]*$/.test(typed))
+    return undefined;
+  const lineStart = change.start === 0 ? 0 : prevText.lastIndexOf('\n', change.start - 1) + 1;
+  const lineEnd =
+    prevText.indexOf('\n', change.oldEnd) < 0 ? prevText.length : prevText.indexOf('\n', change.oldEnd);
+  const line = prevText.slice(lineStart, lineEnd);
+  const newLine = text.slice(lineStart, lineEnd + text.length - prevText.length);
+  if (prevPre.text.slice(lineStart, lineEnd) !== line || /#|\\\r?$/.test(line) || /IS_/.test(line + newLine))
+    return undefined;
+  if (/\\\r?\n$/.test(prevText.slice(Math.max(0, lineStart - 3), lineStart))) return undefined;
+  return {
+    ...prevPre,
+    text: prevPre.text.slice(0, change.start) + typed + prevPre.text.slice(change.oldEnd),
+  };
+}
+
+const CHUNK = 256;
+
 /** The single range where two texts differ (common prefix and suffix removed), in UTF-16 units. */
 export function changedRange(
   a: string,
   b: string,
 ): { start: number; oldEnd: number; newEnd: number } | undefined {
   if (a === b) return undefined;
-  let start = 0;
   const min = Math.min(a.length, b.length);
+  // Equal blocks are skipped by string comparison (far faster than a loop over characters,
+  // which cost milliseconds per keystroke on a 10k-line file), then the rest char by char.
+  let start = 0;
+  while (start + CHUNK <= min && a.slice(start, start + CHUNK) === b.slice(start, start + CHUNK))
+    start += CHUNK;
   while (start < min && a.charCodeAt(start) === b.charCodeAt(start)) start++;
   let tail = 0;
+  while (
+    tail + CHUNK <= min - start &&
+    a.slice(a.length - tail - CHUNK, a.length - tail) === b.slice(b.length - tail - CHUNK, b.length - tail)
+  )
+    tail += CHUNK;
   while (tail < min - start && a.charCodeAt(a.length - 1 - tail) === b.charCodeAt(b.length - 1 - tail))
     tail++;
   return { start, oldEnd: a.length - tail, newEnd: b.length - tail };

@@ -61,8 +61,11 @@ interface StoredMemo {
   cycles?: AnalysisMemo['cycles'];
 }
 
-/** The key a stored memo must carry: the code, the serializer's version and the settings. */
-export function memoKey(settings: Settings, tool?: string): string {
+/**
+ * The key a stored memo must carry: the code, the serializer's version, the settings and the
+ * configuration's fingerprint (a function read under another configuration is other code).
+ */
+export function memoKey(settings: Settings, configuration: string, tool?: string): string {
   return createHash('sha256')
     .update(
       JSON.stringify([
@@ -70,6 +73,7 @@ export function memoKey(settings: Settings, tool?: string): string {
         tool ?? analysisFingerprint(),
         process.versions.v8,
         analysisSettingsKey(settings),
+        configuration,
       ]),
     )
     .digest('hex');

@@ -13,15 +13,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Settings } from '../config/settings';
+import type { ConfigData } from '../preprocess/config';
 import type { FileProblem } from './engine';
 
 export interface WorkerInit {
-  settings: Pick<Settings, 'defines' | 'undefines' | 'extraLockFunctions' | 'kernelOrder'>;
+  settings: Pick<Settings, 'extraLockFunctions' | 'kernelOrder'>;
+  /** The configuration files are read under (preprocess/config). */
+  config: ConfigData;
 }
 
 export interface LowerRequest {
   id: number;
   path: string;
+  /** The file's absolute path: what its build flags are keyed by. */
+  source: string;
   text: string;
 }
 
@@ -69,6 +74,7 @@ export function workerScript(): string | undefined {
 interface Task {
   id: number;
   path: string;
+  source: string;
   text: string;
   resolve: (out: LowerOutput) => void;
 }
@@ -129,10 +135,10 @@ export class LowerPool {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Lowers one file on a worker. Always resolves. */
-  lower(file: string, text: string): Promise<LowerOutput> {
+  /** Lowers one file (`source`: its absolute path) on a worker. Always resolves. */
+  lower(file: string, source: string, text: string): Promise<LowerOutput> {
     if (this.broken || this.closed) return Promise.resolve({ fallback: true });
-    return new Promise((resolve) => this.dispatch({ id: this.nextId++, path: file, text, resolve }));
+    return new Promise((resolve) => this.dispatch({ id: this.nextId++, path: file, source, text, resolve }));
   }
 
   /** Stops the workers; files still in flight come back as `fallback`. */
@@ -163,7 +169,12 @@ export class LowerPool {
     }
     if (slot.tasks.length === 0) slot.headSince = Date.now();
     slot.tasks.push(task);
-    slot.worker.postMessage({ id: task.id, path: task.path, text: task.text } satisfies LowerRequest);
+    slot.worker.postMessage({
+      id: task.id,
+      path: task.path,
+      source: task.source,
+      text: task.text,
+    } satisfies LowerRequest);
   }
 
   private spawn(): Slot | undefined {

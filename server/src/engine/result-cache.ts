@@ -58,12 +58,19 @@ export function analysisSettingsKey(
 
 /**
  * The key a stored result must carry to be reused: `inputs` (indexFiles' hash of every file's
- * name and content key), the settings and the code. `tool` overrides the code fingerprint (tests).
+ * name and content key), the settings, the configuration's fingerprint and the code. `tool`
+ * overrides the code fingerprint (tests).
  */
-export function resultKey(inputs: string, settings: Settings, tool?: string): string {
+export function resultKey(inputs: string, settings: Settings, configuration: string, tool?: string): string {
   return createHash('sha256')
     .update(
-      JSON.stringify([RESULT_FORMAT, tool ?? analysisFingerprint(), analysisSettingsKey(settings), inputs]),
+      JSON.stringify([
+        RESULT_FORMAT,
+        tool ?? analysisFingerprint(),
+        analysisSettingsKey(settings),
+        configuration,
+        inputs,
+      ]),
     )
     .digest('hex');
 }

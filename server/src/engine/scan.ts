@@ -30,6 +30,9 @@ import {
 } from './cache';
 import { type AnalysisResult, checkText, Engine, type FileProblem, MAX_FILE_BYTES } from './engine';
 import { defaultJobs, LowerPool, type LowerOutput } from './pool';
+import { compiledOutSources } from '../preprocess/compiled-out';
+import { configStats } from '../preprocess/config';
+import { discoverConfiguration } from '../preprocess/discover';
 import { memoKey, readMemo, writeMemo } from './memo-cache';
 import { readResult, resultKey, type StoredResult, writeResult } from './result-cache';
 
@@ -46,6 +49,8 @@ export interface ScanOutcome {
   cache?: CacheStats;
   /** The result is the stored one (reuseResult): the engine holds no facts. */
   reused: boolean;
+  /** Where the configuration came from, line by line (`--verbose`). */
+  configLog: string[];
 }
 
 export interface IndexOptions {
@@ -85,7 +90,10 @@ export interface ScanOptions extends IndexOptions {
 }
 
 export interface IndexOutcome {
-  /** Files now in the index; when factsSkipped, the files whose facts are in the cache. */
+  /**
+   * Files read and lowered (or found in the cache), those then compiled out included; when
+   * factsSkipped, the files whose facts are in the cache.
+   */
   indexed: number;
   bytes: number;
   problems: FileProblem[];
@@ -100,6 +108,8 @@ export interface IndexOutcome {
   inputs?: string;
   /** skipFacts returned true: the cached facts were not loaded. */
   factsSkipped: boolean;
+  /** Files the build leaves out (its Makefile) or compiles out (included only where the configuration turns the include off). */
+  compiledOut: number;
 }
 
 /** The share of the heap limit facts may fill: the analysis needs about as much again. */
@@ -133,6 +143,13 @@ export async function scanPaths(
 ): Promise<ScanOutcome> {
   const walk = findFiles(paths, base, settings);
   const engine = await Engine.create(settings);
+  const discovery = discoverConfiguration({
+    roots: paths.map((p) => path.resolve(base, p)),
+    files: walk.files.map((f) => f.abs),
+    settings,
+    base,
+  });
+  engine.setConfiguration(discovery.config);
   // The pack is named after what is scanned, not where from: facts do not depend on the base
   // (paths are set when entries are loaded), so the CLI and the server can share a pack.
   const workspace = JSON.stringify(paths.map((r) => path.resolve(base, r)).sort());
@@ -142,7 +159,8 @@ export async function scanPaths(
     cache && opts.reuseResult && opts.analyze !== false
       ? workspaceCacheFile(path.resolve(cache.dir), cache.workspace, 'result')
       : undefined;
-  const keyOf = (inputs: string) => resultKey(inputs, settings, cache ? cache.toolVersion : undefined);
+  const keyOf = (inputs: string) =>
+    resultKey(inputs, settings, engine.configuration.fingerprint, cache ? cache.toolVersion : undefined);
   const resultProblems: FileProblem[] = [];
   let stored: StoredResult | undefined;
   let loadMs = 0;
@@ -170,7 +188,7 @@ export async function scanPaths(
   else {
     const memo = cache && {
       file: workspaceCacheFile(path.resolve(cache.dir), cache.workspace, 'memo'),
-      key: memoKey(settings, cache.toolVersion),
+      key: memoKey(settings, engine.configuration.fingerprint, cache.toolVersion),
     };
     const note = (file: string, problem: string | undefined) => {
       if (problem) resultProblems.push({ file, message: `cache: ${problem}` });
@@ -180,13 +198,14 @@ export async function scanPaths(
     if (resultFile && index.inputs) note(resultFile, writeResult(resultFile, keyOf(index.inputs), result));
     if (memo && result.analysed > 0) note(memo.file, writeMemo(memo.file, memo.key, engine));
   }
-  const problems = [...walk.problems, ...index.problems, ...resultProblems];
+  const problems = [...walk.problems, ...discovery.problems, ...index.problems, ...resultProblems];
   const stats: ScanStats = {
-    files: index.factsSkipped ? index.indexed : engine.index.size,
+    files: index.indexed,
     bytes: index.bytes,
     functions: result.functions,
     parseMs: stored ? index.ms - loadMs : index.ms, // loading the result counts as its analysis
     analyzeMs: result.analyzeMs,
+    config: configStats(discovery.config),
   };
   if (walk.truncated)
     problems.push({ file: base, message: `stopped after maxFiles=${settings.maxFiles} files` });
@@ -200,6 +219,9 @@ export async function scanPaths(
     jobs: index.jobs,
     cache: index.cache,
     reused: !!stored,
+    configLog: index.factsSkipped
+      ? discovery.log
+      : [...discovery.log, `${index.compiledOut} files not compiled under this configuration`],
   };
 }
 
@@ -216,7 +238,10 @@ export async function indexFiles(
   opts: IndexOptions = {},
 ): Promise<IndexOutcome> {
   const start = performance.now();
+  const config = engine.configuration;
   const cache = opts.cache ? openCache(opts.cache, settings) : undefined;
+  /** Facts read under other answers of the configuration than the file gets now are stale. */
+  const holds = (i: number) => (facts: FileFacts) => config.holds(facts.configDeps, files[i].abs);
   const problems: FileProblem[] = cache ? cache.problems.splice(0) : [];
 
   const jobs = files.length < MIN_FILES_FOR_WORKERS ? 1 : Math.max(1, Math.floor(opts.jobs ?? defaultJobs()));
@@ -225,12 +250,8 @@ export async function indexFiles(
     (pool ??= new LowerPool(
       jobs,
       {
-        settings: {
-          defines: settings.defines,
-          undefines: settings.undefines,
-          extraLockFunctions: settings.extraLockFunctions,
-          kernelOrder: settings.kernelOrder,
-        },
+        settings: { extraLockFunctions: settings.extraLockFunctions, kernelOrder: settings.kernelOrder },
+        config: config.data,
       },
       { script: opts.workerScript, fileTimeoutMs: opts.fileTimeoutMs },
     ));
@@ -252,7 +273,7 @@ export async function indexFiles(
   /** Lowering in this thread: the engine's own path (jobs 1, or when workers cannot run). */
   const lowerHere = (i: number, text: string, key: string | undefined) => {
     const rel = files[i].rel;
-    const res = engine.setFile(rel, text);
+    const res = engine.setFile(rel, text, files[i].abs);
     res.tree?.delete();
     engine.removeFile(rel); // merged in walk order below
     if (res.problem) fileProblems[i] = res.problem;
@@ -286,7 +307,7 @@ export async function indexFiles(
   const loadCached = (i: number): boolean => {
     const f = files[i];
     const key = keys[i]!;
-    const hit = cache!.get(key, f.rel);
+    const hit = cache!.get(key, f.rel, holds(i));
     if (hit) {
       results[i] = hit;
       return true;
@@ -311,7 +332,7 @@ export async function indexFiles(
     for (let d = deferred.shift(); d; d = deferred.shift()) {
       const { i, text, key } = d;
       await p.whenFree();
-      const job = p.lower(files[i].rel, text).then((out) => fromWorker(i, text, key, out));
+      const job = p.lower(files[i].rel, files[i].abs, text).then((out) => fromWorker(i, text, key, out));
       pending.add(job);
       void job.finally(() => pending.delete(job));
     }
@@ -348,7 +369,7 @@ export async function indexFiles(
       // Facts in the pack were lowered from these very bytes, which passed checkText then:
       // only files to lower are decoded and checked.
       const later = key !== undefined && !!opts.skipFacts && cache!.has(key);
-      const hit = key !== undefined && !later ? cache!.get(key, f.rel) : undefined;
+      const hit = key !== undefined && !later ? cache!.get(key, f.rel, holds(i)) : undefined;
       const text = later || hit ? undefined : read.data.toString('utf8');
       const bad = text === undefined ? undefined : checkText(f.rel, text);
       if (bad) {
@@ -414,13 +435,19 @@ export async function indexFiles(
       problems.push({ file: cache.dir, message: `cache: ${corrupt} damaged entries ignored and rebuilt` });
   }
   let indexed = 0;
+  const compiledOut = factsSkipped
+    ? new Set<string>()
+    : compiledOutSources(
+        files.map((f, i) => ({ abs: f.abs, includes: results[i]?.includes })),
+        (abs) => config.leavesOut(abs),
+      );
   if (factsSkipped) indexed = keys.filter((k) => k !== undefined).length;
   else
     results.forEach((facts, i) => {
-      if (facts) {
-        engine.setFacts(facts, keys[i]);
-        indexed++;
-      } else if (fileProblems[i]) engine.removeFile(files[i].rel); // stale facts of a file now skipped
+      if (facts) indexed++;
+      if (facts && compiledOut.has(files[i].abs)) engine.removeFile(files[i].rel);
+      else if (facts) engine.setFacts(facts, keys[i]);
+      else if (fileProblems[i]) engine.removeFile(files[i].rel); // stale facts of a file now skipped
     });
   if (overBudget) {
     const mb = (n: number) => Math.round(n / 1048576);
@@ -442,6 +469,7 @@ export async function indexFiles(
     ms: performance.now() - start,
     inputs,
     factsSkipped,
+    compiledOut: compiledOut.size,
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { defaultSettings } from '../config/settings';
+import { Configuration } from '../preprocess/config';
 import { Engine } from './engine';
 import type { LowerReply, LowerRequest, WorkerInit } from './pool';
 
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   const settings = { ...defaultSettings(), ...init.settings };
   const engine = await Engine.create(settings);
+  engine.setConfiguration(new Configuration(init.config));
   port.on('message', (req: LowerRequest) => {
     port.postMessage(lower(engine, req));
   });
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
 
 function lower(engine: Engine, req: LowerRequest): LowerReply {
   try {
-    const res = engine.setFile(req.path, req.text);
+    const res = engine.setFile(req.path, req.text, req.source);
     res.tree?.delete();
     engine.removeFile(req.path);
     if (!res.facts) return { id: req.id, problem: res.problem ?? { file: req.path, message: 'not lowered' } };

@@ -3,6 +3,7 @@
  */
 import type { Diagnostic } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
+import type { ConfigStats } from '../preprocess/config';
 import { usageLabel } from '../rules/usage-describe';
 
 export interface ScanStats {
@@ -11,6 +12,8 @@ export interface ScanStats {
   functions: number;
   parseMs: number;
   analyzeMs: number;
+  /** The configuration the files were read under (preprocess/config). */
+  config?: ConfigStats;
 }
 
 /** How a scan against a baseline went (`--baseline`): `diagnostics` then lists the new findings only. */
@@ -35,6 +38,7 @@ export function toJson(
       functions: stats.functions,
       parseMs: Math.round(stats.parseMs),
       analyzeMs: Math.round(stats.analyzeMs),
+      ...(stats.config ? { config: stats.config } : {}),
     },
     diagnostics: diagnostics.map((d) => ({
       rule: d.rule,

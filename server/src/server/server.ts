@@ -50,7 +50,7 @@ export function startServer(): Connection {
         textDocumentSync: TextDocumentSyncKind.Incremental,
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
-        executeCommandProvider: { commands: ['lockscope.reindex'] },
+        executeCommandProvider: { commands: ['lockscope.reindex', 'lockscope.configurationSymbols'] },
         workspace: { workspaceFolders: { supported: true } },
       },
       serverInfo: { name: 'lockscope', version: VERSION },
@@ -75,6 +75,10 @@ export function startServer(): Connection {
   connection.onRequest(
     'lockscope/explain',
     guard('explain', null, (p: { text: string }) => session?.explain(p.text) ?? null),
+  );
+  connection.onRequest(
+    'lockscope/configuration',
+    guard('configuration', null, (p: { uri?: string }) => session?.configurationSymbols(p?.uri) ?? null),
   );
   connection.onShutdown(() => session?.dispose());
   documents.listen(connection);

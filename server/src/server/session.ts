@@ -32,8 +32,10 @@ import { explainReport, formatExplain } from '../lockdep/explain';
 import { analyzeWithLockdep } from '../lockdep/load';
 import { CParser } from '../parsing/parser';
 import { toHtml } from '../report/html';
+import { discoverConfiguration } from '../preprocess/discover';
+import { formatConfigSymbols } from '../report/config-symbols';
 import type { ScanStats } from '../report/json';
-import { findFiles, readText } from '../workspace/files';
+import { findFiles, type FoundFile, readText } from '../workspace/files';
 import { codeActionsFor } from './actions';
 import { fileUri, ruleDocUri, toLspDiagnostic } from './convert';
 import { EditorBaseline } from './baseline';
@@ -54,6 +56,8 @@ export interface StatusParams {
   files: number;
   lastAnalysisMs?: number;
   message?: string;
+  /** The configuration files are read under, in a few words (preprocess/config describe()). */
+  config?: string;
 }
 
 export class Session {
@@ -162,7 +166,8 @@ export class Session {
   }
 
   private status(p: StatusParams): void {
-    void this.connection.sendNotification('lockscope/status', p);
+    const config = this.engine?.configuration.describe();
+    void this.connection.sendNotification('lockscope/status', config ? { ...p, config } : p);
   }
 
   private startIndexing(): void {
@@ -188,6 +193,7 @@ export class Session {
         );
       return walk.files;
     });
+    this.configure(engine, files);
     let progress: WorkDoneProgressServerReporter | undefined;
     if (this.progressSupport && files.length) {
       progress = await this.connection.window.createWorkDoneProgress();
@@ -222,6 +228,47 @@ export class Session {
     }
   }
 
+  /**
+   * Finds the workspace's configuration (compile_commands.json, .config, Kbuild Makefiles, its
+   * headers) and reads files under it from now on; says where it came from in the output channel,
+   * and what could not be used in one message.
+   */
+  private configure(engine: Engine, files: readonly FoundFile[]): void {
+    const discovery = discoverConfiguration({
+      roots: this.folders,
+      files: files.map((f) => f.abs),
+      settings: this.settings,
+      base: this.folders[0] ?? process.cwd(),
+    });
+    engine.setConfiguration(discovery.config);
+    this.connection.console.info(`lockscope: configuration: ${discovery.config.describe()}`);
+    for (const line of discovery.log) this.connection.console.info(`lockscope: configuration: ${line}`);
+    for (const p of discovery.problems)
+      this.connection.console.warn(`lockscope: configuration: ${p.message}`);
+    if (discovery.problems.length)
+      void this.connection.window.showWarningMessage(
+        `Lockscope configuration: ${discovery.problems.map((p) => p.message).join('; ')}`,
+      );
+    // Open documents were read under the previous configuration.
+    for (const doc of this.documents.all()) {
+      const file = pathOf(doc.uri);
+      if (file) {
+        engine.closeOpenFile(file);
+        engine.updateOpenFile(file, doc.getText());
+      }
+    }
+  }
+
+  /** "Lockscope: Show configuration symbols": the configuration and each symbol's answer. */
+  async configurationSymbols(uri?: string): Promise<{ text: string } | null> {
+    await this.indexing;
+    const engine = this.engine;
+    if (!engine) return null;
+    const only = uri ? pathOf(uri) : undefined;
+    const text = formatConfigSymbols(engine.configuration, engine.index.allFiles(), (p) => p, only);
+    return { text };
+  }
+
   /** Where the analysis memo of these folders is kept (beside the facts pack). */
   private get memoFile(): string | undefined {
     return this.storagePath
@@ -233,7 +280,7 @@ export class Session {
   private readMemo(engine: Engine): void {
     const file = this.memoFile;
     if (!file || engine.finishedMemo) return; // a re-index: this session's own memo is newer
-    const read = readMemo(file, memoKey(this.settings), engine);
+    const read = readMemo(file, memoKey(this.settings, engine.configuration.fingerprint), engine);
     if (read.problem) this.connection.console.warn(`lockscope: ${file}: ${read.problem}`);
     if (read.adopted)
       this.connection.console.info(`lockscope: ${read.adopted} function summaries from the cache`);
@@ -306,7 +353,7 @@ export class Session {
     if (this.memoToStore && memoFile) {
       // Once per indexing, after publishing (it takes a few hundred ms on a big driver): the
       // files read from disk are then what the next session starts from.
-      const problem = writeMemo(memoFile, memoKey(this.settings), engine);
+      const problem = writeMemo(memoFile, memoKey(this.settings, engine.configuration.fingerprint), engine);
       if (problem) this.connection.console.warn(`lockscope: ${memoFile}: ${problem}`);
     }
     this.memoToStore = false;
@@ -380,8 +427,13 @@ export class Session {
     return codeActionsFor(doc, file, params, shown, syntax, engine.knowledge);
   }
 
-  async executeCommand(params: ExecuteCommandParams): Promise<void> {
+  async executeCommand(params: ExecuteCommandParams): Promise<{ text: string } | null | undefined> {
     if (params.command === 'lockscope.reindex') this.startIndexing();
+    if (params.command === 'lockscope.configurationSymbols') {
+      const uri = params.arguments?.[0];
+      return this.configurationSymbols(typeof uri === 'string' ? uri : undefined);
+    }
+    return undefined;
   }
 
   /** The lock report as one HTML page (the webview shows it; `scan --format html` writes it). */

@@ -1,0 +1,163 @@
+/**
+ * The workspace's function-like macros seen through at lowering: an invocation whose macro hides
+ * calls or control flow (`({ ... })` statement expressions, `do { } while (0)`, loop headers
+ * with a following body, statement arguments such as `..., return err)`) is expanded
+ * (preprocess/macros), the expansion parsed on its own, and its statements or expression lowered
+ * in place of the invocation. Parses are kept per file: the same invocation text is parsed once.
+ */
+import { type CachedNode, SourceTree } from '../parsing/cached-node';
+import type { Tree } from '../parsing/parser';
+import { evaluate, type SymbolState } from '../preprocess/expr';
+import {
+  expandInvocation,
+  expansionMatters,
+  isExpandable,
+  isGfpMask,
+  type MacroDef,
+  splitArguments,
+} from '../preprocess/macros';
+
+export interface LowerOptions {
+  /** A macro of the file or the workspace, by name (preprocess/blank, preprocess/headers). */
+  macro(name: string): MacroDef | undefined;
+  /** Whether a call to `name` is worth seeing (a known API, a function of the workspace or the file). */
+  worthCalling(name: string): boolean;
+  /** Parses a piece of C (an expansion); the tree is deleted once the file is lowered. */
+  parse(text: string): Tree;
+}
+
+/** Stands in a block macro's expansion (`for (...)`) for the body written after the invocation. */
+export const BODY_PLACEHOLDER = '__lockscope_body__';
+
+const WRAP_HEAD = 'void __lockscope_expansion(void)\n{\n';
+const WRAP_TAIL = '\n}\n';
+const MAX_PARSES_PER_FILE = 4096;
+
+/** `true` and `false` as the values C gives them; any other word is unknown here. */
+function booleanWords(name: string): SymbolState {
+  if (name === 'true') return { defined: true, value: '1' };
+  if (name === 'false') return { defined: true, value: '0' };
+  return { defined: undefined };
+}
+
+export class MacroExpander {
+  private readonly trees: Tree[] = [];
+  private readonly parsed = new Map<string, CachedNode | undefined>();
+  /** Per macro: whether its body, with what it expands inside, changes control flow or calls something worth seeing. */
+  private readonly worth = new Map<MacroDef, boolean>();
+
+  constructor(private readonly opts: LowerOptions) {}
+
+  /** The macro `name`, when it is one worth expanding. */
+  expandable(name: string): MacroDef | undefined {
+    const def = this.opts.macro(name);
+    return def && isExpandable(def) ? def : undefined;
+  }
+
+  /** `#define FOO_GFP (GFP_KERNEL | __GFP_NOWARN)`: the mask a name stands for. */
+  gfpMask(name: string): string | undefined {
+    const def = this.opts.macro(name);
+    return def && isGfpMask(def) ? def.body : undefined;
+  }
+
+  /**
+   * The text an invocation (`call`: its whole source text, `NAME(...)`) expands to, with the
+   * workspace's other macros expanded inside; undefined when it does not fit the definition.
+   */
+  expansionOf(def: MacroDef, call: string): string | undefined {
+    // Neither the body nor the arguments matter (most invocations): no need to expand.
+    if (!this.worthExpanding(def) && !this.matters(call.slice(def.name.length))) return undefined;
+    return this.expand(def, call);
+  }
+
+  private expand(def: MacroDef, call: string): string | undefined {
+    const open = call.indexOf('(', def.name.length);
+    const split = open < 0 ? undefined : splitArguments(call, open);
+    if (!split) return undefined;
+    // Inside, only macros that matter are expanded: a `_Generic` or container_of wrapper stays
+    // a call, which keeps the expansion one call that is lowered from its text.
+    return expandInvocation(def, split.args, (n) => {
+      const inner = this.expandable(n);
+      return inner && this.worthExpanding(inner) ? inner : undefined;
+    });
+  }
+
+  /** Whether a macro's own body matters (see `worth`); a macro met again inside itself does not. */
+  worthExpanding(def: MacroDef, visiting = new Set<MacroDef>()): boolean {
+    const known = this.worth.get(def);
+    if (known !== undefined) return known;
+    if (visiting.has(def)) return false;
+    visiting.add(def);
+    const result = expansionMatters(def.body, (n) => {
+      if (this.opts.worthCalling(n)) return true;
+      const inner = this.expandable(n);
+      return !!inner && this.worthExpanding(inner, visiting);
+    });
+    this.worth.set(def, result);
+    return result;
+  }
+
+  /**
+   * Whether an expansion is worth lowering: it changes control flow or calls something worth
+   * seeing. The others (register-field arithmetic, container_of wrappers, WARN wrappers, loop
+   * headers over plain counters) read the same as the invocation did (a call to nothing, an
+   * iterator), and parsing them would cost as much as the rest of the file.
+   */
+  matters(expansion: string): boolean {
+    return expansionMatters(expansion, (n) => this.opts.worthCalling(n));
+  }
+
+  /** Whether a call to `name` is worth seeing (LowerOptions.worthCalling). */
+  worthCalling(name: string): boolean {
+    return this.opts.worthCalling(name);
+  }
+
+  /**
+   * The constant a call to one of the workspace's macros stands for (`I915_SELFTEST_ONLY(x)`
+   * is `0` without self-tests), when its expansion is one.
+   */
+  constantOf(call: string): boolean | undefined {
+    const name = /^[A-Za-z_]\w*/.exec(call)?.[0];
+    const def = name ? this.opts.macro(name) : undefined;
+    if (!def?.params) return undefined;
+    const text = this.expand(def, call);
+    const value = text === undefined ? undefined : evaluate(text, booleanWords).value;
+    return value === undefined ? undefined : value !== 0n;
+  }
+
+  /** The statements of an expansion used as a statement (a block macro's with its body placeholder). */
+  statements(expansion: string, body: boolean): CachedNode[] | undefined {
+    const block = this.parse(`${expansion}${body ? ` ${BODY_PLACEHOLDER};` : ';'}`);
+    return block?.namedChildren;
+  }
+
+  /** The expression of an expansion used as a value. */
+  expression(expansion: string): CachedNode | undefined {
+    const block = this.parse(`(void)(${expansion});`);
+    const cast = block?.namedChildren[0]?.namedChildren[0];
+    const value = cast?.type === 'cast_expression' ? cast.field('value') : undefined;
+    return value?.type === 'parenthesized_expression' ? value.namedChildren[0] : undefined;
+  }
+
+  /**
+   * The body of the wrapper function around `code`. Like a file's, a parse with errors (a block
+   * macro of the kernel's inside, read as a call missing its `;`) is lowered as far as it goes.
+   */
+  private parse(code: string): CachedNode | undefined {
+    const text = WRAP_HEAD + code + WRAP_TAIL;
+    if (this.parsed.has(text)) return this.parsed.get(text);
+    if (this.parsed.size >= MAX_PARSES_PER_FILE) return undefined;
+    const tree = this.opts.parse(text);
+    this.trees.push(tree);
+    const fn = new SourceTree(tree).root.namedChildren[0];
+    const body = fn?.type === 'function_definition' ? (fn.field('body') ?? undefined) : undefined;
+    this.parsed.set(text, body);
+    return body;
+  }
+
+  /** Frees the parses (once the file is lowered). */
+  dispose(): void {
+    for (const t of this.trees.splice(0)) t.delete();
+    this.parsed.clear();
+  }
+}
