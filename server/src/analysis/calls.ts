@@ -10,15 +10,20 @@ import type { Arg, CallEvent } from './ir';
 import { flagBits } from './flags';
 import { argPath } from './lower-text';
 import {
+  type CallCase,
+  type CallerTest,
   type ChainStep,
   type Guard,
   type LockInfo,
   type Op,
+  type ParamTest,
+  type ReturnCase,
   type Summary,
   PSEUDO_LOCKS,
   chainLengthAfter,
   prependStep,
 } from './model';
+import { ANY_VALUE, NEGATIVE, ZERO, constantValues, valuesNamed } from './values';
 
 export interface CallContext {
   kb: Knowledge;
@@ -37,8 +42,14 @@ export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
   if (targets.length === 1) {
     const summary = ctx.summaryOf(targets[0]);
     const ops: Op[] = [];
-    if (summary)
-      opsOfSummary(targets[0].fn.name, summary, event, ctx, (_key, _length, make) => void ops.push(make()));
+    if (summary) {
+      const callee = targets[0].fn.name;
+      const cases = summary.cases && callCases(callee, summary.cases, event, ctx);
+      opsOfSummary(callee, summary, event, ctx, (_key, _length, make) => void ops.push(make()), cases);
+      if (cases && cases.length > 1) ops.push({ op: 'cases', cases });
+      const returns = cases?.length === 1 ? cases[0].returns : summary.returns;
+      if (returns !== ANY_VALUE) ops.push(resultOfValues(returns));
+    }
     return ops;
   }
   // A call through a function pointer runs one of its targets, and the targets of a popular
@@ -53,11 +64,24 @@ export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
     // Replacing keeps the first one's place in the map.
     if (!prev || length < prev.length) merged.set(key, { op: make(), length });
   };
+  let returns = 0;
   for (const target of targets) {
     const summary = ctx.summaryOf(target);
     if (summary) opsOfSummary(target.fn.name, summary, event, ctx, merge);
+    returns |= summary?.returns ?? ANY_VALUE;
   }
-  return [...merged.values()].map((m) => m.op);
+  const ops = [...merged.values()].map((m) => m.op);
+  if (returns !== ANY_VALUE) ops.push(resultOfValues(returns));
+  return ops;
+}
+
+/** One shared, frozen op per range (millions of calls return one of eight). */
+const RESULT_OPS: readonly Op[] = Array.from({ length: ANY_VALUE + 1 }, (_, values) =>
+  Object.freeze({ op: 'result' as const, values }),
+);
+
+function resultOfValues(values: number): Op {
+  return RESULT_OPS[values];
 }
 
 /**
@@ -76,20 +100,24 @@ function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext): LockInfo {
   const base = { kind: op.kind, mode, recursiveRead: !!op.recursiveRead };
   const arg = op.arg !== undefined ? event.args[op.arg] : undefined;
   const classArg = op.classArg !== undefined ? event.args[op.classArg] : undefined;
-  if (classArg && arg) {
-    const cls = ctx.kb.aliasClass(classArg.text.replace(/^&/, '') + (op.argClassSuffix ?? ''), undefined);
+  // A class named by an argument (ww_acquire_init(&ctx, &reservation_ww_class)) or fixed by the
+  // table (dma_resv_lock(obj->resv), device_lock(dev)), of an instance an argument names: the
+  // instance maps to callers like any lock's (two objects are two locks), the class stays.
+  const named = classArg
+    ? ctx.kb.aliasClass(classArg.text.replace(/^&/, '') + (op.argClassSuffix ?? ''), undefined)
+    : op.cls;
+  if (named && arg) {
     const instance = ctx.env.lockOf(arg);
     return {
       ...base,
-      cls,
+      cls: named,
       expr: instance.expr,
       param: instance.param,
       local: instance.local,
       namedClass: true,
     };
   }
-  if (op.cls)
-    return { ...base, cls: op.cls, expr: arg ? `${op.cls}(${arg.text.replace(/^&/, '')})` : op.cls };
+  if (op.cls) return { ...base, cls: op.cls, expr: op.cls };
   if (!arg) return { ...base, cls: '?', expr: '?' };
   const resolved = ctx.env.lockOf(arg);
   return { ...base, cls: resolved.cls, expr: resolved.expr, param: resolved.param, local: resolved.local };
@@ -121,7 +149,17 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
     const arg = event.args[fact.flush.arg];
     if (arg) ops.push({ op: 'flush', target: fact.flush.target, key: ctx.env.lockOf(arg).cls, chain });
   }
+  if (fact.result) ops.push(resultOp(fact.result, event));
   return ops;
+}
+
+function resultOp(result: NonNullable<ApiFact['result']>, event: CallEvent): Op {
+  if ('values' in result) return resultOfValues(valuesNamed(result.values));
+  const text = event.args[result.arg]?.text;
+  const fromVar = text && IDENTIFIER_RE.test(text) ? text : undefined;
+  return fromVar
+    ? { op: 'result', fromVar, errOrZero: result.map === 'err-or-zero' ? true : undefined }
+    : resultOfValues(result.map === 'err-or-zero' ? NEGATIVE | ZERO : ANY_VALUE);
 }
 
 /** A lock named by an annotation: its kind comes from the declared type (mutex when unknown). */
@@ -145,18 +183,26 @@ function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext): Op[
   return param !== undefined ? [{ op: 'reclaim-if-param', index: param, chain }] : [];
 }
 
+/**
+ * `cases`: the callee's return cases this call can reach (callCases). One case: the arguments
+ * decided it, and its locks are what the call does. Several: the summary's locks over all
+ * cases are marked `widened`, for a call whose result is not used.
+ */
 function opsOfSummary(
   callee: string,
   summary: Summary,
   event: CallEvent,
   ctx: CallContext,
   emit: Emit,
+  cases?: CallCase[],
 ): void {
   const here = step(event, callee, ctx);
   const length = (chain: ChainStep[]) => () => chainLengthAfter(here, chain);
   // A callee's local lock is its own object: it is only ever the same lock for the same callee.
   const lockKey = (l: LockInfo) => (l.local && !l.param ? `${identity(l)}\0${callee}` : identity(l));
-  for (const r of summary.releases) {
+  if (cases?.length === 1) for (const op of cases[0].ops) emit(noKey, noLength, () => op);
+  const widened = cases && cases.length > 1 ? true : undefined;
+  for (const r of cases?.length === 1 ? [] : summary.releases) {
     emit(
       () => `r${lockKey(r.lock)}`,
       length(r.chain),
@@ -164,10 +210,11 @@ function opsOfSummary(
         op: 'release',
         lock: mapLock(r.lock, event, ctx, callee),
         chain: prependStep(here, r.chain),
+        widened,
       }),
     );
   }
-  for (const a of summary.acquires) {
+  for (const a of cases?.length === 1 ? [] : summary.acquires) {
     emit(
       () => `a${lockKey(a.lock)}\0${a.conditional ?? ''}`,
       length(a.chain),
@@ -176,6 +223,7 @@ function opsOfSummary(
         lock: mapLock(a.lock, event, ctx, callee),
         chain: prependStep(here, a.chain),
         conditional: a.conditional,
+        widened,
       }),
     );
   }
@@ -233,6 +281,75 @@ function opsOfSummary(
   }
 }
 
+const noKey = () => '';
+const noLength = () => 0;
+
+/**
+ * The callee's return cases as this call sees them: cases whose parameter tests the constant
+ * arguments contradict are gone, tests the arguments satisfy are dropped, tests of an argument
+ * that is one of the caller's variables become tests of that variable, and tests of anything
+ * else are dropped (the case stays possible).
+ */
+function callCases(callee: string, cases: ReturnCase[], event: CallEvent, ctx: CallContext): CallCase[] {
+  const here = step(event, callee, ctx);
+  const out: CallCase[] = [];
+  for (const c of cases) {
+    const when: CallerTest[] = [];
+    let possible = true;
+    for (const t of c.when ?? []) {
+      const outcome = argumentTest(t, event, ctx);
+      if (outcome === false) possible = false;
+      else if (outcome !== true && outcome) when.push(outcome);
+    }
+    if (!possible) continue;
+    const ops: Op[] = [
+      ...c.releases.map((r): Op => ({
+        op: 'release',
+        lock: mapLock(r.lock, event, ctx, callee),
+        chain: prependStep(here, r.chain),
+      })),
+      ...c.acquires.map((a): Op => ({
+        op: 'acquire',
+        lock: mapLock(a.lock, event, ctx, callee),
+        chain: prependStep(here, a.chain),
+        conditional: a.conditional,
+      })),
+    ];
+    out.push(when.length ? { returns: c.returns, when, ops } : { returns: c.returns, ops });
+  }
+  return out;
+}
+
+/**
+ * A parameter test at a call: true or false when the argument is a constant that decides it,
+ * a test of the caller's variable when the argument is one, undefined otherwise.
+ */
+function argumentTest(t: ParamTest, event: CallEvent, ctx: CallContext): boolean | CallerTest | undefined {
+  const text = event.args[t.index]?.text;
+  if (text === undefined) return undefined;
+  if (t.flag !== undefined) {
+    const set = flagSet(text, t.flag, ctx);
+    if (set !== undefined) return set === !!t.set;
+    return IDENTIFIER_RE.test(text) ? { name: text, flag: t.flag, set: !!t.set } : undefined;
+  }
+  if (t.values === undefined) return undefined;
+  const values = constantValues(text);
+  if (values !== undefined) return (values & t.values) !== 0;
+  return IDENTIFIER_RE.test(text) ? { name: text, values: t.values } : undefined;
+}
+
+const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
+
+/** Whether a constant flag argument has `flag` set: the knowledge base's gfp flags, or macro values. */
+function flagSet(text: string, flag: string, ctx: CallContext): boolean | undefined {
+  const known = ctx.kb.knownFlag(text, flag);
+  if (known !== undefined) return known;
+  const macro = (name: string) => ctx.env.index.flagMacro(name);
+  const want = flagBits(flag, macro);
+  const have = flagBits(text, macro);
+  return want === undefined || have === undefined ? undefined : (have & want) !== 0n;
+}
+
 /** A lock's identity in a summary (what mapLock maps to the caller's lock). */
 function identity(l: LockInfo): string {
   const param = l.param ? `${l.param.index}:${l.param.fields.join('.')}` : '';
@@ -247,10 +364,8 @@ function ruledOut(guard: Guard | undefined, event: CallEvent, ctx: CallContext):
   if (!guard) return false;
   const text = event.args[guard.index]?.text;
   if (guard.flag) {
-    const macro = (name: string) => ctx.env.index.flagMacro(name);
-    const want = flagBits(guard.flag, macro);
-    const have = text === undefined ? undefined : flagBits(text, macro);
-    return want !== undefined && have !== undefined && ((have & want) !== 0n) !== guard.truthy;
+    const set = text === undefined ? undefined : flagSet(text, guard.flag, ctx);
+    return set !== undefined && set !== guard.truthy;
   }
   const truthy =
     text === 'true' || text === '1'

@@ -15,6 +15,8 @@ import { TypeEnv } from './classes';
 import { makeState, resetInterning, runDataflow } from './dataflow';
 import { splitFlagAtom } from './flags';
 import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
+import { returnStates } from './returns';
+import { ZERO } from './values';
 import type { Effect } from '../kb/types';
 import {
   type ChainStep,
@@ -721,6 +723,9 @@ class WorkspaceAnalysis {
     summary.releases = summary.releases.filter(
       (r) => !exitStates.length || !exitStates.every((s) => s.held.some((h) => h.expr === r.lock.expr)),
     );
+    const states = returnStates(ref.fn, exits, summary.releases);
+    summary.returns = states.returns;
+    if (states.cases) summary.cases = states.cases;
     this.annotatedSummary(ref, env, summary);
     if (checksContext) delete summary.effects.sleep; // it sleeps only where sleeping is allowed
     if (final)
@@ -880,6 +885,14 @@ function guardOf(fn: FunctionIR, states: readonly LockState[]): Guard | undefine
     if (index < 0) continue;
     if (states.every((s) => s.facts.some(([a, v]) => a === atom && v === truthy)))
       return flag ? { index, truthy, flag } : { index, truthy };
+  }
+  for (const [name, values] of first.vals) {
+    const index = fn.params.findIndex((p) => p.name === name);
+    if (index < 0) continue;
+    const truthy = (values & ZERO) === 0 ? true : values === ZERO ? false : undefined;
+    if (truthy === undefined) continue;
+    const agree = (v: number) => (truthy ? (v & ZERO) === 0 : v === ZERO);
+    if (states.every((s) => s.vals.some(([n, v]) => n === name && agree(v)))) return { index, truthy };
   }
   return undefined;
 }

@@ -60,7 +60,15 @@ export interface CallEvent {
 export interface AssignEvent {
   kind: 'assign';
   name: string;
+  /** What is assigned, when it is a constant or another variable (`ret = -EINVAL`, `locked = true`). */
+  value?: ValueExpr;
 }
+
+/**
+ * A returned or assigned value as far as the analysis follows values (analysis/values): a
+ * constant's range (a bit set), a variable, or the result of the block's event at an index.
+ */
+export type ValueExpr = { values: number } | { var: string } | { call: number };
 
 export type Event = CallEvent | AssignEvent;
 
@@ -72,7 +80,14 @@ export interface Condition {
   variable?: string;
   /** Text of a call-free condition atom (`need_lock`, `d->locked`) for correlation. */
   atom?: string;
-  /** Whether the tested value is nonzero on this edge. */
+  /**
+   * For a test of a call's result or a variable's value: the ranges (analysis/values) for which
+   * the test holds (`x < 0`: negative; `IS_ERR(p)`: negative; `p == NULL`: zero). Absent: nonzero.
+   */
+  trueFor?: number;
+  /** The ranges for which it fails, when not all the others (`x == -EDEADLK` fails for any x). */
+  falseFor?: number;
+  /** Whether the test holds on this edge. */
   truthy: boolean;
 }
 
@@ -86,6 +101,8 @@ export interface Block {
   succ: Edge[];
   /** Set when the block ends the function: where (the return statement or closing brace). */
   exit?: Range;
+  /** What an exit returns, when the analysis can follow it. */
+  ret?: ValueExpr;
 }
 
 export interface Param {

@@ -26,7 +26,7 @@ export function simpleParameter(p: CachedNode): Param | undefined {
 /** `int ret, i = 0;`, `struct foo *p;`: a type as in a simple parameter, then declarators. */
 const SIMPLE_DECLARATION_RE = /^(?:const\s+)?(?:(?:struct|union|enum)\s+)?([A-Za-z_]\w*)(?=[\s*])([^;]*);$/;
 /** ` *p`, ` i = 0`: pointers, a name, an initializer without `=`. */
-const SIMPLE_DECLARATOR_RE = /^[\s*]*([A-Za-z_]\w*)\s*(?:=\s*\S[^=]*)?$/;
+const SIMPLE_DECLARATOR_RE = /^[\s*]*([A-Za-z_]\w*)\s*(?:=\s*(\S[^=]*))?$/;
 /** What the declarators of a simple declaration hold none of (nor `=` in an initializer). */
 const NOT_SIMPLE_RE = /["'[\](){}#\\/]|[^\x00-\x7f]|\+\+|--/;
 
@@ -35,16 +35,22 @@ const NOT_SIMPLE_RE = /["'[\](){}#\\/]|[^\x00-\x7f]|\+\+|--/;
  * its initializers emit no event: no syntax error, no keyword as type word or name, and
  * initializers without calls, assignments, `++`/`--`, brackets, literals or comments.
  */
-export function simpleDeclaration(node: CachedNode): { type: string; names: string[] } | undefined {
+export function simpleDeclaration(
+  node: CachedNode,
+): { type: string; names: string[]; inits: (string | undefined)[]; pointers: boolean[] } | undefined {
   const m = SIMPLE_DECLARATION_RE.exec(node.text);
   if (!m || NOT_SIMPLE_RE.test(m[2]) || node.isKeyword(m[1])) return undefined;
   const names: string[] = [];
+  const inits: (string | undefined)[] = [];
+  const pointers: boolean[] = [];
   for (const part of m[2].split(',')) {
     const d = SIMPLE_DECLARATOR_RE.exec(part);
     if (!d || node.isKeyword(d[1])) return undefined;
     names.push(d[1]);
+    inits.push(d[2]?.trim());
+    pointers.push(part.trimStart().startsWith('*'));
   }
-  return node.hasError ? undefined : { type: m[1], names };
+  return node.hasError ? undefined : { type: m[1], names, inits, pointers };
 }
 
 const BINARY_OPERATORS = new Set([

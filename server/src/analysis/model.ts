@@ -3,6 +3,7 @@
  */
 import type { Effect, LockKind, LockMode } from '../kb/types';
 import type { Range } from './ir';
+import { ANY_VALUE } from './values';
 
 /** One step of a call chain: in `fn` (file, range), a call to `callee`. */
 export interface ChainStep {
@@ -31,10 +32,42 @@ export interface LockInfo {
 
 export type Conditional = 'nonzero-success' | 'zero-success';
 
+/**
+ * A test of a caller's variable a callee's return case depends on (its argument there): its
+ * value in some ranges (analysis/values), or a flag set or clear in it.
+ */
+export interface CallerTest {
+  name: string;
+  values?: number;
+  flag?: string;
+  set?: boolean;
+}
+
+/** One return case of a callee as a call site sees it (see ReturnCase). */
+export interface CallCase {
+  /** The callee's result in this case (analysis/values). */
+  returns: number;
+  /** Tests of the caller's variables this case needs (the callee's parameter conditions). */
+  when?: CallerTest[];
+  /** What the case does to the caller's locks: acquire and release ops. */
+  ops: Op[];
+}
+
 /** What one call does to the lock state, as the dataflow applies it. */
 export type Op =
-  | { op: 'acquire'; lock: LockInfo; chain: ChainStep[]; conditional?: Conditional }
-  | { op: 'release'; lock: LockInfo; chain: ChainStep[] }
+  /**
+   * `widened`: part of the callee's summary over all its return cases, which the dataflow
+   * applies only when the call's result is not used (else the `cases` op stands for it).
+   */
+  | { op: 'acquire'; lock: LockInfo; chain: ChainStep[]; conditional?: Conditional; widened?: boolean }
+  | { op: 'release'; lock: LockInfo; chain: ChainStep[]; widened?: boolean }
+  /** A callee's return cases: a call whose result is tested or kept follows each on its own path. */
+  | { op: 'cases'; cases: CallCase[] }
+  /**
+   * What the call returns (analysis/values), when no case says: a fixed range, or an argument
+   * variable's (ERR_CAST, PTR_ERR), as PTR_ERR_OR_ZERO maps it with `errOrZero`.
+   */
+  | { op: 'result'; values?: number; fromVar?: string; errOrZero?: boolean }
   /**
    * A lock taken and released inside a callee: orders it after the held locks. `tryOnly`: every
    * path takes it with a trylock, which never waits for it.
@@ -64,13 +97,20 @@ export interface LockState {
   readonly held: readonly HeldLock[];
   /** Lock expressions this function released on this path (double-unlock detection). */
   readonly released: readonly string[];
-  /** Call-free condition atoms known on this path (correlated `if (need) lock; ... if (need) unlock;`). */
+  /** Flag tests known on this path (`flags & FOO` set or clear), by their condition atom. */
   readonly facts: readonly (readonly [string, boolean])[];
-  /** `ret = mutex_lock_interruptible(&m)`: acquire when `ret` is tested. */
-  readonly pending: readonly (readonly [string, { lock: LockInfo; chain: ChainStep[]; success: boolean }])[];
+  /**
+   * What this path knows of variables' values (analysis/values): `ret` after `if (ret < 0)`,
+   * `locked` after `locked = true` (correlated `if (need) lock; ... if (need) unlock;`), the
+   * result of a lock helper on the path where it took the lock. `@n`: the result of the call
+   * with ordinal n, tested by the branch ending its block or returned.
+   */
+  readonly vals: readonly (readonly [string, number])[];
   /** Classes of the caller's locks this function released and has not taken again (unlock, sleep, relock). */
   readonly dropped: readonly string[];
   readonly key: string;
+  /** The key without `vals`: paths that agree on everything else are joined (see dataflow). */
+  readonly lockKey: string;
 }
 
 /**
@@ -81,6 +121,29 @@ export interface Guard {
   index: number;
   truthy: boolean;
   flag?: string;
+}
+
+/**
+ * A test of parameter `index` that holds on every path to an exit: its value lies in some
+ * ranges (analysis/values), or a flag is set (`set`) or clear in it.
+ */
+export interface ParamTest {
+  index: number;
+  values?: number;
+  flag?: string;
+  set?: boolean;
+}
+
+/**
+ * One return state: under tests of the parameters, the function returns a value in `returns`
+ * holding `acquires` (not held on entry) and having released the caller's `releases`. A
+ * caller testing the result (or passing constants) follows only the cases that fit.
+ */
+export interface ReturnCase {
+  when?: ParamTest[];
+  returns: number;
+  acquires: { lock: LockInfo; chain: ChainStep[]; conditional?: Conditional }[];
+  releases: { lock: LockInfo; chain: ChainStep[] }[];
 }
 
 export type FlushTarget = { target: 'work' | 'workqueue'; key: string };
@@ -104,10 +167,19 @@ export interface Summary {
   effectWithout: Partial<Record<Effect, string[]>>;
   reclaimIfParam: { index: number; chain: ChainStep[] }[];
   flushes: (FlushTarget & { chain: ChainStep[]; when?: Guard })[];
+  /** What the function returns over all its exits (analysis/values). */
+  returns: number;
+  /**
+   * Its return states, when its exits differ in the locks they hold or released and a caller
+   * can tell them apart (by the returned value or the arguments); absent otherwise, and when
+   * there would be more than MAX_CASES (the summary is then what `acquires`/`releases` say).
+   */
+  cases?: ReturnCase[];
 }
 
 export function emptySummary(): Summary {
   return {
+    returns: ANY_VALUE,
     acquires: [],
     releases: [],
     inside: [],
@@ -154,6 +226,8 @@ export function keptSummary(s: Summary): Summary {
     effectWithout: keptRecord(s.effectWithout),
     reclaimIfParam: keptList(s.reclaimIfParam),
     flushes: keptList(s.flushes),
+    returns: s.returns,
+    ...(s.cases ? { cases: s.cases } : {}),
   };
 }
 
@@ -175,7 +249,20 @@ export function summaryKey(s: Summary): string {
     JSON.stringify(s.effectGuards),
     s.reclaimIfParam.map((r) => r.index).join(','),
     s.flushes.map((f) => f.key).join(','),
+    s.returns,
+    s.cases ? casesKey(s.cases) : '',
   ].join(';');
+}
+
+/** Stable text of return cases (their conditions, ranges and lock identities). */
+function casesKey(cases: ReturnCase[]): string {
+  const lock = (x: { lock: LockInfo }) => `${x.lock.cls}|${x.lock.expr}|${x.lock.mode}`;
+  return cases
+    .map(
+      (c) =>
+        `${JSON.stringify(c.when ?? [])}>${c.returns}:${c.acquires.map(lock).join(',')}/${c.releases.map(lock).join(',')}`,
+    )
+    .join('&');
 }
 
 /**

@@ -4,7 +4,7 @@
  * that was not (a hand edit with a recomputed checksum): what fails a check is damage.
  */
 import type { Range } from '../analysis/ir';
-import type { ChainStep, Guard, HeldLock, LockInfo, Summary } from '../analysis/model';
+import type { ChainStep, Guard, HeldLock, LockInfo, ParamTest, Summary } from '../analysis/model';
 import type { EdgeWitness, LockClassInfo, OrderEdge } from '../graph/order-graph';
 import { LOCK_KINDS } from '../kb/knowledge';
 import { RULE_IDS } from '../rules/registry';
@@ -135,6 +135,16 @@ function isGuard(v: unknown): v is Guard {
   return isObj(v) && isIndex(v.index) && isBool(v.truthy) && optional(v.flag, isStr);
 }
 
+function isParamTest(v: unknown): v is ParamTest {
+  return (
+    isObj(v) &&
+    isIndex(v.index) &&
+    optional(v.values, isNum) &&
+    optional(v.flag, isStr) &&
+    optional(v.set, isBool)
+  );
+}
+
 /**
  * Checks for the analysis memo's summaries, order edges and findings. Summaries share their
  * chain steps, chains and locks (the serializer keeps shared objects shared): each shared
@@ -192,7 +202,17 @@ export class MemoShapes {
         v.flushes,
         (f) =>
           oneOf(FLUSH_TARGETS)(f.target) && isStr(f.key) && this.chain(f.chain) && optional(f.when, isGuard),
-      )
+      ) &&
+      isNum(v.returns) &&
+      (v.cases === undefined ||
+        all(
+          v.cases,
+          (c) =>
+            isNum(c.returns) &&
+            (c.when === undefined || arrayOf(c.when, isParamTest)) &&
+            all(c.acquires, (a) => this.lockEntry(a) && optional(a.conditional, oneOf(CONDITIONALS))) &&
+            all(c.releases, (r) => this.lockEntry(r)),
+        ))
     );
   }
 

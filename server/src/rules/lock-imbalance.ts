@@ -1,7 +1,9 @@
 /**
  * Missing unlock on some exit paths, and double unlocks. A function that returns holding a lock
- * on every path that took it (an acquire wrapper), or that releases its caller's lock (an unlock
- * wrapper), is explained by its summary and is not an imbalance.
+ * on every path that took it (an acquire wrapper), that releases its caller's lock (an unlock
+ * wrapper), or that holds it in return cases its callers tell apart (a lock helper returning
+ * -EINTR, ERR_PTR or NULL when it did not take it; one that takes it when a parameter asks) is
+ * explained by its summary and is not an imbalance.
  */
 import type { HeldLock } from '../analysis/model';
 import { isNestingKind } from '../kb/types';
@@ -23,6 +25,8 @@ export const lockImbalance: Rule = {
     const releasedSomewhere = new Set<string>();
     const notHeldSomewhere = new Set<string>();
     for (const s of all) for (const r of s.released) releasedSomewhere.add(r);
+    // Held in some return cases only, which callers tell apart by the result or the arguments.
+    const byCase = new Set(fn.summary.cases?.flatMap((c) => c.acquires.map((a) => a.lock.expr)));
     if (fn.env.fn.returnType === 'void') {
       const heldAnywhere = new Set(all.flatMap((s) => s.held.map((h) => h.expr)));
       for (const expr of heldAnywhere)
@@ -33,6 +37,7 @@ export const lockImbalance: Rule = {
       for (const s of exit.states) {
         for (const h of s.held) {
           if (h.entry || h.kind === 'irq' || h.kind === 'preempt' || h.kind === 'bh') continue;
+          if (byCase.has(h.expr)) continue;
           const imbalanced = releasedSomewhere.has(h.expr) || notHeldSomewhere.has(h.expr);
           if (imbalanced && !leaked.has(h.expr)) leaked.set(h.expr, h);
         }

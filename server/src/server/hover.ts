@@ -4,7 +4,8 @@
  */
 import * as path from 'node:path';
 import { type Hover, MarkupKind, type Position } from 'vscode-languageserver/node';
-import type { ChainStep, HeldLock, LockInfo, Summary } from '../analysis/model';
+import type { ChainStep, HeldLock, LockInfo, ParamTest, Summary } from '../analysis/model';
+import { ANY_VALUE, valuesText } from '../analysis/values';
 import type { Engine } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
 import { chainText } from '../rules/describe';
@@ -67,11 +68,28 @@ function orderLines(graph: OrderGraph, cls: string): string[] {
   return out;
 }
 
+/** `argument 2 & FOO_SYNC`, `argument 1 is 0`: a parameter test as a hover says it. */
+function paramTestText(t: ParamTest): string {
+  const arg = `argument ${t.index + 1}`;
+  if (t.flag) return `${arg} has ${t.flag} ${t.set ? 'set' : 'clear'}`;
+  return `${arg} is ${valuesText(t.values ?? ANY_VALUE)}`;
+}
+
 function summaryLines(name: string, s: Summary): string[] {
   const out = [`**\`${name}()\`**`];
   const locks = (l: { lock: LockInfo; chain: ChainStep[] }[]) => l.map((x) => `\`${x.lock.cls}\``).join(', ');
   if (s.acquires.length) out.push(`- returns holding ${locks(s.acquires)}`);
   if (s.releases.length) out.push(`- releases ${locks(s.releases)} (held by the caller)`);
+  for (const c of s.cases ?? []) {
+    const what = [
+      c.acquires.length ? `holding ${locks(c.acquires)}` : '',
+      c.releases.length ? `releasing ${locks(c.releases)}` : '',
+    ].filter((x) => x);
+    const when = c.when?.length ? ` when ${c.when.map((t) => paramTestText(t)).join(' and ')}` : '';
+    out.push(
+      `- returns ${valuesText(c.returns)}${when}${what.length ? `, ${what.join(', ')}` : ', lock-neutral'}`,
+    );
+  }
   if (s.inside.length)
     out.push(
       `- takes ${locks(s.inside.slice(0, MAX_ORDER_LINES))}${s.inside.length > MAX_ORDER_LINES ? ', …' : ''}`,
