@@ -60,9 +60,9 @@ int foo_drv_set_mode(struct foo_drv *drv, u32 mode)
 	drv->mode = mode;
 	/*
 	 * hotplug-under-lock: stop_machine() takes cpu_hotplug_lock, so
-	 * state_lock now orders before the whole cpu hotplug machinery (see
-	 * seed 001: "stop_machine is not a locking primitive"). Fix: do not
-	 * use stop_machine() for this, or call it with no locks held.
+	 * state_lock now orders before the whole cpu hotplug machinery
+	 * (stop_machine is not a locking primitive). Fix: do not use
+	 * stop_machine() for this, or call it with no locks held.
 	 */
 	ret = stop_machine(foo_remap_cb, drv, NULL);
 	mutex_unlock(&drv->state_lock);

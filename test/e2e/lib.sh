@@ -8,6 +8,15 @@ CODE_SERVER_VERSION=4.139.1
 PLAYWRIGHT_VERSION=1.65.1
 MOCHA_VERSION=12.0.3
 export DEBIAN_FRONTEND=noninteractive CI=${CI:-true}
+# Run from `npm test`, these scripts inherit npm's environment: npm_config_user_agent names the
+# outer Node (code-server's postinstall reads its Node version from it and refuses v20),
+# npm_node_execpath, NODE and npm_config_* steer nested installs to the outer Node and settings.
+# Every nested npm here must start as if from a shell: npm's own variables are dropped, but for
+# where packages come from (registry, cache, certificates, proxies), which a user may have set.
+while read -r var; do unset "$var"; done < <(
+  compgen -e | grep -E '^(npm_|NODE$|INIT_CWD$)' |
+    grep -viE '^npm_config_(registry|cache|cafile|ca|proxy|https_proxy|noproxy|strict_ssl|userconfig)$'
+)
 # npm must never prompt; the machine's npmrc sets nodedir=/usr (Node 20 headers), overridden per use.
 export npm_config_yes=true npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 

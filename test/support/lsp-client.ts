@@ -22,7 +22,14 @@ export interface Published {
     message: string;
     relatedInformation?: unknown[];
     codeDescription?: { href: string };
+    data?: { rule?: string; fingerprint?: string };
   }[];
+}
+
+export interface Registration {
+  id: string;
+  method: string;
+  registerOptions?: { watchers?: { globPattern: string }[] };
 }
 
 export class TestLspClient {
@@ -30,11 +37,13 @@ export class TestLspClient {
   readonly progress: { token: unknown; value: { kind: string; percentage?: number } }[] = [];
   readonly status: { state: string; files: number }[] = [];
   readonly logs: string[] = [];
+  readonly registrations: Registration[] = [];
   private readonly proc: ChildProcess;
   readonly conn: MessageConnection;
   stderr = '';
 
-  constructor(settings: unknown = {}) {
+  /** What the client answers `workspace/configuration` with (change it, then notify). */
+  constructor(public settings: unknown = {}) {
     this.proc = spawn(process.execPath, [path.join(REPO, 'bin', 'lockscope'), 'lsp'], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -55,9 +64,15 @@ export class TestLspClient {
     this.conn.onNotification('lockscope/status', (p: { state: string; files: number }) => {
       this.status.push(p);
     });
-    this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => settings));
+    this.conn.onRequest('workspace/configuration', (p: { items: unknown[] }) =>
+      p.items.map(() => this.settings),
+    );
     this.conn.onRequest('window/workDoneProgress/create', () => null);
-    this.conn.onRequest('client/registerCapability', () => null);
+    this.conn.onRequest('client/registerCapability', (p: { registrations: Registration[] }) => {
+      this.registrations.push(...p.registrations);
+      return null;
+    });
+    this.conn.onRequest('client/unregisterCapability', () => null);
     this.conn.onNotification('window/logMessage', (p: { message: string }) => {
       this.logs.push(p.message);
     });
@@ -77,7 +92,7 @@ export class TestLspClient {
       capabilities: {
         textDocument: { publishDiagnostics: { relatedInformation }, hover: { contentFormat: ['markdown'] } },
         window: { workDoneProgress: true },
-        workspace: { configuration: true },
+        workspace: { configuration: true, didChangeWatchedFiles: { dynamicRegistration: true } },
       },
     });
     await this.conn.sendNotification('initialized', {});

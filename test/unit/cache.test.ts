@@ -195,7 +195,7 @@ describe('facts cache', () => {
     await scan(dir);
     const severity = defaultSettings();
     severity.severity = { 'double-lock': 'hint' };
-    severity.baselineOrder = false;
+    severity.kernelOrder = false;
     assert.equal((await scan(dir, {}, severity)).cache?.hits, FIXTURE_FILES.length);
 
     const defines = defaultSettings();

@@ -352,6 +352,7 @@ describe('fixes: API details', () => {
       message: 'synthetic',
       related: [],
       classes: ['m.l'],
+      fingerprint: 'synthetic',
     };
     assert.deepEqual(fixesFor(diag, text, parser), []);
   });

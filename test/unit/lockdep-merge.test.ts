@@ -19,10 +19,9 @@ import {
   type LockdepFrame,
 } from '../../server/src/lockdep/parse';
 
-// The seeds live next to the repository; a missing folder must fail the run, not skip it.
-const SEEDS = path.resolve(__dirname, '../../../../shared/seeds');
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/lockdep');
-const SEED_000 = fs.readFileSync(path.join(SEEDS, '000_ad963f53211742dd.txt'), 'utf8');
+/** The perf / zgfx six-class cycle, in a mail thread that quotes it four times. */
+const CYCLE_THREAD = fs.readFileSync(path.join(FIXTURES, 'circular-ww-cpuhp-thread.txt'), 'utf8');
 
 const REPORT_SOURCE = 'lockdep report: WARNING: possible circular locking dependency detected';
 
@@ -71,9 +70,9 @@ function frames(...texts: string[]): LockdepFrame[] {
 
 const CORE = 'perf-like/perf_core.c';
 const RESV = 'perf-like/dma_resv.c';
-const GTT = 'perf-like/i915_gem_gtt.c';
+const GTT = 'perf-like/zgfx_ggtt.c';
 
-describe('lockdep import: seed 000 against a perf-like workspace', () => {
+describe('lockdep import: the circular-ww-cpuhp report against a perf-like workspace', () => {
   let files: Map<string, string>;
   let engine: Engine;
   let result: ExplainResult;
@@ -82,7 +81,7 @@ describe('lockdep import: seed 000 against a perf-like workspace', () => {
   before(async () => {
     files = readWorkspace('perf-like');
     engine = await engineFor(files);
-    result = explainReport(SEED_000, engine, { readText: (f) => files.get(f) });
+    result = explainReport(CYCLE_THREAD, engine, { readText: (f) => files.get(f) });
     text = formatExplain(result);
   });
 
@@ -109,11 +108,7 @@ describe('lockdep import: seed 000 against a perf-like workspace', () => {
     {
       lockdep: ['reservation_ww_class_mutex', 'cpu_hotplug_lock'],
       classes: ['reservation_ww_class_mutex', 'cpu_hotplug_lock'],
-      site: [
-        GTT,
-        'bxt_vtd_ggtt_insert_entries__BKL',
-        'stop_machine(bxt_vtd_ggtt_insert_entries__cb, &arg, NULL);',
-      ],
+      site: [GTT, 'zgfx_ggtt_insert_serialized', 'stop_machine(zgfx_ggtt_insert_cb, &args, NULL);'],
       statically: undefined,
     },
     {
@@ -192,9 +187,9 @@ describe('lockdep import: seed 000 against a perf-like workspace', () => {
       headers,
       expected().map((e, i) => `#${i}  ${e.lockdep[0]} --> ${e.lockdep[1]}`),
     );
-    assert.ok(text.includes('frame:   perf_copy_attr+0x35/0x340 ← _perf_ioctl ← perf_ioctl'), text);
+    assert.ok(text.includes('frame:   perf_copy_attr+0x41/0x2f0 ← _perf_ioctl ← perf_ioctl'), text);
     assert.ok(
-      text.includes('frame:   stop_machine+0x18/0x40 ← bxt_vtd_ggtt_insert_entries__BKL ← ggtt_bind_vma'),
+      text.includes('frame:   stop_machine+0x1a/0x40 ← zgfx_ggtt_insert_serialized ← zgfx_ggtt_bind_vma'),
       text,
     );
     assert.ok(text.includes('classes: perf_event_context.mutex'), text);
@@ -215,7 +210,7 @@ describe('lockdep import: seed 000 against a perf-like workspace', () => {
   });
 
   it('turns the links into runtime edges with workspace witnesses', () => {
-    const edges = runtimeEdgesFrom(parseLockdepReports(SEED_000), [], engine, {
+    const edges = runtimeEdgesFrom(parseLockdepReports(CYCLE_THREAD), [], engine, {
       readText: (f) => files.get(f),
     });
     assert.deepEqual(
@@ -303,7 +298,7 @@ describe('lockdep import: seed 000 against a perf-like workspace', () => {
 
   it('maps /proc/lockdep classes with what the reports taught', () => {
     const procText = fs.readFileSync(path.join(FIXTURES, 'proc-lockdep.txt'), 'utf8');
-    const edges = runtimeEdgesFromTexts([SEED_000, procText], engine);
+    const edges = runtimeEdgesFromTexts([CYCLE_THREAD, procText], engine);
     const pairs = edges.map((e) => `${e.from} --> ${e.to}`);
     assert.ok(pairs.includes('pmus_lock --> perf_event_context.mutex'), pairs.join('; '));
     assert.ok(!pairs.some((p) => p.includes('cpuctx_mutex')), pairs.join('; '));
@@ -316,14 +311,14 @@ describe('lockdep import: seed 000 against a perf-like workspace', () => {
   });
 
   it('keeps classes it cannot map as their own nodes, one edge per pair', () => {
-    const seed003 = fs.readFileSync(path.join(SEEDS, '003_5776a842dcfcbe9d.txt'), 'utf8');
-    const r = explainReport(seed003, engine, { readText: (f) => files.get(f) });
+    const quoted = fs.readFileSync(path.join(FIXTURES, 'alloc-wq-quoted-thread.txt'), 'utf8');
+    const r = explainReport(quoted, engine, { readText: (f) => files.get(f) });
     assert.equal(r.reports.length, 1);
     const links = r.reports[0].links;
     assert.equal(links.length, 7);
     assert.deepEqual(
       [links[0].from.cls, links[0].from.how, links[0].to.cls, links[0].to.how],
-      ['dev_priv->mm_lock', 'unmapped', 'cpu_hotplug_lock', 'pseudo'],
+      ['kv->ctx_lock', 'unmapped', 'cpu_hotplug_lock', 'pseudo'],
     );
     for (const l of links) {
       assert.equal(l.site, undefined);
@@ -334,10 +329,10 @@ describe('lockdep import: seed 000 against a perf-like workspace', () => {
         baseline ? { seen: 'baseline', source: '__cpuhp_setup_state' } : { seen: 'no' },
       );
     }
-    // Link #6 and the held-lock order prove the same mmap_lock --> mm_lock edge.
+    // Link #6 and the held-lock order prove the same mmap_lock --> ctx_lock edge.
     const pairs = r.edges.map((e) => `${e.from} --> ${e.to}`);
     assert.equal(new Set(pairs).size, pairs.length, pairs.join('; '));
-    assert.ok(pairs.includes('mmap_lock --> dev_priv->mm_lock'));
+    assert.ok(pairs.includes('mmap_lock --> kv->ctx_lock'));
     const out = formatExplain(r);
     assert.ok(out.includes('source:  not in the workspace'), out);
     // The kernel baseline knows cpu_hotplug_lock --> cpuhp_state_mutex (link #1); nothing else is static.
@@ -403,17 +398,18 @@ describe('lockdep import: seed 000 against a perf-like workspace', () => {
       assert.equal(typeof out, 'string', label);
       assert.ok(out.length > 0, label);
     };
-    const lines = SEED_000.split('\n');
-    for (let n = 0; n <= lines.length; n += 7) check(lines.slice(0, n).join('\n'), `first ${n} lines`);
-    for (let n = 0; n <= lines.length; n += 11) check(lines.slice(n).join('\n'), `from line ${n}`);
-    for (let n = 0; n < SEED_000.length; n += 397) check(SEED_000.slice(0, n), `first ${n} characters`);
+    const lines = CYCLE_THREAD.split('\n');
+    for (let n = 0; n <= lines.length; n += 11) check(lines.slice(0, n).join('\n'), `first ${n} lines`);
+    for (let n = 0; n <= lines.length; n += 17) check(lines.slice(n).join('\n'), `from line ${n}`);
+    for (let n = 0; n < CYCLE_THREAD.length; n += 661)
+      check(CYCLE_THREAD.slice(0, n), `first ${n} characters`);
     const rand = prng(0x10cd);
     for (let k = 0; k < 40; k++) {
       const kept = lines.filter(() => rand() > 0.3);
       check(kept.join('\n'), `lines dropped, round ${k}`);
       const shuffled = [...lines].sort(() => rand() - 0.5);
       check(shuffled.join('\n'), `lines shuffled, round ${k}`);
-      const noisy = SEED_000.replace(/[a-z_]/g, (c) =>
+      const noisy = CYCLE_THREAD.replace(/[a-z_]/g, (c) =>
         rand() < 0.05 ? String.fromCharCode(32 + Math.floor(rand() * 95)) : c,
       );
       check(noisy, `characters changed, round ${k}`);
@@ -502,5 +498,58 @@ describe('mapRuntimeClass', () => {
     ]);
     // Stacks outside the workspace say nothing.
     assert.deepEqual(map('&mn->lock', view, [frames('kthread+0x10a/0x140')]), ['mn->lock', 'unmapped']);
+  });
+});
+
+describe('lockdep import: an inconsistent lock state against the mapping workspace', () => {
+  let files: Map<string, string>;
+  let result: ExplainResult;
+  const MAPPING = 'mapping/userptr_mm.c';
+
+  before(async () => {
+    files = readWorkspace('mapping');
+    const engine = await engineFor(files);
+    const report = fs.readFileSync(path.join(FIXTURES, 'inconsistent-softirq.txt'), 'utf8');
+    result = explainReport(report, engine, { readText: (f) => files.get(f) });
+  });
+
+  it('maps the lock to its field by the stack and shows where it is taken', () => {
+    assert.deepEqual(
+      result.reports.map((r) => r.kind),
+      ['inconsistent'],
+    );
+    const [r] = result.reports;
+    assert.equal(r.usageTransition, '{SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}');
+    assert.deepEqual([r.trying?.mapping.cls, r.trying?.mapping.how], ['foo_dev.lock', 'frames']);
+    assert.equal(r.trying?.site?.file, MAPPING);
+    assert.equal(r.trying?.site?.text, 'spin_lock(&dev->lock);');
+    // The timer's own lockdep map is no lock of the workspace.
+    assert.deepEqual(
+      r.held.map((h) => [h.mapping.cls, h.mapping.how, h.site]),
+      [['(&dev->poll_timer)', 'unmapped', undefined]],
+    );
+    assert.deepEqual(result.edges, []);
+  });
+
+  it('puts both contexts on source lines: process context where registered, the timer in the backtrace', () => {
+    const [r] = result.reports;
+    const sites = (frames: readonly { frame: LockdepFrame; site?: { text?: string } }[]) =>
+      frames.slice(0, 3).map((f) => [f.frame.fn, f.site?.text]);
+    assert.equal(r.registeredAt?.usage, '{SOFTIRQ-ON-W}');
+    assert.deepEqual(sites(r.registeredAt?.frames ?? []), [
+      ['foo_dev_poke', 'spin_lock(&dev->lock);'],
+      ['foo_list_add', 'foo_dev_poke(dev);'],
+      ['foo_ioctl', undefined],
+    ]);
+    assert.deepEqual(sites(r.backtrace), [
+      ['foo_dev_poke', 'spin_lock(&dev->lock);'],
+      ['foo_poll_timer_fn', 'foo_dev_poke(dev);'],
+      ['call_timer_fn', undefined],
+    ]);
+    const out = formatExplain(result);
+    assert.match(out, /^WARNING: inconsistent lock state/);
+    assert.ok(out.includes('usage: {SOFTIRQ-ON-W} -> {IN-SOFTIRQ-W}'), out);
+    assert.ok(out.includes(`source: ${MAPPING}:${lineOf(files, MAPPING, 'spin_lock(&dev->lock);')}`), out);
+    assert.ok(out.includes('{SOFTIRQ-ON-W} state was registered at:'), out);
   });
 });

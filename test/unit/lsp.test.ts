@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -190,5 +191,138 @@ describe('language server workspace storage', () => {
       second.some((l) => /: 1 of 3 functions/.test(l)),
       second.join('\n'),
     );
+  });
+});
+
+describe('language server with a findings baseline', () => {
+  const OLD = `struct foo_dev {
+	spinlock_t lock;
+	int state;
+};
+
+void foo_poll(struct foo_dev *foo)
+{
+	spin_lock(&foo->lock);
+	msleep(10);
+	spin_unlock(&foo->lock);
+}
+`;
+  const NEW = `/* Moved down by a comment. */
+${OLD}
+void foo_reset(struct foo_dev *foo)
+{
+	spin_lock(&foo->lock);
+	msleep(20);
+	spin_unlock(&foo->lock);
+}
+`;
+  let root: string;
+  let client: TestLspClient;
+  let file: string;
+  let cliPrints: Map<string, string>;
+  const cli = (...args: string[]) =>
+    execFileSync(process.execPath, [path.join(REPO, 'bin', 'lockscope'), ...args], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'lockscope-lsp-baseline-'));
+    file = path.join(root, 'drv', 'foo.c');
+    fs.mkdirSync(path.dirname(file));
+    fs.writeFileSync(file, OLD);
+    cli('scan', '.', '--write-baseline', 'base.json', '--fail-on', 'none');
+    fs.writeFileSync(file, NEW);
+    const json = JSON.parse(cli('scan', '.', '--format', 'json', '--fail-on', 'none')) as {
+      diagnostics: { function: string; fingerprint: string }[];
+    };
+    cliPrints = new Map(json.diagnostics.map((d) => [d.function, d.fingerprint]));
+    client = new TestLspClient({ baseline: 'base.json', baselineOrder: true });
+    await client.initialize(pathToFileURL(root).toString());
+    await client.waitReady();
+  });
+  after(async () => {
+    await client.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('shows only the findings not in the baseline, fingerprinted as the CLI does', async () => {
+    const uri = pathToFileURL(file).toString();
+    await client.conn.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'c', version: 1, text: NEW },
+    });
+    const pub = await client.waitFor(uri, (p) => p.diagnostics.length > 0);
+    const newLine = NEW.split('\n').findIndex((l) => l.includes('msleep(20)'));
+    assert.deepEqual(
+      pub.diagnostics.map((d) => [d.code, d.range.start.line]),
+      [['sleep-in-atomic', newLine]],
+    );
+    assert.equal(pub.diagnostics[0].data?.fingerprint, cliPrints.get('foo_reset'));
+    // What is hidden gets no quick fix either; what is shown does.
+    const actionsAt = async (line: number) =>
+      (await client.conn.sendRequest('textDocument/codeAction', {
+        textDocument: { uri },
+        range: { start: { line, character: 0 }, end: { line, character: 1 } },
+        context: { diagnostics: [] },
+      })) as { title: string }[];
+    const oldLine = NEW.split('\n').findIndex((l) => l.includes('msleep(10)'));
+    assert.deepEqual(await actionsAt(oldLine), []);
+    assert.ok((await actionsAt(newLine)).some((a) => /Suppress sleep-in-atomic/.test(a.title)));
+    assert.ok(
+      client.logs.some((l) => /"baselineOrder" is deprecated: use "kernelOrder"/.test(l)),
+      client.logs.join('\n'),
+    );
+  });
+
+  it('a new baseline setting filters again without indexing again', async () => {
+    const uri = pathToFileURL(file).toString();
+    const indexing = client.status.filter((s) => s.state === 'indexing').length;
+    client.settings = { baseline: '' };
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    const pub = await client.waitFor(uri, (p) => p.diagnostics.length === 2);
+    assert.deepEqual(
+      pub.diagnostics.map((d) => d.data?.fingerprint).sort(),
+      [cliPrints.get('foo_poll'), cliPrints.get('foo_reset')].sort(),
+    );
+    assert.equal(client.status.filter((s) => s.state === 'indexing').length, indexing);
+  });
+
+  it('a baseline written anew is read again when the client says the file changed', async () => {
+    const uri = pathToFileURL(file).toString();
+    client.settings = { baseline: 'base2.json' };
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    const deadline = Date.now() + 20_000;
+    const watched = () =>
+      client.registrations.some(
+        (r) =>
+          r.method === 'workspace/didChangeWatchedFiles' &&
+          r.registerOptions?.watchers?.some((w) => w.globPattern === '**/base2.json'),
+      );
+    while (!watched() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(watched(), JSON.stringify(client.registrations));
+    // Every finding of the code as it is now becomes the baseline: nothing is new any more.
+    cli('scan', '.', '--write-baseline', 'base2.json', '--fail-on', 'none');
+    const published = client.published.length;
+    await client.conn.sendNotification('workspace/didChangeWatchedFiles', {
+      changes: [{ uri: pathToFileURL(path.join(root, 'base2.json')).toString(), type: 1 }],
+    });
+    await client.waitFor(uri, (p) => client.published.indexOf(p) >= published && p.diagnostics.length === 0);
+  });
+
+  it('an unreadable baseline shows everything, with a message', async () => {
+    const uri = pathToFileURL(file).toString();
+    fs.writeFileSync(path.join(root, 'broken.json'), '{ nope');
+    const published = client.published.length;
+    client.settings = { baseline: 'broken.json' };
+    await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+    const deadline = Date.now() + 20_000;
+    while (!client.logs.some((l) => /broken\.json is not valid JSON/.test(l)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.ok(
+      client.logs.some((l) => /broken\.json is not valid JSON/.test(l)),
+      client.logs.join('\n'),
+    );
+    const pub = await client.waitFor(uri, (p) => client.published.indexOf(p) >= published);
+    assert.equal(pub.diagnostics.length, 2);
   });
 });

@@ -7,7 +7,8 @@ import { Engine, type AnalysisResult, type Diagnostic } from '../../server/src/e
 import { OrderGraph } from '../../server/src/graph/order-graph';
 import { escapeHtml, graphLayout, toHtml, type GraphLayout } from '../../server/src/report/html';
 import type { ScanStats } from '../../server/src/report/json';
-import { FINGERPRINT_KEY, toSarif } from '../../server/src/report/sarif';
+import { FINGERPRINT_KEY } from '../../server/src/baseline/fingerprint';
+import { toSarif } from '../../server/src/report/sarif';
 import { RULES } from '../../server/src/rules/registry';
 
 /* A small driver: an AB-BA cycle between foo_set_cfg() and foo_snapshot() across two files

@@ -184,7 +184,7 @@ describe('analysis-result cache', () => {
     const changes: ((s: Settings) => void)[] = [
       (s) => (s.severity = { 'lock-order-cycle': 'warning' }),
       (s) => (s.severity = { 'lock-order-cycle': 'off' }),
-      (s) => (s.baselineOrder = false),
+      (s) => (s.kernelOrder = false),
       (s) => (s.defines = [...s.defines, 'CONFIG_TEST_ONLY']),
       (s) => (s.extraLockFunctions = { my_lock: { acquire: { arg: 0, kind: 'mutex' } } }),
     ];

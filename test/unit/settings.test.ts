@@ -2,16 +2,21 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { SETTINGS_SCHEMA, defaultSettings, parseSettings } from '../../server/src/config/settings';
+import {
+  SETTINGS_SCHEMA,
+  contributedSettings,
+  defaultSettings,
+  parseSettings,
+} from '../../server/src/config/settings';
 import { RULES } from '../../server/src/rules/registry';
 
 const REPO = path.resolve(__dirname, '../../..');
 
 describe('settings', () => {
-  it('package.json contributes exactly the schema', () => {
+  it('package.json contributes exactly the schema and the deprecated names', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
     const expected = Object.fromEntries(
-      Object.entries(SETTINGS_SCHEMA).map(([k, v]) => [`lockscope.${k}`, v]),
+      Object.entries(contributedSettings()).map(([k, v]) => [`lockscope.${k}`, v]),
     );
     assert.deepEqual(pkg.contributes.configuration.properties, JSON.parse(JSON.stringify(expected)));
   });
@@ -39,6 +44,27 @@ describe('settings', () => {
     assert.ok(settings.extraLockFunctions.my_lock);
     assert.equal(settings.extraLockFunctions.bad, undefined);
     assert.equal(errors.length, 4, errors.join('\n'));
+  });
+
+  it('reads the old name baselineOrder as kernelOrder, with a deprecation note', () => {
+    const off = parseSettings({ baselineOrder: false, kernelOrder: true });
+    assert.equal(off.settings.kernelOrder, false);
+    assert.deepEqual(off.errors, []);
+    assert.equal(off.notes.length, 1);
+    assert.match(off.notes[0], /"baselineOrder" is deprecated: use "kernelOrder"/);
+    // What VS Code sends when only the new name is set: the old one arrives as its null default.
+    const unset = parseSettings({ baselineOrder: null, kernelOrder: false });
+    assert.equal(unset.settings.kernelOrder, false);
+    assert.deepEqual(unset.notes, []);
+    assert.equal(parseSettings({ baselineOrder: true }).settings.kernelOrder, true);
+    assert.equal(parseSettings({ baselineOrder: 'no' }).errors.length, 1);
+    assert.equal(parseSettings({ kernelOrder: false }).settings.kernelOrder, false);
+  });
+
+  it('names inherited from Object are unknown settings, not schema entries', () => {
+    const { settings, errors } = parseSettings({ toString: 1, constructor: 2 });
+    assert.deepEqual(settings, defaultSettings());
+    assert.equal(errors.length, 2);
   });
 
   it('non-object settings are one error, not a crash', () => {

@@ -5,7 +5,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { changedLinesSince, gitRevision, type Revision, touchesChange } from '../baseline/changed';
+import { type BaselineComparison, compareWithBaseline } from '../baseline/compare';
+import { readBaseline } from '../baseline/read';
 import { parseSettings, type Settings } from '../config/settings';
+import type { Diagnostic } from '../engine/engine';
 import { preferThroughput, type ScanOutcome, scanPaths } from '../engine/scan';
 import { explainReport, formatExplain } from '../lockdep/explain';
 import { analyzeWithLockdep } from '../lockdep/load';
@@ -16,6 +20,7 @@ import { toSarif } from '../report/sarif';
 import { formatSummary, formatText } from '../report/text';
 import type { Severity } from '../rules/rule';
 import { startServer } from '../server/server';
+import { GitError } from '../vcs/git';
 import { findFiles } from '../workspace/files';
 import { RELAUNCH_ABOVE_FILES, relaunchForScan } from './heap-flags';
 
@@ -46,29 +51,54 @@ function fileCount(paths: string[], settings: Settings): () => number {
   return () => findFiles(paths, process.cwd(), { ...settings, maxFiles }).files.length;
 }
 
-async function scan(
-  argv: readonly string[],
-  paths: string[],
-  opts: {
-    format: string;
-    output?: string;
-    config?: string;
-    failOn: string;
-    baseline: boolean;
-    cache?: string | false;
-    jobs?: number;
-    lockdep?: string[];
-  },
-): Promise<number> {
-  const { settings, errors } = parseSettings(readConfig(opts.config));
+interface ScanOptions {
+  format: string;
+  output?: string;
+  config?: string;
+  failOn: string;
+  /** `--baseline FILE`; false from the deprecated `--no-baseline` (the kernel order). */
+  baseline?: string | false;
+  writeBaseline?: string;
+  changedSince?: string;
+  kernelOrder: boolean;
+  cache?: string | false;
+  jobs?: number;
+  lockdep?: string[];
+}
+
+/** What a scan reports after the baseline and `--changed-since` have had their say. */
+interface Reported {
+  /** Listed in text, JSON and HTML, and counted for --fail-on. */
+  shown: Diagnostic[];
+  /** Every current finding in scope: SARIF lists them all with their baselineState. */
+  inScope: Diagnostic[];
+  comparison?: BaselineComparison;
+  changedSince?: string;
+}
+
+async function scan(argv: readonly string[], paths: string[], opts: ScanOptions): Promise<number> {
+  const { settings, errors, notes } = parseSettings(readConfig(opts.config));
   const roots = paths.length ? paths : ['.'];
   const relaunched = relaunchForScan(fileCount(roots, settings), argv);
   if (relaunched) return relaunched;
   preferThroughput();
   for (const e of errors) process.stderr.write(`lockscope: ${e}\n`);
-  if (!opts.baseline) settings.baselineOrder = false;
+  for (const n of notes) process.stderr.write(`lockscope: note: ${n}\n`);
+  if (opts.baseline === false) {
+    process.stderr.write(
+      "lockscope: note: --no-baseline is deprecated: use --no-kernel-order (it leaves out the kernel's known lock order)\n",
+    );
+    settings.kernelOrder = false;
+  }
+  if (!opts.kernelOrder) settings.kernelOrder = false;
+  const cwd = process.cwd();
+  // Bad input fails before the scan, not after minutes of it.
+  const baselineFile = typeof opts.baseline === 'string' ? opts.baseline : settings.baseline || undefined;
+  const baseline = baselineFile === undefined ? undefined : readBaseline(baselineFile, cwd);
+  if (baseline?.error) throw new UsageError(baseline.error);
+  const revision = opts.changedSince === undefined ? undefined : openRevision(opts.changedSince, roots[0]);
   const reports = [...settings.lockdepReports, ...(opts.lockdep ?? [])];
-  const outcome = await scanPaths(roots, process.cwd(), settings, {
+  const outcome = await scanPaths(roots, cwd, settings, {
     jobs: opts.jobs,
     cache: typeof opts.cache === 'string' ? { dir: path.resolve(opts.cache) } : false,
     // Mapping lockdep's edges needs the facts, and the reports are not part of the result's key.
@@ -84,39 +114,95 @@ async function scan(
     outcome.problems.push(...merged.problems);
   }
   for (const p of outcome.problems) process.stderr.write(`lockscope: note: ${p.file}: ${p.message}\n`);
-  const { diagnostics } = outcome.result;
-  const text = await render(opts.format, outcome);
-  if (opts.output) {
-    try {
-      fs.writeFileSync(opts.output, text);
-    } catch (e) {
-      throw new UsageError(`cannot write ${opts.output}: ${(e as Error).message}`);
-    }
-  } else process.stdout.write(text);
+  const all = outcome.result.diagnostics;
+  if (opts.writeBaseline) {
+    const { graph } = outcome.result;
+    writeFile(opts.writeBaseline, JSON.stringify(toJson(all, graph, outcome.stats), null, 2) + '\n');
+  }
+  let scope = (ds: Diagnostic[]) => ds;
+  if (revision) {
+    const changed = changedLinesSince(revision, cwd, all);
+    scope = (ds) => ds.filter((d) => touchesChange(d, changed, cwd));
+  }
+  // Against the whole scan: a baseline finding outside the changed lines is not gone.
+  const whole = baseline?.baseline && compareWithBaseline(all, baseline.baseline);
+  const comparison = whole && { ...whole, fresh: scope(whole.fresh), unchanged: scope(whole.unchanged) };
+  const reported: Reported = {
+    shown: comparison?.fresh ?? scope(all),
+    inScope: scope(all),
+    comparison,
+    changedSince: opts.changedSince,
+  };
+  const text = await render(opts.format, outcome, reported);
+  if (opts.output) writeFile(opts.output, text);
+  else process.stdout.write(text);
   const limit = FAIL_LEVELS[opts.failOn];
-  const failing = limit !== undefined && diagnostics.some((d) => RANK[d.severity] <= limit);
+  const failing = limit !== undefined && reported.shown.some((d) => RANK[d.severity] <= limit);
   return failing ? 1 : 0;
 }
 
+/** `ref` in the git work tree of the first scanned path. */
+function openRevision(ref: string, root: string): Revision {
+  const abs = path.resolve(root);
+  const dir = fs.statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? abs : path.dirname(abs);
+  try {
+    return gitRevision(ref, dir);
+  } catch (e) {
+    if (e instanceof GitError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function writeFile(file: string, text: string): void {
+  try {
+    fs.writeFileSync(file, text);
+  } catch (e) {
+    throw new UsageError(`cannot write ${file}: ${(e as Error).message}`);
+  }
+}
+
 /** The report in the requested format (DESIGN.md's JSON, SARIF 2.1.0, one HTML page or text). */
-async function render(format: string, outcome: ScanOutcome): Promise<string> {
-  const { diagnostics, graph } = outcome.result;
+async function render(format: string, outcome: ScanOutcome, r: Reported): Promise<string> {
+  const { graph } = outcome.result;
   const s = outcome.stats;
+  const counts = r.comparison && {
+    file: r.comparison.file,
+    new: r.comparison.fresh.length,
+    unchanged: r.comparison.unchanged.length,
+    absent: r.comparison.absent.length,
+  };
   switch (format) {
     case 'json':
-      return JSON.stringify(toJson(diagnostics, graph, s), null, 2) + '\n';
+      return (
+        JSON.stringify(
+          toJson(r.shown, graph, s, { baseline: counts, changedSince: r.changedSince }),
+          null,
+          2,
+        ) + '\n'
+      );
     case 'sarif':
       return (
         JSON.stringify(
-          toSarif(diagnostics, graph, { toolVersion: VERSION, baseUri: process.cwd() }),
+          toSarif(r.inScope, graph, { toolVersion: VERSION, baseUri: process.cwd(), baseline: r.comparison }),
           null,
           2,
         ) + '\n'
       );
     case 'html':
-      return toHtml(diagnostics, graph, s, { toolVersion: VERSION });
-    default:
-      return formatText(diagnostics) + formatSummary(diagnostics, s.files, s.parseMs, s.analyzeMs) + '\n';
+      return toHtml(r.shown, graph, s, { toolVersion: VERSION });
+    default: {
+      const scope = [
+        r.changedSince && `only findings touching lines changed since ${r.changedSince}`,
+        counts &&
+          `baseline ${counts.file}: ${counts.new} new, ${counts.unchanged} unchanged (not shown), ${counts.absent} gone`,
+      ].filter(Boolean);
+      return (
+        formatText(r.shown) +
+        formatSummary(r.shown, s.files, s.parseMs, s.analyzeMs) +
+        scope.map((l) => `\n${l}`).join('') +
+        '\n'
+      );
+    }
   }
 }
 
@@ -173,7 +259,17 @@ function program(argv: readonly string[]): Command {
         .choices(['error', 'warning', 'information', 'hint', 'none'])
         .default('warning'),
     )
-    .option('--no-baseline', 'leave out the shipped kernel baseline lock order')
+    .option(
+      '--baseline <file>',
+      'JSON or SARIF output of an earlier scan: report (and fail on) only the findings not in it',
+    )
+    .option('--write-baseline <file>', 'also write every finding of this scan to a file, as a baseline')
+    .option(
+      '--changed-since <ref>',
+      'report only findings whose line or related locations changed since this git revision (uncommitted changes count)',
+    )
+    .option('--no-kernel-order', "leave out the core kernel's known lock order")
+    .addOption(new Option('--no-baseline', 'deprecated: use --no-kernel-order'))
     .option('--lockdep <file...>', 'merge the lock-order edges of lockdep reports or /proc/lockdep dumps')
     .option(
       '--cache <dir>',

@@ -15,14 +15,15 @@ export interface Settings {
   maxFiles: number;
   severity: Partial<Record<RuleId, SeveritySetting>>;
   extraLockFunctions: Record<string, ApiFact>;
-  baselineOrder: boolean;
+  kernelOrder: boolean;
+  baseline: string;
   lockdepReports: string[];
   defines: string[];
   undefines: string[];
 }
 
 interface PropertySchema {
-  type: 'array' | 'object' | 'number' | 'boolean';
+  type: 'array' | 'object' | 'number' | 'boolean' | 'string';
   default: unknown;
   description: string;
   items?: { type: 'string' };
@@ -64,10 +65,17 @@ export const SETTINGS_SCHEMA: Record<keyof Settings, PropertySchema> = {
     description:
       'Your own lock wrappers and APIs, same shape as the built-in table: { "foo_lock": { "acquire": { "arg": 0, "kind": "mutex" } }, "foo_unlock": { "release": { "arg": 0, "kind": "mutex" } } }.',
   },
-  baselineOrder: {
+  kernelOrder: {
     type: 'boolean',
     default: true,
-    description: 'Add the known core-kernel lock-order edges (docs/baseline.md) to the workspace graph.',
+    description:
+      "Add the core kernel's known lock-order edges (docs/kernel-order.md) to the workspace graph.",
+  },
+  baseline: {
+    type: 'string',
+    default: '',
+    description:
+      'A findings baseline: the JSON or SARIF output of an earlier `lockscope scan` (`--write-baseline`), relative to the workspace folder. Only findings not in it are shown.',
   },
   lockdepReports: {
     type: 'array',
@@ -91,6 +99,28 @@ export const SETTINGS_SCHEMA: Record<keyof Settings, PropertySchema> = {
   },
 };
 
+/**
+ * Old names still read, each with a note saying its new name (contributed to package.json with a
+ * deprecation message and no default, so that only a value the user set arrives).
+ */
+export const DEPRECATED_SETTINGS = {
+  baselineOrder: {
+    replacedBy: 'kernelOrder',
+    schema: {
+      type: ['boolean', 'null'],
+      default: null,
+      description: 'Deprecated: use lockscope.kernelOrder.',
+      deprecationMessage: 'Renamed to lockscope.kernelOrder ("baseline" now means a findings baseline).',
+    },
+  },
+} as const satisfies Record<string, { replacedBy: keyof Settings; schema: object }>;
+
+/** Everything package.json contributes, keyed without the prefix: the schema and the old names. */
+export function contributedSettings(): Record<string, object> {
+  const old = Object.entries(DEPRECATED_SETTINGS).map(([k, v]) => [k, v.schema] as const);
+  return { ...SETTINGS_SCHEMA, ...Object.fromEntries(old) };
+}
+
 export function defaultSettings(): Settings {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(SETTINGS_SCHEMA)) out[k] = structuredClone(v.default);
@@ -101,16 +131,28 @@ export function defaultSettings(): Settings {
  * Reads untrusted settings: every valid key is used, every invalid one falls back to its
  * default with one message naming it.
  */
-export function parseSettings(raw: unknown): { settings: Settings; errors: string[] } {
+export function parseSettings(raw: unknown): { settings: Settings; errors: string[]; notes: string[] } {
   const settings = defaultSettings();
   const errors: string[] = [];
-  if (raw === undefined || raw === null) return { settings, errors };
+  const notes: string[] = [];
+  if (raw === undefined || raw === null) return { settings, errors, notes };
   if (typeof raw !== 'object' || Array.isArray(raw))
-    return { settings, errors: ['settings must be an object'] };
+    return { settings, errors: ['settings must be an object'], notes };
   const input = raw as Record<string, unknown>;
+  const aliased: [keyof Settings, unknown][] = [];
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined || value === null) continue;
-    const schema = SETTINGS_SCHEMA[key as keyof Settings];
+    const old = Object.hasOwn(DEPRECATED_SETTINGS, key)
+      ? DEPRECATED_SETTINGS[key as keyof typeof DEPRECATED_SETTINGS]
+      : undefined;
+    if (old) {
+      notes.push(`setting "${key}" is deprecated: use "${old.replacedBy}"`);
+      const problem = checkValue(old.replacedBy, SETTINGS_SCHEMA[old.replacedBy], value);
+      if (problem) errors.push(`setting "${key}": ${problem}; ignored`);
+      else aliased.push([old.replacedBy, value]);
+      continue;
+    }
+    const schema = Object.hasOwn(SETTINGS_SCHEMA, key) ? SETTINGS_SCHEMA[key as keyof Settings] : undefined;
     if (!schema) {
       errors.push(`unknown setting "${key}" (ignored)`);
       continue;
@@ -119,10 +161,13 @@ export function parseSettings(raw: unknown): { settings: Settings; errors: strin
     if (problem) errors.push(`setting "${key}": ${problem}; using the default`);
     else (settings as unknown as Record<string, unknown>)[key] = value;
   }
+  // The only alias is a switch that is on by default: either name turning it off turns it off.
+  for (const [key, value] of aliased)
+    if (value === false) (settings as unknown as Record<string, unknown>)[key] = false;
   const extra = validateExtraFunctions(input.extraLockFunctions);
   settings.extraLockFunctions = extra.facts;
   errors.push(...extra.errors);
-  return { settings, errors };
+  return { settings, errors, notes };
 }
 
 function checkValue(key: keyof Settings, schema: PropertySchema, value: unknown): string | undefined {
@@ -133,6 +178,8 @@ function checkValue(key: keyof Settings, schema: PropertySchema, value: unknown)
         : 'expected a list of strings';
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'expected true or false';
+    case 'string':
+      return typeof value === 'string' ? undefined : 'expected a string';
     case 'number':
       return typeof value === 'number' && value >= (schema.minimum ?? -Infinity)
         ? undefined

@@ -2,6 +2,7 @@
  * The engine facade both front ends (CLI, language server) use: files in, diagnostics and the
  * lock-order graph out. It owns the parser, the knowledge base and the workspace index.
  */
+import { fingerprints } from '../baseline/fingerprint';
 import { type AnalysisMemo, type AnalysisOutput, analysisSteps } from '../analysis/interproc';
 import type { FileFacts, Range } from '../analysis/ir';
 import { lowerFile, relowerFunction } from '../analysis/lower';
@@ -14,7 +15,10 @@ import { RULES, ruleById } from '../rules/registry';
 import type { Finding, RuleId, Severity } from '../rules/rule';
 import { WorkspaceIndex } from '../workspace/index';
 
-export type Diagnostic = Finding;
+/** A finding as reported: its severity decided, its fingerprint given (baseline/fingerprint.ts). */
+export interface Diagnostic extends Finding {
+  fingerprint: string;
+}
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -93,7 +97,7 @@ export class Engine {
     private readonly parser: CParser,
     private settings: Settings,
   ) {
-    this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.baselineOrder);
+    this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.kernelOrder);
     this.defines = new Set(settings.defines);
     this.undefines = new Set(settings.undefines);
   }
@@ -112,7 +116,7 @@ export class Engine {
     this.last = undefined;
     this.memo = undefined;
     this.running?.drop();
-    this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.baselineOrder);
+    this.kb = Knowledge.withExtensions(settings.extraLockFunctions, settings.kernelOrder);
     this.defines = new Set(settings.defines);
     this.undefines = new Set(settings.undefines);
   }
@@ -279,26 +283,36 @@ export class Engine {
     return this.last;
   }
 
-  /** Suppressions, severity escalation from the graph, user severities, stable order. */
+  /**
+   * Stable order, fingerprints, suppressions, severity escalation from the graph, user
+   * severities. Fingerprints are given before anything is left out, so that suppressing or
+   * switching off one finding does not renumber its neighbours.
+   */
   private finish(out: AnalysisOutput): Diagnostic[] {
     const onCycle = out.graph.classesOnCycles();
     const seen = new Set<string>();
-    const result: Diagnostic[] = [];
-    for (const f of out.findings) {
+    const unique = out.findings.filter((f) => {
       const key = `${f.rule}|${f.file}|${f.range.line}:${f.range.col}|${f.message}`;
-      if (seen.has(key) || this.suppressed(f.file, f.range, f.rule)) continue;
+      if (seen.has(key)) return false;
       seen.add(key);
-      const severity = this.severity(f.rule, f.classes, onCycle, out.graph);
-      if (severity === 'off') continue;
-      result.push({ ...f, severity });
-    }
-    return result.sort(
+      return true;
+    });
+    unique.sort(
       (a, b) =>
         cmp(a.file, b.file) ||
         a.range.line - b.range.line ||
         a.range.col - b.range.col ||
-        cmp(a.rule, b.rule),
+        cmp(a.rule, b.rule) ||
+        cmp(a.message, b.message),
     );
+    const prints = fingerprints(unique);
+    const result: Diagnostic[] = [];
+    unique.forEach((f, i) => {
+      if (this.suppressed(f.file, f.range, f.rule)) return;
+      const severity = this.severity(f.rule, f.classes, onCycle, out.graph);
+      if (severity !== 'off') result.push({ ...f, severity, fingerprint: prints[i] });
+    });
+    return result;
   }
 
   private suppressed(file: string, range: Range, rule: RuleId): boolean {

@@ -16,7 +16,7 @@ import type { Settings } from '../config/settings';
 import type { FileProblem } from './engine';
 
 export interface WorkerInit {
-  settings: Pick<Settings, 'defines' | 'undefines' | 'extraLockFunctions' | 'baselineOrder'>;
+  settings: Pick<Settings, 'defines' | 'undefines' | 'extraLockFunctions' | 'kernelOrder'>;
 }
 
 export interface LowerRequest {

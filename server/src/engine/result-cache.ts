@@ -46,12 +46,12 @@ interface Payload {
 
 /** Hash of the settings that change what analysis finds or how it is reported (not the globs). */
 export function analysisSettingsKey(
-  settings: Pick<Settings, 'defines' | 'undefines' | 'extraLockFunctions' | 'severity' | 'baselineOrder'>,
+  settings: Pick<Settings, 'defines' | 'undefines' | 'extraLockFunctions' | 'severity' | 'kernelOrder'>,
 ): string {
   const canonical = stableJson({
     lowering: loweringSettingsKey(settings),
     severity: settings.severity,
-    baselineOrder: settings.baselineOrder,
+    kernelOrder: settings.kernelOrder,
   });
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -229,7 +229,7 @@ export async function indexFiles(
           defines: settings.defines,
           undefines: settings.undefines,
           extraLockFunctions: settings.extraLockFunctions,
-          baselineOrder: settings.baselineOrder,
+          kernelOrder: settings.kernelOrder,
         },
       },
       { script: opts.workerScript, fileTimeoutMs: opts.fileTimeoutMs },

@@ -8,7 +8,7 @@ import type { ChainStep, Guard, HeldLock, LockInfo, ParamTest, Summary } from '.
 import type { EdgeWitness, LockClassInfo, OrderEdge } from '../graph/order-graph';
 import { LOCK_KINDS } from '../kb/knowledge';
 import { RULE_IDS } from '../rules/registry';
-import type { Finding, FixHint, Related } from '../rules/rule';
+import type { Finding, FixHint, Identity, Related } from '../rules/rule';
 import type { Diagnostic } from './engine';
 
 const SEVERITIES = new Set(['error', 'warning', 'information', 'hint']);
@@ -75,12 +75,22 @@ export function isFinding(v: unknown): v is Omit<Finding, 'severity'> {
     isStr(v.message) &&
     arrayOf(v.related, isRelated) &&
     arrayOf(v.classes, isStr) &&
+    optional(v.identity, isIdentity) &&
     optional(v.fix, isFix)
   );
 }
 
+function isIdentity(v: unknown): v is Identity {
+  return isObj(v) && optional(v.classes, (c) => arrayOf(c, isStr)) && arrayOf(v.path, isStr);
+}
+
 export function isDiagnostic(v: unknown): v is Diagnostic {
-  return isFinding(v) && isStr((v as Obj).severity) && SEVERITIES.has((v as Obj).severity as string);
+  return (
+    isFinding(v) &&
+    isStr((v as Obj).severity) &&
+    SEVERITIES.has((v as Obj).severity as string) &&
+    isStr((v as Obj).fingerprint)
+  );
 }
 
 const isChain = (v: unknown): v is ChainStep[] => arrayOf(v, isStep);

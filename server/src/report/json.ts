@@ -12,7 +12,20 @@ export interface ScanStats {
   analyzeMs: number;
 }
 
-export function toJson(diagnostics: Diagnostic[], graph: OrderGraph, stats: ScanStats): object {
+/** How a scan against a baseline went (`--baseline`): `diagnostics` then lists the new findings only. */
+export interface BaselineCounts {
+  file: string;
+  new: number;
+  unchanged: number;
+  absent: number;
+}
+
+export function toJson(
+  diagnostics: Diagnostic[],
+  graph: OrderGraph,
+  stats: ScanStats,
+  extra: { baseline?: BaselineCounts; changedSince?: string } = {},
+): object {
   return {
     version: 1,
     stats: {
@@ -32,6 +45,7 @@ export function toJson(diagnostics: Diagnostic[], graph: OrderGraph, stats: Scan
       endColumn: d.range.endCol + 1,
       function: d.function,
       message: d.message,
+      fingerprint: d.fingerprint,
       related: d.related.map((r) => ({
         file: r.file,
         line: r.range.line + 1,
@@ -50,5 +64,7 @@ export function toJson(diagnostics: Diagnostic[], graph: OrderGraph, stats: Scan
       function: e.witness?.fn ?? e.source ?? '',
     })),
     cycles: graph.cycles().map((c) => ({ classes: c.classes })),
+    ...(extra.baseline ? { baseline: extra.baseline } : {}),
+    ...(extra.changedSince ? { changedSince: extra.changedSince } : {}),
   };
 }

@@ -3,11 +3,12 @@
  * the rules from the registry, one result per diagnostic with its related locations, a code flow
  * that steps through the chain, and the lock-order graph as a SARIF graph.
  */
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as sarif from 'sarif';
 import type { Range } from '../analysis/ir';
+import { FINGERPRINT_KEY } from '../baseline/fingerprint';
+import type { BaselineComparison } from '../baseline/compare';
 import type { Diagnostic } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
 import { RULES } from '../rules/registry';
@@ -17,8 +18,6 @@ export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 export const SRCROOT = '%SRCROOT%';
 /** Matches package.json `repository`; one place to change when the project has a home. */
 export const DEFAULT_INFORMATION_URI = 'https://example.invalid/lockscope';
-/** Key of our own fingerprint in `partialFingerprints` (versioned, as SARIF recommends). */
-export const FINGERPRINT_KEY = 'lockscopeFinding/v1';
 
 export interface SarifOptions {
   toolVersion: string;
@@ -32,7 +31,18 @@ export interface SarifOptions {
    * gives the bare relative `docs/rules/<id>.md`.
    */
   docsBaseUri?: string;
+  /**
+   * The comparison with a baseline (--baseline): every result gets its `baselineState` (`new`
+   * or `unchanged`), and the baseline's findings that are gone are listed as `absent`.
+   */
+  baseline?: BaselineComparison;
 }
+
+/** What a result is made of: a diagnostic, or a baseline's finding that is gone (baseline/read.ts). */
+export type ResultSource = Pick<
+  Diagnostic,
+  'severity' | 'file' | 'range' | 'function' | 'message' | 'related' | 'classes' | 'fingerprint'
+> & { rule: string };
 
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
@@ -58,40 +68,14 @@ export function toSarif(diagnostics: Diagnostic[], graph: OrderGraph, opts: Sari
   }));
   const ruleIndex = new Map(RULES.map((r, i) => [r.meta.id, i]));
 
+  const state = opts.baseline && new Set(opts.baseline.unchanged.map((d) => d.fingerprint));
   const results: sarif.Result[] = diagnostics.map((d) => {
-    const primary = location(d.file, d.range);
-    const firstLine = d.message.split('\n')[0];
-    const result: sarif.Result = {
-      ruleId: d.rule,
-      level: SARIF_LEVEL[d.severity],
-      message: { text: d.message },
-      locations: [
-        d.function ? { ...primary, logicalLocations: [{ name: d.function, kind: 'function' }] } : primary,
-      ],
-      partialFingerprints: { [FINGERPRINT_KEY]: fingerprint(d.rule, d.file, d.function, firstLine) },
-    };
-    const index = ruleIndex.get(d.rule);
-    if (index !== undefined) result.ruleIndex = index;
-    if (d.related.length) {
-      result.relatedLocations = d.related.map((r, i) => ({
-        id: i + 1,
-        message: { text: r.message },
-        ...location(r.file, r.range),
-      }));
-      const steps: sarif.ThreadFlowLocation[] = d.related.map((r) => ({
-        location: { ...location(r.file, r.range), message: { text: r.message } },
-        importance: 'important',
-      }));
-      const last = d.related[d.related.length - 1];
-      if (last.file !== d.file || !sameRange(last.range, d.range)) {
-        steps.push({ location: { ...primary, message: { text: firstLine } }, importance: 'essential' });
-      } else steps[steps.length - 1].importance = 'essential';
-      steps.forEach((s, i) => (s.executionOrder = i + 1));
-      result.codeFlows = [{ message: { text: firstLine }, threadFlows: [{ locations: steps }] }];
-    }
-    result.properties = { function: d.function, lockClasses: d.classes };
+    const result = sarifResult(d, ruleIndex);
+    if (state) result.baselineState = state.has(d.fingerprint) ? 'unchanged' : 'new';
     return result;
   });
+  for (const gone of opts.baseline?.absent ?? [])
+    results.push({ ...sarifResult(gone, ruleIndex), baselineState: 'absent' });
 
   const run: sarif.Run = {
     tool: {
@@ -110,6 +94,42 @@ export function toSarif(diagnostics: Diagnostic[], graph: OrderGraph, opts: Sari
   const lockGraph = sarifGraph(graph);
   if (lockGraph) run.graphs = [lockGraph];
   return { $schema: SARIF_SCHEMA, version: '2.1.0', runs: [run] };
+}
+
+/** One result: the location with its function, related locations, a code flow through the chain. */
+function sarifResult(d: ResultSource, ruleIndex: ReadonlyMap<string, number>): sarif.Result {
+  const primary = location(d.file, d.range);
+  const firstLine = d.message.split('\n')[0];
+  const result: sarif.Result = {
+    ruleId: d.rule,
+    level: SARIF_LEVEL[d.severity],
+    message: { text: d.message },
+    locations: [
+      d.function ? { ...primary, logicalLocations: [{ name: d.function, kind: 'function' }] } : primary,
+    ],
+    partialFingerprints: { [FINGERPRINT_KEY]: d.fingerprint },
+  };
+  const index = ruleIndex.get(d.rule);
+  if (index !== undefined) result.ruleIndex = index;
+  if (d.related.length) {
+    result.relatedLocations = d.related.map((r, i) => ({
+      id: i + 1,
+      message: { text: r.message },
+      ...location(r.file, r.range),
+    }));
+    const steps: sarif.ThreadFlowLocation[] = d.related.map((r) => ({
+      location: { ...location(r.file, r.range), message: { text: r.message } },
+      importance: 'important',
+    }));
+    const last = d.related[d.related.length - 1];
+    if (last.file !== d.file || !sameRange(last.range, d.range)) {
+      steps.push({ location: { ...primary, message: { text: firstLine } }, importance: 'essential' });
+    } else steps[steps.length - 1].importance = 'essential';
+    steps.forEach((s, i) => (s.executionOrder = i + 1));
+    result.codeFlows = [{ message: { text: firstLine }, threadFlows: [{ locations: steps }] }];
+  }
+  result.properties = { function: d.function, lockClasses: d.classes };
+  return result;
 }
 
 /** The rule's page, absolute when `docsBase` is (relative `docs/rules/<id>.md` otherwise). */
@@ -144,10 +164,6 @@ export function region(range: Range): sarif.Region {
     endColumn = startColumn;
   }
   return { startLine, startColumn, endLine, endColumn };
-}
-
-export function fingerprint(rule: string, file: string, fn: string, firstLine: string): string {
-  return createHash('sha256').update([rule, file, fn, firstLine].join('\u0000')).digest('hex').slice(0, 32);
 }
 
 /** Workspace-relative paths hang off `%SRCROOT%`; absolute paths and URIs stand alone. */

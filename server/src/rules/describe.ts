@@ -16,6 +16,18 @@ export function chainText(chain: ChainStep[]): string {
   return [chain[0].fn, ...chain.map((s) => s.callee)].join(' → ');
 }
 
+/**
+ * A chain as a fingerprint names it: the callee at the reporting line and the operation at the
+ * end. The steps between are left out: refactoring a helper deep down must not renew every
+ * finding above it.
+ */
+export function chainEnds(chain: ChainStep[]): string[] {
+  if (chain.length === 0) return [];
+  const first = chain[0].callee;
+  const last = chain[chain.length - 1].callee;
+  return chain.length === 1 ? [first] : [first, last];
+}
+
 /** What the call does, for messages: `msleep()` or `foo_helper()` (foo_helper → msleep). */
 export function callLabel(chain: ChainStep[]): string {
   if (chain.length <= 1) return `${chain[0]?.callee ?? '?'}()`;

@@ -1,6 +1,6 @@
 import { waitsForLock } from '../analysis/model';
 import { isNestingKind } from '../kb/types';
-import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
+import { callLabel, chainEnds, chainRelated, heldRelated, lockLabel } from './describe';
 import type { Rule } from './rule';
 
 export const doubleLock: Rule = {
@@ -32,6 +32,7 @@ export const doubleLock: Rule = {
           message: `${callLabel(op.chain)} acquires ${lock.expr} again while ${lockLabel(held)} is already held: self-deadlock`,
           related: [...heldRelated(held), ...chainRelated(op.chain)],
           classes: [lock.cls],
+          identity: { path: chainEnds(op.chain) },
         });
         return;
       }

@@ -1,4 +1,4 @@
-import { chainText, heldRelated, lockLabel } from './describe';
+import { chainEnds, chainText, heldRelated, lockLabel } from './describe';
 import type { Rule } from './rule';
 
 export const flushUnderLock: Rule = {
@@ -35,6 +35,7 @@ export const flushUnderLock: Rule = {
                 : []),
             ],
             classes: [held.cls],
+            identity: { path: [...chainEnds(op.chain), work.fn] },
           });
           return;
         }

@@ -51,6 +51,7 @@ export const lockImbalance: Rule = {
           message: `${fn.env.fn.name}() can return here with ${lockLabel(h)} (${h.expr}) still held, while other paths release it: missing unlock on this path?`,
           related: heldRelated(h),
           classes: [h.cls],
+          identity: { path: [h.expr] },
         });
       }
     }
@@ -74,6 +75,7 @@ export const lockImbalance: Rule = {
         message: `${op.chain[0].callee}() releases ${expr}, which this path already released: double unlock`,
         related: [],
         classes: [cls],
+        identity: { path: [op.chain[0].callee, expr] },
       });
     }
   },

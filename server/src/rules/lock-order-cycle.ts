@@ -3,7 +3,7 @@
  * wording: "Chain exists of", the CPU0/CPU1 unsafe scenario, and one related location per edge.
  */
 import type { Cycle, OrderEdge } from '../graph/order-graph';
-import { chainText } from './describe';
+import { chainEnds, chainText } from './describe';
 import type { Related, Rule } from './rule';
 
 export const lockOrderCycle: Rule = {
@@ -36,6 +36,8 @@ export const lockOrderCycle: Rule = {
         message: cycleMessage(cycle, i),
         related,
         classes: cycle.classes,
+        // The edge this line creates: the rest of the cycle may change without this line changing.
+        identity: { classes: [edge.from, edge.to], path: chainEnds(w.chain) },
       });
     }
   },

@@ -37,8 +37,25 @@ export interface Finding {
   related: Related[];
   /** Lock classes the finding is about (severity escalation looks them up in the graph). */
   classes: string[];
+  /** What tells this finding from others of its rule in the same function (its fingerprint). */
+  identity?: Identity;
   /** Data the quick fixes need (kept small and plain). */
   fix?: FixHint;
+}
+
+/**
+ * The parts of a finding's fingerprint beyond its rule, function and file name
+ * (baseline/fingerprint.ts): never positions or wording, so that it survives line shifts,
+ * unrelated edits and reworded messages.
+ */
+export interface Identity {
+  /** The classes it is about when not all of `classes` (a cycle's finding is about one edge). */
+  classes?: string[];
+  /**
+   * The call at the reporting line and the operation at the end of its chain (chainEnds), or what
+   * stands for them (the expression of a lock left held at an exit).
+   */
+  path: string[];
 }
 
 export type FixHint =

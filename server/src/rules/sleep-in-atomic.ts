@@ -1,4 +1,4 @@
-import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
+import { callLabel, chainEnds, chainRelated, heldRelated, lockLabel } from './describe';
 import { atomicHolder, sleepingPath } from './ops';
 import type { Rule } from './rule';
 
@@ -27,6 +27,7 @@ export const sleepInAtomic: Rule = {
       message: `${callLabel(chain)} may sleep ${holder.fromContext && holder.kind === 'irq' ? 'in' : 'while'} ${lockLabel(holder)}${holder.fromContext && holder.kind === 'irq' ? '' : ' is held'} (atomic context)`,
       related: [...heldRelated(holder), ...chainRelated(chain)],
       classes: [holder.cls],
+      identity: { path: chainEnds(chain) },
       fix: gfpArg ? { kind: 'gfp-atomic', argText: gfpArg.text } : undefined,
     });
   },

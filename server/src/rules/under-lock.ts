@@ -5,7 +5,7 @@
  */
 import type { Effect } from '../kb/types';
 import { PSEUDO_LOCKS } from '../analysis/model';
-import { callLabel, chainRelated, heldRelated, lockLabel } from './describe';
+import { callLabel, chainEnds, chainRelated, heldRelated, lockLabel } from './describe';
 import { anyAtomic, effectPath, heldSleepingLocks } from './ops';
 import type { FixHint, Rule, RuleMeta } from './rule';
 
@@ -34,6 +34,7 @@ export function underLockRule(
         message: `${callLabel(chain)} ${what} while ${names} ${held.length > 1 ? 'are' : 'is'} held: creates ${order}`,
         related: [...held.flatMap(heldRelated), ...chainRelated(chain)],
         classes: held.map((h) => h.cls),
+        identity: { path: chainEnds(chain) },
         fix: fixFor?.(
           chain.length === 1,
           chain[0].callee,

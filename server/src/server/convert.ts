@@ -62,6 +62,7 @@ export function toLspDiagnostic(
     codeDescription: { href: docUri(d.rule) },
     message: folded,
     relatedInformation: relatedSupport && related.length ? related : undefined,
-    data: { rule: d.rule, fix: d.fix },
+    // The fingerprint lets a client match findings across edits and with a CI baseline.
+    data: { rule: d.rule, fix: d.fix, fingerprint: d.fingerprint },
   };
 }

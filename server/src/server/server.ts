@@ -58,6 +58,8 @@ export function startServer(): Connection {
   });
   connection.onInitialized(guard('initialized', undefined, () => session?.initialized()));
   connection.onDidChangeConfiguration(guard('configuration', undefined, () => session?.reloadSettings()));
+  // Only the baseline file is watched (registered by the session).
+  connection.onDidChangeWatchedFiles(guard('watched files', undefined, () => session?.baselineFileChanged()));
   documents.onDidOpen(guard('open', undefined, (e) => session?.documentChanged(e.document, true)));
   documents.onDidChangeContent(
     guard('change', undefined, (e) => session?.documentChanged(e.document, false)),

@@ -4,6 +4,7 @@
  * whose findings changed (a lock order depends on other files).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type CodeAction,
@@ -11,6 +12,8 @@ import {
   CodeActionKind,
   CodeActionTriggerKind,
   type Connection,
+  DidChangeWatchedFilesNotification,
+  type Disposable,
   type Diagnostic as LspDiagnostic,
   type ExecuteCommandParams,
   type Hover,
@@ -32,6 +35,7 @@ import { toHtml } from '../report/html';
 import { findFiles, readText } from '../workspace/files';
 import { codeActionsFor } from './actions';
 import { fileUri, ruleDocUri, toLspDiagnostic } from './convert';
+import { EditorBaseline } from './baseline';
 import { hoverAt } from './hover';
 
 /** Edits closer together than this are analysed once (typing); analysis itself is incremental. */
@@ -56,9 +60,13 @@ export class Session {
   private enginePromise: Promise<Engine> | undefined;
   private parser: CParser | undefined;
   private settings: Settings = defaultSettings();
+  private baseline = new EditorBaseline('', [], () => undefined);
   private readonly relatedSupport: boolean;
   private readonly progressSupport: boolean;
   private readonly configSupport: boolean;
+  private readonly watchSupport: boolean;
+  /** The file watcher registered for the baseline setting's file (replaced when it changes). */
+  private baselineWatch: Promise<Disposable> | undefined;
   private readonly folders: string[];
   /** The extension's workspace storage (VS Code): where the facts cache and the analysis memo live. */
   private readonly storagePath: string | undefined;
@@ -83,6 +91,7 @@ export class Session {
     this.relatedSupport = !!caps.textDocument?.publishDiagnostics?.relatedInformation;
     this.progressSupport = !!caps.window?.workDoneProgress;
     this.configSupport = !!caps.workspace?.configuration;
+    this.watchSupport = !!caps.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     const options = params.initializationOptions as { storagePath?: unknown } | undefined;
     this.storagePath = typeof options?.storagePath === 'string' ? options.storagePath : undefined;
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
@@ -99,16 +108,54 @@ export class Session {
     await this.reloadSettings();
   }
 
-  /** Pulls `lockscope.*` settings; invalid values give one message and fall back to defaults. */
+  /**
+   * Pulls `lockscope.*` settings; invalid values give one message and fall back to defaults,
+   * old names a note in the output channel. Only a change that can change the findings indexes
+   * again: a new baseline just filters the last result again.
+   */
   async reloadSettings(): Promise<void> {
     let raw: unknown = {};
     if (this.configSupport) raw = await this.connection.workspace.getConfiguration('lockscope');
-    const { settings, errors } = parseSettings(raw);
+    const { settings, errors, notes } = parseSettings(raw);
     if (errors.length)
       void this.connection.window.showWarningMessage(`Lockscope settings: ${errors.join('; ')}`);
+    for (const n of notes) this.connection.console.warn(`lockscope: ${n}`);
+    const reindex = !this.indexing || analysisPart(settings) !== analysisPart(this.settings);
     this.settings = settings;
-    (await this.getEngine()).configure(settings);
-    this.startIndexing();
+    this.baseline = new EditorBaseline(settings.baseline, this.folders, (m) => {
+      this.connection.console.warn(m);
+      void this.connection.window.showWarningMessage(m);
+    });
+    this.watchBaseline(settings.baseline);
+    if (reindex) {
+      (await this.getEngine()).configure(settings);
+      this.startIndexing();
+    } else if (this.last) this.publish(this.last);
+  }
+
+  /** Asks the client to say when the baseline file is written (a new `--write-baseline`). */
+  private watchBaseline(setting: string): void {
+    const previous = this.baselineWatch;
+    this.baselineWatch = undefined;
+    void previous?.then(
+      (d) => d.dispose(),
+      () => undefined, // never registered: nothing to undo
+    );
+    if (!setting || !this.watchSupport) return;
+    const globPattern = path.isAbsolute(setting)
+      ? setting
+      : `**/${setting.replace(/\\/g, '/').replace(/^\.\//, '')}`;
+    this.baselineWatch = this.connection.client.register(DidChangeWatchedFilesNotification.type, {
+      watchers: [{ globPattern }],
+    });
+    this.baselineWatch.catch((e) =>
+      this.connection.console.warn(`lockscope: cannot watch ${setting}: ${String(e)}`),
+    );
+  }
+
+  /** A watched file changed: the baseline is read again (if it changed) and the findings re-filtered. */
+  baselineFileChanged(): void {
+    if (this.last) this.publish(this.last);
   }
 
   private status(p: StatusParams): void {
@@ -269,7 +316,7 @@ export class Session {
   private publish(result: AnalysisResult): void {
     const byUri = new Map<string, LspDiagnostic[]>();
     for (const doc of this.documents.all()) byUri.set(doc.uri, []);
-    for (const d of result.diagnostics) {
+    for (const d of this.baseline.filter(result.diagnostics)) {
       const list = byUri.get(fileUri(d.file));
       if (list) list.push(toLspDiagnostic(d, this.relatedSupport, ruleDocUri));
     }
@@ -324,7 +371,9 @@ export class Session {
     const engine = await this.getEngine();
     // The open document's own syntax tree when the engine keeps one, else a parse of the text.
     const syntax = engine.openTree(file) ?? (this.parser ??= await CParser.create());
-    return codeActionsFor(doc, file, params, this.last?.diagnostics ?? [], syntax, engine.knowledge);
+    // Only the findings shown: a finding hidden by the baseline gets no fix, not even on save.
+    const shown = this.baseline.filter(this.last?.diagnostics ?? []);
+    return codeActionsFor(doc, file, params, shown, syntax, engine.knowledge);
   }
 
   async executeCommand(params: ExecuteCommandParams): Promise<void> {
@@ -357,6 +406,11 @@ export class Session {
     this.running = undefined;
     this.indexGeneration++;
   }
+}
+
+/** The settings that decide what analysis finds (all but the findings baseline), comparable. */
+function analysisPart(settings: Settings): string {
+  return JSON.stringify({ ...settings, baseline: undefined });
 }
 
 function pathOf(uri: string): string | undefined {
