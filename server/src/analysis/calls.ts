@@ -13,17 +13,16 @@ import {
   type CallCase,
   type CallerTest,
   type ChainStep,
-  type Guard,
   type LockInfo,
   type Op,
-  type ParamTest,
   type ReturnCase,
   type Summary,
   PSEUDO_LOCKS,
   chainLengthAfter,
   prependStep,
 } from './model';
-import { ANY_VALUE, NEGATIVE, ZERO, constantValues, valuesNamed } from './values';
+import { instantiate } from './guards';
+import { ANY_VALUE, NEGATIVE, ZERO, valuesNamed } from './values';
 
 export interface CallContext {
   kb: Knowledge;
@@ -227,32 +226,39 @@ function opsOfSummary(
       }),
     );
   }
+  const flags = (text: string, flag: string) => flagSet(text, flag, ctx);
   for (const i of summary.inside) {
-    if (ruledOut(i.when, event, ctx)) continue;
+    const guard = instantiate(i.when, event.args, flags);
+    if (guard.ruledOut) continue;
     // What a callee takes and drops on a local object orders by class only: through a function
     // pointer with many targets, one per class stands for all of them.
     const key = () =>
       (i.lock.local && !i.lock.param
         ? `i${i.lock.cls}\0${i.lock.kind}\0${i.lock.mode}`
-        : `i${identity(i.lock)}`) + (i.tryOnly ? '\0try' : '');
+        : `i${identity(i.lock)}`) +
+      (i.tryOnly ? '\0try' : '') +
+      whenKey(guard.when);
     emit(key, length(i.chain), () => ({
       op: 'inside',
       lock: mapLock(i.lock, event, ctx, callee),
       chain: prependStep(here, i.chain),
       tryOnly: i.tryOnly,
+      ...(guard.when.length ? { when: guard.when } : {}),
     }));
   }
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
-    if (ruledOut(summary.effectGuards[effect], event, ctx)) continue;
+    const guard = instantiate(summary.effectGuards[effect], event.args, flags);
+    if (guard.ruledOut) continue;
     const without = summary.effectWithout[effect];
     emit(
-      () => `e${effect}\0${without?.join(',') ?? ''}`,
+      () => `e${effect}\0${without?.join(',') ?? ''}${whenKey(guard.when)}`,
       length(chain),
       () => ({
         op: 'effect',
         effect,
         chain: prependStep(here, chain),
         without: without?.length ? without : undefined,
+        ...(guard.when.length ? { when: guard.when } : {}),
       }),
     );
   }
@@ -267,19 +273,28 @@ function opsOfSummary(
     );
   }
   for (const f of summary.flushes) {
-    if (ruledOut(f.when, event, ctx)) continue;
+    const guard = instantiate(f.when, event.args, flags);
+    if (guard.ruledOut) continue;
     emit(
-      () => `f${f.target}\0${f.key}`,
+      () => `f${f.target}\0${f.key}${whenKey(guard.when)}`,
       length(f.chain),
       () => ({
         op: 'flush',
         target: f.target,
         key: f.key,
         chain: prependStep(here, f.chain),
+        ...(guard.when.length ? { when: guard.when } : {}),
       }),
     );
   }
 }
+
+/** Part of an op's merge key: the caller's tests it depends on. */
+function whenKey(when: readonly CallerTest[]): string {
+  return when.length ? `\0${JSON.stringify(when)}` : '';
+}
+
+const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
 
 const noKey = () => '';
 const noLength = () => 0;
@@ -292,16 +307,11 @@ const noLength = () => 0;
  */
 function callCases(callee: string, cases: ReturnCase[], event: CallEvent, ctx: CallContext): CallCase[] {
   const here = step(event, callee, ctx);
+  const flags = (text: string, flag: string) => flagSet(text, flag, ctx);
   const out: CallCase[] = [];
   for (const c of cases) {
-    const when: CallerTest[] = [];
-    let possible = true;
-    for (const t of c.when ?? []) {
-      const outcome = argumentTest(t, event, ctx);
-      if (outcome === false) possible = false;
-      else if (outcome !== true && outcome) when.push(outcome);
-    }
-    if (!possible) continue;
+    const { ruledOut, when } = instantiate(c.when, event.args, flags);
+    if (ruledOut) continue;
     const ops: Op[] = [
       ...c.releases.map((r): Op => ({
         op: 'release',
@@ -320,26 +330,6 @@ function callCases(callee: string, cases: ReturnCase[], event: CallEvent, ctx: C
   return out;
 }
 
-/**
- * A parameter test at a call: true or false when the argument is a constant that decides it,
- * a test of the caller's variable when the argument is one, undefined otherwise.
- */
-function argumentTest(t: ParamTest, event: CallEvent, ctx: CallContext): boolean | CallerTest | undefined {
-  const text = event.args[t.index]?.text;
-  if (text === undefined) return undefined;
-  if (t.flag !== undefined) {
-    const set = flagSet(text, t.flag, ctx);
-    if (set !== undefined) return set === !!t.set;
-    return IDENTIFIER_RE.test(text) ? { name: text, flag: t.flag, set: !!t.set } : undefined;
-  }
-  if (t.values === undefined) return undefined;
-  const values = constantValues(text);
-  if (values !== undefined) return (values & t.values) !== 0;
-  return IDENTIFIER_RE.test(text) ? { name: text, values: t.values } : undefined;
-}
-
-const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
-
 /** Whether a constant flag argument has `flag` set: the knowledge base's gfp flags, or macro values. */
 function flagSet(text: string, flag: string, ctx: CallContext): boolean | undefined {
   const known = ctx.kb.knownFlag(text, flag);
@@ -354,26 +344,6 @@ function flagSet(text: string, flag: string, ctx: CallContext): boolean | undefi
 function identity(l: LockInfo): string {
   const param = l.param ? `${l.param.index}:${l.param.fields.join('.')}` : '';
   return `${l.cls}\0${l.expr}\0${l.kind}\0${l.mode}\0${l.recursiveRead}\0${param}\0${l.local ? 1 : 0}`;
-}
-
-/**
- * A constant argument that contradicts the callee's guard: `false`, `0`, `NULL`, `true`, `1`,
- * or flags without (with) the flag a `param & FLAG` guard wants set (clear).
- */
-function ruledOut(guard: Guard | undefined, event: CallEvent, ctx: CallContext): boolean {
-  if (!guard) return false;
-  const text = event.args[guard.index]?.text;
-  if (guard.flag) {
-    const set = text === undefined ? undefined : flagSet(text, guard.flag, ctx);
-    return set !== undefined && set !== guard.truthy;
-  }
-  const truthy =
-    text === 'true' || text === '1'
-      ? true
-      : text === 'false' || text === '0' || text === 'NULL'
-        ? false
-        : undefined;
-  return truthy !== undefined && truthy !== guard.truthy;
 }
 
 /** Maps a callee's parameter-relative lock to the caller's argument (`param0->lock` -> `dev->lock`). */

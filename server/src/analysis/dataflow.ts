@@ -417,7 +417,7 @@ function resultOf(op: Extract<Op, { op: 'result' }>, s: LockState): number {
 }
 
 /** Whether what the path knows contradicts a test of a variable. */
-function contradicts(s: LockState, t: CallerTest): boolean {
+export function contradicts(s: LockState, t: CallerTest): boolean {
   if (t.flag) {
     const known = s.facts.find(([a]) => a === flagAtomOf(t));
     if (known) return known[1] !== t.set;

@@ -12,15 +12,16 @@ import type { Finding, Report, Rule, RuleWorld } from '../rules/rule';
 import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock } from './calls';
 import { TypeEnv } from './classes';
-import { makeState, resetInterning, runDataflow } from './dataflow';
-import { splitFlagAtom } from './flags';
+import { contradicts, makeState, resetInterning, runDataflow } from './dataflow';
+import { allTests, asParamTests, commonTests, guardOf, unassignedParams } from './guards';
 import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
 import { returnStates } from './returns';
-import { ZERO } from './values';
 import type { Effect } from '../kb/types';
 import {
+  type CallerTest,
   type ChainStep,
   type Guard,
+  type ParamTest,
   type HeldLock,
   type LockInfo,
   type LockState,
@@ -697,15 +698,20 @@ class WorkspaceAnalysis {
     const entry = makeState(this.entryHeld(ref, env), [], [], []);
     let checksContext = false;
     const insideByClass = new Map<string, Summary['inside'][number]>();
+    const stable = unassignedParams(ref.fn);
+    const params = (when: readonly CallerTest[] | undefined) => asParamTests(when, ref.fn, stable);
     const exits = runDataflow(ref.fn, entry, {
       opsOf: (e) => opsOfCall(e, callCtx),
-      observe: (event, ops, states) => {
-        accumulate(summary, insideByClass, ops, guardOf(ref.fn, states), droppedIn(states));
-        if (ops.some((o) => o.op === 'context-check')) checksContext = true;
-        if (!final) return;
-        this.addEdges(ref, event, ops, states);
-        const site = { file: ref.file, env, event, ops, states };
-        for (const rule of this.rules) rule.onCall?.(site, this.world, this.report);
+      observe: (event, allOps, allStates) => {
+        if (allOps.some((o) => o.op === 'context-check')) checksContext = true;
+        for (const [ops, states] of byPath(allOps, allStates)) {
+          const guard = guardOf(ref.fn, stable, states);
+          accumulate(summary, insideByClass, ops, guard, droppedIn(states), params);
+          if (!final) continue;
+          this.addEdges(ref, event, ops, states);
+          const site = { file: ref.file, env, event, ops, states };
+          for (const rule of this.rules) rule.onCall?.(site, this.world, this.report);
+        }
       },
       releasedForeign: (op) => {
         if (!summary.releases.some((r) => r.lock.cls === op.lock.cls))
@@ -723,7 +729,7 @@ class WorkspaceAnalysis {
     summary.releases = summary.releases.filter(
       (r) => !exitStates.length || !exitStates.every((s) => s.held.some((h) => h.expr === r.lock.expr)),
     );
-    const states = returnStates(ref.fn, exits, summary.releases);
+    const states = returnStates(ref.fn, stable, exits, summary.releases);
     summary.returns = states.returns;
     if (states.cases) summary.cases = states.cases;
     this.annotatedSummary(ref, env, summary);
@@ -841,20 +847,25 @@ function stripHeld(h: HeldLock): LockInfo {
   };
 }
 
-/** Keeps the shortest chain; a guard survives only while every occurrence has the same one. */
-function mergeGuard(prev: Guard | undefined, next: Guard | undefined): Guard | undefined {
-  return prev && next && prev.index === next.index && prev.truthy === next.truthy ? prev : undefined;
+/** A guard as a summary keeps it: none when it has no test. */
+function kept(guard: Guard): Guard | undefined {
+  return guard.length ? guard : undefined;
+}
+
+/** A second occurrence weakens a guard to the tests both share; an unguarded one stays unguarded. */
+function weaker(prev: Guard | undefined, next: Guard): Guard | undefined {
+  return prev && kept(commonTests(prev, next));
 }
 
 function addEffect(
   summary: Summary,
   effect: Effect,
   chain: ChainStep[],
-  guard: Guard | undefined,
+  guard: Guard,
   without: string[],
 ): void {
   const prev = summary.effects[effect];
-  summary.effectGuards[effect] = prev ? mergeGuard(summary.effectGuards[effect], guard) : guard;
+  summary.effectGuards[effect] = prev ? weaker(summary.effectGuards[effect], guard) : kept(guard);
   const before = summary.effectWithout[effect];
   summary.effectWithout[effect] = prev ? (before ?? []).filter((c) => without.includes(c)) : without;
   if (!prev || chain.length < prev.length) summary.effects[effect] = chain;
@@ -875,37 +886,39 @@ function droppedIn(states: readonly LockState[]): string[] {
   return states[0]?.dropped.filter((d) => states.every((s) => s.dropped.includes(d))) ?? [];
 }
 
-/** The parameter test every state before a call agrees on, if any. */
-function guardOf(fn: FunctionIR, states: readonly LockState[]): Guard | undefined {
-  const first = states[0];
-  if (!first) return undefined;
-  for (const [atom, truthy] of first.facts) {
-    const [name, flag] = splitFlagAtom(atom) ?? [atom, undefined];
-    const index = fn.params.findIndex((p) => p.name === name);
-    if (index < 0) continue;
-    if (states.every((s) => s.facts.some(([a, v]) => a === atom && v === truthy)))
-      return flag ? { index, truthy, flag } : { index, truthy };
+/**
+ * A call's ops with the paths they happen on: an op whose callee's guard became tests of this
+ * function's variables (`when`) happens only on the paths those tests do not contradict
+ * (`g(dev, flags)` inside `if (!(flags & FOO_SYNC))` does not wait for FOO_SYNC).
+ */
+function byPath(ops: Op[], states: readonly LockState[]): [Op[], readonly LockState[]][] {
+  if (!ops.some((op) => 'when' in op && op.when)) return [[ops, states]];
+  const groups = new Map<string, [Op[], LockState[]]>();
+  for (const s of states) {
+    const fit = ops.filter((op) => !('when' in op) || !op.when || !op.when.some((t) => contradicts(s, t)));
+    const key = fit.map((op) => ops.indexOf(op)).join(',');
+    const group = groups.get(key);
+    if (group) group[1].push(s);
+    else groups.set(key, [fit, [s]]);
   }
-  for (const [name, values] of first.vals) {
-    const index = fn.params.findIndex((p) => p.name === name);
-    if (index < 0) continue;
-    const truthy = (values & ZERO) === 0 ? true : values === ZERO ? false : undefined;
-    if (truthy === undefined) continue;
-    const agree = (v: number) => (truthy ? (v & ZERO) === 0 : v === ZERO);
-    if (states.every((s) => s.vals.some(([n, v]) => n === name && agree(v)))) return { index, truthy };
-  }
-  return undefined;
+  return [...groups.values()];
 }
 
-/** Folds one call's ops into the function's summary: effects, locks taken inside, flushes. */
+/**
+ * Folds one call's ops into the function's summary: effects, locks taken inside, flushes, each
+ * guarded by the paths' tests of the parameters and by the callee's guard on them (`params`
+ * turns an op's tests of this function's variables into tests of its parameters).
+ */
 function accumulate(
   summary: Summary,
   insideByClass: Map<string, Summary['inside'][number]>,
   ops: Op[],
-  guard: Guard | undefined,
+  pathGuard: Guard,
   dropped: string[],
+  params: (when: CallerTest[] | undefined) => ParamTest[],
 ): void {
   for (const op of ops) {
+    const guard = 'when' in op && op.when ? allTests(pathGuard, params(op.when)) : pathGuard;
     switch (op.op) {
       case 'effect':
         addEffect(summary, op.effect, op.chain, guard, [...new Set([...dropped, ...(op.without ?? [])])]);
@@ -917,11 +930,16 @@ function accumulate(
         const waits = waitsForLock(op);
         const prev = insideByClass.get(op.lock.cls);
         if (!prev && summary.inside.length < MAX_INSIDE) {
-          const entry = { lock: op.lock, chain: op.chain, when: guard, tryOnly: waits ? undefined : true };
+          const entry = {
+            lock: op.lock,
+            chain: op.chain,
+            when: kept(guard),
+            tryOnly: waits ? undefined : true,
+          };
           summary.inside.push(entry);
           insideByClass.set(op.lock.cls, entry);
         } else if (prev) {
-          prev.when = mergeGuard(prev.when, guard);
+          prev.when = weaker(prev.when, guard);
           if (op.chain.length < prev.chain.length) prev.chain = op.chain;
           if (waits) prev.tryOnly = undefined;
         }
@@ -931,8 +949,9 @@ function accumulate(
       }
       case 'flush': {
         const prev = summary.flushes.find((f) => f.key === op.key);
-        if (!prev) summary.flushes.push({ target: op.target, key: op.key, chain: op.chain, when: guard });
-        else prev.when = mergeGuard(prev.when, guard);
+        if (!prev)
+          summary.flushes.push({ target: op.target, key: op.key, chain: op.chain, when: kept(guard) });
+        else prev.when = weaker(prev.when, guard);
         break;
       }
       case 'reclaim-if-param':

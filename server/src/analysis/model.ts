@@ -72,10 +72,14 @@ export type Op =
    * A lock taken and released inside a callee: orders it after the held locks. `tryOnly`: every
    * path takes it with a trylock, which never waits for it.
    */
-  | { op: 'inside'; lock: LockInfo; chain: ChainStep[]; tryOnly?: boolean }
-  /** `without`: classes the callee releases before the effect (its caller's lock is not held there). */
-  | { op: 'effect'; effect: Effect; chain: ChainStep[]; without?: string[] }
-  | { op: 'flush'; target: 'work' | 'workqueue'; key: string; chain: ChainStep[] }
+  | { op: 'inside'; lock: LockInfo; chain: ChainStep[]; tryOnly?: boolean; when?: CallerTest[] }
+  /**
+   * `without`: classes the callee releases before the effect (its caller's lock is not held
+   * there). `when`: the callee's guard as tests of the caller's variables (the effect happens on
+   * the caller's paths where they can hold).
+   */
+  | { op: 'effect'; effect: Effect; chain: ChainStep[]; without?: string[]; when?: CallerTest[] }
+  | { op: 'flush'; target: 'work' | 'workqueue'; key: string; chain: ChainStep[]; when?: CallerTest[] }
   | { op: 'assert-held'; lock: LockInfo }
   /** in_atomic() and friends: the function decides at run time whether it may sleep. */
   | { op: 'context-check' }
@@ -114,16 +118,6 @@ export interface LockState {
 }
 
 /**
- * Parameter `index` was tested and found `truthy` on every path to the effect; with `flag`,
- * the test was `param & flag`.
- */
-export interface Guard {
-  index: number;
-  truthy: boolean;
-  flag?: string;
-}
-
-/**
  * A test of parameter `index` that holds on every path to an exit: its value lies in some
  * ranges (analysis/values), or a flag is set (`set`) or clear in it.
  */
@@ -139,6 +133,12 @@ export interface ParamTest {
  * holding `acquires` (not held on entry) and having released the caller's `releases`. A
  * caller testing the result (or passing constants) follows only the cases that fit.
  */
+/**
+ * Tests of the parameters that hold on every path to an effect (a conjunction): the effect
+ * happens only when they hold (`if (sync) cancel_work_sync()`, `if (flags & FOO_WAIT) wait()`).
+ */
+export type Guard = ParamTest[];
+
 export interface ReturnCase {
   when?: ParamTest[];
   returns: number;

@@ -12,14 +12,12 @@
  * `releases`, the locks held and released at every exit, stand for the function).
  */
 import type { ExitState } from './dataflow';
-import { splitFlagAtom } from './flags';
+import { commonTests, exclusive, paramTests } from './guards';
 import type { FunctionIR } from './ir';
 import type { HeldLock, LockInfo, LockState, ParamTest, ReturnCase, Summary } from './model';
 import { ANY_VALUE, NEGATIVE, POSITIVE, ZERO } from './values';
 
 export const MAX_CASES = 6;
-/** Parameter tests kept per case. */
-const MAX_TESTS = 3;
 
 interface Group {
   returns: number;
@@ -31,6 +29,7 @@ interface Group {
 /** What the function returns over all exits, and its return cases when callers can use them. */
 export function returnStates(
   fn: FunctionIR,
+  stable: ReadonlySet<string>,
   exits: readonly ExitState[],
   releases: Summary['releases'],
 ): { returns: number; cases?: ReturnCase[] } {
@@ -39,7 +38,6 @@ export function returnStates(
   if (exits.length === 0) returns = ANY_VALUE;
   // Most functions end every path with the same locks: no cases to make.
   if (!differInLocks(exits)) return { returns };
-  const stable = unassignedParams(fn);
   let groups: Group[] = [];
   for (const e of exits) {
     e.states.forEach((s, i) => {
@@ -80,60 +78,6 @@ function differInLocks(exits: readonly ExitState[]): boolean {
         return true;
     }
   return false;
-}
-
-/** Parameters the function never assigns: tests of them are tests of what the caller passed. */
-function unassignedParams(fn: FunctionIR): Set<string> {
-  const names = new Set(fn.params.map((p) => p.name));
-  for (const b of fn.blocks)
-    for (const e of b.events) {
-      if (e.kind === 'assign') names.delete(e.name);
-      else if (e.resultVar) names.delete(e.resultVar);
-    }
-  return names;
-}
-
-/** What a path knows of the parameters: their values' ranges and flags tested in them. */
-function paramTests(fn: FunctionIR, stable: Set<string>, s: LockState): ParamTest[] {
-  const out: ParamTest[] = [];
-  for (const [name, values] of s.vals) {
-    if (out.length >= MAX_TESTS || !stable.has(name)) continue;
-    out.push({ index: fn.params.findIndex((p) => p.name === name), values });
-  }
-  for (const [atom, set] of s.facts) {
-    const flag = splitFlagAtom(atom);
-    if (out.length >= MAX_TESTS || !flag || !stable.has(flag[0])) continue;
-    out.push({ index: fn.params.findIndex((p) => p.name === flag[0]), flag: flag[1], set });
-  }
-  return out;
-}
-
-/** The tests that hold on the paths of both lists (a weaker condition: their disjunction's). */
-function commonTests(a: ParamTest[], b: ParamTest[]): ParamTest[] {
-  const out: ParamTest[] = [];
-  for (const t of a) {
-    const u = b.find((x) => x.index === t.index && x.flag === t.flag);
-    if (!u) continue;
-    if (t.flag !== undefined) {
-      if (t.set === u.set) out.push(t);
-    } else {
-      const values = (t.values ?? ANY_VALUE) | (u.values ?? ANY_VALUE);
-      if (values !== ANY_VALUE) out.push({ index: t.index, values });
-    }
-  }
-  return out;
-}
-
-/** Whether no path can satisfy both lists of tests. */
-function exclusive(a: ParamTest[], b: ParamTest[]): boolean {
-  return a.some((t) =>
-    b.some(
-      (u) =>
-        u.index === t.index &&
-        u.flag === t.flag &&
-        (t.flag !== undefined ? t.set !== u.set : ((t.values ?? ANY_VALUE) & (u.values ?? ANY_VALUE)) === 0),
-    ),
-  );
 }
 
 /** Merges groups a caller could not tell apart (see the module comment) until none remain. */

@@ -142,7 +142,7 @@ function isLock(v: unknown): boolean {
 }
 
 function isGuard(v: unknown): v is Guard {
-  return isObj(v) && isIndex(v.index) && isBool(v.truthy) && optional(v.flag, isStr);
+  return arrayOf(v, isParamTest);
 }
 
 function isParamTest(v: unknown): v is ParamTest {
