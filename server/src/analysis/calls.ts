@@ -30,6 +30,8 @@ export interface CallContext {
   /** Workspace functions the call may reach (direct or through a function pointer). */
   targets(event: CallEvent): FunctionRef[];
   summaryOf(ref: FunctionRef): Summary | undefined;
+  /** Whether the call's pointer targets stayed ambiguous (every implementation of a field). */
+  ambiguous(event: CallEvent): boolean;
 }
 
 export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
@@ -91,7 +93,9 @@ function resultOfValues(values: number): Op {
 type Emit = (key: () => string, length: () => number, make: () => Op) => void;
 
 function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
-  return { fn: ctx.env.fn.name, file: ctx.env.file, range: event.range, callee };
+  const here: ChainStep = { fn: ctx.env.fn.name, file: ctx.env.file, range: event.range, callee };
+  if (event.via && ctx.ambiguous(event)) here.ambiguous = true;
+  return here;
 }
 
 function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext): LockInfo {

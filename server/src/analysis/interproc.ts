@@ -76,7 +76,10 @@ export interface AnalysisMemo {
   functions: Map<FunctionIR, FunctionMemo>;
   /** What each function's calls need from the types, computed once while they stay the same. */
   functionShapes: WeakMap<FunctionIR, FunctionShape>;
-  /** Registrations and work bindings of the whole workspace, as text: callees depend on them. */
+  /**
+   * Registrations and work bindings of the whole workspace, and which files each folder calls
+   * into (function-pointer targets prefer those), as text: callees depend on them.
+   */
   registrationKey: string;
   /** Callee ids and their key per function, valid while the types and registrations stay. */
   callees: WeakMap<FunctionIR, { ids: string[]; key: string }>;
@@ -178,6 +181,14 @@ class WorkspaceAnalysis {
   private readonly targetLists = new Map<FunctionIR, FunctionRef[][]>();
   private readonly onlyLists = new Map<FunctionRef, FunctionRef[]>();
   private readonly fnPointers = new Map<string, FunctionRef[]>();
+  /** The same with the file of each store (a function stored in several places appears once per place). */
+  private readonly pointerStores = new Map<string, { ref: FunctionRef; file: string }[]>();
+  /** Per folder, the files its functions call directly (and its own files). */
+  private readonly links = new Map<string, Set<string>>();
+  /** Targets of calls through a pointer key from a folder, and whether they stayed ambiguous. */
+  private readonly affineTargets = new Map<string, PointerTargets>();
+  /** Per function, the calls (by ordinal) whose pointer targets stayed ambiguous. */
+  private readonly ambiguousCalls = new Map<FunctionIR, Uint8Array>();
   /** Field name -> struct types storing functions in it (for calls through untyped objects). */
   private readonly pointerFieldTypes = new Map<string, Set<string>>();
   private readonly contexts = new Map<FunctionIR, ContextEntry>();
@@ -321,7 +332,13 @@ class WorkspaceAnalysis {
     const env = this.env(ref);
     let found: CallInspection | undefined;
     const targets = this.targetsIn(ref);
-    const callCtx: CallContext = { kb: this.kb, env, targets, summaryOf: (r) => this.summaries.get(r.fn) };
+    const callCtx: CallContext = {
+      kb: this.kb,
+      env,
+      targets,
+      summaryOf: (r) => this.summaries.get(r.fn),
+      ambiguous: (e) => this.isAmbiguous(ref, e),
+    };
     runDataflow(ref.fn, makeState(this.entryHeld(ref, env), [], [], []), {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, ops, states) => {
@@ -354,6 +371,9 @@ class WorkspaceAnalysis {
       if (list) {
         if (!list.includes(fn)) list.push(fn);
       } else this.fnPointers.set(key, [fn]);
+      const stores = this.pointerStores.get(key);
+      if (stores) stores.push({ ref: fn, file });
+      else this.pointerStores.set(key, [{ ref: fn, file }]);
       if (type) {
         const types = this.pointerFieldTypes.get(store.field) ?? new Set();
         types.add(type);
@@ -394,6 +414,7 @@ class WorkspaceAnalysis {
     const keys: string[] = [];
     for (const ref of this.refs) {
       const fs = this.functionShape(ref);
+      this.link(ref, fs);
       if (fs.registrationKey) keys.push(`${ref.file}:${fs.registrationKey}`);
       for (const { event, shape } of fs.registrations) {
         const registration = {
@@ -417,7 +438,23 @@ class WorkspaceAnalysis {
         }
       }
     }
+    const links = [...this.links].map(([dir, files]) => `${dir}>${[...files].sort().join(',')}`).sort();
+    keys.push(createHash('sha1').update(links.join('\n')).digest('base64'));
     this.next.registrationKey = keys.join('\n');
+  }
+
+  /** Notes the files a function's direct calls reach, for its folder (see affine). */
+  private link(ref: FunctionRef, fs: FunctionShape): void {
+    const dir = folderOf(ref.file);
+    let files = this.links.get(dir);
+    if (!files) this.links.set(dir, (files = new Set()));
+    files.add(ref.file);
+    for (const event of fs.targets) {
+      const target = fs.calls[event.n].target;
+      if (target?.kind !== 'fn') continue;
+      const def = this.index.resolveFunction(target.name, ref.file);
+      if (def) files.add(def.file);
+    }
   }
 
   private calleesOf(ref: FunctionRef): string[] {
@@ -557,7 +594,7 @@ class WorkspaceAnalysis {
     return (event) => known[event.n] ?? (known[event.n] = this.resolveTargets(event, ref));
   }
 
-  /** Functions a call may reach: a direct definition or every function stored in the called field. */
+  /** Functions a call may reach: a direct definition or the functions stored in the called field. */
   private resolveTargets(event: CallEvent, ref: FunctionRef): FunctionRef[] {
     const target = this.functionShape(ref).calls[event.n].target;
     if (!target) return noItems();
@@ -565,14 +602,81 @@ class WorkspaceAnalysis {
       const def = this.index.resolveFunction(target.name, ref.file);
       return def ? this.only(def) : noItems();
     }
-    if (target.kind === 'ptr') return this.fnPointers.get(target.key) ?? [];
-    // Untyped object: the untyped stores of that field; typed ones only when no untyped
-    // store exists and a single struct type stores functions there.
-    const untyped = this.fnPointers.get(`?.${target.field}`) ?? [];
-    const types = this.pointerFieldTypes.get(target.field);
-    if (untyped.length === 0 && types?.size === 1)
-      return this.fnPointers.get(`${[...types][0]}.${target.field}`) ?? [];
-    return untyped;
+    const key = target.kind === 'ptr' ? target.key : this.untypedKey(target.field);
+    const found = this.affine(key);
+    const near = found.near.get(ref.file) ?? found.near.get(folderOf(ref.file));
+    if (!near && found.files > 1 && found.all.length > 1) {
+      let calls = this.ambiguousCalls.get(ref.fn);
+      if (!calls)
+        this.ambiguousCalls.set(ref.fn, (calls = new Uint8Array(this.functionShape(ref).calls.length)));
+      calls[event.n] = 1;
+    }
+    // A function calling through the field it is stored in chains to another implementation
+    // (an ops wrapper calling the ops it wraps), not to itself.
+    const targets = near ?? found.all;
+    return targets.length > 1 && targets.includes(ref) ? targets.filter((t) => t !== ref) : targets;
+  }
+
+  /**
+   * Untyped object: the untyped stores of that field; typed ones only when no untyped store
+   * exists and a single struct type stores functions there.
+   */
+  private untypedKey(field: string): string {
+    const untyped = `?.${field}`;
+    if (this.fnPointers.has(untyped)) return untyped;
+    const types = this.pointerFieldTypes.get(field);
+    return types?.size === 1 ? `${[...types][0]}.${field}` : untyped;
+  }
+
+  /** Whether a call's pointer targets stayed ambiguous (see affine). */
+  private isAmbiguous(ref: FunctionRef, event: CallEvent): boolean {
+    return this.ambiguousCalls.get(ref.fn)?.[event.n] === 1;
+  }
+
+  /**
+   * The functions a call through pointer key `type.field` may reach, as seen from each folder.
+   * Wrappers (implementations that themselves call through the same field: they chain to the
+   * implementation they wrap) are dropped when others remain. Then the implementations the
+   * caller's own file stores stand for the rest (the file that sets up `vm->insert_entries` for
+   * its objects calls its own); else, from a folder, those stored in that folder or in a file
+   * its functions call directly (the driver and the core it initialises its objects with:
+   * mt7915 calls mt76_mmio_init, so its bus ops are mmio's, not usb's). A call where none is
+   * near keeps them all, and is ambiguous when they come from several files.
+   */
+  private affine(key: string): PointerTargets {
+    let found = this.affineTargets.get(key);
+    if (found) return found;
+    const stores = this.pointerStores.get(key) ?? [];
+    const field = key.slice(key.lastIndexOf('.') + 1);
+    const plain = stores.filter((s) => !this.callsThrough(s.ref, field));
+    const pool = plain.length ? plain : stores;
+    const files = new Set(pool.map((s) => s.file));
+    // By file (the implementations a file stores, for its own calls) and by folder.
+    const near = new Map<string, FunctionRef[]>();
+    if (files.size > 1)
+      for (const file of files) near.set(file, distinctRefs(pool.filter((s) => s.file === file)));
+    if (files.size > 1)
+      for (const [dir, linked] of this.links) {
+        const close = pool.filter((s) => folderOf(s.file) === dir || linked.has(s.file));
+        if (close.length) near.set(dir, distinctRefs(close));
+      }
+    found = { all: distinctRefs(pool), near, files: files.size };
+    this.affineTargets.set(key, found);
+    return found;
+  }
+
+  /** Whether a function calls through a pointer field of this name itself. */
+  private callsThrough(ref: FunctionRef, field: string): boolean {
+    const fs = this.functionShape(ref);
+    for (const event of fs.targets) {
+      const t = fs.calls[event.n].target;
+      if (
+        (t?.kind === 'ptr' && t.key.endsWith(`.${field}`)) ||
+        (t?.kind === 'ptr-field' && t.field === field)
+      )
+        return true;
+    }
+    return false;
   }
 
   /** One list per function called directly, shared by all its call sites. */
@@ -694,6 +798,7 @@ class WorkspaceAnalysis {
       env,
       targets: this.targetsIn(ref),
       summaryOf: (r) => this.summaries.get(r.fn),
+      ambiguous: (e) => this.isAmbiguous(ref, e),
     };
     const entry = makeState(this.entryHeld(ref, env), [], [], []);
     let checksContext = false;
@@ -815,6 +920,28 @@ function locksTaken(s: Summary): Map<string, ChainStep[]> {
     takenBySummary.set(s, locks);
   }
   return locks;
+}
+
+/**
+ * What a call through one pointer key may reach: all targets, the near ones per file and per
+ * folder (when the targets come from several files), and from how many files they come.
+ */
+interface PointerTargets {
+  all: FunctionRef[];
+  near: Map<string, FunctionRef[]>;
+  files: number;
+}
+
+function folderOf(file: string): string {
+  const at = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
+  return at < 0 ? '' : file.slice(0, at);
+}
+
+/** The functions of a list of stores, each once, in store order. */
+function distinctRefs(stores: readonly { ref: FunctionRef }[]): FunctionRef[] {
+  const out: FunctionRef[] = [];
+  for (const s of stores) if (!out.includes(s.ref)) out.push(s.ref);
+  return out;
 }
 
 function within(r: Range, line: number, col: number): boolean {

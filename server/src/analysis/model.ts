@@ -11,6 +11,11 @@ export interface ChainStep {
   file: string;
   range: Range;
   callee: string;
+  /**
+   * A call through a function pointer whose targets stayed ambiguous: every implementation of
+   * the field, none stored near the caller (findings through it have lower confidence).
+   */
+  ambiguous?: true;
 }
 
 export interface LockInfo {

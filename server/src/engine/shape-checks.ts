@@ -42,7 +42,14 @@ function isRange(v: unknown): v is Range {
 }
 
 function isStep(v: unknown): v is ChainStep {
-  return isObj(v) && isStr(v.fn) && isStr(v.file) && isRange(v.range) && isStr(v.callee);
+  return (
+    isObj(v) &&
+    isStr(v.fn) &&
+    isStr(v.file) &&
+    isRange(v.range) &&
+    isStr(v.callee) &&
+    (v.ambiguous === undefined || v.ambiguous === true)
+  );
 }
 
 function isRelated(v: unknown): v is Related {
