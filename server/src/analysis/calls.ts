@@ -200,6 +200,10 @@ function opsOfSummary(
   cases?: CallCase[],
 ): void {
   const here = step(event, callee, ctx);
+  let undecidedStep: ChainStep | undefined;
+  // The step for ops whose guard the arguments could not decide, made for the few that have one.
+  const stepFor = (guard: { undecided: boolean }) =>
+    guard.undecided ? (undecidedStep ??= { ...here, undecided: true }) : here;
   const length = (chain: ChainStep[]) => () => chainLengthAfter(here, chain);
   // A callee's local lock is its own object: it is only ever the same lock for the same callee.
   const lockKey = (l: LockInfo) => (l.local && !l.param ? `${identity(l)}\0${callee}` : identity(l));
@@ -245,7 +249,7 @@ function opsOfSummary(
     emit(key, length(i.chain), () => ({
       op: 'inside',
       lock: mapLock(i.lock, event, ctx, callee),
-      chain: prependStep(here, i.chain),
+      chain: prependStep(stepFor(guard), i.chain),
       tryOnly: i.tryOnly,
       ...(guard.when.length ? { when: guard.when } : {}),
     }));
@@ -260,7 +264,7 @@ function opsOfSummary(
       () => ({
         op: 'effect',
         effect,
-        chain: prependStep(here, chain),
+        chain: prependStep(stepFor(guard), chain),
         without: without?.length ? without : undefined,
         ...(guard.when.length ? { when: guard.when } : {}),
       }),
@@ -286,7 +290,7 @@ function opsOfSummary(
         op: 'flush',
         target: f.target,
         key: f.key,
-        chain: prependStep(here, f.chain),
+        chain: prependStep(stepFor(guard), f.chain),
         ...(guard.when.length ? { when: guard.when } : {}),
       }),
     );

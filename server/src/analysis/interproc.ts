@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Knowledge } from '../kb/knowledge';
 import { isOrderedKind, type EntryContext } from '../kb/types';
 import { type EdgeWitness, OrderGraph, type RuntimeEdgeInput, stronglyConnected } from '../graph/order-graph';
+import { judge, withConfiguration } from '../rules/confidence';
 import type { Finding, Report, Rule, RuleWorld } from '../rules/rule';
 import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock } from './calls';
@@ -202,7 +203,17 @@ class WorkspaceAnalysis {
   private readonly graph = new OrderGraph();
   private readonly findings: Omit<Finding, 'severity'>[] = [];
   private current: FunctionMemo | undefined;
-  private readonly report: Report = (f) => (this.current?.findings ?? this.findings).push(f);
+  private readonly report: Report = ({ evidence, ...f }) => {
+    const j = withConfiguration(judge(evidence, f.classes), [f, ...f.related], (file) =>
+      this.index.get(file),
+    );
+    const finding = {
+      ...f,
+      confidence: j.confidence,
+      ...(j.reasons.length ? { confidenceReasons: j.reasons } : {}),
+    };
+    (this.current?.findings ?? this.findings).push(finding);
+  };
   private readonly world: RuleWorld;
   private readonly next: AnalysisMemo;
   private readonly previous: Map<FunctionIR, FunctionMemo>;

@@ -168,4 +168,6 @@ export interface FileFacts {
   parseErrors: number;
   /** Macros whose value is a bit flag or a mask of them (see analysis/flags), by name. */
   flagMacros?: Record<string, string>;
+  /** 0-based lines of code kept because an `#if` symbol was unknown (findings there have lower confidence). */
+  unknownArms?: { line: number; endLine: number; symbol: string }[];
 }

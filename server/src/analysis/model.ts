@@ -16,6 +16,11 @@ export interface ChainStep {
    * the field, none stored near the caller (findings through it have lower confidence).
    */
   ambiguous?: true;
+  /**
+   * The callee does what follows only under a condition on an argument this call passes that
+   * the analysis could not decide (findings through it have lower confidence).
+   */
+  undecided?: true;
 }
 
 export interface LockInfo {

@@ -5,6 +5,7 @@
 import { validateExtraFunctions } from '../kb/knowledge';
 import type { ApiFact } from '../kb/types';
 import type { RuleId, Severity } from '../rules/rule';
+import { CONFIDENCES, type Confidence } from '../rules/confidence';
 import { RULE_IDS } from '../rules/registry';
 
 export type SeveritySetting = Severity | 'off';
@@ -20,6 +21,7 @@ export interface Settings {
   lockdepReports: string[];
   defines: string[];
   undefines: string[];
+  minConfidence: Confidence;
 }
 
 interface PropertySchema {
@@ -29,6 +31,7 @@ interface PropertySchema {
   items?: { type: 'string' };
   minimum?: number;
   additionalProperties?: unknown;
+  enum?: readonly string[];
 }
 
 const SEVERITIES: SeveritySetting[] = ['off', 'hint', 'information', 'warning', 'error'];
@@ -96,6 +99,13 @@ export const SETTINGS_SCHEMA: Record<keyof Settings, PropertySchema> = {
     default: [],
     description:
       'Preprocessor symbols taken as undefined. Symbols in neither list: both #ifdef arms are possible paths.',
+  },
+  minConfidence: {
+    type: 'string',
+    enum: CONFIDENCES,
+    default: 'medium',
+    description:
+      'Findings below this confidence (high, medium, low) are not shown in Problems and not counted by --fail-on; they stay in the JSON, SARIF and HTML reports. Confidence drops with calls through ambiguous function pointers, conditions the analysis could not decide, long call chains, unknown lock containers and unknown configuration.',
   },
 };
 
@@ -179,7 +189,10 @@ function checkValue(key: keyof Settings, schema: PropertySchema, value: unknown)
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'expected true or false';
     case 'string':
-      return typeof value === 'string' ? undefined : 'expected a string';
+      if (typeof value !== 'string') return 'expected a string';
+      return !schema.enum || schema.enum.includes(value)
+        ? undefined
+        : `expected one of ${schema.enum.join(', ')}`;
     case 'number':
       return typeof value === 'number' && value >= (schema.minimum ?? -Infinity)
         ? undefined

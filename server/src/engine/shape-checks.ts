@@ -8,6 +8,7 @@ import type { ChainStep, Guard, HeldLock, LockInfo, ParamTest, Summary } from '.
 import type { EdgeWitness, LockClassInfo, OrderEdge } from '../graph/order-graph';
 import { LOCK_KINDS } from '../kb/knowledge';
 import { RULE_IDS } from '../rules/registry';
+import { CONFIDENCES } from '../rules/confidence';
 import type { Finding, FixHint, Identity, Related } from '../rules/rule';
 import type { Diagnostic } from './engine';
 
@@ -18,6 +19,7 @@ const MODES = new Set(['read', 'write']);
 const EFFECTS = new Set(['sleep', 'fault', 'reclaim', 'hotplug', 'flush']);
 const CONDITIONALS = new Set(['nonzero-success', 'zero-success']);
 const FLUSH_TARGETS = new Set(['work', 'workqueue']);
+const CONFIDENCE_SET = new Set<string>(CONFIDENCES);
 
 type Obj = Record<string, unknown>;
 
@@ -48,7 +50,8 @@ function isStep(v: unknown): v is ChainStep {
     isStr(v.file) &&
     isRange(v.range) &&
     isStr(v.callee) &&
-    (v.ambiguous === undefined || v.ambiguous === true)
+    (v.ambiguous === undefined || v.ambiguous === true) &&
+    (v.undecided === undefined || v.undecided === true)
   );
 }
 
@@ -83,7 +86,9 @@ export function isFinding(v: unknown): v is Omit<Finding, 'severity'> {
     arrayOf(v.related, isRelated) &&
     arrayOf(v.classes, isStr) &&
     optional(v.identity, isIdentity) &&
-    optional(v.fix, isFix)
+    optional(v.fix, isFix) &&
+    oneOf(CONFIDENCE_SET)(v.confidence) &&
+    (v.confidenceReasons === undefined || arrayOf(v.confidenceReasons, isStr))
   );
 }
 

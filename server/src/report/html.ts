@@ -303,7 +303,7 @@ function diagnosticSection(diagnostics: Diagnostic[]): string {
               .join('')}</ul>`
           : '';
         return `<li class="diag sev-${d.severity}">
-<div class="diag-head"><span class="sev">${esc(d.severity)}</span> ${loc(d.file, d.range, true)} <code class="rule">[${esc(d.rule)}]</code>${d.function ? ` in <code>${esc(d.function)}</code>` : ''}</div>
+<div class="diag-head"><span class="sev">${esc(d.severity)}</span> ${loc(d.file, d.range, true)} <code class="rule">[${esc(d.rule)}]</code>${d.function ? ` in <code>${esc(d.function)}</code>` : ''} <span class="confidence" title="${esc(d.confidenceReasons?.join('; ') ?? '')}">${esc(d.confidence)} confidence</span></div>
 <pre class="msg">${esc(d.message)}</pre>
 ${related}
 </li>`;
@@ -394,6 +394,7 @@ code.link{cursor:pointer;text-decoration:underline dotted}
 .sev{display:inline-block;border-radius:4px;padding:0 6px;font-size:12px;font-weight:600;color:#fff;background:var(--muted)}
 .sev-error .sev{background:var(--red)}.sev-warning .sev{background:var(--warn)}.sev-information .sev{background:var(--note)}
 ul.related{margin:2px 0;padding-left:18px;color:var(--muted)}
+.confidence{font-size:12px;color:var(--muted)}
 `;
 
 /* Runs in the report; reads the JSON block above and writes with textContent only. */

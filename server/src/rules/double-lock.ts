@@ -32,6 +32,7 @@ export const doubleLock: Rule = {
           message: `${callLabel(op.chain)} acquires ${lock.expr} again while ${lockLabel(held)} is already held: self-deadlock`,
           related: [...heldRelated(held), ...chainRelated(op.chain)],
           classes: [lock.cls],
+          evidence: [op.chain, held.chain],
           identity: { path: chainEnds(op.chain) },
         });
         return;

@@ -35,6 +35,7 @@ export const flushUnderLock: Rule = {
                 : []),
             ],
             classes: [held.cls],
+            evidence: [op.chain, held.chain, inner],
             identity: { path: [...chainEnds(op.chain), work.fn] },
           });
           return;

@@ -52,6 +52,7 @@ export const lockImbalance: Rule = {
           related: heldRelated(h),
           classes: [h.cls],
           identity: { path: [h.expr] },
+          evidence: [h.chain],
         });
       }
     }
@@ -76,6 +77,7 @@ export const lockImbalance: Rule = {
         related: [],
         classes: [cls],
         identity: { path: [op.chain[0].callee, expr] },
+        evidence: [op.chain],
       });
     }
   },

@@ -8,6 +8,7 @@ import type { CallEvent, Range } from '../analysis/ir';
 import type { ChainStep, LockState, Op, Summary } from '../analysis/model';
 import type { OrderGraph } from '../graph/order-graph';
 import type { WorkspaceIndex } from '../workspace/index';
+import type { Confidence } from './confidence';
 
 export type RuleId =
   | 'sleep-in-atomic'
@@ -41,7 +42,19 @@ export interface Finding {
   identity?: Identity;
   /** Data the quick fixes need (kept small and plain). */
   fix?: FixHint;
+  /** How much the evidence can be trusted (rules/confidence.ts). */
+  confidence: Confidence;
+  /** What lowered the confidence, in words. */
+  confidenceReasons?: string[];
 }
+
+/**
+ * A finding as a rule reports it: the analysis judges its confidence from `evidence`, the call
+ * chains it rests on (to the operation, and where each lock involved was taken).
+ */
+export type ReportedFinding = Omit<Finding, 'severity' | 'confidence' | 'confidenceReasons'> & {
+  evidence: readonly (readonly ChainStep[] | undefined)[];
+};
 
 /**
  * The parts of a finding's fingerprint beyond its rule, function and file name
@@ -95,7 +108,7 @@ export interface RuleWorld {
   ): { fn: string; file: string; locks: Map<string, ChainStep[]> }[];
 }
 
-export type Report = (f: Omit<Finding, 'severity'>) => void;
+export type Report = (f: ReportedFinding) => void;
 
 export interface Rule {
   meta: RuleMeta;

@@ -6,30 +6,47 @@ import * as path from 'node:path';
 import { type Hover, MarkupKind, type Position } from 'vscode-languageserver/node';
 import type { ChainStep, HeldLock, LockInfo, ParamTest, Summary } from '../analysis/model';
 import { ANY_VALUE, valuesText } from '../analysis/values';
-import type { Engine } from '../engine/engine';
+import type { Diagnostic, Engine } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
 import { chainText } from '../rules/describe';
 
 const MAX_ORDER_LINES = 8;
 
-export function hoverAt(engine: Engine, file: string, position: Position): Hover | null {
+export function hoverAt(
+  engine: Engine,
+  file: string,
+  position: Position,
+  findings: readonly Diagnostic[],
+): Hover | null {
   const analysis = engine.lastAnalysis;
-  const found = analysis?.inspect(file, position.line, position.character);
-  if (!analysis || !found) return null;
+  if (!analysis) return null;
   const lines: string[] = [];
-  const direct = found.ops.filter((o) => !('chain' in o) || o.chain.length === 1);
-  for (const op of direct) {
-    if (op.op === 'acquire' || op.op === 'release') {
-      lines.push(
-        `**${op.op === 'acquire' ? 'Acquires' : 'Releases'}** ${lockText(op.lock)}${op.op === 'acquire' && op.conditional ? ' (only when it succeeds)' : ''}`,
-      );
-      if (op.op === 'acquire') lines.push(...orderLines(analysis.graph, op.lock.cls));
+  // The findings of this line, with how far they can be trusted and why.
+  for (const d of findings)
+    if (d.file === file && d.range.line <= position.line && position.line <= d.range.endLine)
+      lines.push(confidenceLine(d));
+  const found = analysis.inspect(file, position.line, position.character);
+  if (found) {
+    const direct = found.ops.filter((o) => !('chain' in o) || o.chain.length === 1);
+    for (const op of direct) {
+      if (op.op === 'acquire' || op.op === 'release') {
+        lines.push(
+          `**${op.op === 'acquire' ? 'Acquires' : 'Releases'}** ${lockText(op.lock)}${op.op === 'acquire' && op.conditional ? ' (only when it succeeds)' : ''}`,
+        );
+        if (op.op === 'acquire') lines.push(...orderLines(analysis.graph, op.lock.cls));
+      }
     }
+    for (const callee of found.callees) lines.push(...summaryLines(callee.fn.name, callee.summary));
+    lines.push(...heldLines(found.states.flatMap((s) => s.held)));
   }
-  for (const callee of found.callees) lines.push(...summaryLines(callee.fn.name, callee.summary));
-  lines.push(...heldLines(found.states.flatMap((s) => s.held)));
   if (lines.length === 0) return null;
   return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n\n') } };
+}
+
+/** `**sleep-in-atomic**: medium confidence — a chain of 9 calls`. */
+function confidenceLine(d: Diagnostic): string {
+  const why = d.confidenceReasons?.length ? ` — ${d.confidenceReasons.join('; ')}` : '';
+  return `**\`${d.rule}\`**: ${d.confidence} confidence${why}`;
 }
 
 function lockText(lock: LockInfo): string {
