@@ -1,5 +1,6 @@
-// Copies the grammar wasm files into grammars/ and bundles the extension client and the
-// server/CLI with esbuild (CommonJS; the parser is given the wasm paths, never import.meta.url).
+// Copies the grammar wasm files into grammars/ and bundles with esbuild the extension client and
+// the server/CLI (CommonJS; the parser is given the wasm paths, never import.meta.url), and the
+// lock report's page script (for browsers).
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -44,5 +45,16 @@ await Promise.all([
     ...common,
     entryPoints: [join(root, 'server/src/engine/worker.ts')],
     outfile: join(root, 'dist/worker.js'),
+  }),
+  // The lock report's script, inlined into every HTML report (server/src/report/page-script.ts).
+  build({
+    bundle: true,
+    platform: 'browser',
+    target: 'es2020',
+    format: 'iife',
+    minify: true,
+    logLevel: 'warning',
+    entryPoints: [join(root, 'server/src/report/page/main.ts')],
+    outfile: join(root, 'dist/report-page.js'),
   }),
 ]);

@@ -49,8 +49,7 @@ async function openWitness(msg: OpenMessage): Promise<void> {
   if (msg?.command !== 'open' || typeof msg.file !== 'string') return;
   const uri = vscode.Uri.file(msg.file);
   const pos = new vscode.Position(Math.max(0, msg.line - 1), Math.max(0, msg.col - 1));
-  await vscode.window.showTextDocument(uri, {
-    selection: new vscode.Range(pos, pos),
-    viewColumn: vscode.ViewColumn.One,
-  });
+  // Beside the report, never over it: the reader goes back to it for the next edge.
+  const column = panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+  await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), viewColumn: column });
 }

@@ -32,6 +32,7 @@ const REQUIRED = [
   'extension/dist/extension.js',
   'extension/dist/lockscope.js',
   'extension/dist/worker.js',
+  'extension/dist/report-page.js',
   'extension/grammars/tree-sitter-c.wasm',
   'extension/grammars/web-tree-sitter.wasm',
   'extension/docs/kernel-order.md',
@@ -172,6 +173,30 @@ test('the unpacked server scans a fixture (finds its wasm, needs no node_modules
   const report = JSON.parse(out);
   const rules = report.diagnostics.map((d) => `${d.rule}@${d.file.split('/').pop()}:${d.line}`);
   assert.ok(rules.includes('hotplug-under-lock@foo_userptr.c:27'), rules.join(', '));
+});
+
+test('the unpacked server writes the HTML report with its page script inline', () => {
+  const root = unpack();
+  const fixture = join(REPO, 'test', 'fixtures', 'workspaces', 'seed003-alloc-workqueue');
+  const html = execFileSync(
+    process.execPath,
+    [
+      '-e',
+      'require(process.argv[1]).main(process.argv)',
+      join(root, 'extension', 'dist', 'lockscope.js'),
+      'scan',
+      fixture,
+      '--format',
+      'html',
+      '--fail-on',
+      'none',
+    ],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } },
+  );
+  const page = readFileSync(join(root, 'extension', 'dist', 'report-page.js'), 'utf8');
+  assert.ok(page.length > 1000 && html.includes(`<script>${page}</script>`), 'the page script, inline');
+  assert.match(html, /<script type="application\/json" id="lockscope-data">\{"version":1,/);
+  assert.doesNotMatch(page, /\brequire\(/, 'a browser bundle');
 });
 
 /** Resolves to `value` after `ms`, without keeping the test process alive. */

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import type { ReportData } from '../../server/src/report/page-data';
 import { REPO, TestLspClient } from '../support/lsp-client';
 
 const WS = path.join(REPO, 'test', 'fixtures', 'workspaces', 'seed003-alloc-workqueue');
@@ -28,6 +29,21 @@ describe('language server over stdio', () => {
     );
     const kinds = client.progress.map((p) => p.value.kind);
     assert.deepEqual([kinds[0], kinds[kinds.length - 1]], ['begin', 'end']);
+  });
+
+  it('gives the lock report the scan statistics the CLI gives (files, bytes, functions, times)', async () => {
+    const reply = (await client.conn.sendRequest('lockscope/reportHtml')) as { html: string } | null;
+    assert.ok(reply);
+    const json = /<script type="application\/json" id="lockscope-data">([\s\S]*?)<\/script>/.exec(
+      reply.html,
+    )?.[1];
+    const { stats } = JSON.parse(json!) as ReportData;
+    const files = fs.readdirSync(WS).filter((f) => /\.[ch]$/.test(f));
+    const bytes = files.reduce((sum, f) => sum + fs.statSync(path.join(WS, f)).size, 0);
+    assert.deepEqual([stats.files, stats.bytes], [files.length, bytes]);
+    assert.ok(stats.functions >= 3, JSON.stringify(stats));
+    assert.ok(stats.parseMs > 0 && stats.analyzeMs >= 0, JSON.stringify(stats));
+    assert.match(reply.html, new RegExp(`<dt>Bytes</dt><dd>${bytes.toLocaleString('en-US')}</dd>`));
   });
 
   it('publishes interprocedural diagnostics with related information and a doc link', async () => {
@@ -272,6 +288,15 @@ void foo_reset(struct foo_dev *foo)
       client.logs.some((l) => /"baselineOrder" is deprecated: use "kernelOrder"/.test(l)),
       client.logs.join('\n'),
     );
+    // The lock report shows what the editor shows, and says what it leaves out.
+    const { html } = (await client.conn.sendRequest('lockscope/reportHtml')) as { html: string };
+    const json = /<script type="application\/json" id="lockscope-data">([\s\S]*?)<\/script>/.exec(html)?.[1];
+    const data = JSON.parse(json!) as ReportData;
+    assert.deepEqual(
+      data.findings.map((f) => [f.fn, f.line]),
+      [['foo_reset', newLine + 1]],
+    );
+    assert.match(html, /<p class="note">lockscope.baseline: 1 findings in the baseline not shown<\/p>/);
   });
 
   it('a new baseline setting filters again without indexing again', async () => {

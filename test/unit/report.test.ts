@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type * as sarif from 'sarif';
-import type { Range } from '../../server/src/analysis/ir';
-import type { ChainStep, HeldLock, LockInfo } from '../../server/src/analysis/model';
 import { Engine, type AnalysisResult, type Diagnostic } from '../../server/src/engine/engine';
 import { OrderGraph } from '../../server/src/graph/order-graph';
-import { escapeHtml, graphLayout, toHtml, type GraphLayout } from '../../server/src/report/html';
+import { escapeHtml, toHtml } from '../../server/src/report/html';
 import type { ScanStats } from '../../server/src/report/json';
+import type { ReportData } from '../../server/src/report/page-data';
+import { pageScript } from '../../server/src/report/page-script';
 import { FINGERPRINT_KEY } from '../../server/src/baseline/fingerprint';
 import { toSarif } from '../../server/src/report/sarif';
 import { RULES } from '../../server/src/rules/registry';
@@ -327,92 +327,22 @@ describe('toSarif', () => {
   });
 });
 
-/* ---- layout and HTML ---- */
-
-function checkLayout(layout: GraphLayout): void {
-  const finite = (n: number) => Number.isFinite(n);
-  for (const n of layout.nodes) {
-    assert.ok([n.x, n.y, n.w, n.h].every(finite) && n.w > 0 && n.h > 0, `node ${n.name} positioned`);
-    assert.ok(n.x >= 0 && n.y >= 0 && n.x + n.w <= layout.width + 0.5 && n.y + n.h <= layout.height + 0.5);
-  }
-  const ids = new Set(layout.nodes.map((n) => n.id));
-  for (const e of layout.edges) {
-    assert.ok(ids.has(e.source) && ids.has(e.target), `edge ${e.id} ends are drawn`);
-    assert.ok(
-      e.points.length >= 2 && e.points.every((p) => finite(p.x) && finite(p.y)),
-      `edge ${e.id} routed`,
-    );
-  }
-}
-
-describe('graphLayout', () => {
-  it('positions every class that has an edge and routes every edge', async () => {
-    const layout = await graphLayout(result.graph);
-    const withEdges = new Set(result.graph.edges().flatMap((e) => [e.from, e.to]));
-    assert.deepEqual(new Set(layout.nodes.map((n) => n.name)), withEdges);
-    assert.ok(!layout.nodes.some((n) => n.name === 'foo_dev.irq_lock'), 'a class without edges is not drawn');
-    assert.equal(layout.edges.length, result.graph.edges().length);
-    assert.equal(layout.truncated, false);
-    checkLayout(layout);
-    const cyc = layout.edges.filter((e) => e.onCycle).map((e) => `${e.from}>${e.to}`);
-    assert.deepEqual(cyc.sort(), [
-      'foo_dev.cfg_lock>foo_dev.stats_lock',
-      'foo_dev.stats_lock>foo_dev.cfg_lock',
-    ]);
-    const setCfg = layout.edges.find((e) => e.from === 'foo_dev.cfg_lock')!;
-    assert.deepEqual(
-      [setCfg.witness!.file, setCfg.witness!.line, setCfg.witness!.fn],
-      ['drv/foo_main.c', 11, 'foo_set_cfg'],
-    );
-    assert.ok(layout.edges.filter((e) => e.origin === 'baseline').every((e) => e.dashed && !e.witness));
-    assert.doesNotThrow(() => JSON.stringify(layout), 'plain data for the webview');
-  });
-
-  it('keeps only cycles and their neighbours above the node limit', async () => {
-    const layout = await graphLayout(result.graph, { maxNodes: 1 });
-    assert.deepEqual(layout.nodes.map((n) => n.name).sort(), ['foo_dev.cfg_lock', 'foo_dev.stats_lock']);
-    assert.ok(layout.truncated && layout.note && /cycles/.test(layout.note));
-    checkLayout(layout);
-  });
-
-  it('cuts a graph of more than 300 classes down to the cycle and its neighbours', async () => {
-    const graph = bigGraph(320);
-    const layout = await graphLayout(graph);
-    assert.equal(layout.totalNodes, 323);
-    assert.deepEqual(layout.nodes.map((n) => n.name).sort(), ['big.a', 'big.b', 'chain0', 'pre']);
-    assert.ok(layout.truncated);
-    checkLayout(layout);
-    const html = await toHtml([], graph, STATS);
-    assert.match(html, /more than 300 classes/);
-    assert.match(html, /showing only the 2 classes on cycles and 2 of their neighbours/);
-  });
-
-  it('keeps dense graphs within the edge budget, cycles first', async () => {
-    const graph = bigGraph(40);
-    const layout = await graphLayout(graph, { maxEdges: 3 });
-    assert.deepEqual(layout.nodes.map((n) => n.name).sort(), ['big.a', 'big.b', 'chain0']);
-    assert.ok(layout.edges.length <= 3 && layout.truncated);
-    assert.match(layout.note!, /more than 3 edges.*1 of their neighbours \(the closest that fit\), 3 edges/);
-    const acyclic = new OrderGraph();
-    for (let i = 0; i < 10; i++) addEdge(acyclic, `c${i}`, `c${i + 1}`);
-    const flat = await graphLayout(acyclic, { maxEdges: 4 });
-    assert.ok(flat.edges.length <= 4 && flat.nodes.length > 0);
-    assert.match(flat.note!, /no cycles: showing only the \d+ most connected classes/);
-    checkLayout(flat);
-  });
-});
+/* ---- HTML ---- */
 
 describe('toHtml', () => {
   let html: string;
-  before(async () => {
+  before(() => {
     const hostile: Diagnostic = {
       ...result.diagnostics[0],
       message: 'first line <img src=x onerror="alert(1)"> & </script>\nsecond',
     };
-    html = await toHtml([...result.diagnostics, hostile], result.graph, STATS, { toolVersion: '0.1.0' });
+    html = toHtml([...result.diagnostics, hostile], result.graph, STATS, { toolVersion: '0.1.0' });
   });
 
-  it('is one self-contained document', () => {
+  const dataBlock = (page: string) =>
+    /<script type="application\/json" id="lockscope-data">([\s\S]*?)<\/script>/.exec(page)?.[1];
+
+  it('is one self-contained document: its script inline, nothing fetched', () => {
     assert.match(html, /^<!DOCTYPE html>/);
     assert.doesNotMatch(html, /<script[^>]*\ssrc=/i);
     assert.doesNotMatch(html, /<link\b/i);
@@ -420,272 +350,96 @@ describe('toHtml', () => {
     assert.doesNotMatch(html, /@import|url\(\s*['"]?(https?:|\/\/)/i);
     assert.doesNotMatch(html, /\s(src|href)=["']?(https?:)?\/\//i);
     assert.match(html, /<style>/);
-    assert.equal((html.match(/<script\b/g) ?? []).length, 2, 'the graph data and the inline script');
-  });
-
-  it('has the title, stats and per-rule counts', () => {
-    assert.match(html, /<title>Lockscope report<\/title>/);
-    assert.match(html, /<dt>Files<\/dt><dd>3<\/dd>/);
-    for (const r of RULES) assert.ok(html.includes(`<code>${r.meta.id}</code>`), r.meta.id);
-    assert.match(
-      html,
-      /<code>lock-order-cycle<\/code><\/td><td>[^<]*<\/td><td>error<\/td><td class="num">3<\/td>/,
-    );
-    assert.match(
-      html,
-      /<code>sleep-in-atomic<\/code><\/td><td>[^<]*<\/td><td>error<\/td><td class="num">1<\/td>/,
-    );
-  });
-
-  it('lists the lock classes with kind and acquisitions', () => {
-    assert.match(html, /<td><code>foo_dev\.cfg_lock<\/code><\/td><td>mutex<\/td><td class="num">2<\/td>/);
-    assert.match(html, /<td><code>foo_dev\.irq_lock<\/code><\/td><td>spinlock<\/td><td class="num">1<\/td>/);
-  });
-
-  it('draws the graph as inline SVG with the cycle in red', () => {
-    const svg = /<svg id="graph"[\s\S]*?<\/svg>/.exec(html)?.[0];
-    assert.ok(svg, 'inline svg');
-    for (const name of ['foo_dev.cfg_lock', 'foo_dev.stats_lock', 'fs_reclaim']) {
-      assert.ok(svg.includes(`>${name}</text>`), `node ${name}`);
-    }
-    assert.ok(!svg.includes('>foo_dev.irq_lock</text>'));
-    const edges = svg.match(/<g class="edge[^"]*"[\s\S]*?<\/g>/g) ?? [];
-    assert.equal(edges.length, result.graph.edges().length);
-    const cycle = edges.filter((g) => g.startsWith('<g class="edge cycle'));
-    assert.equal(cycle.length, 2);
-    for (const g of cycle) assert.match(g, /stroke="#d32f2f"/);
-    assert.ok(
-      cycle.some((g) =>
-        g.includes('<title>foo_dev.cfg_lock → foo_dev.stats_lock\ndrv/foo_main.c:11 foo_set_cfg</title>'),
-      ),
-      'edge title is the witness',
-    );
-    assert.ok(
-      cycle.some((g) => g.includes('drv/stats&amp;&lt;x&gt;.c:8 foo_snapshot')),
-      'escaped witness file',
-    );
-    const baseline = edges.filter((g) => g.includes('mmap_lock → fs_reclaim'));
-    assert.equal(baseline.length, 1);
-    assert.match(baseline[0], /class="edge dashed"[\s\S]*stroke-dasharray/);
-    assert.match(svg, /<g class="node cycle"[^>]*><title>foo_dev\.stats_lock \(mutex, 2 acquisitions\)/);
-    assert.match(svg, /<path class="line" d="M[\d.]+,[\d.]+( L[\d.]+,[\d.]+)+"/);
-    assert.match(html, /<aside id="details"/);
-  });
-
-  it('embeds the graph data safely for the details panel', () => {
-    const json = /<script type="application\/json" id="lockscope-graph">([\s\S]*?)<\/script>/.exec(html)?.[1];
-    assert.ok(json);
-    assert.ok(!json.includes('<'));
-    const data = JSON.parse(json) as { edges: Record<string, { from: string; witness?: { file: string } }> };
-    const files = Object.values(data.edges).map((e) => e.witness?.file);
-    assert.ok(files.includes('drv/stats&<x>.c'));
-  });
-
-  /** Runs the report's inline script against a fake DOM built from the HTML. */
-  function runScript(opened?: [string, number, number][]) {
-    const json = /<script type="application\/json" id="lockscope-graph">([\s\S]*?)<\/script>/.exec(html)![1];
+    assert.equal((html.match(/<script\b/g) ?? []).length, 2, 'the data and the inline script');
     const script = /<script>([\s\S]*?)<\/script>/.exec(html)![1];
-    const panel = new FakeElement('aside');
-    const items = [...html.matchAll(/<g class="((?:edge|node)[^"]*)" id="(\w+)" data-id="\w+"/g)].map((m) =>
-      new FakeElement('g', m[1]).set('data-id', m[2]),
+    assert.equal(script, pageScript());
+    assert.ok(script.length > 1000, 'the bundled page script');
+    assert.doesNotThrow(() => new Function(script), 'the script parses');
+    assert.doesNotMatch(script, /fetch\(|XMLHttpRequest|import\(/, 'the script loads nothing');
+  });
+
+  it('has the title and the scan statistics', () => {
+    assert.match(html, /<title>Lockscope report<\/title>/);
+    for (const [k, v] of [
+      ['Files', '3'],
+      ['Bytes', '1,234'],
+      ['Functions', '4'],
+      ['Parse', '1 ms'],
+      ['Analysis', '3 ms'],
+      ['Findings', '4 (4 error, 0 warning, 0 information, 0 hint)'],
+      ['Cycles', '1'],
+    ])
+      assert.ok(html.includes(`<dt>${k}</dt><dd>${v}</dd>`), `${k}: ${v}`);
+    assert.match(html, /paths under drv\//);
+  });
+
+  it('counts findings per rule and severity, each count a link to those findings', () => {
+    for (const r of RULES) assert.ok(html.includes(`<code>${r.meta.id}</code>`), r.meta.id);
+    const row = (id: string) =>
+      new RegExp(`<tr[^>]*><td><code>${id}</code></td>.*?</tr>`).exec(html)?.[0] ?? '';
+    assert.match(
+      row('lock-order-cycle'),
+      /<td class="num"><a href="#findings" data-rule="lock-order-cycle" data-severity="error" title="Show these findings">3<\/a><\/td>/,
     );
-    const unescape = (t: string) =>
-      t.replace(
-        /&(amp|lt|gt|quot|#39);/g,
-        (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!,
-      );
-    const locs = [
-      ...html.matchAll(/<code class="loc" data-file="([^"]*)" data-line="(\d+)" data-col="(\d+)">/g),
-    ].map((m) =>
-      new FakeElement('code', 'loc')
-        .set('data-file', unescape(m[1]))
-        .set('data-line', m[2])
-        .set('data-col', m[3]),
+    assert.match(
+      row('lock-order-cycle'),
+      /<strong><a href="#findings" data-rule="lock-order-cycle" title="Show these findings">3<\/a><\/strong>/,
     );
-    const document = {
-      getElementById: (id: string) =>
-        id === 'details'
-          ? panel
-          : id === 'lockscope-graph'
-            ? Object.assign(new FakeElement('script'), { textContent: json })
-            : null,
-      querySelectorAll: (selector: string) => (selector === '[data-file]' ? locs : items),
-      createElement: (tag: string) => new FakeElement(tag),
-    };
-    const window = opened
-      ? { lockscopeOpen: (f: string, l: number, c: number) => opened.push([f, l, c]) }
-      : {};
-    new Function('document', 'window', script)(document, window);
-    return { panel, items, locs };
-  }
-
-  it('has a details panel script that shows an edge or node witness on click', () => {
-    const { panel, items, locs } = runScript();
-    const edge = items.find((g) => g.className.startsWith('edge cycle'))!;
-    edge.click();
-    assert.ok(edge.classList.contains('sel'));
-    const text = panel.text();
-    assert.match(text, /foo_dev\.(cfg|stats)_lock → foo_dev\.(cfg|stats)_lock/);
-    assert.match(text, /on a cycle/);
-    assert.match(text, /witness: drv\/(foo_main\.c:11 foo_set_cfg|stats&<x>\.c:8 foo_snapshot)/);
-    const node = items.find((g) => g.className === 'node cycle')!;
-    node.click();
-    assert.ok(!edge.classList.contains('sel') && node.classList.contains('sel'));
-    assert.match(panel.text(), /mutex · 2 acquisitions · on a cycle/);
-    assert.match(panel.text(), /Taken while holding/);
-    assert.ok(!locs.some((l) => l.classList.contains('link')), 'no links outside the editor');
+    assert.match(row('sleep-in-atomic'), /data-rule="sleep-in-atomic" data-severity="error"[^>]*>1<\/a>/);
+    assert.doesNotMatch(row('double-lock'), /<a /, 'no link to nothing');
+    for (const id of ['cycles-body', 'explorer-body', 'findings-body', 'filter-bar', 'findings'])
+      assert.ok(html.includes(`id="${id}"`), id);
   });
 
-  it('opens locations in the editor when the webview bridge is there', () => {
-    const opened: [string, number, number][] = [];
-    const { panel, items, locs } = runScript(opened);
-    const related = locs.find((l) => l.getAttribute('data-line') === '21')!;
-    assert.ok(related.classList.contains('link'));
-    related.click();
-    assert.deepEqual(opened, [['drv/foo_main.c', 21, 2]]);
-    items.find((g) => g.className.startsWith('edge cycle'))!.click();
-    const inPanel = panel.find((n) => n.tag === 'code' && n.classList.contains('link'))!;
-    inPanel.click();
-    assert.equal(opened.length, 2);
-    assert.ok(['drv/foo_main.c:11', 'drv/stats&<x>.c:8'].includes(`${opened[1][0]}:${opened[1][1]}`));
-  });
-
-  it('shows the cycle chain with each edge witness', () => {
-    const section = /<section id="cycles">[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
-    assert.match(section, /Cycles \(1\)/);
-    assert.match(section, /foo_dev\.\w+_lock --&gt; foo_dev\.\w+_lock --&gt; foo_dev\.\w+_lock/);
-    assert.ok(section.includes('>drv/foo_main.c:11</code> in <code>foo_set_cfg</code>'));
-    assert.ok(section.includes('>drv/stats&amp;&lt;x&gt;.c:8</code> in <code>foo_snapshot</code>'));
-    assert.ok(section.includes('data-file="drv/stats&amp;&lt;x&gt;.c" data-line="8" data-col="2"'));
-  });
-
-  it('lists the diagnostics by file with related lines, all text escaped', () => {
-    const section = /<section id="diagnostics">[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
-    assert.match(section, /<summary><code>drv\/foo_main\.c<\/code> <span class="count">3<\/span>/);
-    assert.match(section, /<summary><code>drv\/stats&amp;&lt;x&gt;\.c<\/code> <span class="count">1<\/span>/);
-    assert.ok(section.includes('drv/foo_main.c:22:2'));
+  it('embeds the report data safely, every finding and edge with its witness', () => {
+    const json = dataBlock(html);
+    assert.ok(json);
+    assert.ok(!json.includes('<') && !json.includes('>') && !json.includes('&'));
+    const data = JSON.parse(json) as ReportData;
+    assert.equal(data.findings.length, 4);
     assert.ok(
-      section.includes(
-        'data-line="21" data-col="2">drv/foo_main.c:21:2</code> spinlock foo_dev.irq_lock acquired here',
+      data.findings.some((f) =>
+        f.message.startsWith('first line <img src=x onerror="alert(1)"> & </script>'),
       ),
     );
-    assert.ok(
-      section.includes('first line &lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;/script&gt;'),
-    );
+    assert.ok(data.files.includes('drv/stats&<x>.c'));
+    assert.equal(data.edges.length, result.graph.edges().length);
+    assert.equal(data.cycles.length, 1);
+    const names = data.cycles[0].classes.map((c) => data.classes[c].name).sort();
+    assert.deepEqual(names, ['foo_dev.cfg_lock', 'foo_dev.stats_lock']);
+    assert.equal(data.cycles[0].findings.length, 3, 'the two cycle findings and the copy');
     assert.ok(!html.includes('<img'));
     assert.ok(!html.includes('stats&<x>'));
+  });
+
+  it('says what the findings leave out (a baseline, --changed-since)', () => {
+    const scoped = toHtml(result.diagnostics, result.graph, STATS, {
+      scope: ['baseline b.json: 1 new, 2 unchanged (not shown), 0 gone', 'only <changed> lines'],
+    });
+    assert.ok(scoped.includes('<p class="note">baseline b.json: 1 new, 2 unchanged (not shown), 0 gone</p>'));
+    assert.ok(scoped.includes('<p class="note">only &lt;changed&gt; lines</p>'));
+    assert.doesNotMatch(
+      /<header>[\s\S]*?<\/header>/.exec(html)![0],
+      /class="note"/,
+      'nothing left out, no note',
+    );
   });
 
   it('escapes the five special characters', () => {
     assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   });
 
-  it('handles an empty workspace', async () => {
-    const empty = await toHtml([], new OrderGraph(), {
+  it('handles an empty workspace', () => {
+    const empty = toHtml([], new OrderGraph(), {
       files: 0,
       bytes: 0,
       functions: 0,
       parseMs: 0,
       analyzeMs: 0,
     });
-    assert.match(empty, /No lock-order edges/);
-    assert.match(empty, /No diagnostics/);
-    assert.doesNotMatch(empty, /<svg/);
+    assert.match(empty, /<h2>Cycles \(0\)<\/h2>/);
+    assert.match(empty, /<h2>Findings \(0\)<\/h2>/);
+    const data = JSON.parse(dataBlock(empty)!) as ReportData;
+    assert.deepEqual([data.findings, data.cycles, data.edges, data.root], [[], [], [], '']);
   });
 });
-
-/** Just enough DOM for the report's script. */
-class FakeElement {
-  children: FakeElement[] = [];
-  textContent = '';
-  private readonly classes = new Set<string>();
-  private readonly attributes = new Map<string, string>();
-  private readonly listeners = new Map<string, ((ev: unknown) => void)[]>();
-  readonly classList = {
-    add: (c: string) => this.classes.add(c),
-    remove: (c: string) => this.classes.delete(c),
-    contains: (c: string) => this.classes.has(c),
-  };
-  constructor(
-    readonly tag: string,
-    className = '',
-  ) {
-    this.className = className;
-  }
-  get className(): string {
-    return [...this.classes].join(' ');
-  }
-  set className(v: string) {
-    this.classes.clear();
-    for (const c of v.split(/\s+/).filter(Boolean)) this.classes.add(c);
-  }
-  get firstChild(): FakeElement | undefined {
-    return this.children[0];
-  }
-  set(name: string, value: string): this {
-    this.attributes.set(name, value);
-    return this;
-  }
-  setAttribute(name: string, value: string): void {
-    this.attributes.set(name, value);
-  }
-  getAttribute(name: string): string | null {
-    return this.attributes.get(name) ?? null;
-  }
-  appendChild(c: FakeElement): FakeElement {
-    this.children.push(c);
-    return c;
-  }
-  removeChild(c: FakeElement): void {
-    this.children = this.children.filter((x) => x !== c);
-  }
-  addEventListener(type: string, fn: (ev: unknown) => void): void {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
-  }
-  click(): void {
-    const ev = { stopPropagation: () => undefined, preventDefault: () => undefined };
-    for (const fn of this.listeners.get('click') ?? []) fn(ev);
-  }
-  find(test: (n: FakeElement) => boolean): FakeElement | undefined {
-    if (test(this)) return this;
-    for (const c of this.children) {
-      const hit = c.find(test);
-      if (hit) return hit;
-    }
-    return undefined;
-  }
-  /** Text as laid out: inline children run on, block children start a line. */
-  text(): string {
-    let out = this.textContent;
-    for (const c of this.children) {
-      const t = c.text();
-      out += c.tag === 'code' || c.tag === 'span' ? t : (out ? '\n' : '') + t;
-    }
-    return out;
-  }
-}
-
-/** One AB-BA cycle (big.a <-> big.b), `pre` -> big.a, and `count` classes in a chain from big.b. */
-function bigGraph(count: number): OrderGraph {
-  const graph = new OrderGraph();
-  addEdge(graph, 'big.a', 'big.b');
-  addEdge(graph, 'big.b', 'big.a');
-  addEdge(graph, 'big.b', 'chain0');
-  for (let i = 0; i + 1 < count; i++) addEdge(graph, `chain${i}`, `chain${i + 1}`);
-  addEdge(graph, 'pre', 'big.a');
-  return graph;
-}
-
-function addEdge(graph: OrderGraph, from: string, to: string): void {
-  const range: Range = { line: 0, col: 0, endLine: 0, endCol: 1 };
-  const lock = (cls: string): LockInfo => ({
-    cls,
-    expr: cls,
-    kind: 'mutex',
-    mode: 'write',
-    recursiveRead: false,
-  });
-  const step: ChainStep = { fn: 'f', file: 'big.c', range, callee: 'mutex_lock' };
-  const held: HeldLock = { ...lock(from), chain: [step] };
-  graph.addStatic(held, lock(to), { file: 'big.c', range, fn: 'f', chain: [step], heldChain: [step] });
-}

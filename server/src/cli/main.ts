@@ -176,6 +176,12 @@ async function render(format: string, outcome: ScanOutcome, r: Reported): Promis
     unchanged: r.comparison.unchanged.length,
     absent: r.comparison.absent.length,
   };
+  // what the report leaves out, for the formats read by people
+  const scope = [
+    r.changedSince && `only findings touching lines changed since ${r.changedSince}`,
+    counts &&
+      `baseline ${counts.file}: ${counts.new} new, ${counts.unchanged} unchanged (not shown), ${counts.absent} gone`,
+  ].filter((l): l is string => !!l);
   switch (format) {
     case 'json':
       return (
@@ -194,13 +200,8 @@ async function render(format: string, outcome: ScanOutcome, r: Reported): Promis
         ) + '\n'
       );
     case 'html':
-      return toHtml(r.shown, graph, s, { toolVersion: VERSION });
+      return toHtml(r.shown, graph, s, { toolVersion: VERSION, scope });
     default: {
-      const scope = [
-        r.changedSince && `only findings touching lines changed since ${r.changedSince}`,
-        counts &&
-          `baseline ${counts.file}: ${counts.new} new, ${counts.unchanged} unchanged (not shown), ${counts.absent} gone`,
-      ].filter(Boolean);
       return (
         formatText(r.shown) +
         formatSummary(r.shown, s.files, s.parseMs, s.analyzeMs) +

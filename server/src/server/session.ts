@@ -33,6 +33,7 @@ import { explainReport, formatExplain } from '../lockdep/explain';
 import { analyzeWithLockdep } from '../lockdep/load';
 import { CParser } from '../parsing/parser';
 import { toHtml } from '../report/html';
+import type { ScanStats } from '../report/json';
 import { findFiles, readText } from '../workspace/files';
 import { codeActionsFor } from './actions';
 import { fileUri, ruleDocUri, toLspDiagnostic } from './convert';
@@ -75,6 +76,8 @@ export class Session {
   private indexing: Promise<void> | undefined;
   private indexGeneration = 0;
   private last: AnalysisResult | undefined;
+  /** How long the last workspace indexing took (reading, parsing, lowering): the report's "parse". */
+  private indexMs = 0;
   /** The analysis in progress, advanced one slice per turn of the event loop. */
   private running: AnalysisRun | undefined;
   /** The first analysis after indexing stores its memo (memo-cache.ts) for the next session. */
@@ -208,6 +211,7 @@ export class Session {
     });
     for (const p of outcome.problems) this.connection.console.warn(`lockscope: ${p.file}: ${p.message}`);
     progress?.done();
+    if (generation === this.indexGeneration) this.indexMs = outcome.ms;
     const cache = outcome.cache ? `, ${outcome.cache.hits} from the cache` : '';
     this.connection.console.info(
       `lockscope: indexed ${outcome.indexed} files in ${Math.round(performance.now() - started)} ms (${outcome.jobs} threads${cache})`,
@@ -391,14 +395,37 @@ export class Session {
   async reportHtml(): Promise<{ html: string } | null> {
     const result = await this.settled();
     if (!result) return null;
-    const stats = {
-      files: this.engine?.index.size ?? 0,
-      bytes: 0,
+    // the findings the editor shows: without those of the baseline (lockscope.baseline)
+    const shown = this.baseline.filter(result.diagnostics);
+    const hidden = result.diagnostics.length - shown.length;
+    const scope = hidden ? [`lockscope.baseline: ${hidden} findings in the baseline not shown`] : [];
+    return { html: toHtml(shown, result.graph, this.scanStats(result), { scope }) };
+  }
+
+  /**
+   * The scan's figures as the CLI gives them: the files indexed now and their size (an open
+   * file's text as edited, the others as on disk), the indexing time, and the last analysis.
+   */
+  private scanStats(result: AnalysisResult): ScanStats {
+    const files = this.engine?.index.allFiles() ?? [];
+    let bytes = 0;
+    for (const { path: file } of files) {
+      const open = this.documents.get(fileUri(file));
+      if (open) bytes += Buffer.byteLength(open.getText());
+      else
+        try {
+          bytes += fs.statSync(file).size;
+        } catch {
+          // removed since it was indexed: it no longer counts
+        }
+    }
+    return {
+      files: files.length,
+      bytes,
       functions: result.functions,
-      parseMs: 0,
+      parseMs: this.indexMs,
       analyzeMs: result.analyzeMs,
     };
-    return { html: await toHtml(result.diagnostics, result.graph, stats) };
   }
 
   /** "Lockscope: Explain lockdep report": each link of the report with its source line. */

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Real VS Code (code-server 4.139.1 = Code 1.139.1, on Node 24 from the npm registry) with the Lockscope
-# VSIX installed, on a temp workspace (seed003-alloc-workqueue + test/e2e/fixtures/gfp_spin.c):
+# VSIX installed, on a temp workspace (seed003-alloc-workqueue + test/e2e/fixtures/*.c):
 #   1. mocha inside the real extension host (exthost/, via the workbench `payload` query), then
 #   2. the UI through Debian's Chromium + playwright-core (ui.mjs), with the doc screenshots.
 # Env: LOCKSCOPE_VSIX (else packaged here from dist/), E2E_OUT (output folder), SHOTS_TO (copy the doc
-# screenshots there, e.g. docs/images), LOCKSCOPE_E2E_CACHE (tool cache). code-server listens on
+# screenshots there, e.g. docs/images), SHOTS_WORKSPACE (take the report's screenshots on this tree, and
+# run the report checks on it too; SHOTS_CLASS: the class its explorer shot shows), LOCKSCOPE_E2E_CACHE
+# (tool cache). code-server listens on
 # 127.0.0.1 only, runs in its own process group and is killed (by that group id) at exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +31,7 @@ rm -rf "$RUN" "$OUT/ws-ui" "$OUT/ws-ext"
 mkdir -p "$RUN/ud/User" "$RUN/ext" "$RUN/xdg"
 for ws in ws-ui ws-ext; do
   mkdir -p "$OUT/$ws"
-  cp "$E2E_REPO"/test/fixtures/workspaces/seed003-alloc-workqueue/*.[ch] "$E2E_REPO/test/e2e/fixtures/gfp_spin.c" "$OUT/$ws/"
+  cp "$E2E_REPO"/test/fixtures/workspaces/seed003-alloc-workqueue/*.[ch] "$E2E_REPO"/test/e2e/fixtures/*.c "$OUT/$ws/"
 done
 cat >"$RUN/ud/User/settings.json" <<'JSON'
 {
@@ -85,6 +87,15 @@ rc=0
 e2e_time env TOOLS="$TOOLS" CS_HOST="127.0.0.1:$PORT" WS="$OUT/ws-ext" EXT="$EXT" LOG="$OUT/exthost-console.log" \
   CS_LOGS="$RUN/ud/logs" \
   TESTS="$HERE/exthost/index.js" node "$HERE/exthost-runner.mjs" || rc=1
+# With SHOTS_WORKSPACE (a real driver, e.g. drivers/gpu/drm/i915), the report's screenshots come
+# from that tree: the report checks run again on it, read-only, in their own window.
+# The CLI's HTML report of the same files, for the standalone check (written before the UI run edits them).
+(cd "$OUT/ws-ui" && node "$E2E_REPO/bin/lockscope" scan . --format html -o "$OUT/report-standalone.html" --fail-on none) || rc=1
 e2e_time env TOOLS="$TOOLS" CS_URL="http://127.0.0.1:$PORT" WS="$OUT/ws-ui" OUT="$OUT" SHOTS_TO="${SHOTS_TO:-}" \
+  REPORT_SHOTS="$([ -n "${SHOTS_WORKSPACE:-}" ] && echo 0 || echo 1)" STANDALONE_REPORT="$OUT/report-standalone.html" \
   node "$HERE/ui.mjs" || rc=1
+if [ -n "${SHOTS_WORKSPACE:-}" ]; then
+  e2e_time env TOOLS="$TOOLS" CS_URL="http://127.0.0.1:$PORT" WS="$(cd "$SHOTS_WORKSPACE" && pwd)" OUT="$OUT/shots" \
+    SHOTS_TO="${SHOTS_TO:-}" SHOTS_CLASS="${SHOTS_CLASS:-}" REPORT_ONLY=1 node "$HERE/ui.mjs" || rc=1
+fi
 exit $rc

@@ -24,7 +24,9 @@ async function main() {
   const seed = path.join(REPO, 'test/fixtures/workspaces/seed003-alloc-workqueue');
   for (const f of fs.readdirSync(seed).filter((n) => /\.[ch]$/.test(n)))
     fs.copyFileSync(path.join(seed, f), path.join(ws, f));
-  fs.copyFileSync(path.join(REPO, 'test/e2e/fixtures/gfp_spin.c'), path.join(ws, 'gfp_spin.c'));
+  const fixtures = path.join(REPO, 'test/e2e/fixtures');
+  for (const f of fs.readdirSync(fixtures).filter((n) => n.endsWith('.c')))
+    fs.copyFileSync(path.join(fixtures, f), path.join(ws, f));
 
   const vscodeExecutablePath = await downloadAndUnzipVSCode(process.env.VSCODE_VERSION || 'stable');
   const extensionsDir = path.join(tmp, 'extensions');

@@ -1,15 +1,27 @@
 // The real VS Code workbench (code-server) with the Lockscope VSIX installed, driven by Debian's Chromium
 // through playwright-core, the way a user sees it: squiggles, the Problems panel, hovers, the quick-fix
-// menu, the language status and the report webview. Prints one PASS/FAIL/SKIP line per check.
+// menu, the language status and the report webview (a cycle's diagram opening its witness, the class
+// explorer). Prints one PASS/FAIL/SKIP line per check.
 // Env: TOOLS (cache with playwright-core), CS_URL (http://127.0.0.1:PORT), WS (workspace folder),
-// OUT (screenshots and failure shots), SHOTS_TO (optional: also copy the doc screenshots there).
-import { copyFileSync, mkdirSync } from 'node:fs';
+// OUT (screenshots and failure shots), SHOTS_TO (optional: also copy the doc screenshots there),
+// REPORT_ONLY=1 (only the report, on any tree, e.g. a driver for the README screenshots),
+// STANDALONE_REPORT (the CLI's HTML report of WS, opened from disk: check (h)),
+// REPORT_SHOTS=0 (do not copy the report screenshots to SHOTS_TO), SHOTS_CLASS (with REPORT_ONLY: the
+// class the explorer check opens; default: the class of the top cycle with the fewest edges).
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const requireTool = createRequire(`${process.env.TOOLS}/index.js`);
 const { chromium } = requireTool('playwright-core');
 const { CS_URL, WS, OUT, SHOTS_TO } = process.env;
+const REPORT_ONLY = process.env.REPORT_ONLY === '1';
+const EXPLORE_CLASS = REPORT_ONLY ? process.env.SHOTS_CLASS : undefined;
+const REPORT_SHOTS = process.env.REPORT_SHOTS !== '0';
+/** The fixture workspace's cycle (test/e2e/fixtures/baz_cycle.c): its checks can be exact. */
+const FIXTURE = existsSync(join(WS, 'baz_cycle.c'));
+/** Indexing and analysing a whole driver before the report can show takes minutes. */
+const REPORT_TIMEOUT = REPORT_ONLY ? 15 * 60000 : 30000;
 mkdirSync(OUT, { recursive: true });
 
 const t0 = Date.now();
@@ -37,10 +49,10 @@ async function check(name, fn, { optional = false } = {}) {
   }
 }
 
-async function screenshot(name) {
+async function screenshot(name, { doc = true } = {}) {
   const file = join(OUT, name);
   await page.screenshot({ path: file });
-  if (SHOTS_TO) {
+  if (SHOTS_TO && doc) {
     mkdirSync(SHOTS_TO, { recursive: true });
     copyFileSync(file, join(SHOTS_TO, name));
   }
@@ -132,6 +144,202 @@ async function reveal(rule, cls) {
   await page.locator(`.monaco-editor .${cls}`).first().waitFor({ timeout: 10000 });
 }
 
+/** Runs a command from the palette (F1), with retries; false when the palette has no such command. */
+async function runCommand(title, timeout = 10000) {
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input').first();
+    try {
+      await input.waitFor({ timeout: 5000 });
+      await input.fill(`>${title}`); // typed keys can be lost while the workbench is still busy
+      await row.waitFor({ timeout });
+      await page.keyboard.press('Enter');
+      return true;
+    } catch {
+      await page.keyboard.press('Escape');
+    }
+  }
+  return false;
+}
+
+/** The webview's inner frame once the report's script has drawn it. */
+async function reportFrame() {
+  for (const end = Date.now() + 30000; Date.now() < end; await page.waitForTimeout(250)) {
+    for (const f of page.frames()) {
+      const ready = await f
+        .evaluate(
+          () =>
+            !!document.getElementById('lockscope-data') &&
+            document.documentElement.classList.contains('ready'),
+        )
+        .catch(() => false);
+      if (ready) return f;
+    }
+  }
+  throw new Error('no webview frame shows the drawn report');
+}
+
+/** Scrolls the report to a section and waits for headless Chromium to paint the nested frame. */
+async function showSection(frame, id) {
+  await frame.evaluate((section) => document.getElementById(section)?.scrollIntoView(), id);
+  await page.waitForTimeout(1500);
+}
+
+/**
+ * The report webview: it opens with the scan's statistics; the explorer shows a class's
+ * neighbourhood (two hops on demand) and the witness of an edge; a cycle's ring opens the line
+ * of an edge in the editor. Screenshots for the README on the way.
+ */
+async function reportChecks() {
+  let frame;
+  const shown = await check(
+    '(e) "Lockscope: Show lock report" opens the report webview with the scan statistics',
+    async () => {
+      if (!(await runCommand('Lockscope: Show lock report'))) throw new Error('no such command');
+      const tab = page.locator('.tabs-container .tab', { hasText: 'Lockscope: lock report' }).first();
+      await tab.waitFor({ timeout: REPORT_TIMEOUT });
+      frame = await reportFrame();
+      log(`report frame: ${frame.url().slice(0, 80)}`);
+      const stats = await frame.evaluate(() =>
+        Object.fromEntries(
+          [...document.querySelectorAll('.stats div')].map((d) => [
+            d.querySelector('dt').textContent,
+            Number(d.querySelector('dd').textContent.replace(/[^0-9]/g, '')),
+          ]),
+        ),
+      );
+      log(`report statistics: ${JSON.stringify(stats)}`);
+      for (const k of ['Files', 'Bytes', 'Functions', 'Parse'])
+        if (!(stats[k] > 0)) throw new Error(`${k} is ${stats[k]}: ${JSON.stringify(stats)}`);
+      // room for the screenshots: the report alone in the window
+      if (!(await runCommand('View: Maximize Editor Group and Hide Side Bars', 5000)))
+        log('could not maximize the report');
+      await page.keyboard.press('Escape');
+      await showSection(frame, 'cycles');
+      await screenshot('report.png', { doc: REPORT_SHOTS });
+    },
+  );
+  if (!shown) return;
+
+  await check(
+    "(f) the class explorer shows a class's neighbourhood, two hops on demand, and an edge's witness",
+    async () => {
+      const cls =
+        EXPLORE_CLASS ||
+        (await frame.evaluate(() => {
+          const data = JSON.parse(document.getElementById('lockscope-data').textContent);
+          const degree = new Map();
+          for (const e of data.edges) for (const c of [e.from, e.to]) degree.set(c, (degree.get(c) ?? 0) + 1);
+          const top = data.cycles[0].classes.sort((a, b) => degree.get(a) - degree.get(b))[0];
+          return data.classes[top].name;
+        }));
+      const search = frame.locator('#class-search');
+      await search.fill(cls);
+      await search.press('Enter');
+      await frame.locator('#neighbourhood h3', { hasText: cls }).first().waitFor({ timeout: 10000 });
+      const nodes = frame.locator('#neighbourhood svg.columns .node');
+      const one = await nodes.count();
+      const names = await nodes.locator('text.start').allTextContents();
+      log(`${cls}, one hop: ${names.join(', ')}`);
+      if (FIXTURE && one !== 3) throw new Error(`one hop from ${cls}: ${names.join(', ')}`);
+      if (one < 2) throw new Error(`no neighbours drawn for ${cls}`);
+      await showSection(frame, 'explorer');
+      await screenshot('report-explorer.png', { doc: REPORT_SHOTS });
+      await frame.locator('#two-hops').check();
+      const more = async () => {
+        for (const end = Date.now() + 5000; Date.now() < end; await page.waitForTimeout(100)) {
+          const n = await nodes.count();
+          if (n !== one) return n;
+        }
+        return one;
+      };
+      const two = await more();
+      log(`${cls}, two hops: ${two} classes drawn`);
+      if (FIXTURE && two !== 4)
+        throw new Error(`two hops from ${cls}: ${two} classes, not 4 (baz_dev.irq_lock)`);
+      const row = frame.locator('#neighbourhood tr[data-edge]').first();
+      await row.click();
+      const witness = frame.locator('#neighbourhood .witness');
+      await witness.locator('h4').first().waitFor({ timeout: 5000 });
+      const text = (await witness.innerText()).replace(/\s+/g, ' ');
+      log(`explorer witness: ${text.slice(0, 160)}`);
+      if (!/ takes .* while holding /.test(text)) throw new Error(text);
+    },
+  );
+
+  await check(
+    "(g) a cycle's ring: its classes and edge labels, and an edge opens its witness line",
+    async () => {
+      await page.locator('.tabs-container .tab', { hasText: 'Lockscope: lock report' }).first().click();
+      await showSection(frame, 'cycles');
+      const card = frame.locator('.cycle-card').first();
+      const classes = await card.locator('.ring .node').count();
+      const labels = await card.locator('.ring .edge text.label').allTextContents();
+      log(`top cycle: ${classes} classes, edges created in ${labels.join(', ')}`);
+      if (classes < 2 || labels.length !== classes)
+        throw new Error(`${classes} classes, ${labels.length} labels`);
+      if (FIXTURE && labels.sort().join(' ') !== 'baz_report baz_set_cfg') throw new Error(labels.join(' '));
+      await card.locator('.ring .edge text.label').first().click();
+      const where = (await card.locator('.witness code.loc').first().textContent()).trim();
+      const [, file, line] = /^(.*):(\d+)$/.exec(where);
+      log(`witness ${file}:${line}`);
+      if (!/ takes .* while holding /.test((await card.locator('.witness').innerText()).replace(/\s+/g, ' ')))
+        throw new Error('the witness does not say which lock is taken under which');
+      await page
+        .locator('.tabs-container .tab.active', { hasText: basename(file) })
+        .first()
+        .waitFor({ timeout: 15000 });
+      await page
+        .locator('[id="status.editor.selection"]', { hasText: `Ln ${line},` })
+        .first()
+        .waitFor({ timeout: 10000 });
+      log(`the editor shows ${basename(file)} at line ${line}`);
+      await card.evaluate((e) => e.scrollIntoView({ block: 'start' })); // the report, now beside the editor
+      await page.waitForTimeout(1500);
+      await screenshot('report-witness.png', { doc: REPORT_SHOTS });
+    },
+  );
+}
+
+/**
+ * The CLI's report (`--format html`) opened from disk in the same browser, with every request
+ * but the file itself refused: it draws, fetches nothing, and a cycle's edge shows its witness.
+ */
+async function standaloneChecks(file) {
+  await check(
+    "(h) the standalone HTML report works offline and shows a cycle edge's witness chain",
+    async () => {
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+      const fetched = [];
+      await tab.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith('file:')) return route.continue();
+        fetched.push(url);
+        return route.abort();
+      });
+      const errors = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      try {
+        await tab.goto(`file://${file}`);
+        await tab.waitForSelector('html.ready', { timeout: 20000 });
+        const card = tab.locator('.cycle-card').first();
+        await card.locator('.ring .edge text.label').first().click();
+        const text = (await card.locator('.witness').innerText()).replace(/\s+/g, ' ');
+        log(`standalone witness: ${text.slice(0, 160)}`);
+        if (!/ takes .* while holding .* at \S+:\d+/.test(text)) throw new Error(text);
+        if (FIXTURE && !/baz_cycle\.c:(21|35)/.test(text)) throw new Error(text);
+        if (await card.locator('.witness .loc.link').count())
+          throw new Error('links to an editor outside one');
+        if (fetched.length || errors.length)
+          throw new Error(`fetched ${fetched.join(', ')}; errors ${errors.join('; ')}`);
+      } finally {
+        await tab.close();
+      }
+    },
+  );
+}
+
 const problemsRow = (text) => page.locator('.markers-panel .monaco-list-row', { hasText: text });
 
 const browser = await chromium.launch({
@@ -152,14 +360,18 @@ try {
   page.on('pageerror', (e) => log(`pageerror: ${e.message}`));
   await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WS)}`);
 
-  const opened = await check('workbench loads and opens foo_userptr.c', async () => {
-    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
-    log('workbench up');
-    await openFile('foo_userptr.c');
-  });
+  const opened = await check(
+    REPORT_ONLY ? `workbench loads on ${basename(WS)}` : 'workbench loads and opens foo_userptr.c',
+    async () => {
+      await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+      log('workbench up');
+      if (!REPORT_ONLY) await openFile('foo_userptr.c');
+    },
+  );
 
   const squiggled =
     opened &&
+    !REPORT_ONLY &&
     (await check('(a) hotplug-under-lock squiggle and Problems row on foo_userptr.c:27', async () => {
       await page.locator('.monaco-editor .squiggly-warning').first().waitFor({ timeout: 45000 });
       log('squiggle shown');
@@ -228,7 +440,7 @@ try {
   }
 
   let gfpOpen = false;
-  if (opened)
+  if (opened && !REPORT_ONLY)
     gfpOpen = await check(
       '(a) sleep-in-atomic squiggle on GFP_KERNEL under spin_lock (gfp_spin.c:25)',
       async () => {
@@ -274,7 +486,7 @@ try {
       },
     );
 
-  if (opened)
+  if (opened && !REPORT_ONLY)
     await check(
       '(d) language status shows "Lockscope: ready" with the file count',
       async () => {
@@ -289,49 +501,8 @@ try {
       { optional: true },
     );
 
-  if (opened)
-    await check('(e) "Lockscope: Show lock report" opens the report webview', async () => {
-      await page.keyboard.press('F1');
-      await page.keyboard.type('Lockscope: Show lock report');
-      await page
-        .locator('.quick-input-list .monaco-list-row', { hasText: 'Show lock report' })
-        .first()
-        .waitFor({ timeout: 10000 });
-      await page.keyboard.press('Enter');
-      const tab = page.locator('.tabs-container .tab', { hasText: 'Lockscope: lock report' }).first();
-      const failure = page.locator('.monaco-dialog-box, .notification-toast', {
-        hasText: /reportHtml|Unhandled method|error/i,
-      });
-      const which = await Promise.race([
-        tab.waitFor({ timeout: 20000 }).then(() => 'tab'),
-        failure
-          .first()
-          .waitFor({ timeout: 20000 })
-          .then(() => 'error'),
-      ]);
-      if (which === 'error') {
-        const msg = (await failure.first().innerText()).replace(/\s+/g, ' ');
-        await page.keyboard.press('Escape');
-        if (/reportHtml|Unhandled method/i.test(msg))
-          return `skip: the server has no lockscope/reportHtml request yet: ${msg}`;
-        throw new Error(msg);
-      }
-      // the report is rendered in the webview's inner iframe
-      const frame = await (async () => {
-        for (const end = Date.now() + 20000; Date.now() < end; await page.waitForTimeout(250)) {
-          for (const f of page.frames()) {
-            const text = await f.evaluate(() => document.body?.innerText ?? '').catch(() => '');
-            if (/hotplug-under-lock|cpu_hotplug_lock|mmap_lock/.test(text)) return f;
-          }
-        }
-        throw new Error('the report webview shows no finding');
-      })();
-      log(`report frame: ${frame.url().slice(0, 80)}`);
-      // headless Chromium paints the nested webview frame late: scroll it into view and wait
-      await frame.evaluate(() => document.querySelector('svg')?.scrollIntoView()).catch(() => undefined);
-      await page.waitForTimeout(3000);
-      await screenshot('report.png');
-    });
+  if (opened) await reportChecks();
+  if (process.env.STANDALONE_REPORT) await standaloneChecks(process.env.STANDALONE_REPORT);
 } finally {
   await browser.close();
 }

@@ -251,4 +251,28 @@ describe('Lockscope in the VS Code extension host', function () {
     );
     assert.strictEqual(tab.label, 'Lockscope: lock report');
   });
+
+  it('gives the report the workspace statistics and the baz_dev cycle with its witnesses', async () => {
+    const { html } = await api.client.sendRequest('lockscope/reportHtml');
+    const json = /<script type="application\/json" id="lockscope-data">([\s\S]*?)<\/script>/.exec(html);
+    assert.ok(json, 'no data block in the report');
+    const data = JSON.parse(json[1]);
+    const dir = vscode.workspace.workspaceFolders[0].uri.fsPath;
+    const files = fs.readdirSync(dir).filter((f) => /\.[ch]$/.test(f));
+    const bytes = files.reduce((sum, f) => sum + fs.statSync(`${dir}/${f}`).size, 0);
+    assert.deepStrictEqual([data.stats.files, data.stats.bytes], [files.length, bytes]);
+    assert.ok(data.stats.functions >= 5 && data.stats.parseMs > 0, JSON.stringify(data.stats));
+    const cycle = data.cycles.map((c) =>
+      c.classes
+        .map((i) => data.classes[i].name)
+        .sort()
+        .join(' '),
+    );
+    assert.ok(cycle.includes('baz_dev.cfg_lock baz_dev.state_lock'), JSON.stringify(cycle));
+    const witnesses = data.cycles[0].edges.map((i) => {
+      const w = data.edges[i].witness;
+      return `${data.names[w.fn]}@${data.files[w.file].split('/').pop()}:${w.line}`;
+    });
+    assert.deepStrictEqual(witnesses.sort(), ['baz_report@baz_cycle.c:35', 'baz_set_cfg@baz_cycle.c:21']);
+  });
 });
