@@ -245,13 +245,15 @@ function opsOfSummary(
         ? `i${i.lock.cls}\0${i.lock.kind}\0${i.lock.mode}`
         : `i${identity(i.lock)}`) +
       (i.tryOnly ? '\0try' : '') +
-      whenKey(guard.when);
+      whenKey(guard.when) +
+      (i.without ? `\0-${i.without.join(',')}` : '');
     emit(key, length(i.chain), () => ({
       op: 'inside',
       lock: mapLock(i.lock, event, ctx, callee),
       chain: prependStep(stepFor(guard), i.chain),
       tryOnly: i.tryOnly,
       ...(guard.when.length ? { when: guard.when } : {}),
+      ...(i.without ? { without: i.without } : {}),
     }));
   }
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
@@ -284,7 +286,7 @@ function opsOfSummary(
     const guard = instantiate(f.when, event.args, flags);
     if (guard.ruledOut) continue;
     emit(
-      () => `f${f.target}\0${f.key}${whenKey(guard.when)}`,
+      () => `f${f.target}\0${f.key}${whenKey(guard.when)}${f.without ? `\0-${f.without.join(',')}` : ''}`,
       length(f.chain),
       () => ({
         op: 'flush',
@@ -292,6 +294,7 @@ function opsOfSummary(
         key: f.key,
         chain: prependStep(stepFor(guard), f.chain),
         ...(guard.when.length ? { when: guard.when } : {}),
+        ...(f.without ? { without: f.without } : {}),
       }),
     );
   }

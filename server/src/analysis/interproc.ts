@@ -879,10 +879,12 @@ class WorkspaceAnalysis {
       seen ??= new Set();
       const memo = this.current!;
       if (op.op === 'acquire' && op.chain.length === 1) memo.acquisitions.push(to);
+      // The caller's locks the callee drops first are not held when it takes this one.
+      const without = op.op === 'inside' || op.op === 'effect' ? op.without : undefined;
       for (const s of states) {
         for (const h of s.held) {
           const key = `${h.cls}>${to.cls}`;
-          if (!isOrderedKind(h.kind) || seen.has(key)) continue;
+          if (!isOrderedKind(h.kind) || seen.has(key) || without?.includes(h.cls)) continue;
           seen.add(key);
           const chain = 'chain' in op ? op.chain : [];
           const witness = {
@@ -1019,6 +1021,11 @@ const NON_SLEEPING_KINDS = new Set([
   'ww_acquire',
 ]);
 
+/** The caller's classes an op of this call happens without: dropped here, or by the callee. */
+function droppedFor(dropped: string[], inCallee: string[] | undefined): string[] {
+  return inCallee?.length ? [...new Set([...dropped, ...inCallee])] : dropped;
+}
+
 /** Caller lock classes dropped on every path to a call. */
 function droppedIn(states: readonly LockState[]): string[] {
   return states[0]?.dropped.filter((d) => states.every((s) => s.dropped.includes(d))) ?? [];
@@ -1067,18 +1074,25 @@ function accumulate(
         if (!isOrderedKind(op.lock.kind) || dropped.includes(op.lock.cls)) break;
         const waits = waitsForLock(op);
         const prev = insideByClass.get(op.lock.cls);
+        const without = droppedFor(dropped, op.op === 'inside' ? op.without : undefined);
         if (!prev && summary.inside.length < MAX_INSIDE) {
-          const entry = {
+          const entry: Summary['inside'][number] = {
             lock: op.lock,
             chain: op.chain,
             when: kept(guard),
             tryOnly: waits ? undefined : true,
           };
+          if (without.length) entry.without = without;
           summary.inside.push(entry);
           insideByClass.set(op.lock.cls, entry);
         } else if (prev) {
           prev.when = weaker(prev.when, guard);
-          if (op.chain.length < prev.chain.length) prev.chain = op.chain;
+          prev.without = prev.without?.filter((c) => without.includes(c));
+          if (!prev.without?.length) prev.without = undefined;
+          // The witness of a lock taken by waiting is a path that waits: a trylock's path shown
+          // as the way a lock is ordered after its callers' would mislead.
+          if (waits && prev.tryOnly) prev.chain = op.chain;
+          else if ((waits || prev.tryOnly) && op.chain.length < prev.chain.length) prev.chain = op.chain;
           if (waits) prev.tryOnly = undefined;
         }
         if (!NON_SLEEPING_KINDS.has(op.lock.kind) && waits)
@@ -1087,9 +1101,17 @@ function accumulate(
       }
       case 'flush': {
         const prev = summary.flushes.find((f) => f.key === op.key);
-        if (!prev)
-          summary.flushes.push({ target: op.target, key: op.key, chain: op.chain, when: kept(guard) });
-        else prev.when = weaker(prev.when, guard);
+        const without = droppedFor(dropped, op.without);
+        if (prev) {
+          prev.when = weaker(prev.when, guard);
+          prev.without = prev.without?.filter((c) => without.includes(c));
+          if (!prev.without?.length) prev.without = undefined;
+        } else {
+          const entry: Summary['flushes'][number] = { target: op.target, key: op.key, chain: op.chain };
+          if (guard.length) entry.when = guard;
+          if (without.length) entry.without = without;
+          summary.flushes.push(entry);
+        }
         break;
       }
       case 'reclaim-if-param':

@@ -82,14 +82,30 @@ export type Op =
    * A lock taken and released inside a callee: orders it after the held locks. `tryOnly`: every
    * path takes it with a trylock, which never waits for it.
    */
-  | { op: 'inside'; lock: LockInfo; chain: ChainStep[]; tryOnly?: boolean; when?: CallerTest[] }
+  | {
+      op: 'inside';
+      lock: LockInfo;
+      chain: ChainStep[];
+      tryOnly?: boolean;
+      when?: CallerTest[];
+      /** The caller's classes the callee drops before taking it (no order after them). */
+      without?: string[];
+    }
   /**
    * `without`: classes the callee releases before the effect (its caller's lock is not held
    * there). `when`: the callee's guard as tests of the caller's variables (the effect happens on
    * the caller's paths where they can hold).
    */
   | { op: 'effect'; effect: Effect; chain: ChainStep[]; without?: string[]; when?: CallerTest[] }
-  | { op: 'flush'; target: 'work' | 'workqueue'; key: string; chain: ChainStep[]; when?: CallerTest[] }
+  | {
+      op: 'flush';
+      target: 'work' | 'workqueue';
+      key: string;
+      chain: ChainStep[];
+      when?: CallerTest[];
+      /** The caller's classes the callee drops before the flush (not held while it waits). */
+      without?: string[];
+    }
   | { op: 'assert-held'; lock: LockInfo }
   /** in_atomic() and friends: the function decides at run time whether it may sleep. */
   | { op: 'context-check' }
@@ -169,14 +185,15 @@ export interface Summary {
   /** Released without having been taken here (unlock wrappers). */
   releases: { lock: LockInfo; chain: ChainStep[] }[];
   /** Every lock class taken inside (for the order graph), with the shortest chain. */
-  inside: { lock: LockInfo; chain: ChainStep[]; when?: Guard; tryOnly?: boolean }[];
+  /** `without`: the caller's classes dropped before it on every path (as effectWithout). */
+  inside: { lock: LockInfo; chain: ChainStep[]; when?: Guard; tryOnly?: boolean; without?: string[] }[];
   effects: Partial<Record<Effect, ChainStep[]>>;
   /** Effects that happen only when a parameter is true/false (`if (sync) cancel_work_sync()`). */
   effectGuards: Partial<Record<Effect, Guard>>;
   /** Caller lock classes every occurrence of the effect happens without (dropped before it). */
   effectWithout: Partial<Record<Effect, string[]>>;
   reclaimIfParam: { index: number; chain: ChainStep[] }[];
-  flushes: (FlushTarget & { chain: ChainStep[]; when?: Guard })[];
+  flushes: (FlushTarget & { chain: ChainStep[]; when?: Guard; without?: string[] })[];
   /** What the function returns over all its exits (analysis/values). */
   returns: number;
   /**
@@ -261,6 +278,11 @@ export function summaryKey(s: Summary): string {
     s.flushes.map((f) => f.key).join(','),
     s.returns,
     s.cases ? casesKey(s.cases) : '',
+    JSON.stringify(s.effectWithout),
+    [...s.inside, ...s.flushes]
+      .filter((x) => x.without)
+      .map((x) => `${'lock' in x ? x.lock.cls : x.key}-${x.without!.join('+')}`)
+      .join(','),
   ].join(';');
 }
 

@@ -215,7 +215,14 @@ export class MemoShapes {
       isObj(v) &&
       all(v.acquires, (a) => this.lockEntry(a) && optional(a.conditional, oneOf(CONDITIONALS))) &&
       all(v.releases, (r) => this.lockEntry(r)) &&
-      all(v.inside, (i) => this.lockEntry(i) && optional(i.when, isGuard) && optional(i.tryOnly, isBool)) &&
+      all(
+        v.inside,
+        (i) =>
+          this.lockEntry(i) &&
+          optional(i.when, isGuard) &&
+          optional(i.tryOnly, isBool) &&
+          (i.without === undefined || arrayOf(i.without, isStr)),
+      ) &&
       this.record(v.effects, this.chain) &&
       this.record(v.effectGuards, isGuard) &&
       this.record(v.effectWithout, (w) => arrayOf(w, isStr)) &&
@@ -223,7 +230,11 @@ export class MemoShapes {
       all(
         v.flushes,
         (f) =>
-          oneOf(FLUSH_TARGETS)(f.target) && isStr(f.key) && this.chain(f.chain) && optional(f.when, isGuard),
+          oneOf(FLUSH_TARGETS)(f.target) &&
+          isStr(f.key) &&
+          this.chain(f.chain) &&
+          optional(f.when, isGuard) &&
+          (f.without === undefined || arrayOf(f.without, isStr)),
       ) &&
       isNum(v.returns) &&
       (v.cases === undefined ||

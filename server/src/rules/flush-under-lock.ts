@@ -13,7 +13,9 @@ export const flushUnderLock: Rule = {
       if (op.op !== 'flush') continue;
       for (const work of world.workLocks(op.target, op.key)) {
         for (const state of site.states) {
-          const held = state.held.find((h) => work.locks.has(h.cls) && !h.fromContext);
+          const held = state.held.find(
+            (h) => work.locks.has(h.cls) && !h.fromContext && !op.without?.includes(h.cls),
+          );
           if (!held) continue;
           const inner = work.locks.get(held.cls)!;
           report({
