@@ -118,6 +118,11 @@ export interface FunctionIR {
   params: Param[];
   /** Declared types of locals (scope-insensitive: kernel code rarely shadows). */
   locals: Record<string, string>;
+  /**
+   * Locals that only ever hold one path of another variable (`tl = ce->timeline`, assigned once,
+   * and `ce` not assigned after): a lock reached through them is reached through that path.
+   */
+  aliases?: Record<string, AccessPath>;
   returnType?: string;
   blocks: Block[];
   /** `__must_hold(x)` and friends: locks held on entry. */

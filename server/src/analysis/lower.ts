@@ -565,6 +565,8 @@ class FunctionBuilder {
   private readonly labels = new Map<string, number>();
   private readonly gotos: { from: number; label: string }[] = [];
   private readonly localNames = new Set<string>();
+  /** Locals initialised from a path of another variable, where (see aliases). */
+  private readonly aliasInits = new Map<string, { path: AccessPath; block: number; event: number }>();
   /** Locals declared as pointers. */
   private readonly pointers = new Set<string>();
   /** Calls emitted so far: the next call's ordinal. */
@@ -581,6 +583,7 @@ class FunctionBuilder {
   lowerBody(body: CachedNode): void {
     this.cur = this.newBlock();
     this.compound(body);
+    this.aliases();
     if (this.cur !== undefined) {
       const end = rangeOf(body);
       this.blocks[this.cur].exit = {
@@ -802,10 +805,11 @@ class FunctionBuilder {
     const simple = simpleDeclaration(node);
     if (simple) {
       simple.names.forEach((name, i) => {
+        const init = simple.inits[i];
+        if (init !== undefined) this.aliasCandidate(name, init);
         this.localNames.add(name);
         if (simple.pointers[i]) this.pointers.add(name);
         setOwn(this.fn.locals, name, simple.type);
-        const init = simple.inits[i];
         this.assign(name, init === undefined ? undefined : this.textValue(init, simple.pointers[i]));
       });
       return;
@@ -824,6 +828,8 @@ class FunctionBuilder {
       // `guard`-style cleanup declarations are not used for locks; only initializers matter.
       const value = decl.type === 'init_declarator' ? decl.field('value') : null;
       if (value && value.type !== 'initializer_list') this.expression(value, name);
+      if (name && value && SIMPLE_PATH_RE.test(value.text))
+        this.aliasCandidate(name, normaliseText(value.text));
       if (name && !(value && isCallAssignmentValue(value)))
         this.assign(name, value ? this.plainValue(value, pointer) : undefined);
     }
@@ -950,6 +956,45 @@ class FunctionBuilder {
     block.exit = rangeOf(node);
     if (ret) block.ret = ret;
     this.cur = undefined;
+  }
+
+  /**
+   * `struct foo *tl = ce->timeline;` (before its assignment event is emitted): a candidate
+   * alias of `ce->timeline`, when `ce` is a parameter or a local declared before.
+   */
+  private aliasCandidate(name: string, text: string): void {
+    const path = simplePath(text);
+    if (!path || path.root.kind !== 'var' || path.fields.length === 0) return;
+    if (!this.localNames.has(path.root.name) || path.root.name === name) return;
+    const block = this.block();
+    this.aliasInits.set(name, { path, block, event: this.blocks[block].events.length });
+  }
+
+  /**
+   * The candidates that stayed aliases: never assigned but at their declaration, and their
+   * root never assigned in a later block (blocks are made in source order; a loop cursor
+   * assigned in the loop's head comes before a body that declares the alias again).
+   */
+  private aliases(): void {
+    if (this.aliasInits.size === 0) return;
+    const bad = new Set<string>();
+    this.blocks.forEach((block, b) =>
+      block.events.forEach((e, i) => {
+        const name = e.kind === 'assign' ? e.name : e.resultVar;
+        if (name === undefined) return;
+        const own = this.aliasInits.get(name);
+        if (own && !(own.block === b && own.event === i)) bad.add(name);
+        for (const [alias, at] of this.aliasInits)
+          if (
+            at.path.root.kind === 'var' &&
+            at.path.root.name === name &&
+            (b > at.block || (b === at.block && i > at.event))
+          )
+            bad.add(alias);
+      }),
+    );
+    for (const [name, at] of this.aliasInits)
+      if (!bad.has(name)) setOwn((this.fn.aliases ??= {}), name, at.path);
   }
 
   /** An assignment event, with the assigned value when the analysis can follow it. */
