@@ -1,7 +1,7 @@
 /**
  * Fixture support: kernel-style C files with inline expectations, `/* expect: rule-id *\/` on
- * the line where a diagnostic must appear. Checked both ways: every expectation met, nothing
- * unexpected.
+ * the line where a diagnostic must appear (`rule-id@severity` when its severity matters too).
+ * Checked both ways: every expectation met, nothing unexpected.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,7 +10,7 @@ import { Engine, type AnalysisResult } from '../../server/src/engine/engine';
 
 export const FIXTURES = path.resolve(__dirname, '../../../test/fixtures');
 
-const EXPECT_RE = /expect:\s*([\w-]+(?:\s*,\s*[\w-]+)*)/g;
+const EXPECT_RE = /expect:\s*([\w@-]+(?:\s*,\s*[\w@-]+)*)/g;
 const CONFIG_RE = /lockscope-config:\s*(\{.*?\})\s*\*\//;
 
 export interface FixtureOutcome {
@@ -19,7 +19,7 @@ export interface FixtureOutcome {
   result: AnalysisResult;
 }
 
-/** `file:line rule` strings for every expectation in the files. */
+/** `file:line rule` (or `file:line rule@severity`) strings for every expectation in the files. */
 export function expectations(files: Map<string, string>): string[] {
   const out: string[] = [];
   for (const [file, text] of files) {
@@ -65,9 +65,20 @@ export async function runFixture(files: Map<string, string>): Promise<FixtureOut
     if (problem) throw new Error(`${file}: ${problem.message}`);
   }
   const result = engine.analyze();
-  const actual = result.diagnostics.map((d) => `${d.file}:${d.range.line + 1} ${d.rule}`).sort();
+  const actual = result.diagnostics
+    .map((d) => `${d.file}:${d.range.line + 1} ${d.rule}@${d.severity}`)
+    .sort();
+  // Expectations that name a severity match it; the others match any.
   const expected = expectations(files);
-  return { missing: multisetMinus(expected, actual), unexpected: multisetMinus(actual, expected), result };
+  const exact = expected.filter((e) => e.includes('@'));
+  const loose = expected.filter((e) => !e.includes('@'));
+  const afterExact = multisetMinus(actual, exact);
+  const bare = (a: string) => a.slice(0, a.lastIndexOf('@'));
+  return {
+    missing: [...multisetMinus(exact, actual), ...multisetMinus(loose, afterExact.map(bare))],
+    unexpected: multisetMinus(afterExact.map(bare), loose),
+    result,
+  };
 }
 
 function multisetMinus(a: string[], b: string[]): string[] {

@@ -15,9 +15,15 @@ function explain(outcome: Awaited<ReturnType<typeof runFixture>>): string {
   ].join('\n');
 }
 
-for (const group of ['rules', 'workspaces']) {
+// recall/: before/after pairs modeled on real fixes (its README names the sources).
+for (const group of ['rules', 'workspaces', 'recall']) {
   const dir = path.join(FIXTURES, group);
-  const entries = fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+  const entries = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((e) => /\.[ch]$/.test(e) || fs.statSync(path.join(dir, e)).isDirectory())
+        .sort()
+    : [];
   describe(`fixtures/${group}`, () => {
     it('has fixtures', () => assert.ok(entries.length > 0, `no fixtures in ${dir}`));
     for (const entry of entries) {

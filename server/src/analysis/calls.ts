@@ -3,17 +3,18 @@
  * (kernel APIs) or from the summaries of the workspace functions it may reach.
  */
 import type { Knowledge } from '../kb/knowledge';
-import type { ApiFact, Effect, LockOp } from '../kb/types';
+import { type ApiFact, type Effect, type LockOp, lockOps } from '../kb/types';
 import type { FunctionRef } from '../workspace/index';
 import type { TypeEnv } from './classes';
 import type { Arg, CallEvent } from './ir';
 import { flagBits } from './flags';
-import { argPath } from './lower-text';
+import { argPath, compactArg } from './lower-text';
 import {
   type CallCase,
   type CallerTest,
   type ChainStep,
   type LockInfo,
+  type LockState,
   type Op,
   type ReturnCase,
   type Summary,
@@ -37,7 +38,10 @@ export interface CallContext {
 export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
   const name = event.callee;
   const fact = name ? ctx.kb.fact(name) : undefined;
-  if (fact) return opsOfFact(name!, fact, event, ctx);
+  if (fact) {
+    const ops = opsOfFact(name!, fact, event, ctx);
+    return fact.callsArg === undefined ? ops : ops.concat(callbackOps(fact, event, ctx));
+  }
   const targets = ctx.targets(event);
   if (targets.length === 0) return [];
   if (targets.length === 1) {
@@ -86,6 +90,23 @@ function resultOfValues(values: number): Op {
 }
 
 /**
+ * What the callback an API calls does (`kref_put(&x->ref, foo_release)`): its target is the
+ * argument (see the call's shape). The lock the API takes around it (`kref_put_mutex`) is the
+ * callback's to release: that release is the API's own, not a release of the caller's lock.
+ */
+function callbackOps(fact: ApiFact, event: CallEvent, ctx: CallContext): Op[] {
+  const ops: Op[] = [];
+  for (const target of ctx.targets(event)) {
+    const summary = ctx.summaryOf(target);
+    if (summary)
+      opsOfSummary(target.fn.name, summary, event, ctx, (_key, _length, make) => void ops.push(make()));
+  }
+  if (!fact.takes) return ops;
+  const taken = lockOfOp(fact.takes, event, ctx).cls;
+  return ops.filter((op) => op.op !== 'release' || op.lock.cls !== taken);
+}
+
+/**
  * Receives one op of a callee's summary as the caller sees it: its key says what it does (equal
  * keys make equal ops but for their chains), its length is its chain's, `make` builds it. Lazy,
  * as only merging needs keys and lengths (a single target's ops are all kept).
@@ -98,10 +119,17 @@ function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
   return here;
 }
 
-function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext): LockInfo {
+function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext, declared?: boolean): LockInfo {
   const mode = op.mode ?? 'write';
-  const base = { kind: op.kind, mode, recursiveRead: !!op.recursiveRead };
-  const arg = op.arg !== undefined ? event.args[op.arg] : undefined;
+  const base = {
+    kind: op.kind,
+    mode,
+    recursiveRead: !!op.recursiveRead,
+    ...(declared ? { declared } : {}),
+    ...(op.blocks ? { blocks: op.blocks } : {}),
+  };
+  const given = op.arg !== undefined ? event.args[op.arg] : undefined;
+  const arg = given && op.ofField ? containerOf(given, op.ofField) : given;
   const classArg = op.classArg !== undefined ? event.args[op.classArg] : undefined;
   // A class named by an argument (ww_acquire_init(&ctx, &reservation_ww_class)) or fixed by the
   // table (dma_resv_lock(obj->resv), device_lock(dev)), of an instance an argument names: the
@@ -120,34 +148,59 @@ function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext): LockInfo {
       namedClass: true,
     };
   }
-  if (op.cls) return { ...base, cls: op.cls, expr: op.cls };
+  // The API names the class (mmap_read_lock is mmap_lock whatever the mm): callers keep it.
+  if (op.cls)
+    return {
+      ...base,
+      cls: op.cls,
+      expr: arg ? `${op.cls}(${arg.text.replace(/^&/, '')})` : op.cls,
+      namedClass: true,
+    };
   if (!arg) return { ...base, cls: '?', expr: '?' };
   const resolved = ctx.env.lockOf(arg);
   return { ...base, cls: resolved.cls, expr: resolved.expr, param: resolved.param, local: resolved.local };
 }
 
+/** `&m->dep_map` names the lock `m` (a lockdep annotation on the lock's map). */
+function containerOf(arg: Arg, field: string): Arg {
+  const path = argPath(arg);
+  if (!path || path.fields[path.fields.length - 1] !== field) return arg;
+  const text = arg.text.slice(0, arg.text.lastIndexOf(field)).replace(/\s*(->|\.)\s*$/, '');
+  return compactArg(text, { root: path.root, fields: path.fields.slice(0, -1) });
+}
+
 function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallContext): Op[] {
   const chain = [step(event, name, ctx)];
   const ops: Op[] = [];
-  if (fact.release) {
-    const lock = lockOfOp(fact.release, event, ctx);
-    ops.push({ op: 'release', lock, chain });
+  for (const release of lockOps(fact, 'release')) {
+    const lock = lockOfOp(release, event, ctx);
+    ops.push(release.every ? { op: 'release', lock, chain, every: true } : { op: 'release', lock, chain });
   }
-  if (fact.acquire) {
+  let before: LockInfo | undefined;
+  for (const acquire of lockOps(fact, 'acquire')) {
+    const lock = lockOfOp(acquire, event, ctx, fact.declaration);
+    // Locks one call takes in turn are ordered (the states before the call do not show it), in
+    // the order the kernel API declares.
+    if (before) ops.push({ op: 'order', from: before, to: lock, chain, primed: `kernel API ${name}()` });
+    before = lock;
     ops.push({
       op: 'acquire',
-      lock: lockOfOp(fact.acquire, event, ctx),
+      lock,
       chain,
       conditional: fact.conditional,
+      ...(fact.trylock ? { trylock: true } : {}),
+      ...(fact.switchSuccess ? { cases: fact.switchSuccess } : {}),
     });
   }
   const assertArg = fact.assertHeld !== undefined ? event.args[fact.assertHeld] : undefined;
   if (assertArg) ops.push({ op: 'assert-held', lock: declaredLock(assertArg, ctx) });
   const mightArg = fact.mightLock !== undefined ? event.args[fact.mightLock] : undefined;
-  if (mightArg) ops.push({ op: 'inside', lock: declaredLock(mightArg, ctx), chain });
+  if (mightArg) ops.push({ op: 'inside', lock: { ...declaredLock(mightArg, ctx), declared: true }, chain });
+  if (fact.declares) ops.push({ op: 'inside', lock: lockOfOp(fact.declares, event, ctx, true), chain });
+  if (fact.takes) ops.push({ op: 'inside', lock: lockOfOp(fact.takes, event, ctx), chain });
   for (const effect of fact.effects ?? []) ops.push({ op: 'effect', effect, chain });
   if (fact.contextCheck) ops.push({ op: 'context-check' });
-  if (fact.gfpArg !== undefined) ops.push(...gfpOps(event.args[fact.gfpArg], chain, ctx));
+  if (fact.gfpArg !== undefined) ops.push(...gfpOps(event.args[fact.gfpArg], chain, ctx, fact.declaration));
   if (fact.flush) {
     const arg = event.args[fact.flush.arg];
     if (arg) ops.push({ op: 'flush', target: fact.flush.target, key: ctx.env.lockOf(arg).cls, chain });
@@ -171,19 +224,45 @@ export function declaredLock(arg: Arg, ctx: { env: TypeEnv }): LockInfo {
   return { ...lock, kind: ctx.env.declaredKind(arg) ?? 'mutex', mode: 'write', recursiveRead: false };
 }
 
-/** An allocation's gfp argument: reclaims, does not, or passes the caller's parameter through. */
-function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext): Op[] {
+/**
+ * An allocation's gfp argument: reclaims, does not, or passes the caller's parameter through.
+ * `declares`: an annotation (might_alloc) that declares the reclaim instead of doing it.
+ */
+function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext, declares?: boolean): Op[] {
   if (!arg) return [];
-  const reclaims = ctx.kb.gfpReclaims(arg.text);
+  const reclaims = gfpReclaims(arg.text, ctx);
   if (reclaims === true)
     return [
-      { op: 'effect', effect: 'reclaim', chain },
+      declares
+        ? { op: 'inside', lock: { ...pseudoLock('reclaim')!, declared: true }, chain }
+        : { op: 'effect', effect: 'reclaim', chain },
       { op: 'effect', effect: 'sleep', chain },
     ];
   if (reclaims === false) return [];
   const path = argPath(arg);
   const param = path && path.fields.length === 0 ? ctx.env.paramOf(path) : undefined;
   return param !== undefined ? [{ op: 'reclaim-if-param', index: param, chain }] : [];
+}
+
+const MAX_GFP_EXPANSIONS = 4;
+const MACRO_WORD_RE = /\b[A-Z_][A-Z0-9_]*\b/g;
+
+/**
+ * Whether gfp flags may enter reclaim, driver masks included: `I915_GFP_ALLOW_FAIL` is read
+ * through its workspace definition (`GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN`).
+ */
+function gfpReclaims(text: string, ctx: CallContext): boolean | undefined {
+  let flags = text;
+  for (let depth = 0; ; depth++) {
+    const known = ctx.kb.gfpReclaims(flags);
+    if (known !== undefined || depth === MAX_GFP_EXPANSIONS) return known;
+    const expanded = flags.replace(MACRO_WORD_RE, (word) => {
+      const value = ctx.env.index.flagMacro(word);
+      return value === undefined ? word : `(${value})`;
+    });
+    if (expanded === flags) return undefined;
+    flags = expanded;
+  }
 }
 
 /**
@@ -211,13 +290,27 @@ function opsOfSummary(
   const widened = cases && cases.length > 1 ? true : undefined;
   for (const r of cases?.length === 1 ? [] : summary.releases) {
     emit(
-      () => `r${lockKey(r.lock)}`,
+      () => `r${lockKey(r.lock)}${r.partial ? '\0partial' : ''}`,
       length(r.chain),
       () => ({
         op: 'release',
         lock: mapLock(r.lock, event, ctx, callee),
         chain: prependStep(here, r.chain),
         widened,
+        ...(r.partial ? { partial: true } : {}),
+      }),
+    );
+  }
+  for (const o of summary.orders) {
+    emit(
+      () => `o${lockKey(o.from)}\0${lockKey(o.to)}`,
+      length(o.chain),
+      () => ({
+        op: 'order',
+        from: mapLock(o.from, event, ctx, callee),
+        to: mapLock(o.to, event, ctx, callee),
+        chain: prependStep(here, o.chain),
+        ...(o.primed ? { primed: o.primed } : {}),
       }),
     );
   }
@@ -238,20 +331,23 @@ function opsOfSummary(
   for (const i of summary.inside) {
     const guard = instantiate(i.when, event.args, flags);
     if (guard.ruledOut) continue;
+    // Every waiting occurrence is ruled out here: the callee only tries the lock for this caller.
+    const tryOnly =
+      i.tryOnly || (i.waitsWhen && instantiate(i.waitsWhen, event.args, flags).ruledOut) || undefined;
     // What a callee takes and drops on a local object orders by class only: through a function
     // pointer with many targets, one per class stands for all of them.
     const key = () =>
       (i.lock.local && !i.lock.param
         ? `i${i.lock.cls}\0${i.lock.kind}\0${i.lock.mode}`
         : `i${identity(i.lock)}`) +
-      (i.tryOnly ? '\0try' : '') +
+      (tryOnly ? '\0try' : '') +
       whenKey(guard.when) +
       (i.without ? `\0-${i.without.join(',')}` : '');
     emit(key, length(i.chain), () => ({
       op: 'inside',
       lock: mapLock(i.lock, event, ctx, callee),
       chain: prependStep(stepFor(guard), i.chain),
-      tryOnly: i.tryOnly,
+      tryOnly,
       ...(guard.when.length ? { when: guard.when } : {}),
       ...(i.without ? { without: i.without } : {}),
     }));
@@ -391,6 +487,24 @@ function calleeLocal(lock: LockInfo & { [AS_LOCAL]?: Map<string, LockInfo> }, ca
   if (!mapped)
     byCallee.set(callee, (mapped = { ...lock, expr: `${callee}()::${lock.expr.replace(/^\w+\(\)::/, '')}` }));
   return mapped;
+}
+
+/**
+ * A call's ops without the effects a scope held on every path blocks (`memalloc_noreclaim_save()`:
+ * no reclaim; `pagefault_disable()`: no fault). Most calls: no scope, the same list.
+ */
+export function unblockedOps(ops: Op[], states: readonly LockState[]): Op[] {
+  let blocked: Set<Effect> | undefined;
+  for (const h of states[0]?.held ?? [])
+    for (const e of h.blocks ?? [])
+      if (states.every((s) => s.held.some((x) => x.blocks?.includes(e)))) (blocked ??= new Set()).add(e);
+  if (!blocked) return ops;
+  const without = blocked;
+  return ops.filter(
+    (o) =>
+      !(o.op === 'effect' && without.has(o.effect)) &&
+      !(o.op === 'reclaim-if-param' && without.has('reclaim')),
+  );
 }
 
 export function pseudoLock(effect: Effect): LockInfo | undefined {

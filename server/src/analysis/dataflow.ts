@@ -66,6 +66,27 @@ function heldId(h: Stamped): number {
   return id;
 }
 
+/**
+ * Kept in a state's `released` list: this function's own conditional acquire of `expr` failed on
+ * this path (an unlock of it here releases what was never taken).
+ */
+export function failedMark(expr: string): string {
+  return `\u0000failed:${expr}`;
+}
+
+/**
+ * Kept in a state's `released` list: a callee released `expr` on some of its paths only (it
+ * drops its caller's lock on an error path): an unlock of it afterwards is the caller's own.
+ */
+function maybeReleasedMark(expr: string): string {
+  return `\u0000maybe:${expr}`;
+}
+
+/** A mark (failedMark, maybeReleasedMark), not a released lock. */
+export function isMark(entry: string): boolean {
+  return entry.startsWith('\u0000');
+}
+
 export function makeState(
   held: readonly HeldLock[],
   released: readonly string[],
@@ -76,7 +97,9 @@ export function makeState(
   let key = '';
   for (const h of held) key += heldId(h) + ',';
   key += '|';
-  for (const r of released) key += intern(r) + ',';
+  // A failed acquire's mark stays out of the key: paths that differ only in it would multiply
+  // the states (a trylock in a loop), and their merge blurs the held sets.
+  for (const r of released) if (!isMark(r)) key += intern(r) + ',';
   key += '|';
   for (const [a, v] of facts) key += `${intern(a)}${v ? '+' : '-'},`;
   const lockKey = key;
@@ -137,7 +160,7 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
       let changed = false;
       let target = inStates[edge.to];
       for (const s of outs) {
-        const next = applyEdge(block, edge.cond, s);
+        const next = applyEdge(block, edge.cond, s, opsOf);
         if (!next) continue;
         if (!target) target = inStates[edge.to] = [next];
         else if (hasKey(target, next.key)) continue;
@@ -340,6 +363,8 @@ function applyCall(
 function applyOp(s: LockState, op: Op, hooks: DataflowHooks | undefined): LockState {
   switch (op.op) {
     case 'acquire':
+      // An enum result no `switch` tests: no telling whether it was taken.
+      if (op.cases) return s;
       return acquire(s, op.lock, op.chain, op.conditional);
     case 'release':
       return release(s, op, hooks);
@@ -380,28 +405,38 @@ function applyUsedCall(
     else if (op.op === 'release' && cases && op.widened) continue;
     else base = applyOp(base, op, hooks);
   }
-  if (!cases) cases = conditionalCases(outcome, result);
+  const outcomes: (CallCase & { failed?: LockInfo })[] = cases ?? conditionalCases(outcome, result);
   const out: LockState[] = [];
-  for (const c of cases) {
+  for (const c of outcomes) {
     if (c.when && c.when.some((t) => contradicts(base, t))) continue;
     let s = base;
     for (const t of c.when ?? []) s = assume(s, t) ?? s;
     for (const op of c.ops) s = applyOp(s, op, hooks);
+    if (c.failed) s = failed(s, c.failed);
     out.push(withResult(s, event, c.returns));
   }
   return out.length ? out : [withResult(base, event, result)];
 }
 
-/** The outcomes of a call without return cases: a conditional acquire succeeds or fails. */
-function conditionalCases(acquires: Op[], result: number): CallCase[] {
+/**
+ * The outcomes of a call without return cases: a conditional acquire succeeds or fails (`failed`:
+ * this function's own acquire failed there: an unlock on that path releases nothing).
+ */
+function conditionalCases(acquires: Op[], result: number): (CallCase & { failed?: LockInfo })[] {
   const conditional = acquires.find((op) => op.op === 'acquire' && op.conditional);
   if (!conditional || conditional.op !== 'acquire') return [{ returns: result, ops: acquires }];
-  // Lock calls that may fail return an errno (-EINTR, -EDEADLK); trylocks return 1 or 0.
-  const success = conditional.conditional === 'zero-success' ? ZERO : POSITIVE;
-  const failure = conditional.conditional === 'zero-success' ? NEGATIVE : ZERO;
+  // Lock calls that may fail return an errno (-EINTR, -EDEADLK); trylocks return 1 or 0
+  // (down_trylock() returns 0 when it took the semaphore).
+  const zero = conditional.conditional === 'zero-success';
+  const success = zero ? ZERO : POSITIVE;
+  const failure = zero ? (conditional.trylock ? POSITIVE : NEGATIVE) : ZERO;
   return [
     { returns: success & result || success, ops: acquires },
-    { returns: failure & result || failure, ops: acquires.filter((op) => op !== conditional) },
+    {
+      returns: failure & result || failure,
+      ops: acquires.filter((op) => op !== conditional),
+      failed: conditional.lock,
+    },
   ];
 }
 
@@ -462,9 +497,10 @@ export function acquire(
   if (again && !isNestingKind(lock.kind) && !(again.recursiveRead && lock.recursiveRead)) return s;
   // Retaking a lock of the caller's that this function dropped: it is the caller's lock again.
   const retaken = s.dropped.includes(lock.cls) ? { entry: 'retaken after being dropped' } : {};
+  const marks = [failedMark(lock.expr), maybeReleasedMark(lock.expr)];
   return makeState(
     [...s.held, conditional ? { ...lock, chain, conditional, ...retaken } : { ...lock, chain, ...retaken }],
-    s.released.filter((r) => r !== lock.expr),
+    s.released.filter((r) => r !== lock.expr && !marks.includes(r)),
     s.facts,
     s.vals,
     s.dropped.filter((d) => d !== lock.cls),
@@ -477,6 +513,13 @@ function release(
   hooks: DataflowHooks | undefined,
 ): LockState {
   const lock = op.lock;
+  if (op.every) {
+    // drm_modeset_drop_locks(ctx): each held lock of the class, as one release each.
+    let next = s;
+    for (const h of s.held)
+      if (h.cls === lock.cls) next = release(next, { ...op, lock: h, every: false }, hooks);
+    return next;
+  }
   let idx = findLast(s.held, (h) => h.expr === lock.expr);
   // Taken through an earlier value of its variable (marked by forgetVar): most often the same
   // object, whose address was passed to a call, and the only match when classes differ (a ww
@@ -487,6 +530,17 @@ function release(
     // Unresolved class (ww_acquire_fini(ctx), unlock through a differently named alias): match by kind.
     idx = findLast(s.held, (h) => h.kind === lock.kind && h.cls.startsWith('?'));
   }
+  // An unlock where this function's own acquire failed is a bug (lock-imbalance), not a wrapper's release.
+  if (idx < 0 && s.released.includes(failedMark(lock.expr))) return s;
+  const maybe = maybeReleasedMark(lock.expr);
+  if (idx < 0 && s.released.includes(maybe))
+    return makeState(
+      s.held,
+      s.released.filter((r) => r !== maybe),
+      s.facts,
+      s.vals,
+      s.dropped,
+    );
   if (idx < 0 || s.held[idx].entry) hooks?.releasedForeign?.(op, s);
   // The caller's lock (or one held on entry) is dropped from here on: what follows runs without it.
   const dropped = s.dropped.includes(lock.cls) ? s.dropped : [...s.dropped, lock.cls];
@@ -496,7 +550,38 @@ function release(
   }
   const held = s.held.filter((_, i) => i !== idx);
   if (s.held[idx].entry) return makeState(held, s.released, s.facts, s.vals, dropped);
-  return makeState(held, [...s.released, s.held[idx].expr], s.facts, s.vals, s.dropped);
+  const released = op.partial ? maybeReleasedMark(s.held[idx].expr) : s.held[idx].expr;
+  return makeState(held, [...s.released, released], s.facts, s.vals, s.dropped);
+}
+
+/**
+ * The case of a `switch` on an enum-returning trylock: taken on its success labels, already
+ * held (by the caller) on its recursion labels, failed on the others.
+ */
+function switchCase(
+  s: LockState,
+  op: Extract<Op, { op: 'acquire' }>,
+  edge: NonNullable<Condition['case']>,
+): LockState {
+  const cases = op.cases!;
+  const is = (labels: string[] | undefined) =>
+    edge.value !== undefined
+      ? !!labels?.includes(edge.value)
+      : !!labels?.length && !labels.some((l) => edge.others.includes(l));
+  if (is(cases.taken)) return acquire(s, op.lock, op.chain);
+  if (is(cases.held) && !s.held.some((h) => sameLock(h, op.lock)))
+    return withHeld(s, [
+      ...s.held,
+      { ...op.lock, chain: op.chain, entry: 'already held (recursive trylock)' },
+    ]);
+  return failed(s, op.lock);
+}
+
+/** This function's own acquire of `lock` failed on this path. */
+function failed(s: LockState, lock: LockInfo): LockState {
+  const mark = failedMark(lock.expr);
+  if (s.released.includes(mark) || s.held.some((h) => h.expr === lock.expr)) return s;
+  return makeState(s.held, [...s.released, mark], s.facts, s.vals, s.dropped);
 }
 
 function findLast<T>(list: readonly T[], pred: (x: T) => boolean): number {
@@ -505,7 +590,12 @@ function findLast<T>(list: readonly T[], pred: (x: T) => boolean): number {
 }
 
 /** Follows a branch edge: what the test says of a call's result, a variable or a flag; undefined = infeasible. */
-function applyEdge(block: Block, cond: Condition | undefined, s: LockState): LockState | undefined {
+function applyEdge(
+  block: Block,
+  cond: Condition | undefined,
+  s: LockState,
+  opsOf: (e: CallEvent) => Op[],
+): LockState | undefined {
   if (!cond) return s;
   let next = s;
   const holds = cond.truthy
@@ -518,6 +608,11 @@ function applyEdge(block: Block, cond: Condition | undefined, s: LockState): Loc
       const key = resultKey(event);
       if ((valueOf(next, key) & holds) === 0) return undefined;
       next = withValue(next, key, ANY_VALUE);
+      // An enum-returning trylock tested by a `switch`: each label says whether it was taken.
+      if (cond.case) {
+        const edge = cond.case;
+        for (const op of opsOf(event)) if (op.op === 'acquire' && op.cases) next = switchCase(next, op, edge);
+      }
     }
   }
   if (cond.variable === undefined) return next;

@@ -11,10 +11,11 @@ import { type EdgeWitness, OrderGraph, type RuntimeEdgeInput, stronglyConnected 
 import { judge, withConfiguration } from '../rules/confidence';
 import type { Finding, Report, Rule, RuleWorld } from '../rules/rule';
 import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
-import { type CallContext, declaredLock, opsOfCall, pseudoLock } from './calls';
+import { type CallContext, declaredLock, opsOfCall, pseudoLock, unblockedOps } from './calls';
 import { TypeEnv } from './classes';
 import { contradicts, makeState, resetInterning, runDataflow } from './dataflow';
 import { allTests, asParamTests, commonTests, guardOf, unassignedParams } from './guards';
+import { PrimerCheck } from './primer';
 import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
 import { returnStates } from './returns';
 import type { Effect } from '../kb/types';
@@ -34,10 +35,12 @@ import {
   noItems,
   summaryKey,
   waitsForLock,
+  workClass,
 } from './model';
 
 const MAX_SCC_ROUNDS = 6;
 const MAX_INSIDE = 256;
+const MAX_ORDERS = 16;
 
 export interface AnalysisOutput {
   findings: Omit<Finding, 'severity'>[];
@@ -97,20 +100,18 @@ interface FunctionShape {
   calls: CallShape[];
   /** The calls with distinct targets, one per target (its shape is `calls[event.n]`). */
   targets: CallEvent[];
-  flushes: NonNullable<CallShape['flush']>[];
   registrations: { event: CallEvent; shape: CallShape }[];
   /** The registrations as text (part of the workspace's registration key). */
   registrationKey: string;
 }
 
 /**
- * A call reduced to names: which functions it may reach (by name or by pointer field), which
- * work it flushes, which callbacks and work items it registers. Resolving names to the current
+ * A call reduced to names: which functions it may reach (by name, by pointer field, or as the
+ * callback an API calls), which callbacks and work items it registers. Resolving names to the current
  * definitions is a map lookup per run; computing them needs the type environment.
  */
 interface CallShape {
   target?: { kind: 'fn'; name: string } | { kind: 'ptr'; key: string } | { kind: 'ptr-field'; field: string };
-  flush?: { target: 'work' | 'workqueue'; key: string };
   registers: { fn: string; context: string }[];
   initWork?: { key: string; fn: string };
   queue?: { wq: string; work: string };
@@ -141,6 +142,8 @@ export interface EdgeRecord {
   held: HeldLock;
   to: LockInfo;
   witness: EdgeWitness;
+  /** What declares the order legal (OrderEdge.declared). */
+  primed?: string;
 }
 
 /** `runtimeEdges` (lockdep's, see lockdep/merge.ts) join the graph before the rules see it. */
@@ -195,6 +198,8 @@ class WorkspaceAnalysis {
   private readonly contexts = new Map<FunctionIR, ContextEntry>();
   private readonly workFns = new Map<string, FunctionRef[]>();
   private readonly queueWorks = new Map<string, Set<string>>();
+  /** Per work function, the lockdep maps it runs holding (its workqueues', then its work item's). */
+  private readonly workEntries = new Map<FunctionIR, { cls: string; registration: ChainStep }[]>();
   private readonly summaries = new Map<FunctionIR, Summary>();
   /** The shapes of calls that do nothing but call, by target (see computeShape). */
   private readonly plainShapes = new Map<string, CallShape>();
@@ -252,7 +257,11 @@ class WorkspaceAnalysis {
       this.ids.set(r.fn, id);
       this.byId.set(id, r);
     });
-    this.world = { index, workLocks: (target, key) => this.workLocks(target, key) };
+    this.world = {
+      index,
+      workFunctions: (target, key) =>
+        this.workFunctions(target, key).map((r) => ({ fn: r.fn.name, file: r.file })),
+    };
   }
 
   *run(): Generator<void, AnalysisOutput> {
@@ -274,7 +283,7 @@ class WorkspaceAnalysis {
     for (const m of this.next.functions.values()) {
       this.findings.push(...m.findings);
       for (const a of m.acquisitions) this.graph.noteAcquisition(a);
-      for (const e of m.edges) this.graph.addStatic(e.held, e.to, e.witness);
+      for (const e of m.edges) this.graph.addStatic(e.held, e.to, e.witness, e.primed);
     }
     for (const e of this.runtimeEdges) this.graph.addRuntime(e.from, e.to, e.source);
     this.current = undefined;
@@ -317,9 +326,13 @@ class WorkspaceAnalysis {
   /** What a function's analysis depends on besides its own body: callees and entry context. */
   private dependencyKeys(ref: FunctionRef): { calleeKey: string; contextKey: string } {
     const ctx = this.contexts.get(ref.fn);
+    const work = (this.workEntries.get(ref.fn) ?? [])
+      .map((w) => `${w.cls}@${w.registration.file}:${w.registration.range.line}`)
+      .join(',');
     return {
       calleeKey: this.next.callees.get(ref.fn)?.key ?? '',
-      contextKey: ctx ? `${ctx.ctx.label}@${ctx.registration.file}:${ctx.registration.range.line}` : '',
+      contextKey:
+        (ctx ? `${ctx.ctx.label}@${ctx.registration.file}:${ctx.registration.range.line}` : '') + work,
     };
   }
 
@@ -423,6 +436,7 @@ class WorkspaceAnalysis {
   /** Callback registrations (request_irq, cpuhp_setup_state, ...) and work-item bindings. */
   private collectRegistrations(): void {
     const keys: string[] = [];
+    const inits: { key: string; fn: FunctionRef; registration: ChainStep }[] = [];
     for (const ref of this.refs) {
       const fs = this.functionShape(ref);
       this.link(ref, fs);
@@ -440,7 +454,10 @@ class WorkspaceAnalysis {
         }
         if (shape.initWork) {
           const fn = this.index.resolveFunction(shape.initWork.fn, ref.file);
-          if (fn) push(this.workFns, shape.initWork.key, fn);
+          if (fn) {
+            push(this.workFns, shape.initWork.key, fn);
+            inits.push({ key: shape.initWork.key, fn, registration });
+          }
         }
         if (shape.queue) {
           const set = this.queueWorks.get(shape.queue.wq) ?? new Set();
@@ -452,6 +469,20 @@ class WorkspaceAnalysis {
     const links = [...this.links].map(([dir, files]) => `${dir}>${[...files].sort().join(',')}`).sort();
     keys.push(createHash('sha1').update(links.join('\n')).digest('base64'));
     this.next.registrationKey = keys.join('\n');
+    // A work function runs holding its workqueues' lockdep maps, then its work item's (as
+    // process_one_work takes them): flushing either under a lock orders that lock before them.
+    const queuedOn = new Map<string, string[]>();
+    for (const [wq, works] of this.queueWorks) for (const w of works) push(queuedOn, w, wq);
+    for (const { key, fn, registration } of inits) {
+      if (key.startsWith('?')) continue; // unknown container type: no telling which work it is
+      const maps = [
+        ...(queuedOn.get(key) ?? []).map((wq) => workClass('workqueue', wq)),
+        workClass('work', key),
+      ];
+      const entries = this.workEntries.get(fn.fn) ?? [];
+      for (const cls of maps) if (!entries.some((e) => e.cls === cls)) entries.push({ cls, registration });
+      this.workEntries.set(fn.fn, entries);
+    }
   }
 
   /** Notes the files a function's direct calls reach, for its folder (see affine). */
@@ -490,7 +521,6 @@ class WorkspaceAnalysis {
     fs = {
       calls: new Array<CallShape>(calls),
       targets: [],
-      flushes: [],
       registrations: [],
       registrationKey: '',
     };
@@ -507,12 +537,10 @@ class WorkspaceAnalysis {
           seenTargets.add(t);
           fs.targets.push(event);
         }
-        if (shape.flush) fs.flushes.push(shape.flush);
         if (shape.registers.length || shape.initWork || shape.queue) fs.registrations.push({ event, shape });
       }
     fs.registrationKey = fs.registrations.map((r) => JSON.stringify(r.shape)).join(';');
     fs.targets = keptList(fs.targets);
-    fs.flushes = keptList(fs.flushes);
     fs.registrations = keptList(fs.registrations);
     this.next.functionShapes.set(ref.fn, fs);
     return fs;
@@ -521,6 +549,10 @@ class WorkspaceAnalysis {
   private computeShape(event: CallEvent, env: TypeEnv): CallShape {
     const fact = event.callee ? this.kb.fact(event.callee) : undefined;
     if (event.callee && !fact) return this.directShape(event.callee);
+    const argName = (i: number) => {
+      const text = event.args[i]?.text.replace(/^&/, '');
+      return text && /^\w+$/.test(text) ? text : undefined;
+    };
     let target: CallShape['target'];
     if (event.via) {
       const type = env.pathType(event.via.object);
@@ -528,22 +560,15 @@ class WorkspaceAnalysis {
         ? { kind: 'ptr', key: `${type}.${event.via.field}` }
         : { kind: 'ptr-field', field: event.via.field };
     }
-    // A call that registers, flushes or queues nothing is its target alone: one shared shape
-    // per target (a workspace has millions of calls and far fewer callees).
+    const callback = fact?.callsArg !== undefined ? argName(fact.callsArg) : undefined;
+    if (callback) target = { kind: 'fn', name: callback };
+    // A call that registers or queues nothing is its target alone: one shared shape per target
+    // (a workspace has millions of calls and far fewer callees).
     const registers = fact?.register?.args.length ? [] : NO_REGISTRATIONS;
-    if (!fact?.flush && registers === NO_REGISTRATIONS && !fact?.initWork && !fact?.queue)
-      return this.plainShape(target);
+    if (registers === NO_REGISTRATIONS && !fact?.initWork && !fact?.queue) return this.plainShape(target);
     const shape: CallShape = { target, registers };
     if (!fact) return shape;
-    const argName = (i: number) => {
-      const text = event.args[i]?.text.replace(/^&/, '');
-      return text && /^\w+$/.test(text) ? text : undefined;
-    };
     const key = (i: number) => (event.args[i] ? env.lockOf(event.args[i]).cls : undefined);
-    if (fact.flush) {
-      const k = key(fact.flush.arg);
-      if (k) shape.flush = { target: fact.flush.target, key: k };
-    }
     for (const i of fact.register?.args ?? []) {
       const fn = argName(i);
       if (fn) shape.registers.push({ fn, context: fact.register!.context });
@@ -584,13 +609,6 @@ class WorkspaceAnalysis {
     if (key.startsWith('?')) return []; // unknown container type: no telling which work it is
     if (target === 'work') return this.workFns.get(key) ?? [];
     return [...(this.queueWorks.get(key) ?? [])].flatMap((w) => this.workFns.get(w) ?? []);
-  }
-
-  private workLocks(target: 'work' | 'workqueue', key: string): ReturnType<RuleWorld['workLocks']> {
-    return this.workFunctions(target, key).map((ref) => {
-      const s = this.summaries.get(ref.fn);
-      return { fn: ref.fn.name, file: ref.file, locks: s ? locksTaken(s) : new Map<string, ChainStep[]>() };
-    });
   }
 
   /**
@@ -703,9 +721,6 @@ class WorkspaceAnalysis {
     const fs = this.functionShape(ref);
     const targets = this.targetsIn(ref);
     for (const event of fs.targets) for (const t of targets(event)) out.add(this.ids.get(t.fn)!);
-    // A flush waits for the work functions: analyse them first.
-    for (const flush of fs.flushes)
-      for (const w of this.workFunctions(flush.target, flush.key)) out.add(this.ids.get(w.fn)!);
     return [...out];
   }
 
@@ -795,6 +810,18 @@ class WorkspaceAnalysis {
         });
       }
     }
+    for (const w of this.workEntries.get(ref.fn) ?? []) {
+      held.push({
+        cls: w.cls,
+        expr: w.cls,
+        kind: 'lockdep_map',
+        mode: 'write',
+        recursiveRead: false,
+        chain: [w.registration],
+        entry: 'work function',
+        fromContext: true,
+      });
+    }
     for (const arg of ref.fn.mustHold) {
       held.push({ ...declaredLock(arg, { env }), chain: [], entry: '__must_hold' });
     }
@@ -816,25 +843,44 @@ class WorkspaceAnalysis {
     const insideByClass = new Map<string, Summary['inside'][number]>();
     const stable = unassignedParams(ref.fn);
     const params = (when: readonly CallerTest[] | undefined) => asParamTests(when, ref.fn, stable);
+    const primer = new PrimerCheck(ref.fn, this.kb);
+    // Blocks are walked in order: calls before this one have been folded into the summary.
+    const tookBefore = (cls: string) => insideByClass.has(cls);
     const exits = runDataflow(ref.fn, entry, {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, allOps, allStates) => {
         if (allOps.some((o) => o.op === 'context-check')) checksContext = true;
-        for (const [ops, states] of byPath(allOps, allStates)) {
+        for (const [pathOps, states] of byPath(allOps, allStates)) {
+          const ops = unblockedOps(pathOps, states);
           const guard = guardOf(ref.fn, stable, states);
           accumulate(summary, insideByClass, ops, guard, droppedIn(states), params);
+          primer.observe(event, ops, states);
+          const edges = ops.length ? callEdges(ops, states) : noItems<CallEdge>();
+          addOrders(summary, edges);
           if (!final) continue;
-          this.addEdges(ref, event, ops, states);
-          const site = { file: ref.file, env, event, ops, states };
+          this.addEdges(ref, event, ops, edges);
+          const site = { file: ref.file, env, event, ops, states, tookBefore };
           for (const rule of this.rules) rule.onCall?.(site, this.world, this.report);
         }
       },
       releasedForeign: (op) => {
-        if (!summary.releases.some((r) => r.lock.cls === op.lock.cls))
-          summary.releases.push({ lock: op.lock, chain: op.chain });
+        const prev = summary.releases.find((r) => r.lock.cls === op.lock.cls);
+        if (!prev)
+          summary.releases.push({ lock: op.lock, chain: op.chain, ...(op.partial ? { partial: true } : {}) });
+        else if (op.partial) prev.partial = true;
       },
     });
     const exitStates = exits.flatMap((e) => e.states);
+    // A priming function's orders are declared: legal, and never reported (see PrimerCheck).
+    const primed = primer.label();
+    if (primed) {
+      for (const o of summary.orders) o.primed ??= primed;
+      if (final) for (const e of this.current!.edges) e.primed ??= primed;
+    }
+    // Released on some exits only (paths that join before an exit keep the first one's view):
+    // callers that do not hold the lock release what nobody took.
+    for (const r of summary.releases)
+      if (exitStates.some((s) => !s.dropped.includes(r.lock.cls))) r.partial = true;
     // Held at every exit (an entry lock dropped and retaken counts as held).
     for (const h of exitStates.flatMap((s) => s.held)) {
       if (h.entry || summary.acquires.some((a) => a.lock.expr === h.expr)) continue;
@@ -869,36 +915,103 @@ class WorkspaceAnalysis {
     }
   }
 
-  private addEdges(ref: FunctionRef, event: CallEvent, ops: Op[], states: readonly LockState[]): void {
-    let seen: Set<string> | undefined; // made for the few calls that order a lock
-    for (const op of ops) {
-      let to: LockInfo | undefined;
-      if ((op.op === 'acquire' || op.op === 'inside') && waitsForLock(op)) to = op.lock;
-      else if (op.op === 'effect') to = pseudoLock(op.effect);
-      if (!to || !isOrderedKind(to.kind)) continue;
-      seen ??= new Set();
-      const memo = this.current!;
-      if (op.op === 'acquire' && op.chain.length === 1) memo.acquisitions.push(to);
-      // The caller's locks the callee drops first are not held when it takes this one.
-      const without = op.op === 'inside' || op.op === 'effect' ? op.without : undefined;
-      for (const s of states) {
-        for (const h of s.held) {
-          const key = `${h.cls}>${to.cls}`;
-          if (!isOrderedKind(h.kind) || seen.has(key) || without?.includes(h.cls)) continue;
-          seen.add(key);
-          const chain = 'chain' in op ? op.chain : [];
-          const witness = {
-            file: ref.file,
-            range: event.range,
-            fn: ref.fn.name,
-            chain,
-            heldChain: h.chain,
-            heldEntry: h.entry,
-          };
-          memo.edges.push({ held: h, to, witness });
-        }
-      }
+  private addEdges(ref: FunctionRef, event: CallEvent, ops: Op[], edges: CallEdge[]): void {
+    const memo = this.current!;
+    for (const op of ops)
+      if (op.op === 'acquire' && op.chain.length === 1 && waitsForLock(op) && isOrderedKind(op.lock.kind))
+        memo.acquisitions.push(op.lock);
+    for (const e of edges) {
+      const witness = {
+        file: ref.file,
+        range: event.range,
+        fn: ref.fn.name,
+        chain: e.chain,
+        heldChain: e.held.chain,
+        heldEntry: e.held.entry,
+      };
+      memo.edges.push(
+        e.declared ? { held: e.held, to: e.to, witness, primed: e.declared } : { ...e, witness },
+      );
     }
+  }
+}
+
+interface CallEdge {
+  held: HeldLock;
+  to: LockInfo;
+  chain: ChainStep[];
+  /** What declares the order legal (OrderEdge.declared), if anything. */
+  declared?: string;
+}
+
+/**
+ * The order edges a call creates: every held lock before each lock it may wait for, each
+ * pseudo-lock its effects take and each work or workqueue map it flushes; and the orders a callee
+ * made between locks it could not name (Summary.orders). Once per class pair.
+ */
+function callEdges(ops: Op[], states: readonly LockState[]): CallEdge[] {
+  let out: CallEdge[] | undefined;
+  let seen: Set<string> | undefined;
+  const add = (held: HeldLock, to: LockInfo, chain: ChainStep[], declared: string | undefined) => {
+    const key = `${held.cls}>${to.cls}`;
+    seen ??= new Set();
+    if (seen.has(key)) return;
+    seen.add(key);
+    (out ??= []).push(declared ? { held, to, chain, declared } : { held, to, chain });
+  };
+  for (const op of ops) {
+    if (op.op === 'order') {
+      if (isOrderedKind(op.from.kind) && isOrderedKind(op.to.kind))
+        add({ ...op.from, chain: [] }, op.to, op.chain, op.primed ?? declaration(op.to, op.chain));
+      continue;
+    }
+    let to: LockInfo | undefined;
+    if ((op.op === 'acquire' || op.op === 'inside') && waitsForLock(op)) to = op.lock;
+    else if (op.op === 'effect') to = pseudoLock(op.effect);
+    else if (op.op === 'flush' && !op.key.startsWith('?')) to = workLock(op.target, op.key);
+    if (!to || !isOrderedKind(to.kind) || !('chain' in op)) continue;
+    const chain = op.chain;
+    // The caller's locks the callee drops first are not held when it takes this one.
+    const without = op.op === 'inside' || op.op === 'effect' || op.op === 'flush' ? op.without : undefined;
+    for (const s of states)
+      for (const h of s.held)
+        if (isOrderedKind(h.kind) && !without?.includes(h.cls)) add(h, to, chain, declaration(to, chain));
+  }
+  return out ?? noItems();
+}
+
+/**
+ * An order is declared when what it orders is a lockdep annotation (might_lock(), mutex_acquire()
+ * on a dep_map, lock_map_acquire()): the annotation states the order, nothing runs. What real
+ * code takes under an annotated map (fs_reclaim_acquire() around a shrinker call) is real.
+ */
+function declaration(to: LockInfo, chain: ChainStep[]): string | undefined {
+  const leaf = to.declared ? chain[chain.length - 1] : undefined;
+  return leaf ? `lockdep annotation ${leaf.callee}() in ${leaf.fn}()` : undefined;
+}
+
+function workLock(target: 'work' | 'workqueue', key: string): LockInfo {
+  const cls = workClass(target, key);
+  return { cls, expr: cls, kind: 'lockdep_map', mode: 'write', recursiveRead: false };
+}
+
+/**
+ * Orders a caller must make itself: between locks this function can name only by a parameter of
+ * unknown type (`struct mutex *m`), whose class is the caller's argument.
+ */
+function addOrders(summary: Summary, edges: CallEdge[]): void {
+  for (const e of edges) {
+    const h = e.held;
+    if (h.fromContext || h.entry || summary.orders.length >= MAX_ORDERS) continue;
+    const open = (l: LockInfo) => l.param !== undefined && l.cls.startsWith('?');
+    if (!open(h) && !open(e.to)) continue;
+    if (summary.orders.some((o) => o.from.expr === h.expr && o.to.expr === e.to.expr)) continue;
+    const from = stripHeld(h);
+    summary.orders.push(
+      e.declared
+        ? { from, to: e.to, chain: e.chain, primed: e.declared }
+        : { from, to: e.to, chain: e.chain },
+    );
   }
 }
 
@@ -920,19 +1033,6 @@ function changeKey(s: Summary): string {
   return createHash('sha1')
     .update(`${summaryKey(s)}@${heads.join(',')}`)
     .digest('base64');
-}
-
-/** Every lock class a summary takes, with its chain; a summary never changes once made. */
-const takenBySummary = new WeakMap<Summary, Map<string, ChainStep[]>>();
-
-function locksTaken(s: Summary): Map<string, ChainStep[]> {
-  let locks = takenBySummary.get(s);
-  if (!locks) {
-    locks = new Map();
-    for (const l of [...s.acquires, ...s.inside]) if (!locks.has(l.lock.cls)) locks.set(l.lock.cls, l.chain);
-    takenBySummary.set(s, locks);
-  }
-  return locks;
 }
 
 /**
@@ -1076,12 +1176,9 @@ function accumulate(
         const prev = insideByClass.get(op.lock.cls);
         const without = droppedFor(dropped, op.op === 'inside' ? op.without : undefined);
         if (!prev && summary.inside.length < MAX_INSIDE) {
-          const entry: Summary['inside'][number] = {
-            lock: op.lock,
-            chain: op.chain,
-            when: kept(guard),
-            tryOnly: waits ? undefined : true,
-          };
+          const entry: Summary['inside'][number] = { lock: op.lock, chain: op.chain, when: kept(guard) };
+          if (waits) entry.waitsWhen = kept(guard);
+          else entry.tryOnly = true;
           if (without.length) entry.without = without;
           summary.inside.push(entry);
           insideByClass.set(op.lock.cls, entry);
@@ -1091,11 +1188,16 @@ function accumulate(
           if (!prev.without?.length) prev.without = undefined;
           // The witness of a lock taken by waiting is a path that waits: a trylock's path shown
           // as the way a lock is ordered after its callers' would mislead.
-          if (waits && prev.tryOnly) prev.chain = op.chain;
-          else if ((waits || prev.tryOnly) && op.chain.length < prev.chain.length) prev.chain = op.chain;
-          if (waits) prev.tryOnly = undefined;
+          if (waits && prev.tryOnly) {
+            prev.chain = op.chain;
+            prev.tryOnly = undefined;
+            prev.waitsWhen = kept(guard);
+          } else {
+            if (waits) prev.waitsWhen = weaker(prev.waitsWhen, guard);
+            if (op.chain.length < prev.chain.length && (waits || prev.tryOnly)) prev.chain = op.chain;
+          }
         }
-        if (!NON_SLEEPING_KINDS.has(op.lock.kind) && waits)
+        if (!NON_SLEEPING_KINDS.has(op.lock.kind) && waits && !op.lock.declared)
           addEffect(summary, 'sleep', op.chain, guard, dropped);
         break;
       }

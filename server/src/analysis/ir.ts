@@ -89,6 +89,11 @@ export interface Condition {
   falseFor?: number;
   /** Whether the test holds on this edge. */
   truthy: boolean;
+  /**
+   * A `switch` on the call's result: the case label this edge takes, or none for the default
+   * edge, which takes the values of no other label (`others`).
+   */
+  case?: { value?: string; others: string[] };
 }
 
 export interface Edge {
@@ -130,6 +135,8 @@ export interface FunctionIR {
   /** `__acquires(x)` / `__releases(x)`: documented summary facts. */
   acquiresAnnot: Arg[];
   releasesAnnot: Arg[];
+  /** The body is calls only, no other work (see analysis/primer.ts): a priming function may be. */
+  callsOnly?: true;
 }
 
 export interface StructDef {

@@ -45,6 +45,7 @@ import type {
 import { setOwn } from '../util/records';
 import { flagAtom, isFlagValue } from './flags';
 import { ANY_VALUE, NEGATIVE, NONZERO, POSITIVE, ZERO, constantValues, valuesNamed } from './values';
+import { isCallsOnly } from './primer';
 
 export interface LowerOptions {
   /** Preprocessor symbols known to be defined: `#ifdef X` takes only its true arm. */
@@ -413,6 +414,7 @@ class FileCollector {
       acquiresAnnot: annotations.acquires,
       releasesAnnot: annotations.releases,
     };
+    if (isCallsOnly(body)) fn.callsOnly = true;
     const builder = new FunctionBuilder(fn, this);
     builder.lowerBody(body);
     this.facts.functions.push(fn);
@@ -835,6 +837,7 @@ class FunctionBuilder {
     }
   }
 
+  /** An assignment event; `unlock = true` also says what the variable now tests as. */
   private ifStatement(node: CachedNode): void {
     const cond = node.field('condition');
     const then = node.field('consequence');
@@ -880,30 +883,45 @@ class FunctionBuilder {
 
   private switchStatement(node: CachedNode): void {
     const cond = node.field('condition');
-    if (cond) this.expression(cond);
+    // `switch (mutex_trylock_recursive(&m))`: each case edge says which value the call returned.
+    let call: number | undefined;
+    if (cond) {
+      const before = this.eventCount();
+      this.expression(cond);
+      if (stripParens(cond).type === 'call_expression' && this.eventCount() > before)
+        call = this.eventCount() - 1;
+    }
     const dispatch = this.block();
     const after = this.newBlock();
     this.loops.push({ brk: after, scopeDepth: this.scopes.length });
     this.cur = undefined;
     let hasDefault = false;
     const body = node.field('body');
+    const cases = (body?.namedChildren ?? []).filter((c) => c.type === 'case_statement');
+    const labels = cases.flatMap((c) => {
+      const value = c.field('value');
+      return value ? [normaliseText(value.text)] : [];
+    });
+    const edgeFor = (value: string | undefined): Condition | undefined =>
+      call === undefined ? undefined : caseCondition(call, value, labels);
     this.scopes.push({ guards: [] });
     for (const child of body?.namedChildren ?? []) {
       if (child.type === 'case_statement') {
-        if (!child.field('value')) hasDefault = true;
-        this.caseStatement(child, dispatch);
+        const value = child.field('value');
+        if (!value) hasDefault = true;
+        this.caseStatement(child, dispatch, edgeFor(value ? normaliseText(value.text) : undefined));
       } else this.statement(child);
     }
     this.closeScope(this.scopes.pop()!);
     this.loops.pop();
     if (this.cur !== undefined) this.edge(this.cur, after);
-    if (!hasDefault) this.edge(dispatch, after);
+    if (!hasDefault) this.edge(dispatch, after, edgeFor(undefined));
     this.cur = after;
   }
 
-  private caseStatement(node: CachedNode, dispatch: number | undefined): void {
+  private caseStatement(node: CachedNode, dispatch: number | undefined, cond?: Condition): void {
     const start = this.newBlock();
-    if (dispatch !== undefined) this.edge(dispatch, start);
+    if (dispatch !== undefined) this.edge(dispatch, start, cond);
     if (this.cur !== undefined) this.edge(this.cur, start); // fall through
     this.cur = start;
     const value = node.field('value');
@@ -1331,6 +1349,16 @@ class FunctionBuilder {
 type ConditionTest = Omit<Condition, 'truthy'>;
 
 /** The test on one edge. Built field by field: object spread costs a microsecond here. */
+/**
+ * The edge of a `switch` on a call's result to the case `value` (undefined: the default edge).
+ * Truthiness is what a label says: `0` is zero, a number or `-EINTR` is not; an enum constant
+ * may be either, and the default edge is nonzero only when `0` has its own case.
+ */
+function caseCondition(call: number, value: string | undefined, labels: string[]): Condition {
+  const truthy = value === undefined ? labels.includes('0') : value !== '0';
+  return { call, truthy, case: value === undefined ? { others: labels } : { value, others: [] } };
+}
+
 function withTruth(test: ConditionTest, truthy: boolean): Condition {
   const c: Condition = { truthy };
   if (test.call !== undefined) c.call = test.call;

@@ -38,6 +38,13 @@ export interface LockInfo {
    * lockdep names it: callers keep it however they can type the instance.
    */
   namedClass?: boolean;
+  /**
+   * Declared, not taken: a lockdep annotation (might_lock, fs_reclaim_acquire, lock_map_acquire,
+   * mutex_acquire on a dep_map). The orders it makes are legal by declaration.
+   */
+  declared?: boolean;
+  /** A scope (memalloc_noreclaim_save): while held, calls have none of these effects. */
+  blocks?: Effect[];
 }
 
 export type Conditional = 'nonzero-success' | 'zero-success';
@@ -68,9 +75,30 @@ export type Op =
   /**
    * `widened`: part of the callee's summary over all its return cases, which the dataflow
    * applies only when the call's result is not used (else the `cases` op stands for it).
+   * `trylock`: a conditional acquire that never waits (down_trylock, which returns 0 on success).
+   * `cases`: an enum result tested with `switch` (see ApiFact.switchSuccess).
    */
-  | { op: 'acquire'; lock: LockInfo; chain: ChainStep[]; conditional?: Conditional; widened?: boolean }
-  | { op: 'release'; lock: LockInfo; chain: ChainStep[]; widened?: boolean }
+  | {
+      op: 'acquire';
+      lock: LockInfo;
+      chain: ChainStep[];
+      conditional?: Conditional;
+      widened?: boolean;
+      trylock?: boolean;
+      cases?: { taken: string[]; held?: string[] };
+    }
+  /**
+   * `every`: every held lock of the class (drm_modeset_drop_locks). `partial`: a callee that
+   * releases the caller's lock on some of its exits only.
+   */
+  | {
+      op: 'release';
+      lock: LockInfo;
+      chain: ChainStep[];
+      widened?: boolean;
+      every?: boolean;
+      partial?: boolean;
+    }
   /** A callee's return cases: a call whose result is tested or kept follows each on its own path. */
   | { op: 'cases'; cases: CallCase[] }
   /**
@@ -78,6 +106,11 @@ export type Op =
    * variable's (ERR_CAST, PTR_ERR), as PTR_ERR_OR_ZERO maps it with `errOrZero`.
    */
   | { op: 'result'; values?: number; fromVar?: string; errOrZero?: boolean }
+  /**
+   * An order a callee creates between two locks its caller names (`foo_taint(&d->lock)` takes
+   * fs_reclaim and then the argument): the edge, once the caller's classes are known.
+   */
+  | { op: 'order'; from: LockInfo; to: LockInfo; chain: ChainStep[]; primed?: string }
   /**
    * A lock taken and released inside a callee: orders it after the held locks. `tryOnly`: every
    * path takes it with a trylock, which never waits for it.
@@ -182,11 +215,30 @@ export interface Summary {
    * cannot tell those paths apart, and guessing "held" poisons every caller above.
    */
   acquires: { lock: LockInfo; chain: ChainStep[]; conditional?: Conditional }[];
-  /** Released without having been taken here (unlock wrappers). */
-  releases: { lock: LockInfo; chain: ChainStep[] }[];
-  /** Every lock class taken inside (for the order graph), with the shortest chain. */
-  /** `without`: the caller's classes dropped before it on every path (as effectWithout). */
-  inside: { lock: LockInfo; chain: ChainStep[]; when?: Guard; tryOnly?: boolean; without?: string[] }[];
+  /**
+   * Released without having been taken here (unlock wrappers); `partial` when some exits
+   * release it and others do not.
+   */
+  releases: { lock: LockInfo; chain: ChainStep[]; partial?: boolean }[];
+  /**
+   * Orders created inside between locks only callers can name (a parameter's lock of unknown
+   * type); `primed` when a priming function or annotation declares the order (see OrderEdge).
+   */
+  orders: { from: LockInfo; to: LockInfo; chain: ChainStep[]; primed?: string }[];
+  /**
+   * Every lock class taken inside (for the order graph), with the shortest chain. `waitsWhen`:
+   * the parameter test every occurrence that waits for the lock is under (`if (ww) lock else
+   * trylock`): callers ruling it out only try the lock. `without`: the caller's classes dropped
+   * before it on every path (as effectWithout).
+   */
+  inside: {
+    lock: LockInfo;
+    chain: ChainStep[];
+    when?: Guard;
+    tryOnly?: boolean;
+    waitsWhen?: Guard;
+    without?: string[];
+  }[];
   effects: Partial<Record<Effect, ChainStep[]>>;
   /** Effects that happen only when a parameter is true/false (`if (sync) cancel_work_sync()`). */
   effectGuards: Partial<Record<Effect, Guard>>;
@@ -209,6 +261,7 @@ export function emptySummary(): Summary {
     returns: ANY_VALUE,
     acquires: [],
     releases: [],
+    orders: [],
     inside: [],
     effects: {},
     effectGuards: {},
@@ -247,6 +300,7 @@ export function keptSummary(s: Summary): Summary {
   return {
     acquires: keptList(s.acquires),
     releases: keptList(s.releases),
+    orders: keptList(s.orders),
     inside: keptList(s.inside),
     effects: keptRecord(s.effects),
     effectGuards: keptRecord(s.effectGuards),
@@ -264,12 +318,14 @@ export function summaryKey(s: Summary): string {
     l.length === 0
       ? '' // most summaries: no list to sort
       : l
-          .map((x) => `${x.lock.cls}|${x.lock.expr}|${x.lock.mode}`)
+          .map((x) => `${x.lock.cls}|${x.lock.expr}|${x.lock.mode}${x.lock.declared ? '|d' : ''}`)
           .sort()
           .join(',');
   return [
     locks(s.acquires),
     locks(s.releases),
+    s.releases.map((r) => (r.partial ? 1 : 0)).join(''),
+    s.orders.map((o) => `${o.from.cls}|${o.from.expr}>${o.to.cls}|${o.to.expr}|${o.primed ?? ''}`).join(','),
     locks(s.inside.filter((i) => !i.tryOnly)),
     locks(s.inside.filter((i) => i.tryOnly)),
     Object.keys(s.effects).sort().join(','),
@@ -302,7 +358,7 @@ function casesKey(cases: ReturnCase[]): string {
  * trylocks it. Lockdep adds no dependency for a trylock, and a trylock never sleeps.
  */
 export function waitsForLock(op: Extract<Op, { op: 'acquire' | 'inside' }>): boolean {
-  return op.op === 'acquire' ? op.conditional !== 'nonzero-success' : !op.tryOnly;
+  return op.op === 'acquire' ? op.conditional !== 'nonzero-success' && !op.trylock : !op.tryOnly;
 }
 
 export const MAX_CHAIN = 32;
@@ -319,6 +375,14 @@ export function prependStep(step: ChainStep, chain: ChainStep[]): ChainStep[] {
   if (again >= 0) return chain.slice(again);
   // concat makes an array of the exact size; a spread into a literal leaves room for 17 steps.
   return [step].concat(chain.length >= MAX_CHAIN ? chain.slice(0, MAX_CHAIN - 1) : chain);
+}
+
+/**
+ * The lockdep map of a work item or a workqueue, as lockdep names it: flushing orders it after
+ * the held locks, and the work function runs holding it (`(work_completion)foo_dev.reset_work`).
+ */
+export function workClass(target: 'work' | 'workqueue', key: string): string {
+  return `${target === 'work' ? '(work_completion)' : '(wq_completion)'}${key}`;
 }
 
 /** Pseudo-lock classes that lockdep uses for effects. */

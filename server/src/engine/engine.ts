@@ -11,8 +11,9 @@ import type { OrderGraph, RuntimeEdgeInput } from '../graph/order-graph';
 import { Knowledge } from '../kb/knowledge';
 import { CParser, Edit, type Tree } from '../parsing/parser';
 import { maskAnnotations } from '../parsing/preprocess';
-import { RULES, ruleById } from '../rules/registry';
-import type { Finding, RuleId, Severity } from '../rules/rule';
+import { RULES } from '../rules/registry';
+import type { Finding, RuleId } from '../rules/rule';
+import { settleFindings } from '../rules/settle';
 import { WorkspaceIndex } from '../workspace/index';
 
 /** A finding as reported: its severity decided, its fingerprint given (baseline/fingerprint.ts). */
@@ -284,12 +285,11 @@ export class Engine {
   }
 
   /**
-   * Stable order, fingerprints, suppressions, severity escalation from the graph, user
-   * severities. Fingerprints are given before anything is left out, so that suppressing or
-   * switching off one finding does not renumber its neighbours.
+   * Stable order, fingerprints, what the graph settles (rules/settle.ts), suppressions, user
+   * severities. Fingerprints are given before anything is left out, so that settling,
+   * suppressing or switching off one finding does not renumber its neighbours.
    */
   private finish(out: AnalysisOutput): Diagnostic[] {
-    const onCycle = out.graph.classesOnCycles();
     const seen = new Set<string>();
     const unique = out.findings.filter((f) => {
       const key = `${f.rule}|${f.file}|${f.range.line}:${f.range.col}|${f.message}`;
@@ -307,11 +307,14 @@ export class Engine {
     );
     const prints = fingerprints(unique);
     const result: Diagnostic[] = [];
-    unique.forEach((f, i) => {
-      if (this.suppressed(f.file, f.range, f.rule)) return;
-      const severity = this.severity(f.rule, f.classes, onCycle, out.graph);
-      if (severity !== 'off') result.push({ ...f, severity, fingerprint: prints[i] });
-    });
+    for (const f of settleFindings(
+      unique.map((u, i) => ({ ...u, fingerprint: prints[i] })),
+      out.graph,
+    )) {
+      if (this.suppressed(f.file, f.range, f.rule)) continue;
+      const user = this.settings.severity[f.rule];
+      if (user !== 'off') result.push(user ? { ...f, severity: user } : f);
+    }
     return result;
   }
 
@@ -320,23 +323,6 @@ export class Engine {
     if (!s) return false;
     const matches = (line: number) => s[line]?.some((r) => r === rule || r === 'all');
     return matches(range.line) || matches(range.line - 1);
-  }
-
-  private severity(
-    rule: RuleId,
-    classes: string[],
-    onCycle: Set<string>,
-    graph: OrderGraph,
-  ): Severity | 'off' {
-    const user = this.settings.severity[rule];
-    if (user) return user;
-    const base = ruleById(rule)!.meta.defaultSeverity;
-    const cyclic = classes.some((c) => onCycle.has(c));
-    if (rule === 'fault-under-lock' && (cyclic || classes.some((c) => graph.reaches('mmap_lock', c))))
-      return 'warning';
-    if (rule === 'reclaim-under-lock' && (cyclic || classes.some((c) => graph.getEdge('fs_reclaim', c))))
-      return 'warning';
-    return base;
   }
 }
 

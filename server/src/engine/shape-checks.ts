@@ -85,6 +85,7 @@ export function isFinding(v: unknown): v is Omit<Finding, 'severity'> {
     isStr(v.message) &&
     arrayOf(v.related, isRelated) &&
     arrayOf(v.classes, isStr) &&
+    (v.creates === undefined || all(v.creates, (e) => isStr(e.from) && isStr(e.to))) &&
     optional(v.identity, isIdentity) &&
     optional(v.fix, isFix) &&
     oneOf(CONFIDENCE_SET)(v.confidence) &&
@@ -131,7 +132,9 @@ export function isEdge(v: unknown): v is OrderEdge {
     isNum(v.count) &&
     isBool(v.exclusiveHeld) &&
     isBool(v.nonRecursive) &&
-    isBool(v.runtime)
+    isBool(v.runtime) &&
+    optional(v.declared, isStr) &&
+    optional(v.undeclared, isBool)
   );
 }
 
@@ -221,6 +224,7 @@ export class MemoShapes {
           this.lockEntry(i) &&
           optional(i.when, isGuard) &&
           optional(i.tryOnly, isBool) &&
+          optional(i.waitsWhen, isGuard) &&
           (i.without === undefined || arrayOf(i.without, isStr)),
       ) &&
       this.record(v.effects, this.chain) &&

@@ -5,7 +5,7 @@
  * acquired as a recursive reader by one edge and held shared by the next.
  */
 import type { Range } from '../analysis/ir';
-import type { ChainStep, HeldLock, LockInfo } from '../analysis/model';
+import type { ChainStep, LockInfo } from '../analysis/model';
 import type { LockKind } from '../kb/types';
 
 export type EdgeOrigin = 'static' | 'baseline' | 'runtime';
@@ -35,6 +35,14 @@ export interface OrderEdge {
   nonRecursive: boolean;
   /** Also seen at run time (a lockdep report or /proc/lockdep mentioned it). */
   runtime: boolean;
+  /**
+   * The order is declared legal, and by what: the kernel baseline, a priming function (takes
+   * locks in order and releases them, doing nothing else), or a lockdep annotation (might_lock,
+   * fs_reclaim_acquire, lock_map_acquire). Never reported; it still closes cycles.
+   */
+  declared?: string;
+  /** Some workspace witness creates the order without declaring it. */
+  undeclared?: boolean;
 }
 
 /** An edge from outside the workspace (a lockdep report, /proc/lockdep), by class names. */
@@ -69,6 +77,9 @@ export class OrderGraph {
   private readonly out = new Map<string, Map<string, OrderEdge>>();
   private readonly classes = new Map<string, LockClassInfo>();
   private cycleCache: Cycle[] | undefined;
+  /** Per start class, the shortest-path tree (any edges / declared edges only), made when asked. */
+  private readonly pathTrees = new Map<string, Map<string, OrderEdge>>();
+  private readonly declaredTrees = new Map<string, Map<string, OrderEdge>>();
 
   /**
    * Rebuilds a graph from `toData()`: the same classes and edges in the same order, so cycles
@@ -101,7 +112,13 @@ export class OrderGraph {
     return c;
   }
 
-  addStatic(held: HeldLock, to: LockInfo, witness: EdgeWitness): void {
+  /** `declared`: what declares the order legal (see OrderEdge.declared), if anything does. */
+  addStatic(
+    held: Pick<LockInfo, 'cls' | 'kind' | 'mode'>,
+    to: LockInfo,
+    witness: EdgeWitness,
+    declared?: string,
+  ): void {
     if (held.cls === to.cls) return; // same class nesting: double-lock's business, as lockdep's recursion check
     // `?.lock` stands for every lock whose container type is unknown: ordering it would invent cycles.
     if (held.cls.startsWith('?') || to.cls.startsWith('?')) return;
@@ -111,9 +128,13 @@ export class OrderGraph {
     edge.count++;
     if (held.mode === 'write') edge.exclusiveHeld = true;
     if (!to.recursiveRead) edge.nonRecursive = true;
+    if (declared) edge.declared ??= declared;
+    else edge.undeclared = true;
+    // A declared edge is never reported: its witness is the plainest one creating the order.
     if (!edge.witness || witness.chain.length < edge.witness.chain.length) edge.witness = witness;
   }
 
+  /** Baseline edges are declared: the core kernel creates these orders on purpose. */
   addExternal(from: string, to: string, origin: 'baseline' | 'runtime', source: string): void {
     if (from === to) return;
     this.classInfo(from, 'unknown');
@@ -123,6 +144,7 @@ export class OrderGraph {
     edge.exclusiveHeld = true;
     edge.nonRecursive = true;
     if (origin === 'runtime') edge.runtime = true;
+    else edge.declared ??= `kernel baseline: ${source}`;
   }
 
   /** An edge lockdep saw at run time: marks the edge already known, or adds a runtime-only one. */
@@ -135,6 +157,8 @@ export class OrderGraph {
 
   private edge(from: string, to: string, origin: EdgeOrigin): OrderEdge {
     this.cycleCache = undefined;
+    this.pathTrees.clear();
+    this.declaredTrees.clear();
     let m = this.out.get(from);
     if (!m) this.out.set(from, (m = new Map()));
     let e = m.get(to);
@@ -167,14 +191,14 @@ export class OrderGraph {
   }
 
   /**
-   * What the cycles depend on: every edge's ends, origin and strength, in insertion order (the
+   * What the cycles depend on: every edge's ends, origin, strength and declaration, in insertion order (the
    * search's tie-breaks follow it). Equal shapes, equal cycles; witnesses may differ.
    */
   shapeKey(): string {
     let key = '';
     for (const [from, m] of this.out)
       for (const e of m.values())
-        key += `${from}\0${e.to}\0${e.origin[0]}${e.exclusiveHeld ? 1 : 0}${e.nonRecursive ? 1 : 0}\n`;
+        key += `${from}\0${e.to}\0${e.origin[0]}${e.exclusiveHeld ? 1 : 0}${e.nonRecursive ? 1 : 0}${e.declared ? 'd' : ''}${e.undeclared ? 'u' : ''}\n`;
     return key;
   }
 
@@ -191,25 +215,29 @@ export class OrderGraph {
 
   private findCycles(): Cycle[] {
     const found = new Map<string, Cycle>();
-    for (const scc of stronglyConnected(this.out)) {
+    const usable = new Map<string, Map<string, OrderEdge>>();
+    for (const [from, m] of this.out) {
+      const kept = new Map([...m].filter(([, e]) => !this.contradicted(e)));
+      if (kept.size) usable.set(from, kept);
+    }
+    for (const scc of stronglyConnected(usable)) {
       if (scc.length < 2) continue;
       const members = new Set(scc);
       let budget = MAX_BFS_PER_SCC;
       for (const from of scc) {
-        for (const edge of this.out.get(from)?.values() ?? []) {
+        for (const edge of usable.get(from)?.values() ?? []) {
           if (!members.has(edge.to) || budget-- <= 0) continue;
-          const back = this.shortestPath(edge.to, from, members);
+          // A declared or external edge needs a reportable one on the way back.
+          const back = this.shortestPath(edge.to, from, members, usable, !isReportable(edge));
           if (!back) continue;
           const classes = [from, ...back.slice(0, -1)];
           const key = [...classes].sort().join('\u0000');
           if (found.has(key)) continue;
-          const edges = classes.map((c, i) => this.out.get(c)!.get(classes[(i + 1) % classes.length])!);
+          const edges = classes.map((c, i) => usable.get(c)!.get(classes[(i + 1) % classes.length])!);
           if (!isStrong(edges)) continue;
-          if (!edges.some((e) => e.origin === 'static')) continue; // nothing in the workspace to point at
-          const start = Math.max(
-            0,
-            edges.findIndex((e) => e.origin === 'static'),
-          );
+          // Nothing in the workspace to point at, or only orders declared legal.
+          if (!edges.some(isReportable)) continue;
+          const start = Math.max(0, edges.findIndex(isReportable));
           found.set(key, { classes: rotate(classes, start), edges: rotate(edges, start) });
         }
       }
@@ -217,50 +245,109 @@ export class OrderGraph {
     return [...found.values()];
   }
 
-  /** BFS path start..goal (inclusive) inside `members`, at most MAX_CYCLE_LENGTH long. */
-  private shortestPath(start: string, goal: string, members: Set<string>): string[] | undefined {
-    const prev = new Map<string, string>([[start, '']]);
-    let frontier = [start];
-    for (let depth = 0; depth < MAX_CYCLE_LENGTH && frontier.length; depth++) {
+  /**
+   * BFS path start..goal (inclusive) inside `members`, at most MAX_CYCLE_LENGTH long; with
+   * `needReportable`, the shortest one that crosses a reportable edge (a search over pairs of
+   * class and whether one was crossed), and none that passes a class twice.
+   */
+  private shortestPath(
+    start: string,
+    goal: string,
+    members: Set<string>,
+    out: Map<string, Map<string, OrderEdge>>,
+    needReportable = false,
+  ): string[] | undefined {
+    const key = (n: string, crossed: boolean) => (crossed || !needReportable ? '1' : '0') + n;
+    const prev = new Map<string, string>([[key(start, false), '']]);
+    const done = key(goal, true);
+    let frontier = [key(start, false)];
+    for (let depth = 0; depth < MAX_CYCLE_LENGTH && frontier.length && !prev.has(done); depth++) {
       const next: string[] = [];
-      for (const n of frontier) {
-        if (n === goal) return unwind(prev, goal);
-        for (const to of this.out.get(n)?.keys() ?? []) {
-          if (!members.has(to) || prev.has(to)) continue;
-          prev.set(to, n);
+      for (const k of frontier) {
+        const n = k.slice(1);
+        for (const e of out.get(n)?.values() ?? []) {
+          const to = key(e.to, k[0] === '1' || isReportable(e));
+          if (!members.has(e.to) || prev.has(to)) continue;
+          prev.set(to, k);
           next.push(to);
         }
       }
       frontier = next;
     }
-    return prev.has(goal) ? unwind(prev, goal) : undefined;
+    if (!prev.has(done)) return undefined;
+    const path = [done];
+    for (let k = prev.get(done); k; k = prev.get(k)) path.unshift(k);
+    const classes = path.map((k) => k.slice(1));
+    return new Set(classes).size === classes.length ? classes : undefined;
   }
 
-  /** Whether `to` is reachable from `from` (bounded), for "ordered after mmap_lock" checks. */
-  reaches(from: string, to: string): boolean {
-    const seen = new Set([from]);
-    let frontier = [from];
+  /**
+   * The shortest cycle through the edge `from --> to`: the edge, then the shortest path back
+   * (at most MAX_CYCLE_LENGTH edges in all). None when the path back is weak by lockdep's rule
+   * for recursive readers.
+   */
+  cycleThrough(from: string, to: string): Cycle | undefined {
+    const edge = this.getEdge(from, to);
+    const back = edge && this.pathBetween(to, from, this.pathTrees, (e) => !this.contradicted(e));
+    if (!edge || !back || back.length >= MAX_CYCLE_LENGTH) return undefined;
+    const edges = [edge, ...back];
+    return isStrong(edges) ? { classes: edges.map((e) => e.from), edges } : undefined;
+  }
+
+  /** Whether declared orders alone lead from `from` to `to`: an order they imply is legal. */
+  declaredOrder(from: string, to: string): boolean {
+    const declared = (e: OrderEdge) => e.declared !== undefined && !this.contradicted(e);
+    return this.pathBetween(from, to, this.declaredTrees, declared) !== undefined;
+  }
+
+  /**
+   * A declaration the workspace also contradicts: both orders of two classes declared, and
+   * neither taken by plain code (i915 taints its vm mutex for the shrinker, or declares it
+   * outer to reclaim, depending on the platform). Which holds is decided at run time; neither
+   * closes a cycle.
+   */
+  private contradicted(e: OrderEdge): boolean {
+    if (e.declared === undefined || e.undeclared) return false;
+    const back = this.getEdge(e.to, e.from);
+    return back !== undefined && back.declared !== undefined && !back.undeclared;
+  }
+
+  /** The edges of the shortest path (bounded), from a tree per start class kept until the graph changes. */
+  private pathBetween(
+    from: string,
+    to: string,
+    trees: Map<string, Map<string, OrderEdge>>,
+    follow: (e: OrderEdge) => boolean,
+  ): OrderEdge[] | undefined {
+    let tree = trees.get(from);
+    if (!tree) trees.set(from, (tree = this.shortestPathTree(from, follow)));
+    if (!tree.has(to)) return undefined;
+    const path: OrderEdge[] = [];
+    for (let n = to; n !== from; n = path[0].from) path.unshift(tree.get(n)!);
+    return path;
+  }
+
+  /** BFS from `start`: for each class reached, the edge it was first reached by. */
+  private shortestPathTree(start: string, follow: (e: OrderEdge) => boolean): Map<string, OrderEdge> {
+    const tree = new Map<string, OrderEdge>();
+    let frontier = [start];
     for (let depth = 0; depth < MAX_CYCLE_LENGTH && frontier.length; depth++) {
       const next: string[] = [];
-      for (const n of frontier) {
-        for (const t of this.out.get(n)?.keys() ?? []) {
-          if (t === to) return true;
-          if (!seen.has(t)) {
-            seen.add(t);
-            next.push(t);
-          }
+      for (const n of frontier)
+        for (const e of this.out.get(n)?.values() ?? []) {
+          if (e.to === start || tree.has(e.to) || !follow(e)) continue;
+          tree.set(e.to, e);
+          next.push(e.to);
         }
-      }
       frontier = next;
     }
-    return false;
+    return tree;
   }
 }
 
-function unwind(prev: Map<string, string>, goal: string): string[] {
-  const path = [goal];
-  for (let n = prev.get(goal); n; n = prev.get(n)) path.unshift(n);
-  return path;
+/** An edge a cycle can be reported at: made in the workspace, and not declared legal. */
+export function isReportable(e: OrderEdge): boolean {
+  return e.origin === 'static' && e.declared === undefined;
 }
 
 /** lockdep: no lock on the cycle may be entered as a recursive reader and then held shared. */

@@ -5,7 +5,7 @@
  * Families of names (spin_lock_irq, spin_lock_irqsave, ...) are spelled out by the small
  * `family` helper so the table stays readable; the result is still a plain record.
  */
-import type { ApiFact, KnowledgeTable, LockKind, LockMode } from './types';
+import type { ApiFact, KnowledgeTable, LockKind, LockMode, LockOp } from './types';
 
 type Facts = Record<string, ApiFact>;
 
@@ -32,7 +32,10 @@ const UNSPIN_SUFFIXES = ['', '_irq', '_bh', '_irqrestore'];
 const TRY_SUFFIXES = ['', '_irq', '_bh', '_irqsave'];
 
 const sleeps: ApiFact = { effects: ['sleep'] };
-const faults: ApiFact = { effects: ['fault', 'sleep'] };
+/** A user access sleeps by faulting: under pagefault_disable() it neither faults nor sleeps. */
+const faults: ApiFact = { effects: ['fault'] };
+/** Known, and neither locks nor sleeps: no "unknown" note for it. */
+const inert: ApiFact = {};
 const hotplug: ApiFact = { effects: ['hotplug', 'sleep'] };
 
 const locks: Facts = {
@@ -105,6 +108,14 @@ const locks: Facts = {
   ...family(['down_write_trylock', 'down_trylock_success'], [''], 'acquire', 'rwsem', {
     conditional: 'nonzero-success',
   }),
+  // down_trylock() returns 0 when it took the semaphore.
+  down_trylock: { acquire: { arg: 0, kind: 'rwsem' }, conditional: 'zero-success', trylock: true },
+  // An enum, tested with switch: held on SUCCESS, already held by the caller on RECURSIVE.
+  mutex_trylock_recursive: {
+    acquire: { arg: 0, kind: 'mutex' },
+    trylock: true,
+    switchSuccess: { taken: ['MUTEX_TRYLOCK_SUCCESS'], held: ['MUTEX_TRYLOCK_RECURSIVE'] },
+  },
   ...family(['up_write', 'up'], [''], 'release', 'rwsem'),
   ...family(['percpu_down_read'], [''], 'acquire', 'percpu_rwsem', { mode: 'read' }),
   ...family(['percpu_up_read'], [''], 'release', 'percpu_rwsem', { mode: 'read' }),
@@ -201,8 +212,209 @@ const locks: Facts = {
     effects: ['hotplug', 'sleep'],
   },
   put_online_cpus: { release: { cls: 'cpu_hotplug_lock', kind: 'percpu_rwsem', mode: 'read' } },
-  fs_reclaim_acquire: { acquire: { cls: 'fs_reclaim', kind: 'lockdep_map' } },
+};
+
+/**
+ * Lockdep annotations: they take a lockdep map, not a lock, to tell lockdep of an order. What
+ * they declare is legal (docs/kernel-order.md); they still close cycles.
+ */
+const annotated = (op: LockOp): ApiFact => ({ acquire: op, declaration: true });
+const lockdepAnnotations: Facts = {
+  fs_reclaim_acquire: annotated({ cls: 'fs_reclaim', kind: 'lockdep_map' }),
   fs_reclaim_release: { release: { cls: 'fs_reclaim', kind: 'lockdep_map' } },
+  might_alloc: { gfpArg: 0, declaration: true },
+  lock_map_acquire: annotated({ arg: 0, kind: 'lockdep_map', ofField: 'dep_map' }),
+  lock_map_acquire_read: annotated({
+    arg: 0,
+    kind: 'lockdep_map',
+    ofField: 'dep_map',
+    mode: 'read',
+    recursiveRead: true,
+  }),
+  lock_map_release: { release: { arg: 0, kind: 'lockdep_map', ofField: 'dep_map' } },
+  mutex_acquire: annotated({ arg: 0, kind: 'mutex', ofField: 'dep_map' }),
+  mutex_acquire_nest: annotated({ arg: 0, kind: 'mutex', ofField: 'dep_map' }),
+  mutex_release: { release: { arg: 0, kind: 'mutex', ofField: 'dep_map' } },
+  rwsem_acquire: annotated({ arg: 0, kind: 'rwsem', ofField: 'dep_map' }),
+  rwsem_acquire_nest: annotated({ arg: 0, kind: 'rwsem', ofField: 'dep_map' }),
+  rwsem_acquire_read: annotated({ arg: 0, kind: 'rwsem', ofField: 'dep_map', mode: 'read' }),
+  rwsem_release: { release: { arg: 0, kind: 'rwsem', ofField: 'dep_map' } },
+};
+
+/**
+ * Task-state scopes: not locks, but what runs inside them is different. Under
+ * memalloc_noreclaim_save() (PF_MEMALLOC) allocations never enter reclaim; under
+ * pagefault_disable() a user access fails instead of faulting. memalloc_nofs_save() and
+ * memalloc_noio_save() only narrow reclaim (NOFS/NOIO): it still happens, and driver shrinkers
+ * still run, so they change nothing here (see docs/rules/reclaim-under-lock.md).
+ */
+const noReclaim: LockOp = { cls: 'memalloc_noreclaim', kind: 'scope', blocks: ['reclaim'] };
+const noFault: LockOp = { cls: 'pagefault_disabled', kind: 'scope', blocks: ['fault'] };
+const preemptOff: LockOp = { cls: 'preempt_off', kind: 'preempt' };
+const scopes: Facts = {
+  memalloc_noreclaim_save: { acquire: noReclaim },
+  memalloc_noreclaim_restore: { release: noReclaim },
+  memalloc_nofs_save: inert,
+  memalloc_nofs_restore: inert,
+  memalloc_noio_save: inert,
+  memalloc_noio_restore: inert,
+  pagefault_disable: { acquire: noFault },
+  pagefault_enable: { release: noFault },
+  // Atomic mappings disable preemption and page faults until they are unmapped.
+  kmap_atomic: { acquire: preemptOff, acquireAlso: [noFault] },
+  kmap_atomic_prot: { acquire: preemptOff, acquireAlso: [noFault] },
+  kmap_atomic_pfn: { acquire: preemptOff, acquireAlso: [noFault] },
+  kunmap_atomic: { release: preemptOff, releaseAlso: [noFault] },
+  io_mapping_map_atomic_wc: { acquire: preemptOff, acquireAlso: [noFault] },
+  io_mapping_unmap_atomic: { release: preemptOff, releaseAlso: [noFault] },
+  kmap_local_page: inert,
+  kunmap_local: inert,
+  io_mapping_map_wc: inert,
+  io_mapping_unmap: inert,
+};
+
+/** Buffer-object reservation: TTM and dma-buf's reservation ww_mutex (lockdep's reservation_ww_class). */
+const resvMutex: LockOp = { arg: 0, cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' };
+const resvAll: LockOp = { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex', every: true };
+const resvTicket = (arg: number): LockOp => ({
+  arg,
+  cls: 'reservation_ww_class_acquire',
+  kind: 'ww_acquire',
+});
+const reservations: Facts = {
+  // 0 when reserved; -EBUSY (no_wait), -ERESTARTSYS (interruptible), -EDEADLK/-EALREADY (ticket) otherwise.
+  ttm_bo_reserve: { acquire: resvMutex, conditional: 'zero-success' },
+  ttm_bo_reserve_slowpath: { acquire: resvMutex, conditional: 'zero-success' },
+  ttm_bo_unreserve: { release: resvMutex },
+  ttm_eu_reserve_buffers: {
+    acquire: resvTicket(0),
+    acquireAlso: [{ cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' }],
+    conditional: 'zero-success',
+  },
+  ttm_eu_backoff_reservation: { release: resvAll, releaseAlso: [resvTicket(0)] },
+  ttm_eu_fence_buffer_objects: { release: resvAll, releaseAlso: [resvTicket(0)] },
+  drm_gem_lock_reservations: {
+    acquire: resvTicket(2),
+    acquireAlso: [{ cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' }],
+    conditional: 'zero-success',
+  },
+  drm_gem_unlock_reservations: { release: resvAll, releaseAlso: [resvTicket(2)] },
+};
+
+/**
+ * Runtime PM: a synchronous resume runs the driver's resume callback (which may allocate), a
+ * synchronous suspend its suspend callback; the asynchronous and reference-only calls do neither.
+ */
+const resumes: ApiFact = { effects: ['sleep', 'reclaim'] };
+const runtimePm: Facts = {
+  pm_runtime_get_sync: resumes,
+  pm_runtime_resume_and_get: resumes,
+  pm_runtime_resume: resumes,
+  __pm_runtime_resume: resumes,
+  pm_runtime_force_resume: resumes,
+  pm_runtime_forbid: resumes,
+  pm_runtime_put_sync: sleeps,
+  pm_runtime_put_sync_suspend: sleeps,
+  pm_runtime_put_sync_autosuspend: sleeps,
+  pm_runtime_suspend: sleeps,
+  pm_runtime_autosuspend: sleeps,
+  pm_runtime_idle: sleeps,
+  pm_runtime_force_suspend: sleeps,
+  pm_runtime_barrier: sleeps,
+  pm_runtime_disable: sleeps,
+  pm_runtime_get_if_in_use: inert,
+  pm_runtime_get_if_active: inert,
+  pm_runtime_get_noresume: inert,
+  pm_runtime_get: inert,
+  pm_runtime_put: inert,
+  pm_runtime_put_autosuspend: inert,
+  pm_runtime_put_noidle: inert,
+  pm_runtime_mark_last_busy: inert,
+  pm_runtime_enable: inert,
+  pm_runtime_allow: inert,
+};
+
+/** Page attribute changes and DMA frees that unmap: they take mutexes and flush (may sleep). */
+const unmapping: Facts = Object.fromEntries(
+  [
+    'set_memory_wb',
+    'set_memory_wc',
+    'set_memory_uc',
+    'set_memory_wt',
+    'set_memory_ro',
+    'set_memory_rw',
+    'set_memory_x',
+    'set_memory_nx',
+    'set_memory_np',
+    'set_memory_encrypted',
+    'set_memory_decrypted',
+    'set_memory_array_wb',
+    'set_memory_array_wc',
+    'set_memory_array_uc',
+    'set_pages_wb',
+    'set_pages_wc',
+    'set_pages_uc',
+    'set_pages_array_wb',
+    'set_pages_array_wc',
+    'set_pages_array_uc',
+    'set_pages_array_wt',
+    'dma_free_attrs',
+    'dma_free_coherent',
+    'dma_free_wc',
+    'dma_free_noncoherent',
+  ].map((name) => [name, sleeps]),
+);
+
+/**
+ * DRM modeset locks: every one is lockdep's crtc_ww_class_mutex, taken under a
+ * crtc_ww_class_acquire context; the legacy helpers take the mode config mutex first.
+ * DRM_MODESET_LOCK_ALL_BEGIN/END are header macros (not in a driver's workspace), read as the
+ * calls they expand to.
+ */
+const modesetLock = (arg?: number): LockOp => ({ arg, cls: 'crtc_ww_class_mutex', kind: 'ww_mutex' });
+const modesetAll: LockOp = { cls: 'crtc_ww_class_mutex', kind: 'ww_mutex', every: true };
+const modesetCtx = (arg?: number): LockOp => ({ arg, cls: 'crtc_ww_class_acquire', kind: 'ww_acquire' });
+const modeConfig: LockOp = { cls: 'drm_mode_config.mutex', kind: 'mutex' };
+const modeset: Facts = {
+  drm_modeset_lock_all: {
+    acquire: modeConfig,
+    acquireAlso: [modesetCtx(), modesetLock()],
+    effects: ['reclaim', 'sleep'], // allocates its acquire context
+  },
+  drm_modeset_unlock_all: { release: modesetAll, releaseAlso: [modesetCtx(), modeConfig] },
+  drm_modeset_lock_all_ctx: { acquire: modesetLock(), conditional: 'zero-success' },
+  drm_modeset_lock: { acquire: modesetLock(0), conditional: 'zero-success' },
+  drm_modeset_lock_single_interruptible: { acquire: modesetLock(0), conditional: 'zero-success' },
+  drm_modeset_unlock: { release: modesetLock(0) },
+  drm_modeset_drop_locks: { release: modesetAll },
+  drm_modeset_backoff: { release: modesetAll, effects: ['sleep'] },
+  drm_modeset_acquire_init: { acquire: modesetCtx(0) },
+  drm_modeset_acquire_fini: { release: modesetCtx(0) },
+  DRM_MODESET_LOCK_ALL_BEGIN: { acquire: modesetCtx(1), acquireAlso: [modesetLock()] },
+  DRM_MODESET_LOCK_ALL_END: { release: modesetAll, releaseAlso: [modesetCtx(1)] },
+};
+
+/**
+ * Reference drops that run a release callback (the argument) when the count reaches zero;
+ * kref_put_mutex takes the mutex first and the callback releases it. The *_and_lock helpers
+ * return true holding the lock.
+ */
+const decAndLock: ApiFact = { acquire: { arg: 1, kind: 'spinlock' }, conditional: 'nonzero-success' };
+const references: Facts = {
+  kref_put: { callsArg: 1 },
+  kref_put_mutex: { callsArg: 1, takes: { arg: 2, kind: 'mutex' } },
+  kref_put_lock: { callsArg: 1, takes: { arg: 2, kind: 'spinlock' } },
+  ...Object.fromEntries(
+    [
+      'refcount_dec_and_lock',
+      'refcount_dec_and_lock_irqsave',
+      'atomic_dec_and_lock',
+      'atomic_dec_and_lock_irqsave',
+      '_atomic_dec_and_lock',
+      '_atomic_dec_and_lock_irqsave',
+    ].map((name) => [name, decAndLock]),
+  ),
+  kref_get_unless_zero: inert,
 };
 
 const sleeping: Facts = {
@@ -233,7 +445,13 @@ const sleeping: Facts = {
   dma_fence_wait_timeout: sleeps,
   dma_resv_wait_timeout: sleeps,
   vfree: sleeps,
+  // kvfree() vfree()s what kvmalloc() did not get from the slab.
+  kvfree: sleeps,
   vunmap: sleeps,
+  kernel_read: sleeps,
+  kernel_write: sleeps,
+  vfs_read: sleeps,
+  vfs_write: sleeps,
   free_irq: sleeps,
   device_lock: { acquire: { arg: 0, cls: 'device.mutex', kind: 'mutex' } },
   device_unlock: { release: { arg: 0, cls: 'device.mutex', kind: 'mutex' } },
@@ -245,6 +463,9 @@ const userAccess: Facts = {
   __copy_to_user: faults,
   __copy_from_user: faults,
   copy_to_user_iter: faults,
+  __copy_from_user_inatomic: faults,
+  __copy_to_user_inatomic: faults,
+  copy_from_user_inatomic: faults,
   get_user: faults,
   put_user: faults,
   __get_user: faults,
@@ -294,6 +515,9 @@ const allocators: Facts = {
   get_zeroed_page: { gfpArg: 0 },
   alloc_pages_node: { gfpArg: 1 },
   dma_alloc_coherent: { gfpArg: 3 },
+  dma_alloc_attrs: { gfpArg: 3 },
+  dma_alloc_wc: { gfpArg: 3 },
+  dma_alloc_noncoherent: { gfpArg: 4 },
   dma_fence_chain_alloc: { effects: ['reclaim', 'sleep'] },
   mempool_alloc: { gfpArg: 1 },
   idr_alloc: { gfpArg: 4 },
@@ -328,10 +552,21 @@ const workqueues: Facts = {
   drain_workqueue: { flush: { arg: 0, target: 'workqueue' }, effects: ['flush', 'sleep'] },
   destroy_workqueue: { flush: { arg: 0, target: 'workqueue' }, effects: ['flush', 'sleep'] },
   flush_scheduled_work: { effects: ['flush', 'sleep'] },
+  flush_rcu_work: { flush: { arg: 0, target: 'work' }, effects: ['flush', 'sleep'] },
+  disable_work_sync: { flush: { arg: 0, target: 'work' }, effects: ['flush', 'sleep'] },
+  disable_delayed_work_sync: { flush: { arg: 0, target: 'work' }, effects: ['flush', 'sleep'] },
+  cancel_work: inert,
+  cancel_delayed_work: inert,
   queue_work: { queue: { wq: 0, work: 1 } },
   queue_delayed_work: { queue: { wq: 0, work: 1 } },
   mod_delayed_work: { queue: { wq: 0, work: 1 } },
+  queue_work_on: { queue: { wq: 1, work: 2 } },
+  queue_delayed_work_on: { queue: { wq: 1, work: 2 } },
+  mod_delayed_work_on: { queue: { wq: 1, work: 2 } },
   INIT_WORK: { initWork: { work: 0, fn: 1 } },
+  __INIT_WORK: { initWork: { work: 0, fn: 1 } },
+  INIT_DEFERRABLE_WORK: { initWork: { work: 0, fn: 1 } },
+  INIT_RCU_WORK: { initWork: { work: 0, fn: 1 } },
   INIT_DELAYED_WORK: { initWork: { work: 0, fn: 1 } },
   INIT_WORK_ONSTACK: { initWork: { work: 0, fn: 1 } },
   INIT_DELAYED_WORK_ONSTACK: { initWork: { work: 0, fn: 1 } },
@@ -404,11 +639,19 @@ const annotations: Facts = {
   lockdep_assert_held_once: { assertHeld: 0 },
   might_lock: { mightLock: 0 },
   might_lock_read: { mightLock: 0 },
+  might_lock_nested: { mightLock: 0 },
 };
 
 export const KERNEL_API: KnowledgeTable = {
   functions: {
     ...locks,
+    ...lockdepAnnotations,
+    ...scopes,
+    ...reservations,
+    ...runtimePm,
+    ...unmapping,
+    ...modeset,
+    ...references,
     ...sleeping,
     ...userAccess,
     ...allocators,
@@ -497,6 +740,7 @@ export const KERNEL_API: KnowledgeTable = {
   fieldClassAliases: { mmap_sem: 'mmap_lock', mmap_lock: 'mmap_lock' },
   classAliases: {
     'dma_resv.lock': 'reservation_ww_class_mutex',
+    'drm_modeset_lock.mutex': 'crtc_ww_class_mutex',
     reservation_ww_class_acquire: 'reservation_ww_class_acquire',
   },
   lockTypes: {
@@ -511,6 +755,7 @@ export const KERNEL_API: KnowledgeTable = {
     semaphore: 'rwsem',
     ww_mutex: 'ww_mutex',
     percpu_rw_semaphore: 'percpu_rwsem',
+    lockdep_map: 'lockdep_map',
   },
   lockDefinitions: {
     DEFINE_MUTEX: { kind: 'mutex' },
@@ -532,10 +777,31 @@ export const KERNEL_API: KnowledgeTable = {
       'GFP_USER',
       'GFP_HIGHUSER',
       'GFP_HIGHUSER_MOVABLE',
+      'GFP_TRANSHUGE',
       '__GFP_DIRECT_RECLAIM',
       '__GFP_RECLAIM',
     ],
-    nonReclaiming: ['GFP_ATOMIC', 'GFP_NOWAIT', '__GFP_NOWARN', 'GFP_DMA', '__GFP_ZERO'],
+    // Without a reclaiming flag these never reclaim (GFP_NOWAIT only wakes kswapd).
+    nonReclaiming: [
+      'GFP_ATOMIC',
+      'GFP_NOWAIT',
+      'GFP_TRANSHUGE_LIGHT',
+      '__GFP_NOWARN',
+      '__GFP_NORETRY',
+      '__GFP_RETRY_MAYFAIL',
+      '__GFP_NOFAIL',
+      '__GFP_KSWAPD_RECLAIM',
+      '__GFP_HIGH',
+      '__GFP_HIGHMEM',
+      '__GFP_NOMEMALLOC',
+      '__GFP_COMP',
+      '__GFP_ACCOUNT',
+      'GFP_DMA',
+      'GFP_DMA32',
+      '__GFP_DMA',
+      '__GFP_DMA32',
+      '__GFP_ZERO',
+    ],
   },
   annotationMacros: {
     bare: [

@@ -21,6 +21,7 @@ export const LOCK_KINDS: ReadonlySet<string> = new Set<LockKind>([
   'ww_acquire',
   'percpu_rwsem',
   'lockdep_map',
+  'scope',
 ]);
 const EFFECTS: ReadonlySet<string> = new Set(['sleep', 'fault', 'reclaim', 'hotplug', 'flush']);
 
@@ -141,18 +142,17 @@ function checkFact(raw: unknown): string | undefined {
   const fact = raw as Record<string, unknown>;
   for (const key of ['acquire', 'release'] as const) {
     const op = fact[key];
-    if (op === undefined) continue;
-    if (typeof op !== 'object' || op === null) return `${key} must be an object`;
-    const { arg, cls, kind, mode } = op as Record<string, unknown>;
-    if (typeof kind !== 'string' || !LOCK_KINDS.has(kind)) {
-      return `${key}.kind must be one of ${[...LOCK_KINDS].join(', ')}`;
+    const problem = op === undefined ? undefined : checkLockOp(key, op);
+    if (problem) return problem;
+  }
+  for (const key of ['acquireAlso', 'releaseAlso'] as const) {
+    const list = fact[key];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) return `${key} must be a list of lock operations`;
+    for (const op of list) {
+      const problem = checkLockOp(key, op);
+      if (problem) return problem;
     }
-    if (arg !== undefined && (typeof arg !== 'number' || arg < 0 || !Number.isInteger(arg))) {
-      return `${key}.arg must be an argument index (0, 1, ...)`;
-    }
-    if (arg === undefined && typeof cls !== 'string') return `${key} needs "arg" or "cls"`;
-    if (mode !== undefined && mode !== 'read' && mode !== 'write')
-      return `${key}.mode must be "read" or "write"`;
   }
   const effects = fact.effects;
   if (effects !== undefined) {
@@ -196,4 +196,19 @@ function isIndex(v: unknown): boolean {
 
 function isValueNames(v: unknown): boolean {
   return Array.isArray(v) && v.every((x) => typeof x === 'string' && VALUE_NAMES.has(x));
+}
+
+function checkLockOp(key: string, op: unknown): string | undefined {
+  if (typeof op !== 'object' || op === null) return `${key} must be an object`;
+  const { arg, cls, kind, mode } = op as Record<string, unknown>;
+  if (typeof kind !== 'string' || !LOCK_KINDS.has(kind)) {
+    return `${key}.kind must be one of ${[...LOCK_KINDS].join(', ')}`;
+  }
+  if (arg !== undefined && (typeof arg !== 'number' || arg < 0 || !Number.isInteger(arg))) {
+    return `${key}.arg must be an argument index (0, 1, ...)`;
+  }
+  if (arg === undefined && typeof cls !== 'string') return `${key} needs "arg" or "cls"`;
+  if (mode !== undefined && mode !== 'read' && mode !== 'write')
+    return `${key}.mode must be "read" or "write"`;
+  return undefined;
 }

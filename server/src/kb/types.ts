@@ -21,7 +21,9 @@ export type LockKind =
   | 'ww_mutex'
   | 'ww_acquire'
   | 'percpu_rwsem'
-  | 'lockdep_map';
+  | 'lockdep_map'
+  /** A task-state scope that is no lock (memalloc_noreclaim_save, pagefault_disable): orders nothing. */
+  | 'scope';
 
 export type LockMode = 'read' | 'write';
 
@@ -40,13 +42,35 @@ export interface LockOp {
   mode?: LockMode;
   /** A reader that may recurse without deadlock (rwlock read_lock, rcu_read_lock), as in lockdep. */
   recursiveRead?: boolean;
+  /**
+   * The argument names this field of the lock, not the lock (`mutex_acquire(&m->dep_map, ...)`):
+   * the lock is the field's container.
+   */
+  ofField?: string;
+  /** While held, calls have none of these effects (`memalloc_noreclaim_save()` blocks reclaim). */
+  blocks?: Effect[];
+  /** A release of every held lock of the class (`drm_modeset_drop_locks(ctx)`). */
+  every?: boolean;
 }
 
 export interface ApiFact {
   acquire?: LockOp;
   release?: LockOp;
+  /** Locks the call takes after `acquire`, in order (`drm_modeset_lock_all`: the mode config mutex, then the modeset locks). */
+  acquireAlso?: LockOp[];
+  releaseAlso?: LockOp[];
   /** When the acquire only happens on success: trylocks return nonzero, _interruptible returns 0. */
   conditional?: 'nonzero-success' | 'zero-success';
+  /**
+   * A trylock whose success is `conditional` tells (`down_trylock` returns 0 when it took the
+   * semaphore): it never waits, so it orders nothing and never sleeps.
+   */
+  trylock?: boolean;
+  /**
+   * The result is an enum tested with `switch`: the acquire happens on these case labels
+   * (`MUTEX_TRYLOCK_SUCCESS`) and not on the others; `held` labels mean the caller already held it.
+   */
+  switchSuccess?: { taken: string[]; held?: string[] };
   effects?: Effect[];
   /** Index of a gfp_t argument: the call reclaims when the flags there allow direct reclaim. */
   gfpArg?: number;
@@ -60,8 +84,25 @@ export interface ApiFact {
   register?: { args: number[]; context: string };
   /** lockdep_assert_held(x): the lock is held here (and so on entry, if not taken before). */
   assertHeld?: number;
-  /** might_lock(x): orders x after every held lock without holding it. */
+  /** might_lock(x): orders x after every held lock without holding it (kind from x's declared type). */
   mightLock?: number;
+  /**
+   * A lockdep annotation with a known kind: orders this lock after every held lock without
+   * taking it (`might_alloc(GFP_KERNEL)` declares fs_reclaim, `might_lock_nested(m, n)`).
+   */
+  declares?: LockOp;
+  /**
+   * Lockdep annotations (fs_reclaim_acquire, lock_map_acquire, mutex_acquire): the locks they
+   * acquire are declared, not taken. The orders they create are legal by declaration.
+   */
+  declaration?: boolean;
+  /** Takes and releases this lock inside (`kref_put_mutex(kref, release, &m)`, when the count drops to zero). */
+  takes?: LockOp;
+  /**
+   * Calls the function passed at this argument (`kref_put(&x->ref, foo_release)`): the call does
+   * what that function does; with `takes`, the callback's release of the taken lock is the API's.
+   */
+  callsArg?: number;
   /** in_atomic(), irqs_disabled(): the function checks its context before sleeping. */
   contextCheck?: boolean;
   /**
@@ -139,11 +180,26 @@ export function isAtomicKind(kind: LockKind): boolean {
 
 /** Kinds that are context states rather than locks: lockdep orders none of them. */
 export function isOrderedKind(kind: LockKind): boolean {
-  return kind !== 'irq' && kind !== 'preempt' && kind !== 'bh' && kind !== 'rcu';
+  return kind !== 'irq' && kind !== 'preempt' && kind !== 'bh' && kind !== 'rcu' && kind !== 'scope';
 }
 
 /** Kinds that nest freely (preempt_disable inside preempt_disable). */
 export function isNestingKind(kind: LockKind): boolean {
   // lockdep maps (fs_reclaim) nest too: reclaim code re-entering the annotation is not a deadlock.
-  return kind === 'irq' || kind === 'preempt' || kind === 'bh' || kind === 'rcu' || kind === 'lockdep_map';
+  return (
+    kind === 'irq' ||
+    kind === 'preempt' ||
+    kind === 'bh' ||
+    kind === 'rcu' ||
+    kind === 'lockdep_map' ||
+    kind === 'scope'
+  );
+}
+
+/** The locks a fact acquires (or releases), in order. */
+export function lockOps(fact: ApiFact | undefined, which: 'acquire' | 'release'): LockOp[] {
+  if (!fact) return [];
+  const first = fact[which];
+  const also = which === 'acquire' ? fact.acquireAlso : fact.releaseAlso;
+  return first ? (also ? [first, ...also] : [first]) : (also ?? []);
 }

@@ -5,6 +5,7 @@
  * being explained, or else the function's name.
  */
 import type { CallEvent, Range } from '../analysis/ir';
+import { lockOps } from '../kb/types';
 import type { FunctionRef } from '../workspace/index';
 import { isLockdepInternal, sourceFunctionName } from './frames';
 import { callEvents, lastField, sameRange, type StaticView } from './static-view';
@@ -117,7 +118,9 @@ function acquisitionSite(
 ): Range | undefined {
   const summarised = view.acquisitions(ref).find((a) => a.cls === cls)?.site;
   if (summarised) return summarised.range;
-  return calls.find((c) => c.callee !== undefined && view.kb.fact(c.callee)?.acquire?.cls === cls)?.range;
+  return calls.find(
+    (c) => c.callee !== undefined && lockOps(view.kb.fact(c.callee), 'acquire').some((op) => op.cls === cls),
+  )?.range;
 }
 
 /** The definition a frame names; with a decoded file, the one in that file. */

@@ -11,7 +11,7 @@ import { PSEUDO_LOCKS, type ChainStep, type Summary } from '../analysis/model';
 import type { Engine } from '../engine/engine';
 import type { OrderEdge, OrderGraph } from '../graph/order-graph';
 import type { Knowledge } from '../kb/knowledge';
-import type { Effect } from '../kb/types';
+import { type Effect, lockOps } from '../kb/types';
 import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 
 /** A lock class a workspace function takes, and the call in that function that leads to it. */
@@ -84,8 +84,7 @@ export class StaticView {
       if (cls && /^\w+$/.test(cls)) this.fixed.add(cls);
     };
     for (const fact of Object.values(table.functions)) {
-      add(fact.acquire?.cls);
-      add(fact.release?.cls);
+      for (const op of [...lockOps(fact, 'acquire'), ...lockOps(fact, 'release')]) add(op.cls);
     }
     for (const ctx of Object.values(table.contexts)) for (const h of ctx.held) add(h.cls);
     for (const v of Object.values(table.classAliases)) add(v);

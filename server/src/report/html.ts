@@ -127,7 +127,7 @@ function ruleTable(data: ReportData, docsBaseUri: string | undefined): string {
       (s) => `<td class="num">${count(mine.filter((f) => f.severity === s).length, s)}</td>`,
     );
     return `<tr${mine.length ? ' class="hit"' : ''}><td><code>${id}</code></td><td>${esc(r.summary)}</td><td>${esc(
-      r.defaultSeverity,
+      r.severityText,
     )}</td>${cells.join('')}<td class="num"><strong>${count(mine.length)}</strong></td></tr>`;
   });
   return `<section id="rules">

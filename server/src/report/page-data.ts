@@ -99,6 +99,8 @@ export interface RuleData {
   id: string;
   summary: string;
   defaultSeverity: SeverityName;
+  /** How people read it: `error on a cycle, else information` for a dependency rule. */
+  severityText: string;
 }
 
 export interface ReportData {

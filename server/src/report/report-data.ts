@@ -7,6 +7,7 @@ import type { ChainStep } from '../analysis/model';
 import type { Diagnostic } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
 import { RULES } from '../rules/registry';
+import { severityText } from '../rules/rule';
 import type { ScanStats } from './json';
 import {
   type Confidence,
@@ -147,6 +148,7 @@ export function reportData(
       id: r.meta.id,
       summary: r.meta.summary,
       defaultSeverity: r.meta.defaultSeverity,
+      severityText: severityText(r.meta),
     })),
     classes,
     edges,

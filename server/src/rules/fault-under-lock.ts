@@ -5,7 +5,8 @@ const COPY_OUT = new Set(['copy_to_user', '__copy_to_user', 'put_user', '__put_u
 export const faultUnderLock = underLockRule(
   {
     id: 'fault-under-lock',
-    defaultSeverity: 'information',
+    defaultSeverity: 'error',
+    dependency: { open: 'information' },
     summary: 'User-memory access while a sleeping lock is held: orders the lock before mmap_lock.',
   },
   'fault',

@@ -1,48 +1,56 @@
-import { chainEnds, chainText, heldRelated, lockLabel } from './describe';
+/**
+ * Flushing or cancelling-sync work while holding locks, as lockdep sees it: the flush takes the
+ * work's (or the workqueue's) lockdep map after the held locks, and the work function runs
+ * holding that map, so a lock the work takes, directly or down a chain of orders, closes a cycle.
+ * The finding names its edges; the finished graph settles it (rules/settle.ts).
+ */
+import { workClass } from '../analysis/model';
+import { chainEnds, chainRelated, chainText, heldRelated, lockLabel } from './describe';
+import { anyAtomic, heldSleepingLocks } from './ops';
 import type { Rule } from './rule';
 
 export const flushUnderLock: Rule = {
   meta: {
     id: 'flush-under-lock',
     defaultSeverity: 'error',
+    dependency: { open: 'off' },
     summary:
-      'Flushing or cancelling-sync work (or a workqueue) while holding a lock that the work function takes.',
+      'Flushing or cancelling-sync work (or a workqueue) while holding a lock that the work function needs.',
   },
   onCall(site, world, report) {
-    for (const op of site.ops) {
-      if (op.op !== 'flush') continue;
-      for (const work of world.workLocks(op.target, op.key)) {
-        for (const state of site.states) {
-          const held = state.held.find(
-            (h) => work.locks.has(h.cls) && !h.fromContext && !op.without?.includes(h.cls),
-          );
-          if (!held) continue;
-          const inner = work.locks.get(held.cls)!;
-          report({
-            rule: 'flush-under-lock',
-            file: site.file,
-            range: site.event.range,
-            function: site.env.fn.name,
-            message: `${chainText(op.chain)} waits for ${work.fn}(), which takes ${held.cls}, while ${lockLabel(held)} is held: the flush can never finish`,
-            related: [
-              ...heldRelated(held),
-              ...(inner[0]
-                ? [
-                    {
-                      file: inner[0].file,
-                      range: inner[0].range,
-                      message: `${work.fn}() takes ${held.cls} here (${chainText(inner)})`,
-                    },
-                  ]
-                : []),
-            ],
-            classes: [held.cls],
-            evidence: [op.chain, held.chain, inner],
-            identity: { path: [...chainEnds(op.chain), work.fn] },
-          });
-          return;
-        }
-      }
-    }
+    if (anyAtomic(site.states)) return; // sleep-in-atomic's business
+    // One finding per call, however many works its callees flush: each is an edge to settle.
+    const flushes = site.ops.filter((op) => op.op === 'flush');
+    if (flushes.length === 0) return;
+    const maps = [...new Set(flushes.map((op) => workClass(op.target, op.key)))];
+    // A lock the callee drops before every flush it does is not held at the flush.
+    const held = heldSleepingLocks(site.states, '').filter(
+      (h) => !maps.includes(h.cls) && flushes.some((op) => !op.without?.includes(h.cls)),
+    );
+    if (held.length === 0) return;
+    const first = flushes[0];
+    const fns = [
+      ...new Set(flushes.flatMap((op) => world.workFunctions(op.target, op.key).map((w) => `${w.fn}()`))),
+    ];
+    const what = fns.length ? `waits for ${listed(fns)}` : `waits for ${listed(maps)}`;
+    const names = held.map(lockLabel).join(', ');
+    report({
+      rule: 'flush-under-lock',
+      file: site.file,
+      range: site.event.range,
+      function: site.env.fn.name,
+      message: `${chainText(first.chain)} ${what} while ${names} ${held.length > 1 ? 'are' : 'is'} held: creates ${listed(held.map((h) => `${h.cls} --> ${maps[0]}`))}`,
+      related: [...held.flatMap(heldRelated), ...chainRelated(first.chain)],
+      classes: held.map((h) => h.cls),
+      evidence: [first.chain, ...held.map((h) => h.chain)],
+      creates: held.flatMap((h) => maps.map((to) => ({ from: h.cls, to }))),
+      identity: { path: [...chainEnds(first.chain), ...maps] },
+    });
   },
 };
+
+/** `a, b and 3 more`: a list kept to one line. */
+function listed(items: string[]): string {
+  const shown = items.slice(0, 3).join(', ');
+  return items.length > 3 ? `${shown} and ${items.length - 3} more` : shown;
+}

@@ -3,7 +3,8 @@ import { underLockRule } from './under-lock';
 export const hotplugUnderLock = underLockRule(
   {
     id: 'hotplug-under-lock',
-    defaultSeverity: 'warning',
+    defaultSeverity: 'error',
+    dependency: { open: 'information' },
     summary:
       'stop_machine(), alloc_workqueue() or cpus_read_lock() (cpu_hotplug_lock) reached while a lock is held.',
   },

@@ -1,13 +1,16 @@
 /**
- * Missing unlock on some exit paths, and double unlocks. A function that returns holding a lock
- * on every path that took it (an acquire wrapper), that releases its caller's lock (an unlock
- * wrapper), or that holds it in return cases its callers tell apart (a lock helper returning
- * -EINTR, ERR_PTR or NULL when it did not take it; one that takes it when a parameter asks) is
- * explained by its summary and is not an imbalance.
+ * Missing unlock on some exit paths; double unlocks, directly or through unlock wrappers; an
+ * unlock where the function's own trylock or interruptible acquire failed; and a callee's unlock
+ * of a lock it never takes (on some of its paths) where the caller does not hold it either. A
+ * function that returns holding a lock on every path that took it (an acquire wrapper), that
+ * releases its caller's lock (an unlock wrapper), or that holds it in return cases its callers
+ * tell apart (a lock helper returning -EINTR, ERR_PTR or NULL when it did not take it; one that
+ * takes it when a parameter asks) is explained by its summary and is not an imbalance.
  */
-import type { HeldLock } from '../analysis/model';
+import { failedMark, isMark } from '../analysis/dataflow';
+import type { HeldLock, LockState } from '../analysis/model';
 import { isNestingKind } from '../kb/types';
-import { heldRelated, lockLabel } from './describe';
+import { callLabel, chainEnds, chainRelated, heldRelated, lockLabel } from './describe';
 import type { Rule } from './rule';
 
 export const lockImbalance: Rule = {
@@ -24,7 +27,7 @@ export const lockImbalance: Rule = {
     if (!all.some((s) => s.held.length > 0)) return; // most functions: nothing held to leak
     const releasedSomewhere = new Set<string>();
     const notHeldSomewhere = new Set<string>();
-    for (const s of all) for (const r of s.released) releasedSomewhere.add(r);
+    for (const s of all) for (const r of s.released) if (!isMark(r)) releasedSomewhere.add(r);
     // Held in some return cases only, which callers tell apart by the result or the arguments.
     const byCase = new Set(fn.summary.cases?.flatMap((c) => c.acquires.map((a) => a.lock.expr)));
     if (fn.env.fn.returnType === 'void') {
@@ -60,25 +63,58 @@ export const lockImbalance: Rule = {
   onCall(site, _world, report) {
     for (const op of site.ops) {
       // irqs/preemption/bh/RCU are counters, enabling twice is not a lock released twice.
-      if (op.op !== 'release' || op.chain.length !== 1 || isNestingKind(op.lock.kind)) continue;
+      if (op.op !== 'release' || op.every || isNestingKind(op.lock.kind)) continue;
       const { expr, cls } = op.lock;
-      const twice = site.states.some(
-        (s) =>
-          s.released.includes(expr) &&
-          !s.held.some((h) => h.expr === expr || (h.cls === cls && !cls.startsWith('?'))),
-      );
-      if (!twice) continue;
-      report({
-        rule: 'lock-imbalance',
-        file: site.file,
-        range: site.event.range,
-        function: site.env.fn.name,
-        message: `${op.chain[0].callee}() releases ${expr}, which this path already released: double unlock`,
-        related: [],
-        classes: [cls],
-        identity: { path: [op.chain[0].callee, expr] },
-        evidence: [op.chain],
-      });
+      const held = (s: LockState) =>
+        s.held.some((h) => h.expr === expr || (h.cls === cls && !cls.startsWith('?')));
+      const notHeld = site.states.filter((s) => !held(s));
+      if (notHeld.length === 0) continue;
+      const base = { rule: 'lock-imbalance' as const, file: site.file, range: site.event.range };
+      const fn = site.env.fn.name;
+      const what = callLabel(op.chain);
+      const inside = chainRelated(op.chain);
+      if (notHeld.some((s) => s.released.includes(expr))) {
+        // Directly or through an unlock wrapper's summary.
+        report({
+          ...base,
+          function: fn,
+          message: `${what} releases ${expr}, which this path already released: double unlock`,
+          related: inside,
+          classes: [cls],
+          identity: { path: [op.chain[0].callee, expr] },
+          evidence: [op.chain],
+        });
+      } else if (notHeld.some((s) => s.released.includes(failedMark(expr)))) {
+        report({
+          ...base,
+          function: fn,
+          message: `${what} releases ${expr} on a path where ${fn}()'s own attempt to take it failed (trylock, interruptible or killable): it is not held`,
+          related: inside,
+          classes: [cls],
+          identity: { path: [op.chain[0].callee, expr, 'failed'] },
+          evidence: [op.chain],
+        });
+      } else if (
+        op.partial &&
+        op.chain.length === 2 &&
+        !op.lock.local &&
+        !cls.startsWith('?') &&
+        !site.tookBefore(cls) &&
+        site.states.every((s) => !held(s) && !s.dropped.includes(cls))
+      ) {
+        // A callee that unlocks a lock it never takes, on some of its paths only, is an unlock
+        // wrapper for callers holding the lock; this one does not, nor took it before. Only the
+        // callee's own unlock: deeper chains stack up every callee's imprecision.
+        report({
+          ...base,
+          function: fn,
+          message: `${what} releases ${expr} on some of its paths without taking it, and ${fn}() does not hold it here: an unlock of a lock that is not held`,
+          related: inside,
+          classes: [cls],
+          identity: { path: [...chainEnds(op.chain), expr] },
+          evidence: [op.chain],
+        });
+      }
     }
   },
 };

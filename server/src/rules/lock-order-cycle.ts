@@ -2,7 +2,7 @@
  * Cycles in the lock-order graph, reported at every static edge's witness with lockdep's
  * wording: "Chain exists of", the CPU0/CPU1 unsafe scenario, and one related location per edge.
  */
-import type { Cycle, OrderEdge } from '../graph/order-graph';
+import { type Cycle, type OrderEdge, isReportable } from '../graph/order-graph';
 import { chainEnds, chainText } from './describe';
 import type { Related, Rule } from './rule';
 
@@ -19,7 +19,7 @@ export const lockOrderCycle: Rule = {
     for (const cycle of graph.cycles()) {
       cycle.edges.forEach((edge, i) => {
         const w = edge.witness;
-        if (edge.origin !== 'static' || !w) return;
+        if (!isReportable(edge) || !w) return;
         const key = `${w.file}:${w.range.line}:${w.range.col}`;
         const prev = best.get(key);
         if (!prev || prev.cycle.classes.length > cycle.classes.length) best.set(key, { edge, cycle, i });
@@ -36,6 +36,7 @@ export const lockOrderCycle: Rule = {
         message: cycleMessage(cycle, i),
         related,
         classes: cycle.classes,
+        creates: [{ from: edge.from, to: edge.to }],
         // The edge this line creates: the rest of the cycle may change without this line changing.
         identity: { classes: [edge.from, edge.to], path: chainEnds(w.chain) },
         // Every edge of the cycle is part of the evidence.
@@ -45,21 +46,29 @@ export const lockOrderCycle: Rule = {
   },
 };
 
-function edgeRelated(edge: OrderEdge): Related | undefined {
+export function edgeRelated(edge: OrderEdge): Related | undefined {
   const w = edge.witness;
   if (!w) return undefined;
+  const how = `${chainText(w.chain)} while holding ${edge.from}`;
+  const notes = [
+    edge.runtime ? 'also seen by lockdep at run time' : '',
+    edge.declared ? `declared: ${edge.declared}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
   return {
     file: w.file,
     range: w.range,
-    message: `${edge.from} --> ${edge.to}: ${chainText(w.chain)} while holding ${edge.from}${edge.runtime ? ' (also seen by lockdep at run time)' : ''}`,
+    message: `${edge.from} --> ${edge.to}: ${how}${notes ? ` (${notes})` : ''}`,
   };
 }
 
 /**
  * The message for the edge `held --> acquired` at index i: lockdep prints the chain from the lock
- * being acquired back to the one held, then the scenario in which two CPUs deadlock.
+ * being acquired back to the one held, then the scenario in which two CPUs deadlock. `headline`
+ * replaces the first line (a dependency rule says what the call does).
  */
-export function cycleMessage(cycle: Cycle, i: number): string {
+export function cycleMessage(cycle: Cycle, i: number, headline?: string): string {
   const n = cycle.classes.length;
   const held = cycle.classes[i];
   const target = cycle.classes[(i + 1) % n];
@@ -74,11 +83,15 @@ export function cycleMessage(cycle: Cycle, i: number): string {
       (e) =>
         `  ${e.from} --> ${e.to}: ${e.origin === 'baseline' ? 'kernel baseline' : 'lockdep report'} (${e.source ?? '?'})`,
     );
+  const declared = cycle.edges
+    .filter((e) => e.origin === 'static' && e.declared)
+    .map((e) => `  ${e.from} --> ${e.to}: ${e.declared}`);
   return [
-    `possible circular locking dependency: taking ${target} while holding ${held}`,
+    headline ?? `possible circular locking dependency: taking ${target} while holding ${held}`,
     'Chain exists of:',
     `  ${chain.join(' --> ')}`,
     ...(external.length ? ['Edges from outside the workspace:', ...external] : []),
+    ...(declared.length ? ['Orders declared legal in the workspace:', ...declared] : []),
     '',
     ' Possible unsafe locking scenario:',
     '',

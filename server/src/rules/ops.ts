@@ -2,7 +2,7 @@
  * Questions rules ask about a call's ops and the states before it.
  */
 import type { Effect } from '../kb/types';
-import { isAtomicKind } from '../kb/types';
+import { isAtomicKind, isOrderedKind } from '../kb/types';
 import { type ChainStep, type HeldLock, type LockState, type Op, waitsForLock } from '../analysis/model';
 
 /** How a call reaches an effect: the chain, and the held classes the callee drops before it. */
@@ -26,7 +26,10 @@ export function sleepingPath(ops: Op[]): EffectPath | undefined {
 
 function sleepsToAcquire(op: Extract<Op, { op: 'acquire' | 'inside' }>): boolean {
   const kind = op.lock.kind;
-  if (isAtomicKind(kind) || kind === 'lockdep_map' || kind === 'ww_acquire') return false;
+  // A lockdep annotation (might_lock, mutex_acquire on a dep_map) declares, it does not wait.
+  if (isAtomicKind(kind) || !isOrderedKind(kind) || kind === 'lockdep_map' || kind === 'ww_acquire')
+    return false;
+  if (op.lock.declared) return false;
   return waitsForLock(op);
 }
 
@@ -62,7 +65,8 @@ export function heldSleepingLocks(
   const out: HeldLock[] = [];
   for (const s of states) {
     for (const h of s.held) {
-      if (isAtomicKind(h.kind) || h.cls === exceptClass || without.includes(h.cls)) continue;
+      if (isAtomicKind(h.kind) || !isOrderedKind(h.kind) || h.cls === exceptClass || without.includes(h.cls))
+        continue;
       if (h.fromContext) continue;
       if (!out.some((o) => o.cls === h.cls)) out.push(h);
     }

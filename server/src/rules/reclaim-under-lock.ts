@@ -3,7 +3,8 @@ import { underLockRule } from './under-lock';
 export const reclaimUnderLock = underLockRule(
   {
     id: 'reclaim-under-lock',
-    defaultSeverity: 'hint',
+    defaultSeverity: 'error',
+    dependency: { open: 'hint' },
     summary: 'A reclaiming allocation while a lock is held: orders the lock before fs_reclaim.',
   },
   'reclaim',

@@ -36,8 +36,13 @@ export interface Finding {
   function: string;
   message: string;
   related: Related[];
-  /** Lock classes the finding is about (severity escalation looks them up in the graph). */
+  /** Lock classes the finding is about. */
   classes: string[];
+  /**
+   * The order edges the finding is about (`held --> fs_reclaim`): a dependency rule's finding
+   * is settled by the cycle one of them closes in the finished graph (rules/settle.ts).
+   */
+  creates?: { from: string; to: string }[];
   /** What tells this finding from others of its rule in the same function (its fingerprint). */
   identity?: Identity;
   /** Data the quick fixes need (kept small and plain). */
@@ -78,9 +83,23 @@ export type FixHint =
 
 export interface RuleMeta {
   id: RuleId;
+  /** For a dependency rule, the severity of a finding whose edge closes a cycle. */
   defaultSeverity: Severity;
   /** One line for the README table and hovers. */
   summary: string;
+  /**
+   * A dependency rule, as lockdep reports dependencies: an edge is a bug only when a path back
+   * closes a cycle (the finding then names it, at `defaultSeverity`); `open` is the severity of
+   * an edge nothing closes. An order declared legal is never reported.
+   */
+  dependency?: { open: Severity | 'off' };
+}
+
+/** A rule's default severity as people read it: `error on a cycle, else information`. */
+export function severityText(meta: RuleMeta): string {
+  if (!meta.dependency) return meta.defaultSeverity;
+  const open = meta.dependency.open === 'off' ? 'not reported' : meta.dependency.open;
+  return `${meta.defaultSeverity} on a cycle, else ${open}`;
 }
 
 export interface CallSite {
@@ -89,6 +108,8 @@ export interface CallSite {
   event: CallEvent;
   ops: Op[];
   states: readonly LockState[];
+  /** Whether the function takes (or tries) a lock of this class at a call it made before this one. */
+  tookBefore(cls: string): boolean;
 }
 
 export interface FunctionExit {
@@ -101,11 +122,8 @@ export interface FunctionExit {
 /** Workspace knowledge some rules need beyond one function. */
 export interface RuleWorld {
   index: WorkspaceIndex;
-  /** Classes of locks the work functions bound to a work item / workqueue key acquire. */
-  workLocks(
-    target: 'work' | 'workqueue',
-    key: string,
-  ): { fn: string; file: string; locks: Map<string, ChainStep[]> }[];
+  /** The work functions bound to a work item / the works queued on a workqueue. */
+  workFunctions(target: 'work' | 'workqueue', key: string): { fn: string; file: string }[];
 }
 
 export type Report = (f: ReportedFinding) => void;

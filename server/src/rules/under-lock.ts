@@ -2,6 +2,7 @@
  * The shared shape of fault-, reclaim- and hotplug-under-lock: an effect that takes a pseudo-lock
  * (mmap_lock, fs_reclaim, cpu_hotplug_lock) reached while the function holds sleeping locks,
  * creating held-lock -> pseudo-lock dependencies. In atomic context sleep-in-atomic reports it.
+ * The finding names its edges; the finished graph settles it (rules/settle.ts).
  */
 import type { Effect } from '../kb/types';
 import { PSEUDO_LOCKS } from '../analysis/model';
@@ -35,6 +36,7 @@ export function underLockRule(
         related: [...held.flatMap(heldRelated), ...chainRelated(chain)],
         classes: held.map((h) => h.cls),
         evidence: [chain, ...held.map((h) => h.chain)],
+        creates: held.map((h) => ({ from: h.cls, to: pseudo })),
         identity: { path: chainEnds(chain) },
         fix: fixFor?.(
           chain.length === 1,

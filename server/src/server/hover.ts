@@ -4,7 +4,9 @@
  */
 import * as path from 'node:path';
 import { type Hover, MarkupKind, type Position } from 'vscode-languageserver/node';
+import type { CallInspection } from '../analysis/interproc';
 import type { ChainStep, HeldLock, LockInfo, ParamTest, Summary } from '../analysis/model';
+import { isUnknownCallee, unknownCallChain } from '../analysis/unknown-calls';
 import { ANY_VALUE, valuesText } from '../analysis/values';
 import type { Diagnostic, Engine } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
@@ -37,6 +39,7 @@ export function hoverAt(
       }
     }
     for (const callee of found.callees) lines.push(...summaryLines(callee.fn.name, callee.summary));
+    lines.push(...unknownLines(engine, file, found));
     lines.push(...heldLines(found.states.flatMap((s) => s.held)));
   }
   if (lines.length === 0) return null;
@@ -47,6 +50,23 @@ export function hoverAt(
 function confidenceLine(d: Diagnostic): string {
   const why = d.confidenceReasons?.length ? ` — ${d.confidenceReasons.join('; ')}` : '';
   return `**\`${d.rule}\`**: ${d.confidence} confidence${why}`;
+}
+
+/**
+ * What the analysis assumed: a call to a function with no body and no table entry, or a callee
+ * that does not sleep as far as it can see, down to such a call.
+ */
+function unknownLines(engine: Engine, file: string, found: CallInspection): string[] {
+  const name = found.event.callee;
+  if (name && isUnknownCallee(name, file, engine.index, engine.knowledge))
+    return [`**\`${name}()\`**: unknown (no body in the workspace, no table entry): assumed not to sleep`];
+  const out: string[] = [];
+  for (const callee of found.callees) {
+    if (Object.keys(callee.summary.effects).length) continue; // it sleeps anyway: nothing assumed matters
+    const chain = unknownCallChain({ fn: callee.fn, file: callee.file }, engine.index, engine.knowledge);
+    if (chain) out.push(`- \`${chainText(chain)}\`: unknown (no body, no table entry): assumed not to sleep`);
+  }
+  return out;
 }
 
 function lockText(lock: LockInfo): string {
