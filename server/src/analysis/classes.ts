@@ -96,6 +96,17 @@ export class TypeEnv {
     return cur;
   }
 
+  /**
+   * A local that is a lock object, not a pointer to one: defined by a lock macro, or taken by
+   * address (`&m`). Not a parameter nor an alias of another path.
+   */
+  private isOwnLockObject(name: string, text: string): boolean {
+    const type = ownString(this.fn.locals, name);
+    if (type === undefined || own(this.fn.aliases ?? {}, name)) return false;
+    if (this.kb.lockDefinition(type)) return true;
+    return /^&\s*\w+$/.test(text) && this.kb.lockKindOfType(this.index.resolveTypedef(type)) !== undefined;
+  }
+
   /** The kind of lock an argument names, from its declared type or file-scope definition. */
   declaredKind(arg: Arg): LockKind | undefined {
     const path = argPath(arg);
@@ -136,6 +147,11 @@ export class TypeEnv {
             param,
             resolved: true,
           };
+        // A lock object of this function's own (`static DEFINE_MUTEX(m)`, `spinlock_t l` taken
+        // as `&l`): its own class, as lockdep keys it by its definition or init site; two
+        // functions' locals of one name are two classes.
+        if (this.isOwnLockObject(name, arg.text))
+          return { cls: `${name} (${this.fn.name}())`, expr, local: true, resolved: true };
       }
       return { cls: `?${expr}`, expr, param, local, resolved: false };
     }
@@ -145,7 +161,23 @@ export class TypeEnv {
       (through === named
         ? undefined
         : this.pathType({ root: through.root, fields: through.fields.slice(0, -1) }));
-    const raw = container ? `${container}.${last}` : `?.${last}`;
-    return { cls: this.kb.aliasClass(raw, last), expr, param, local, resolved: !!container };
+    const owner = container ?? this.onlyLockOwner(last);
+    const raw = owner ? `${owner}.${last}` : `?.${last}`;
+    return { cls: this.kb.aliasClass(raw, last), expr, param, local, resolved: !!owner };
+  }
+
+  /**
+   * The one struct of the workspace with a lock field of this name, if only one has it: a path
+   * whose container type is unknown (`void *` data, a macro's result) then names that lock.
+   */
+  private onlyLockOwner(field: string): string | undefined {
+    let owner: string | undefined;
+    for (const name of this.index.structsWithField(field)) {
+      const type = ownString(this.index.struct(name)?.fields ?? {}, field);
+      if (!this.kb.lockKindOfType(type && this.index.resolveTypedef(type))) continue;
+      if (owner !== undefined) return undefined;
+      owner = name;
+    }
+    return owner;
   }
 }
