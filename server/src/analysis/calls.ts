@@ -125,6 +125,7 @@ function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext, declared?: boo
     kind: op.kind,
     mode,
     recursiveRead: !!op.recursiveRead,
+    ...(op.subclass ? { subclass: true } : {}),
     ...(declared ? { declared } : {}),
     ...(op.blocks ? { blocks: op.blocks } : {}),
   };

@@ -220,6 +220,7 @@ class WorkspaceAnalysis {
     (this.current?.findings ?? this.findings).push(finding);
   };
   private readonly world: RuleWorld;
+  private rekeyedClasses: Set<string> | undefined;
   private readonly next: AnalysisMemo;
   private readonly previous: Map<FunctionIR, FunctionMemo>;
   private readonly previousMemo: AnalysisMemo | undefined;
@@ -261,6 +262,7 @@ class WorkspaceAnalysis {
       index,
       workFunctions: (target, key) =>
         this.workFunctions(target, key).map((r) => ({ fn: r.fn.name, file: r.file })),
+      rekeyed: (cls) => (this.rekeyedClasses ??= this.collectRekeyed()).has(cls),
     };
   }
 
@@ -380,6 +382,20 @@ class WorkspaceAnalysis {
   }
 
   /** Made when asked: a map keeping one per function costs more than the few it saves. */
+  /** The classes `lockdep_set_class()`-style calls re-key anywhere (RuleWorld.rekeyed), once. */
+  private collectRekeyed(): Set<string> {
+    const out = new Set<string>();
+    for (const ref of this.refs)
+      for (const b of ref.fn.blocks)
+        for (const e of b.events) {
+          if (e.kind !== 'call' || !e.callee) continue;
+          const at = this.kb.fact(e.callee)?.rekeysClass;
+          const arg = at !== undefined ? e.args[at] : undefined;
+          if (arg) out.add(this.env(ref).lockOf(arg).cls);
+        }
+    return out;
+  }
+
   private env(ref: FunctionRef): TypeEnv {
     return new TypeEnv(this.index, this.kb, ref.file, ref.fn);
   }

@@ -45,6 +45,8 @@ export interface LockInfo {
   declared?: boolean;
   /** A scope (memalloc_noreclaim_save): while held, calls have none of these effects. */
   blocks?: Effect[];
+  /** Taken with a lockdep subclass (LockOp.subclass): nesting in its own class is intended. */
+  subclass?: boolean;
 }
 
 export type Conditional = 'nonzero-success' | 'zero-success';

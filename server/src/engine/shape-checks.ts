@@ -152,7 +152,8 @@ function isLock(v: unknown): boolean {
     isBool(v.recursiveRead) &&
     (v.param === undefined || (isObj(v.param) && isIndex(v.param.index) && arrayOf(v.param.fields, isStr))) &&
     optional(v.local, isBool) &&
-    optional(v.namedClass, isBool)
+    optional(v.namedClass, isBool) &&
+    optional(v.subclass, isBool)
   );
 }
 

@@ -10,6 +10,9 @@ import type { ApiFact, KnowledgeTable, LockKind, LockMode, LockOp } from './type
 type Facts = Record<string, ApiFact>;
 
 /** `prefix` + each suffix acquires (or releases) the lock in argument 0. */
+/** The annotated-nesting variants of a lock call (LockOp.subclass). */
+const NESTED_NAME_RE = /_nested$|_nest_lock$/;
+
 function family(
   names: string[],
   suffixes: string[],
@@ -20,8 +23,15 @@ function family(
   const out: Facts = {};
   for (const name of names) {
     for (const suffix of suffixes) {
-      const lockOp = { arg: 0, kind, mode: extra.mode ?? 'write', recursiveRead: extra.recursiveRead };
-      out[name + suffix] = { [op]: lockOp, conditional: extra.conditional };
+      const full = name + suffix;
+      const lockOp = {
+        arg: 0,
+        kind,
+        mode: extra.mode ?? 'write',
+        recursiveRead: extra.recursiveRead,
+        ...(NESTED_NAME_RE.test(full) ? { subclass: true } : {}),
+      };
+      out[full] = { [op]: lockOp, conditional: extra.conditional };
     }
   }
   return out;
@@ -640,6 +650,11 @@ const annotations: Facts = {
   might_lock: { mightLock: 0 },
   might_lock_read: { mightLock: 0 },
   might_lock_nested: { mightLock: 0 },
+  lockdep_set_subclass: { rekeysClass: 0 },
+  lockdep_set_class: { rekeysClass: 0 },
+  lockdep_set_class_and_name: { rekeysClass: 0 },
+  lockdep_set_class_and_subclass: { rekeysClass: 0 },
+  lockdep_set_novalidate_class: { rekeysClass: 0 },
 };
 
 export const KERNEL_API: KnowledgeTable = {

@@ -43,6 +43,11 @@ export interface LockOp {
   /** A reader that may recurse without deadlock (rwlock read_lock, rcu_read_lock), as in lockdep. */
   recursiveRead?: boolean;
   /**
+   * Annotated nesting (`mutex_lock_nested`, `spin_lock_nest_lock`): a lockdep subclass, so taking
+   * a second lock of a held class is intended, not recursive locking.
+   */
+  subclass?: boolean;
+  /**
    * The argument names this field of the lock, not the lock (`mutex_acquire(&m->dep_map, ...)`):
    * the lock is the field's container.
    */
@@ -118,6 +123,11 @@ export interface ApiFact {
   test?: { arg: number; trueFor?: ValueName[]; flag?: string };
   /** might_sleep_if(cond): the call's effects happen only when this argument is true. */
   onlyIf?: number;
+  /**
+   * `lockdep_set_subclass(&lock, n)` and friends: the lock this argument names gets a class or
+   * subclass at run time, so nesting within its static class may be intended.
+   */
+  rekeysClass?: number;
 }
 
 /** The context a registered callback runs in. */

@@ -124,6 +124,8 @@ export interface RuleWorld {
   index: WorkspaceIndex;
   /** The work functions bound to a work item / the works queued on a workqueue. */
   workFunctions(target: 'work' | 'workqueue', key: string): { fn: string; file: string }[];
+  /** Whether some code of the workspace gives locks of this class their own class or subclass. */
+  rekeyed(cls: string): boolean;
 }
 
 export type Report = (f: ReportedFinding) => void;
