@@ -5,7 +5,7 @@
  *
  *   lockscope scan examples
  *
- *   foo_irq.c    sleep-in-atomic, double-lock
+ *   foo_irq.c    sleep-in-atomic, double-lock, irq-inversion, wait-context
  *   foo_ioctl.c  fault-under-lock, reclaim-under-lock, lock-imbalance
  *   foo_reset.c  hotplug-under-lock, flush-under-lock, lock-order-cycle
  */
@@ -31,6 +31,7 @@ struct foo_stats {
 
 struct foo_drv {
 	spinlock_t irq_lock;		/* stats; taken in the irq handler */
+	raw_spinlock_t hw_seq_lock;	/* register sequences that must not sleep */
 	struct mutex state_lock;	/* mode, config */
 	struct mutex hw_lock;		/* multi-register sequences */
 	struct work_struct reset_work;

@@ -51,3 +51,36 @@ void foo_stats_clear(struct foo_drv *drv)
 	drv->stats.errors = 0;
 	spin_unlock_irqrestore(&drv->irq_lock, flags);
 }
+
+u64 foo_stats_irqs(struct foo_drv *drv)
+{
+	u64 n;
+
+	/*
+	 * irq-inversion: foo_irq() takes irq_lock in hardirq context, and here
+	 * it is taken with interrupts on: the interrupt can arrive on this CPU
+	 * while the lock is held and spin on it forever. Fix:
+	 * spin_lock_irqsave().
+	 */
+	spin_lock(&drv->irq_lock);
+	n = drv->stats.irqs;
+	spin_unlock(&drv->irq_lock);
+	return n;
+}
+
+void foo_hw_kick(struct foo_drv *drv)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&drv->hw_seq_lock, flags);
+	writel(FOO_CTRL_RESET, drv->regs + FOO_CTRL);
+	/*
+	 * wait-context: irq_lock is a spinlock_t, a sleeping lock on
+	 * PREEMPT_RT, taken while the raw hw_seq_lock keeps the CPU atomic.
+	 * Fix: count the error after the raw section.
+	 */
+	spin_lock(&drv->irq_lock);
+	drv->stats.errors++;
+	spin_unlock(&drv->irq_lock);
+	raw_spin_unlock_irqrestore(&drv->hw_seq_lock, flags);
+}

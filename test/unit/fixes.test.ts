@@ -118,6 +118,27 @@ const PAIRS: PairCase[] = [
     safe: false,
   },
   {
+    name: 'irqsave',
+    rule: 'irq-inversion',
+    title: 'Take e->lock with interrupts disabled: spin_lock_irqsave()',
+    gone: ['irq-inversion'],
+    safe: false,
+  },
+  {
+    name: 'irqsave-no-locals',
+    rule: 'irq-inversion',
+    title: 'Take m->lock with interrupts disabled: write_lock_irqsave()',
+    gone: ['irq-inversion'],
+    safe: false,
+  },
+  {
+    name: 'irq-bh',
+    rule: 'irq-inversion',
+    title: 'Take a->lock with softirqs disabled: spin_lock_bh()',
+    gone: ['irq-inversion'],
+    safe: false,
+  },
+  {
     name: 'suppress',
     rule: 'sleep-in-atomic',
     title: 'Suppress sleep-in-atomic on this line',
@@ -246,6 +267,12 @@ const REFUSED: RefusedCase[] = [
     why: 'another goto lands on the unlock',
   },
   {
+    name: 'no-irqsave-mixed-unlock',
+    rule: 'irq-inversion',
+    hint: 'irq-disable',
+    why: 'the function takes the lock twice',
+  },
+  {
     name: 'no-gfp-still-reclaims',
     rule: 'sleep-in-atomic',
     hint: 'gfp-atomic',
@@ -269,6 +296,19 @@ describe('fixes: not offered when unsafe', () => {
       }
     });
   }
+});
+
+describe('fixes: irq-disable needs the whole critical section', () => {
+  it('gives no hint for a lock wrapper (the section continues in its caller)', async () => {
+    const text = read('no-irqsave-wrapper.c');
+    const diags = (await analyse('no-irqsave-wrapper.c', text)).filter((d) => d.rule === 'irq-inversion');
+    assert.equal(diags.length, 1);
+    assert.equal(diags[0].fix, undefined);
+    assert.deepEqual(
+      fixesFor(diags[0], text, parser).map((f) => f.title),
+      ['Suppress irq-inversion on this line'],
+    );
+  });
 });
 
 describe('fixes: fixAll', () => {

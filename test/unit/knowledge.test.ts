@@ -7,7 +7,7 @@ describe('knowledge base', () => {
 
   it('knows lock families and their kinds', () => {
     assert.equal(kb.fact('spin_lock_irqsave')?.acquire?.kind, 'spinlock');
-    assert.equal(kb.fact('raw_spin_unlock_irqrestore')?.release?.kind, 'spinlock');
+    assert.equal(kb.fact('raw_spin_unlock_irqrestore')?.release?.kind, 'raw_spinlock');
     assert.equal(kb.fact('mutex_lock_killable')?.conditional, 'zero-success');
     assert.equal(kb.fact('mutex_trylock')?.conditional, 'nonzero-success');
     assert.equal(kb.fact('down_read')?.acquire?.mode, 'read');
@@ -22,6 +22,21 @@ describe('knowledge base', () => {
     assert.ok(kb.fact('stop_machine')?.effects?.includes('hotplug'));
     assert.equal(kb.fact('schedule_work'), undefined, 'queueing work does not sleep');
     assert.equal(kb.fact('totally_unknown_fn'), undefined);
+  });
+
+  it('says which interrupt kind each variant disables and restores', () => {
+    assert.equal(kb.fact('spin_lock_irqsave')?.disablesIrq, 'hardirq');
+    assert.equal(kb.fact('raw_spin_lock_irq')?.disablesIrq, 'hardirq');
+    assert.equal(kb.fact('spin_lock_bh')?.disablesIrq, 'softirq');
+    assert.equal(kb.fact('spin_lock')?.disablesIrq, undefined);
+    assert.equal(kb.fact('write_unlock_irqrestore')?.restoresIrq, 'hardirq');
+    assert.equal(kb.fact('spin_unlock_bh')?.restoresIrq, 'softirq');
+    assert.equal(kb.fact('local_irq_save')?.disablesIrq, 'hardirq');
+    assert.equal(kb.fact('local_bh_enable')?.restoresIrq, 'softirq');
+    assert.equal(kb.irqState('hardirq').cls, 'hardirqs_off');
+    assert.deepEqual(validateExtraFunctions({ foo_lock: { disablesIrq: 'nmi' } }).errors, [
+      'extraLockFunctions.foo_lock: disablesIrq must be "hardirq" or "softirq"',
+    ]);
   });
 
   it('reads gfp flags', () => {

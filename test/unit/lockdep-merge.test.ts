@@ -555,4 +555,53 @@ describe('lockdep import: an inconsistent lock state against the mapping workspa
     assert.ok(out.includes(`source: ${MAPPING}:${lineOf(files, MAPPING, 'spin_lock(&dev->lock);')}`), out);
     assert.ok(out.includes('{SOFTIRQ-ON-W} state was registered at:'), out);
   });
+
+  it('names the irq-inversion finding that saw it statically', () => {
+    const [r] = result.reports;
+    const line = lineOf(files, MAPPING, 'spin_lock(&dev->lock);');
+    assert.deepEqual(
+      [r.finding?.rule, r.finding?.file, r.finding?.line, r.finding?.fn, r.finding?.how],
+      ['irq-inversion', MAPPING, line, 'foo_dev_poke', 'stack'],
+    );
+    assert.match(r.finding!.message, /^inconsistent \{IN-SOFTIRQ-W\} -> \{SOFTIRQ-ON-W\} usage/);
+    assert.ok(
+      formatExplain(result).includes(
+        `static: irq-inversion at ${MAPPING}:${line} (foo_dev_poke() is on the report's stack)`,
+      ),
+    );
+  });
+});
+
+describe('lockdep import: an invalid wait context', () => {
+  const CLK = 'wait-context/foo_clk.c';
+
+  it('names the wait-context finding for the lock being taken, on the stack', async () => {
+    const files = readWorkspace('wait-context');
+    const engine = await engineFor(files);
+    const report = fs.readFileSync(path.join(FIXTURES, 'invalid-wait-raw.txt'), 'utf8');
+    const result = explainReport(report, engine, { readText: (f) => files.get(f) });
+    assert.deepEqual(
+      result.reports.map((r) => [r.kind, r.waitContext, r.trying?.mapping.cls]),
+      [['invalid-wait', '5:5', 'foo_clk.list_lock']],
+    );
+    const line = lineOf(files, CLK, 'spin_lock(&c->list_lock);');
+    const f = result.reports[0].finding;
+    assert.deepEqual(
+      [f?.rule, f?.file, f?.line, f?.fn, f?.how],
+      ['wait-context', CLK, line, 'foo_clk_set_rate', 'stack'],
+    );
+    assert.ok(formatExplain(result).includes(`static: wait-context at ${CLK}:${line}`));
+  });
+
+  it('says when no static finding matches', async () => {
+    const files = readWorkspace('perf-like');
+    const engine = await engineFor(files);
+    const report = fs.readFileSync(path.join(FIXTURES, 'other-reports.txt'), 'utf8');
+    const result = explainReport(report, engine, { readText: (f) => files.get(f) });
+    const wait = result.reports.find((r) => r.kind === 'invalid-wait');
+    assert.equal(wait?.finding, null);
+    assert.ok(formatExplain(result).includes('static: no wait-context finding for &cpuctx_mutex'));
+    const sleeping = result.reports.find((r) => r.kind === 'sleep-in-atomic');
+    assert.equal(sleeping?.finding, undefined, 'no rule of these two for other report kinds');
+  });
 });

@@ -3,7 +3,7 @@
  * (kernel APIs) or from the summaries of the workspace functions it may reach.
  */
 import type { Knowledge } from '../kb/knowledge';
-import { type ApiFact, type Effect, type LockOp, lockOps } from '../kb/types';
+import { type ApiFact, type Effect, type IrqKind, type LockOp, lockOps } from '../kb/types';
 import type { FunctionRef } from '../workspace/index';
 import type { TypeEnv } from './classes';
 import type { Arg, CallEvent } from './ir';
@@ -177,6 +177,8 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
     const lock = lockOfOp(release, event, ctx);
     ops.push(release.every ? { op: 'release', lock, chain, every: true } : { op: 'release', lock, chain });
   }
+  if (fact.restoresIrq)
+    ops.push({ op: 'release', lock: irqStateLock(fact.restoresIrq, fact, event, ctx), chain });
   let before: LockInfo | undefined;
   for (const acquire of lockOps(fact, 'acquire')) {
     const lock = lockOfOp(acquire, event, ctx, fact.declaration);
@@ -193,13 +195,22 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
       ...(fact.switchSuccess ? { cases: fact.switchSuccess } : {}),
     });
   }
+  if (fact.disablesIrq) {
+    const lock = irqStateLock(fact.disablesIrq, fact, event, ctx);
+    ops.push({ op: 'acquire', lock, chain, conditional: fact.conditional });
+  }
+  if (fact.assertsIrqOff)
+    ops.push({ op: 'assert-held', lock: irqStateLock(fact.assertsIrqOff, fact, event, ctx) });
   const assertArg = fact.assertHeld !== undefined ? event.args[fact.assertHeld] : undefined;
   if (assertArg) ops.push({ op: 'assert-held', lock: declaredLock(assertArg, ctx) });
   const mightArg = fact.mightLock !== undefined ? event.args[fact.mightLock] : undefined;
   if (mightArg) ops.push({ op: 'inside', lock: { ...declaredLock(mightArg, ctx), declared: true }, chain });
   if (fact.declares) ops.push({ op: 'inside', lock: lockOfOp(fact.declares, event, ctx, true), chain });
   if (fact.takes) ops.push({ op: 'inside', lock: lockOfOp(fact.takes, event, ctx), chain });
-  for (const effect of fact.effects ?? []) ops.push({ op: 'effect', effect, chain });
+  const dropped = fact.sleepsWithout !== undefined ? event.args[fact.sleepsWithout] : undefined;
+  const without = dropped ? droppedClasses(dropped, ctx) : undefined;
+  if (without && fact.sleepsWithIrq) without.push(ctx.kb.irqState(fact.sleepsWithIrq).cls);
+  for (const effect of fact.effects ?? []) ops.push({ op: 'effect', effect, chain, without });
   if (fact.contextCheck) ops.push({ op: 'context-check' });
   if (fact.gfpArg !== undefined) ops.push(...gfpOps(event.args[fact.gfpArg], chain, ctx, fact.declaration));
   if (fact.flush) {
@@ -217,6 +228,36 @@ function resultOp(result: NonNullable<ApiFact['result']>, event: CallEvent): Op 
   return fromVar
     ? { op: 'result', fromVar, errOrZero: result.map === 'err-or-zero' ? true : undefined }
     : resultOfValues(result.map === 'err-or-zero' ? NEGATIVE | ZERO : ANY_VALUE);
+}
+
+/**
+ * The pseudo-lock held while an interrupt kind is disabled. Disabled together with a lock
+ * (`spin_lock_irqsave(&x->lock, flags)`), it is named after that lock, so that a bare
+ * `local_irq_disable()` stays told apart: only that one keeps a region atomic on PREEMPT_RT.
+ */
+function irqStateLock(irq: IrqKind, fact: ApiFact, event: CallEvent, ctx: CallContext): LockInfo {
+  const state = ctx.kb.irqState(irq);
+  const lockOp = fact.acquire ?? fact.release;
+  const arg = lockOp?.arg !== undefined ? event.args[lockOp.arg] : undefined;
+  const expr = arg ? `${state.cls}(${arg.text.replace(/^&/, '')})` : state.cls;
+  return { cls: state.cls, expr, kind: state.kind, mode: 'write', recursiveRead: false };
+}
+
+/**
+ * The classes a call drops while it sleeps: the lock argument's, and its container's when the
+ * argument names a lock inside a locked object (`xa_lock_irq(&d->objs)` is released by
+ * `wait_event_lock_irq(wq, cond, d->objs.xa_lock)`).
+ */
+function droppedClasses(arg: Arg, ctx: CallContext): string[] {
+  const classes = [ctx.env.lockOf(arg).cls];
+  const path = argPath(arg);
+  const text = arg.text.replace(/^&\s*/, '');
+  const cut = Math.max(text.lastIndexOf('.'), text.lastIndexOf('->'));
+  if (path && path.fields.length > 1 && cut > 0) {
+    const parent = { root: path.root, fields: path.fields.slice(0, -1) };
+    classes.push(ctx.env.lockOf({ text: text.slice(0, cut), path: parent }).cls);
+  }
+  return classes;
 }
 
 /** A lock named by an annotation: its kind comes from the declared type (mutex when unknown). */
@@ -377,6 +418,20 @@ function opsOfSummary(
         () => chain.length,
         () => op,
       ),
+    );
+  }
+  for (const u of summary.irqsOn) {
+    // Like `inside`: a callee's local object stands for its class, one op for all targets.
+    const key = u.lock.local && !u.lock.param ? `${u.lock.cls}\0${u.lock.mode}` : identity(u.lock);
+    emit(
+      () => `o${key}\0${u.softirqs ? 1 : 0}`,
+      length(u.chain),
+      () => ({
+        op: 'irq-on',
+        lock: mapLock(u.lock, event, ctx, callee),
+        chain: prependStep(here, u.chain),
+        softirqs: u.softirqs,
+      }),
     );
   }
   for (const f of summary.flushes) {

@@ -156,19 +156,24 @@ export class TypeEnv {
       return { cls: `?${expr}`, expr, param, local, resolved: false };
     }
     const last = named.fields[named.fields.length - 1];
-    const container =
-      this.pathType({ root: named.root, fields: named.fields.slice(0, -1) }) ??
-      (through === named
-        ? undefined
-        : this.pathType({ root: through.root, fields: through.fields.slice(0, -1) }));
-    const owner = container ?? this.onlyLockOwner(last);
+    const direct = this.pathType({ root: named.root, fields: named.fields.slice(0, -1) });
+    const typed =
+      direct && direct !== 'void'
+        ? direct
+        : through === named
+          ? direct
+          : this.pathType({ root: through.root, fields: through.fields.slice(0, -1) });
+    // `void *data` names no container: the caller that knows the type names the class.
+    const container = typed === 'void' ? undefined : typed;
+    const owner = container ?? (param ? undefined : this.onlyLockOwner(last));
     const raw = owner ? `${owner}.${last}` : `?.${last}`;
     return { cls: this.kb.aliasClass(raw, last), expr, param, local, resolved: !!owner };
   }
 
   /**
    * The one struct of the workspace with a lock field of this name, if only one has it: a path
-   * whose container type is unknown (`void *` data, a macro's result) then names that lock.
+   * whose container type is unknown (a macro's result) then names that lock. Not for a
+   * parameter's path: its callers name the class.
    */
   private onlyLockOwner(field: string): string | undefined {
     let owner: string | undefined;

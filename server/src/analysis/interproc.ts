@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Knowledge } from '../kb/knowledge';
-import { isOrderedKind, type EntryContext } from '../kb/types';
+import { isOrderedKind, registrationContext, registrationsOf, type EntryContext } from '../kb/types';
 import { type EdgeWitness, OrderGraph, type RuntimeEdgeInput, stronglyConnected } from '../graph/order-graph';
 import { judge, withConfiguration } from '../rules/confidence';
 import type { Finding, Report, Rule, RuleWorld } from '../rules/rule';
 import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock, unblockedOps } from './calls';
+import { type LockUsage, PROCESS_ROOT, accumulateIrqsOn, lockUsage } from './irq-usage';
 import { TypeEnv } from './classes';
 import { contradicts, makeState, resetInterning, runDataflow } from './dataflow';
 import { allTests, asParamTests, commonTests, guardOf, unassignedParams } from './guards';
@@ -50,6 +51,8 @@ export interface AnalysisOutput {
   /** How many functions this run analysed (the rest came from the memo). */
   analysed: number;
   memo: AnalysisMemo;
+  /** Lockdep's usage states per lock class (taken in irq context, with interrupts enabled). */
+  usage: LockUsage;
   /** The call at (line, col) of a file: what it does and the lock states before it (hovers). */
   inspect(file: string, line: number, col: number): CallInspection | undefined;
 }
@@ -103,6 +106,11 @@ interface FunctionShape {
   registrations: { event: CallEvent; shape: CallShape }[];
   /** The registrations as text (part of the workspace's registration key). */
   registrationKey: string;
+  /**
+   * Workspace functions passed as arguments to calls that do not register them (a callback
+   * handed to an API whose context the knowledge base does not know).
+   */
+  passed: string[];
 }
 
 /**
@@ -196,6 +204,8 @@ class WorkspaceAnalysis {
   /** Field name -> struct types storing functions in it (for calls through untyped objects). */
   private readonly pointerFieldTypes = new Map<string, Set<string>>();
   private readonly contexts = new Map<FunctionIR, ContextEntry>();
+  /** Contexts told by a function's return type alone: weaker evidence, used for usage states only. */
+  private readonly typeContexts = new Map<FunctionIR, ContextEntry>();
   private readonly workFns = new Map<string, FunctionRef[]>();
   private readonly queueWorks = new Map<string, Set<string>>();
   /** Per work function, the lockdep maps it runs holding (its workqueues', then its work item's). */
@@ -263,6 +273,7 @@ class WorkspaceAnalysis {
       workFunctions: (target, key) =>
         this.workFunctions(target, key).map((r) => ({ fn: r.fn.name, file: r.file })),
       rekeyed: (cls) => (this.rekeyedClasses ??= this.collectRekeyed()).has(cls),
+      contextOf: (fn) => this.contexts.get(fn)?.ctx,
     };
   }
 
@@ -277,6 +288,8 @@ class WorkspaceAnalysis {
     if (reuse) this.next.callees = reuse.callees;
     const callGraph = new Map<string, string[]>();
     for (const ref of this.refs) callGraph.set(this.ids.get(ref.fn)!, this.calleesOf(ref));
+    const called = this.calledFunctions();
+    this.collectTypeContexts(called);
     yield;
     for (const scc of this.components(callGraph, reuse)) {
       yield* this.analyzeComponent(scc, callGraph);
@@ -296,6 +309,28 @@ class WorkspaceAnalysis {
     if (this.previousCycles?.shape === shape) this.graph.adoptCycles(this.previousCycles.classes);
     this.next.cycles = { shape, classes: this.graph.cycles().map((c) => c.classes) };
     for (const rule of this.rules) rule.onGraph?.(this.graph, this.report);
+    yield;
+    const entries = this.entryPoints(called);
+    const usage = lockUsage({
+      refs: this.refs,
+      summaryOf: (fn) => this.summaries.get(fn),
+      rootContext: (ref) =>
+        this.contexts.get(ref.fn) ??
+        this.typeContexts.get(ref.fn) ??
+        (entries.has(ref.fn) ? { ctx: PROCESS_ROOT } : undefined),
+      summaryAt: (step) => {
+        const ref = this.refAt(step);
+        return ref && this.summaries.get(ref.fn);
+      },
+      fanOut: (step) => this.fanOut(step),
+    });
+    for (const cls of usage.values())
+      this.graph.noteUsage(
+        cls.cls,
+        cls.kind,
+        cls.uses.map((u) => ({ state: u.state, mode: u.mode, root: u.root.name, chain: u.chain })),
+      );
+    for (const rule of this.rules) rule.onUsage?.(usage, this.graph, this.report);
     return {
       findings: this.findings,
       graph: this.graph,
@@ -303,6 +338,7 @@ class WorkspaceAnalysis {
       functions: this.refs.length,
       analysed: this.analysed,
       memo: this.next,
+      usage,
       inspect: (file, line, col) => this.inspect(file, line, col),
     };
   }
@@ -323,6 +359,76 @@ class WorkspaceAnalysis {
     const sccs = same ? prev.sccs : stronglyConnected(callGraph);
     this.next.components = { ids, calleeKeys, sccs };
     return sccs;
+  }
+
+  /**
+   * Functions that are no roots of their own: some workspace code calls them (directly or
+   * through a pointer; recursion aside), or hands them to a call that does not register them
+   * (a callback of an API whose context is unknown).
+   */
+  private calledFunctions(): Set<FunctionIR> {
+    const called = new Set<FunctionIR>();
+    for (const ref of this.refs) {
+      const targets = this.targetsIn(ref);
+      const fs = this.functionShape(ref);
+      for (const event of fs.targets) for (const t of targets(event)) if (t.fn !== ref.fn) called.add(t.fn);
+      for (const name of fs.passed) {
+        const fn = this.index.resolveFunction(name, ref.file);
+        if (fn && fn.fn !== ref.fn) called.add(fn.fn);
+      }
+    }
+    return called;
+  }
+
+  /** The function a chain step is in. */
+  private refAt(step: ChainStep): FunctionRef | undefined {
+    return this.index.functionsNamed(step.fn).find((r) => r.file === step.file);
+  }
+
+  /** How many workspace functions the call a chain step stands for may reach. */
+  private fanOut(step: ChainStep): number {
+    const ref = this.refAt(step);
+    if (!ref) return 0;
+    const { line, col } = step.range;
+    for (const b of ref.fn.blocks)
+      for (const e of b.events)
+        if (e.kind === 'call' && e.range.line === line && e.range.col === col)
+          return this.targetsIn(ref)(e).length;
+    return 0;
+  }
+
+  /**
+   * Functions that run in process context as entry points: nothing in the workspace calls them,
+   * and something outside can: their address is stored (an ops callback, a work function) or
+   * they are not static (an exported or external API). A static function nothing calls,
+   * stores or registers runs where the workspace cannot see (a macro, a callee that did not
+   * parse), if at all: its context is unknown.
+   */
+  private entryPoints(called: Set<FunctionIR>): Set<FunctionIR> {
+    const entries = new Set<FunctionIR>();
+    const add = (refs: Iterable<FunctionRef[]>) => {
+      for (const list of refs) for (const r of list) if (!called.has(r.fn)) entries.add(r.fn);
+    };
+    add(this.fnPointers.values());
+    add(this.workFns.values());
+    for (const ref of this.refs) if (!ref.fn.isStatic && !called.has(ref.fn)) entries.add(ref.fn);
+    return entries;
+  }
+
+  /**
+   * A function nothing in the workspace calls or registers runs as its return type says
+   * (`irqreturn_t`: a handler registered where the workspace cannot see, e.g. through a
+   * function that returns it). Its declaration stands for the registration. Only the usage
+   * states use it: the other rules trust registrations alone.
+   */
+  private collectTypeContexts(called: Set<FunctionIR>): void {
+    for (const ref of this.refs) {
+      if (called.has(ref.fn) || this.contexts.has(ref.fn)) continue;
+      const ctx = this.kb.context(this.kb.returnTypeContext(ref.fn.returnType) ?? '');
+      if (!ctx) continue;
+      const registration = { fn: ref.fn.name, file: ref.file, range: ref.fn.nameRange, callee: ref.fn.name };
+      this.typeContexts.set(ref.fn, { ctx, registration });
+    }
   }
 
   /** What a function's analysis depends on besides its own body: callees and entry context. */
@@ -539,6 +645,7 @@ class WorkspaceAnalysis {
       targets: [],
       registrations: [],
       registrationKey: '',
+      passed: [],
     };
     // Targets are shared by the plain shapes of one callee: their identity is their meaning.
     const seenTargets = new Set<NonNullable<CallShape['target']>>();
@@ -554,10 +661,17 @@ class WorkspaceAnalysis {
           fs.targets.push(event);
         }
         if (shape.registers.length || shape.initWork || shape.queue) fs.registrations.push({ event, shape });
+        for (const arg of event.args) {
+          const name = arg.text;
+          if (!/^[A-Za-z_]\w*$/.test(name) || fs.passed.includes(name)) continue;
+          if (shape.registers.some((r) => r.fn === name) || shape.initWork?.fn === name) continue;
+          if (this.index.functionsNamed(name).length) fs.passed.push(name);
+        }
       }
     fs.registrationKey = fs.registrations.map((r) => JSON.stringify(r.shape)).join(';');
     fs.targets = keptList(fs.targets);
     fs.registrations = keptList(fs.registrations);
+    fs.passed = keptList(fs.passed);
     this.next.functionShapes.set(ref.fn, fs);
     return fs;
   }
@@ -580,14 +694,18 @@ class WorkspaceAnalysis {
     if (callback) target = { kind: 'fn', name: callback };
     // A call that registers or queues nothing is its target alone: one shared shape per target
     // (a workspace has millions of calls and far fewer callees).
-    const registers = fact?.register?.args.length ? [] : NO_REGISTRATIONS;
+    const registrations = registrationsOf(fact);
+    const registers = registrations.length ? [] : NO_REGISTRATIONS;
     if (registers === NO_REGISTRATIONS && !fact?.initWork && !fact?.queue) return this.plainShape(target);
     const shape: CallShape = { target, registers };
     if (!fact) return shape;
     const key = (i: number) => (event.args[i] ? env.lockOf(event.args[i]).cls : undefined);
-    for (const i of fact.register?.args ?? []) {
-      const fn = argName(i);
-      if (fn) shape.registers.push({ fn, context: fact.register!.context });
+    for (const reg of registrations) {
+      const context = registrationContext(reg, (i) => event.args[i]?.text);
+      for (const i of reg.args) {
+        const fn = argName(i);
+        if (fn) shape.registers.push({ fn, context });
+      }
     }
     if (fact.initWork) {
       const k = key(fact.initWork.work);
@@ -862,6 +980,7 @@ class WorkspaceAnalysis {
     const primer = new PrimerCheck(ref.fn, this.kb);
     // Blocks are walked in order: calls before this one have been folded into the summary.
     const tookBefore = (cls: string) => insideByClass.has(cls);
+    const irqsOnByKey = new Map<string, Summary['irqsOn'][number]>();
     const exits = runDataflow(ref.fn, entry, {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, allOps, allStates) => {
@@ -870,6 +989,7 @@ class WorkspaceAnalysis {
           const ops = unblockedOps(pathOps, states);
           const guard = guardOf(ref.fn, stable, states);
           accumulate(summary, insideByClass, ops, guard, droppedIn(states), params);
+          accumulateIrqsOn(summary, irqsOnByKey, event, ops, states, this.kb);
           primer.observe(event, ops, states);
           const edges = ops.length ? callEdges(ops, states) : noItems<CallEdge>();
           addOrders(summary, edges);
@@ -1042,7 +1162,7 @@ function changeKey(s: Summary): string {
     const r = chain[0]?.range;
     if (r) heads.push(`${r.line}:${r.col}-${r.endCol}/${chain.length}:${chain[chain.length - 1].fn}`);
   };
-  for (const x of [...s.acquires, ...s.releases, ...s.inside, ...s.reclaimIfParam, ...s.flushes])
+  for (const x of [...s.acquires, ...s.releases, ...s.inside, ...s.reclaimIfParam, ...s.flushes, ...s.irqsOn])
     head(x.chain);
   for (const chain of Object.values(s.effects)) if (chain) head(chain);
   // A digest: the text runs to kilobytes for big summaries, and memos are kept and stored.

@@ -145,7 +145,9 @@ export type Op =
   /** in_atomic() and friends: the function decides at run time whether it may sleep. */
   | { op: 'context-check' }
   /** A gfp argument passed through from this function's parameter: reclaims if the caller's flags do. */
-  | { op: 'reclaim-if-param'; index: number; chain: ChainStep[] };
+  | { op: 'reclaim-if-param'; index: number; chain: ChainStep[] }
+  /** A callee takes a spinning lock with the interrupts the caller leaves enabled (see Summary.irqsOn). */
+  | { op: 'irq-on'; lock: LockInfo; chain: ChainStep[]; softirqs: boolean };
 
 export interface HeldLock extends LockInfo {
   /** Where it was taken, from the function holding it down to the lock call. */
@@ -256,6 +258,12 @@ export interface Summary {
    * there would be more than MAX_CASES (the summary is then what `acquires`/`releases` say).
    */
   cases?: ReturnCase[];
+  /**
+   * Spinning locks taken here or in callees while this function had not disabled hardirqs
+   * itself (`softirqs`: nor softirqs): taken with interrupts as its caller leaves them.
+   * Lockdep's HARDIRQ-ON / SOFTIRQ-ON usage relative to the entry (analysis/irq-usage.ts).
+   */
+  irqsOn: { lock: LockInfo; chain: ChainStep[]; softirqs: boolean }[];
 }
 
 export function emptySummary(): Summary {
@@ -270,6 +278,7 @@ export function emptySummary(): Summary {
     effectWithout: {},
     reclaimIfParam: [],
     flushes: [],
+    irqsOn: [],
   };
 }
 
@@ -311,6 +320,7 @@ export function keptSummary(s: Summary): Summary {
     flushes: keptList(s.flushes),
     returns: s.returns,
     ...(s.cases ? { cases: s.cases } : {}),
+    irqsOn: keptList(s.irqsOn),
   };
 }
 
@@ -341,6 +351,8 @@ export function summaryKey(s: Summary): string {
       .filter((x) => x.without)
       .map((x) => `${'lock' in x ? x.lock.cls : x.key}-${x.without!.join('+')}`)
       .join(','),
+    locks(s.irqsOn.filter((i) => i.softirqs)),
+    locks(s.irqsOn.filter((i) => !i.softirqs)),
   ].join(';');
 }
 

@@ -6,13 +6,14 @@ import { fingerprints } from '../baseline/fingerprint';
 import { type AnalysisMemo, type AnalysisOutput, analysisSteps } from '../analysis/interproc';
 import type { FileFacts, Range } from '../analysis/ir';
 import { lowerFile, relowerFunction } from '../analysis/lower';
+import { preemptRt } from '../config/build-config';
 import { type Settings, defaultSettings } from '../config/settings';
 import type { OrderGraph, RuntimeEdgeInput } from '../graph/order-graph';
 import { Knowledge } from '../kb/knowledge';
 import { CParser, Edit, type Tree } from '../parsing/parser';
 import { maskAnnotations } from '../parsing/preprocess';
 import { RULES } from '../rules/registry';
-import type { Finding, RuleId } from '../rules/rule';
+import type { Finding, RuleId, Severity } from '../rules/rule';
 import { settleFindings } from '../rules/settle';
 import { WorkspaceIndex } from '../workspace/index';
 
@@ -312,10 +313,15 @@ export class Engine {
       out.graph,
     )) {
       if (this.suppressed(f.file, f.range, f.rule)) continue;
-      const user = this.settings.severity[f.rule];
+      const user = this.settings.severity[f.rule] ?? this.kernelSeverity(f);
       if (user !== 'off') result.push(user ? { ...f, severity: user } : f);
     }
     return result;
+  }
+
+  /** An invalid wait context deadlocks only where spinlock_t sleeps: an error on PREEMPT_RT. */
+  private kernelSeverity(f: Finding): Severity | undefined {
+    return f.rule === 'wait-context' && preemptRt(this.settings) ? 'error' : undefined;
   }
 
   private suppressed(file: string, range: Range, rule: RuleId): boolean {

@@ -167,7 +167,7 @@ export function readMemo(file: string, key: string, engine: Engine): { adopted: 
 function chainSteps(memo: AnalysisMemo): number {
   let n = 0;
   for (const { summary: s } of memo.functions.values()) {
-    for (const list of [s.acquires, s.releases, s.inside, s.reclaimIfParam, s.flushes])
+    for (const list of [s.acquires, s.releases, s.inside, s.reclaimIfParam, s.flushes, s.irqsOn])
       for (const x of list) n += x.chain.length;
     for (const chain of Object.values(s.effects)) n += chain?.length ?? 0;
   }

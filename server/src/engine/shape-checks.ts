@@ -68,6 +68,8 @@ function isFix(v: unknown): v is FixHint {
       return isStr(v.lockExpr);
     case 'preallocate':
       return arrayOf(v.lockExprs, isStr);
+    case 'irq-disable':
+      return v.irq === 'hardirq' || v.irq === 'softirq';
     default:
       return false;
   }
@@ -138,8 +140,21 @@ export function isEdge(v: unknown): v is OrderEdge {
   );
 }
 
+const USAGE_STATES = new Set(['in-hardirq', 'in-softirq', 'hardirq-on', 'softirq-on']);
+
 export function isClass(v: unknown): v is LockClassInfo {
-  return isObj(v) && isStr(v.name) && isStr(v.kind) && isNum(v.acquisitions);
+  return (
+    isObj(v) &&
+    isStr(v.name) &&
+    isStr(v.kind) &&
+    isNum(v.acquisitions) &&
+    (v.usage === undefined ||
+      all(
+        v.usage,
+        (u) =>
+          oneOf(USAGE_STATES)(u.state) && oneOf(MODES)(u.mode) && isStr(u.root) && arrayOf(u.chain, isStep),
+      ))
+  );
 }
 
 function isLock(v: unknown): boolean {
@@ -241,6 +256,7 @@ export class MemoShapes {
           optional(f.when, isGuard) &&
           (f.without === undefined || arrayOf(f.without, isStr)),
       ) &&
+      all(v.irqsOn, (i) => this.lockEntry(i) && isBool(i.softirqs)) &&
       isNum(v.returns) &&
       (v.cases === undefined ||
         all(

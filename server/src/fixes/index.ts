@@ -19,6 +19,7 @@ import { CParser, type Tree } from '../parsing/parser';
 import { maskAnnotations } from '../parsing/preprocess';
 import { copyAfterUnlockFix } from './copy-after-unlock';
 import { gfpFixes } from './gfp';
+import { irqDisableFix } from './irq-disable';
 import { preallocateFix } from './preallocate';
 import { suppressFix } from './suppress';
 import { callAt } from './syntax';
@@ -56,6 +57,8 @@ function fixesIn(tree: Tree, lines: LineIndex, diag: Diagnostic, kb: Knowledge):
   if (hint?.kind === 'gfp-atomic' && diag.rule === 'sleep-in-atomic')
     out.push(...gfpFixes(ctx, hint.argText));
   if (hint?.kind === 'preallocate') out.push(...optional(preallocateFix(ctx, hint.lockExprs)));
+  if (hint?.kind === 'irq-disable' && diag.rule === 'irq-inversion')
+    out.push(...optional(irqDisableFix(ctx, hint.irq)));
   if (hint?.kind === 'copy-after-unlock' && diag.rule === 'fault-under-lock') {
     out.push(...optional(copyAfterUnlockFix(ctx, hint.lockExpr)));
   }

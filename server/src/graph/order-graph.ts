@@ -5,8 +5,9 @@
  * acquired as a recursive reader by one edge and held shared by the next.
  */
 import type { Range } from '../analysis/ir';
+import type { UsageState } from '../analysis/irq-usage';
 import type { ChainStep, LockInfo } from '../analysis/model';
-import type { LockKind } from '../kb/types';
+import type { LockKind, LockMode } from '../kb/types';
 
 export type EdgeOrigin = 'static' | 'baseline' | 'runtime';
 
@@ -56,7 +57,20 @@ export interface LockClassInfo {
   name: string;
   kind: LockKind | 'unknown';
   acquisitions: number;
+  /** Lockdep's usage states, a few witnesses each (analysis/irq-usage.ts). */
+  usage?: ClassUsageWitness[];
 }
+
+/** One usage of a class: its state, read or write, the root it runs from and the chain down. */
+export interface ClassUsageWitness {
+  state: UsageState;
+  mode: LockMode;
+  root: string;
+  chain: ChainStep[];
+}
+
+/** Witnesses kept per class and state for the class table (hovers, the report). */
+const USAGE_SHOWN = 8;
 
 /** An OrderGraph as plain data (the analysis-result cache), in insertion order. */
 export interface OrderGraphData {
@@ -98,6 +112,13 @@ export class OrderGraph {
 
   toData(): OrderGraphData {
     return { classes: [...this.classes.values()], edges: this.edges() };
+  }
+
+  /** Records a class's usage states (replacing earlier ones), a few witnesses per state. */
+  noteUsage(name: string, kind: LockKind, uses: readonly ClassUsageWitness[]): void {
+    const kept: ClassUsageWitness[] = [];
+    for (const u of uses) if (kept.filter((k) => k.state === u.state).length < USAGE_SHOWN) kept.push(u);
+    this.classInfo(name, kind).usage = kept;
   }
 
   noteAcquisition(lock: LockInfo): void {

@@ -5,7 +5,7 @@
  * Families of names (spin_lock_irq, spin_lock_irqsave, ...) are spelled out by the small
  * `family` helper so the table stays readable; the result is still a plain record.
  */
-import type { ApiFact, KnowledgeTable, LockKind, LockMode, LockOp } from './types';
+import type { ApiFact, IrqKind, KnowledgeTable, LockKind, LockMode, LockOp } from './types';
 
 type Facts = Record<string, ApiFact>;
 
@@ -31,15 +31,45 @@ function family(
         recursiveRead: extra.recursiveRead,
         ...(NESTED_NAME_RE.test(full) ? { subclass: true } : {}),
       };
-      out[full] = { [op]: lockOp, conditional: extra.conditional };
+      const irq = IRQ_SUFFIXES[suffix];
+      out[full] = {
+        [op]: lockOp,
+        conditional: extra.conditional,
+        ...(irq && (op === 'acquire' ? { disablesIrq: irq } : { restoresIrq: irq })),
+      };
     }
   }
   return out;
 }
 
+/** What the `_irq`, `_irqsave` and `_bh` variants do to interrupts while the lock is held. */
+const IRQ_SUFFIXES: Partial<Record<string, IrqKind>> = {
+  _irq: 'hardirq',
+  _irqsave: 'hardirq',
+  _irqsave_nested: 'hardirq',
+  _irqrestore: 'hardirq',
+  _bh: 'softirq',
+};
+
 const SPIN_SUFFIXES = ['', '_irq', '_bh', '_irqsave', '_nested', '_irqsave_nested', '_nest_lock'];
 const UNSPIN_SUFFIXES = ['', '_irq', '_bh', '_irqrestore'];
 const TRY_SUFFIXES = ['', '_irq', '_bh', '_irqsave'];
+
+/** Hard interrupt handlers that stay in hard interrupt context on PREEMPT_RT (not force-threaded). */
+const NOT_THREADED_IRQ = ['IRQF_NO_THREAD', 'IRQF_PERCPU', 'IRQF_ONESHOT', 'IRQF_TIMER'];
+
+/** A primary interrupt handler at `handler`, its flags at `flags`, and a thread function at `thread`. */
+function irqHandler(handler: number, flags: number, thread?: number): ApiFact {
+  const primary = {
+    args: [handler],
+    context: 'hardirq',
+    withFlags: [{ arg: flags, flags: NOT_THREADED_IRQ, context: 'hardirq-nothread' }],
+  };
+  return {
+    register: thread === undefined ? primary : [primary, { args: [thread], context: 'irq-thread' }],
+    effects: ['sleep', 'reclaim'],
+  };
+}
 
 const sleeps: ApiFact = { effects: ['sleep'] };
 /** A user access sleeps by faulting: under pagefault_disable() it neither faults nor sleeps. */
@@ -49,11 +79,39 @@ const inert: ApiFact = {};
 const hotplug: ApiFact = { effects: ['hotplug', 'sleep'] };
 
 const locks: Facts = {
-  ...family(['spin_lock', 'raw_spin_lock'], SPIN_SUFFIXES, 'acquire', 'spinlock'),
-  ...family(['spin_unlock', 'raw_spin_unlock'], UNSPIN_SUFFIXES, 'release', 'spinlock'),
-  ...family(['spin_trylock', 'raw_spin_trylock'], TRY_SUFFIXES, 'acquire', 'spinlock', {
+  ...family(['spin_lock'], SPIN_SUFFIXES, 'acquire', 'spinlock'),
+  ...family(['spin_unlock'], UNSPIN_SUFFIXES, 'release', 'spinlock'),
+  ...family(['spin_trylock'], TRY_SUFFIXES, 'acquire', 'spinlock', { conditional: 'nonzero-success' }),
+  ...family(['raw_spin_lock'], SPIN_SUFFIXES, 'acquire', 'raw_spinlock'),
+  ...family(['raw_spin_unlock'], UNSPIN_SUFFIXES, 'release', 'raw_spinlock'),
+  ...family(['raw_spin_trylock'], TRY_SUFFIXES, 'acquire', 'raw_spinlock', {
     conditional: 'nonzero-success',
   }),
+  // Drop a reference; on the last one return true holding the lock (arg 1).
+  atomic_dec_and_lock: { acquire: { arg: 1, kind: 'spinlock' }, conditional: 'nonzero-success' },
+  atomic_dec_and_lock_irqsave: {
+    acquire: { arg: 1, kind: 'spinlock' },
+    conditional: 'nonzero-success',
+    disablesIrq: 'hardirq',
+  },
+  refcount_dec_and_lock: { acquire: { arg: 1, kind: 'spinlock' }, conditional: 'nonzero-success' },
+  refcount_dec_and_lock_irqsave: {
+    acquire: { arg: 1, kind: 'spinlock' },
+    conditional: 'nonzero-success',
+    disablesIrq: 'hardirq',
+  },
+  atomic_dec_and_raw_lock: { acquire: { arg: 1, kind: 'raw_spinlock' }, conditional: 'nonzero-success' },
+  atomic_dec_and_raw_lock_irqsave: {
+    acquire: { arg: 1, kind: 'raw_spinlock' },
+    conditional: 'nonzero-success',
+    disablesIrq: 'hardirq',
+  },
+  // The xarray's own spinlock, named after the xarray (`xa_lock_irqsave(&d->objs, flags)`).
+  ...family(['xa_lock'], ['', '_irq', '_bh', '_irqsave'], 'acquire', 'spinlock'),
+  ...family(['xa_unlock'], UNSPIN_SUFFIXES, 'release', 'spinlock'),
+  // local_lock_t: preemption off on !RT, a per-CPU spinlock_t on PREEMPT_RT.
+  ...family(['local_lock'], ['', '_irq', '_irqsave'], 'acquire', 'spinlock'),
+  ...family(['local_unlock'], ['', '_irq', '_irqrestore'], 'release', 'spinlock'),
   ...family(['read_lock'], ['', '_irq', '_bh', '_irqsave'], 'acquire', 'rwlock', {
     mode: 'read',
     recursiveRead: true,
@@ -67,18 +125,8 @@ const locks: Facts = {
     conditional: 'nonzero-success',
   }),
   ...family(['write_trylock'], [''], 'acquire', 'rwlock', { conditional: 'nonzero-success' }),
-  ...family(
-    ['write_seqlock', 'write_seqlock_irq', 'write_seqlock_bh', 'write_seqlock_irqsave'],
-    [''],
-    'acquire',
-    'seqlock',
-  ),
-  ...family(
-    ['write_sequnlock', 'write_sequnlock_irq', 'write_sequnlock_bh', 'write_sequnlock_irqrestore'],
-    [''],
-    'release',
-    'seqlock',
-  ),
+  ...family(['write_seqlock'], ['', '_irq', '_bh', '_irqsave'], 'acquire', 'seqlock'),
+  ...family(['write_sequnlock'], UNSPIN_SUFFIXES, 'release', 'seqlock'),
   ...family(
     ['mutex_lock', 'mutex_lock_nested', 'mutex_lock_io', 'mutex_lock_nest_lock'],
     [''],
@@ -193,18 +241,25 @@ const locks: Facts = {
 
   rcu_read_lock: { acquire: { cls: 'rcu_read_lock', kind: 'rcu', mode: 'read', recursiveRead: true } },
   rcu_read_unlock: { release: { cls: 'rcu_read_lock', kind: 'rcu', mode: 'read' } },
-  rcu_read_lock_bh: { acquire: { cls: 'rcu_read_lock_bh', kind: 'rcu', mode: 'read', recursiveRead: true } },
-  rcu_read_unlock_bh: { release: { cls: 'rcu_read_lock_bh', kind: 'rcu', mode: 'read' } },
+  rcu_read_lock_bh: {
+    acquire: { cls: 'rcu_read_lock_bh', kind: 'rcu', mode: 'read', recursiveRead: true },
+    disablesIrq: 'softirq',
+  },
+  rcu_read_unlock_bh: {
+    release: { cls: 'rcu_read_lock_bh', kind: 'rcu', mode: 'read' },
+    restoresIrq: 'softirq',
+  },
   rcu_read_lock_sched: {
     acquire: { cls: 'rcu_read_lock_sched', kind: 'rcu', mode: 'read', recursiveRead: true },
   },
   rcu_read_unlock_sched: { release: { cls: 'rcu_read_lock_sched', kind: 'rcu', mode: 'read' } },
-  local_irq_disable: { acquire: { cls: 'hardirqs_off', kind: 'irq' } },
-  local_irq_enable: { release: { cls: 'hardirqs_off', kind: 'irq' } },
-  local_irq_save: { acquire: { cls: 'hardirqs_off', kind: 'irq' } },
-  local_irq_restore: { release: { cls: 'hardirqs_off', kind: 'irq' } },
-  local_bh_disable: { acquire: { cls: 'softirqs_off', kind: 'bh' } },
-  local_bh_enable: { release: { cls: 'softirqs_off', kind: 'bh' } },
+  local_irq_disable: { disablesIrq: 'hardirq' },
+  local_irq_enable: { restoresIrq: 'hardirq' },
+  local_irq_save: { disablesIrq: 'hardirq' },
+  local_irq_restore: { restoresIrq: 'hardirq' },
+  local_bh_disable: { disablesIrq: 'softirq' },
+  local_bh_enable: { restoresIrq: 'softirq' },
+  lockdep_assert_irqs_disabled: { assertsIrqOff: 'hardirq' },
   preempt_disable: { acquire: { cls: 'preempt_off', kind: 'preempt' } },
   preempt_enable: { release: { cls: 'preempt_off', kind: 'preempt' } },
   preempt_enable_no_resched: { release: { cls: 'preempt_off', kind: 'preempt' } },
@@ -587,17 +642,48 @@ const registrations: Facts = {
   cpuhp_setup_state_nocalls: { register: { args: [2, 3], context: 'cpuhp' }, effects: ['hotplug', 'sleep'] },
   cpuhp_setup_state_multi: { register: { args: [2, 3], context: 'cpuhp' }, effects: ['hotplug', 'sleep'] },
   cpuhp_setup_state_cpuslocked: { register: { args: [2, 3], context: 'cpuhp' } },
-  request_irq: { register: { args: [1], context: 'hardirq' }, effects: ['sleep', 'reclaim'] },
-  devm_request_irq: { register: { args: [2], context: 'hardirq' }, effects: ['sleep', 'reclaim'] },
-  request_threaded_irq: { register: { args: [1], context: 'hardirq' }, effects: ['sleep', 'reclaim'] },
-  devm_request_threaded_irq: { register: { args: [2], context: 'hardirq' }, effects: ['sleep', 'reclaim'] },
+  request_irq: irqHandler(1, 2),
+  devm_request_irq: irqHandler(2, 3),
+  request_threaded_irq: irqHandler(1, 3, 2),
+  devm_request_threaded_irq: irqHandler(2, 4, 3),
+  request_any_context_irq: irqHandler(1, 2),
+  devm_request_any_context_irq: irqHandler(2, 3),
   timer_setup: { register: { args: [1], context: 'softirq' } },
   setup_timer: { register: { args: [1], context: 'softirq' } },
   tasklet_init: { register: { args: [1], context: 'softirq' } },
   tasklet_setup: { register: { args: [1], context: 'softirq' } },
-  hrtimer_setup: { register: { args: [1], context: 'hardirq' } },
+  hrtimer_setup: {
+    register: {
+      args: [1],
+      context: 'hardirq',
+      withFlags: [
+        {
+          arg: 3,
+          flags: ['HRTIMER_MODE_ABS_SOFT', 'HRTIMER_MODE_REL_SOFT', 'HRTIMER_MODE_SOFT'],
+          context: 'softirq',
+        },
+        {
+          arg: 3,
+          flags: ['HRTIMER_MODE_ABS_HARD', 'HRTIMER_MODE_REL_HARD', 'HRTIMER_MODE_HARD'],
+          context: 'hardirq-nothread',
+        },
+      ],
+    },
+  },
   call_rcu: { register: { args: [1], context: 'softirq' } },
   open_softirq: { register: { args: [1], context: 'softirq' } },
+  netif_napi_add: { register: { args: [2], context: 'softirq' } },
+  netif_napi_add_weight: { register: { args: [2], context: 'softirq' } },
+  netif_napi_add_tx: { register: { args: [2], context: 'softirq' } },
+  netif_napi_add_tx_weight: { register: { args: [2], context: 'softirq' } },
+  // USB completions run in interrupt context: softirq with the usual host controllers (BH giveback).
+  usb_fill_bulk_urb: { register: { args: [5], context: 'softirq' } },
+  usb_fill_int_urb: { register: { args: [5], context: 'softirq' } },
+  usb_fill_control_urb: { register: { args: [6], context: 'softirq' } },
+  // irq_work runs from the irq_work interrupt (hard interrupt context).
+  init_irq_work: { register: { args: [1], context: 'hardirq' } },
+  // The callback runs where the fence signals, under its lock with interrupts off (often an irq).
+  dma_fence_add_callback: { register: { args: [2], context: 'irqs-off-callback' } },
 };
 
 /** Functions that test the calling context: code guarded by them sleeps only when allowed to. */
@@ -677,6 +763,11 @@ export const KERNEL_API: KnowledgeTable = {
     ...results,
   },
   patterns: [
+    // The _lock_irq variants drop the lock (argument 2) and enable interrupts while they sleep.
+    {
+      match: '^wait_event\\w*_lock_irq(_timeout|_cmd)*$',
+      fact: { effects: ['sleep'], sleepsWithout: 2, sleepsWithIrq: 'hardirq' },
+    },
     { match: '^wait_event', fact: sleeps },
     { match: '^wait_for_completion', fact: sleeps },
     { match: '^wait_on_bit', fact: sleeps },
@@ -721,7 +812,16 @@ export const KERNEL_API: KnowledgeTable = {
     { struct: 'file_operations', field: 'mmap', context: 'mmap' },
     { struct: 'timer_list', field: 'function', context: 'softirq' },
     { struct: 'hrtimer', field: 'function', context: 'hardirq' },
-    { struct: 'irq_chip', field: 'irq_mask', context: 'hardirq' },
+    ...['irq_mask', 'irq_unmask', 'irq_ack', 'irq_eoi', 'irq_mask_ack', 'irq_enable', 'irq_disable'].map(
+      (field) => ({ struct: 'irq_chip', field, context: 'irq-chip' }),
+    ),
+    // Called with the fence's lock held, interrupts off (dma_fence_enable_sw_signaling).
+    { struct: 'dma_fence_ops', field: 'enable_signaling', context: 'irqs-off-callback' },
+    // Called with drm_device.vbl_lock held, interrupts off (drm_vblank_get, vblank_disable_fn).
+    { struct: 'drm_crtc_funcs', field: 'enable_vblank', context: 'irqs-off-callback' },
+    { struct: 'drm_crtc_funcs', field: 'disable_vblank', context: 'irqs-off-callback' },
+    // The stack transmits with softirqs disabled.
+    { struct: 'net_device_ops', field: 'ndo_start_xmit', context: 'bh-off' },
   ],
   contexts: {
     cpuhp: {
@@ -729,7 +829,44 @@ export const KERNEL_API: KnowledgeTable = {
       atomic: false,
       held: [{ cls: 'cpu_hotplug_lock', kind: 'percpu_rwsem', mode: 'write' }],
     },
-    hardirq: { label: 'hardirq handler', atomic: true, held: [] },
+    hardirq: {
+      label: 'hardirq handler',
+      atomic: true,
+      held: [],
+      irq: { in: 'hardirq', off: ['hardirq', 'softirq'] },
+    },
+    'hardirq-nothread': {
+      label: 'hardirq handler (not threaded on PREEMPT_RT)',
+      atomic: true,
+      held: [],
+      irq: { in: 'hardirq', off: ['hardirq', 'softirq'] },
+      rawAtomic: true,
+    },
+    'irq-handler-type': {
+      label: 'interrupt handler (returns irqreturn_t, registered outside the workspace)',
+      atomic: true,
+      held: [],
+      irq: { in: 'hardirq', off: ['hardirq', 'softirq'] },
+    },
+    'irq-thread': { label: 'threaded irq handler', atomic: false, held: [] },
+    'irq-chip': {
+      label: 'irq_chip callback (irq_desc lock held)',
+      atomic: true,
+      held: [{ cls: 'irq_desc.lock', kind: 'raw_spinlock', mode: 'write' }],
+      irq: { off: ['hardirq', 'softirq'] },
+    },
+    'irqs-off-callback': {
+      label: 'callback run with interrupts disabled',
+      atomic: true,
+      held: [],
+      irq: { off: ['hardirq', 'softirq'] },
+    },
+    'bh-off': {
+      label: 'callback run with softirqs disabled',
+      atomic: true,
+      held: [],
+      irq: { off: ['softirq'] },
+    },
     'page-fault': {
       label: 'page-fault handler (vm_operations_struct)',
       atomic: false,
@@ -740,7 +877,12 @@ export const KERNEL_API: KnowledgeTable = {
       atomic: false,
       held: [{ cls: 'mmap_lock', kind: 'rwsem', mode: 'write' }],
     },
-    softirq: { label: 'softirq callback (timer, tasklet, RCU)', atomic: true, held: [] },
+    softirq: {
+      label: 'softirq callback (timer, tasklet, RCU, NAPI)',
+      atomic: true,
+      held: [],
+      irq: { in: 'softirq', off: ['softirq'] },
+    },
     reclaim: {
       label: 'shrinker (runs in reclaim)',
       atomic: false,
@@ -751,6 +893,18 @@ export const KERNEL_API: KnowledgeTable = {
       atomic: false,
       held: [{ cls: 'fs_reclaim', kind: 'lockdep_map', mode: 'write' }],
     },
+  },
+  returnTypeContexts: { irqreturn_t: 'irq-handler-type' },
+  irqStates: {
+    hardirq: { cls: 'hardirqs_off', kind: 'irq' },
+    softirq: { cls: 'softirqs_off', kind: 'bh' },
+  },
+  waitTypes: {
+    // raw spinlocks, bit spinlocks, preempt_disable(), local_irq_disable() and
+    // rcu_read_lock_sched() stay atomic on PREEMPT_RT, where spinlock_t and rwlock_t sleep.
+    spinKinds: ['raw_spinlock', 'bit_spinlock', 'preempt'],
+    spinClasses: ['hardirqs_off', 'rcu_read_lock_sched'],
+    sleepOnRtKinds: ['spinlock', 'rwlock', 'seqlock'],
   },
   fieldClassAliases: { mmap_sem: 'mmap_lock', mmap_lock: 'mmap_lock' },
   classAliases: {
@@ -765,6 +919,7 @@ export const KERNEL_API: KnowledgeTable = {
     raw_spinlock: 'raw_spinlock',
     rwlock_t: 'rwlock',
     seqlock_t: 'seqlock',
+    local_lock_t: 'spinlock',
     mutex: 'mutex',
     rw_semaphore: 'rwsem',
     semaphore: 'rwsem',

@@ -3,7 +3,7 @@
  */
 import { KERNEL_API } from './kernel-api';
 import { own, ownString, setOwn } from '../util/records';
-import type { ApiFact, BaselineEdge, EntryContext, KnowledgeTable, LockKind } from './types';
+import type { ApiFact, BaselineEdge, EntryContext, IrqKind, KnowledgeTable, LockKind } from './types';
 
 export const LOCK_KINDS: ReadonlySet<string> = new Set<LockKind>([
   'spinlock',
@@ -63,6 +63,16 @@ export class Knowledge {
 
   context(name: string): EntryContext | undefined {
     return own(this.table.contexts, name);
+  }
+
+  /** The context a function nobody calls or registers runs in, from its return type. */
+  returnTypeContext(type: string | undefined): string | undefined {
+    return type ? ownString(this.table.returnTypeContexts, type) : undefined;
+  }
+
+  /** The pseudo-lock that stands for an interrupt kind being disabled. */
+  irqState(irq: IrqKind): { cls: string; kind: LockKind } {
+    return this.table.irqStates[irq];
   }
 
   callbackContext(structType: string | undefined, field: string): string | undefined {
@@ -184,6 +194,11 @@ function checkFact(raw: unknown): string | undefined {
       (result.map === undefined || result.map === 'err-or-zero');
     if (!fixed && !fromArg)
       return `result must be { "values": [${[...VALUE_NAMES].join(', ')}] } or { "arg": N, "map"?: "err-or-zero" }`;
+  }
+  for (const key of ['disablesIrq', 'restoresIrq', 'assertsIrqOff'] as const) {
+    const irq = fact[key];
+    if (irq !== undefined && irq !== 'hardirq' && irq !== 'softirq')
+      return `${key} must be "hardirq" or "softirq"`;
   }
   return undefined;
 }

@@ -27,6 +27,20 @@ export type LockKind =
 
 export type LockMode = 'read' | 'write';
 
+/** The interrupt kinds lockdep tracks usage for (hardirq, softirq). */
+export type IrqKind = 'hardirq' | 'softirq';
+
+/** A callback registration: the functions passed at these argument indexes run in `context`. */
+export interface Registration {
+  args: number[];
+  context: string;
+  /**
+   * The context when the flags argument names one of `flags` (`IRQF_NO_THREAD`: a handler
+   * that stays in hard interrupt context on PREEMPT_RT); the first that matches wins.
+   */
+  withFlags?: { arg: number; flags: string[]; context: string }[];
+}
+
 /** Effects a call can have besides lock operations. Each (but flush) is also a pseudo-lock acquisition. */
 export type Effect = 'sleep' | 'fault' | 'reclaim' | 'hotplug' | 'flush';
 
@@ -77,6 +91,10 @@ export interface ApiFact {
    */
   switchSuccess?: { taken: string[]; held?: string[] };
   effects?: Effect[];
+  /** The lock at this argument is released while the effects happen (`wait_event_lock_irq`). */
+  sleepsWithout?: number;
+  /** This interrupt kind is enabled while the effects happen (`wait_event_lock_irq`). */
+  sleepsWithIrq?: IrqKind;
   /** Index of a gfp_t argument: the call reclaims when the flags there allow direct reclaim. */
   gfpArg?: number;
   /** flush_work(&x->work) / flush_workqueue(wq): the argument names the work item or workqueue. */
@@ -85,8 +103,17 @@ export interface ApiFact {
   queue?: { wq: number; work: number };
   /** INIT_WORK(&x->work, fn): binds a work item to its function. */
   initWork?: { work: number; fn: number };
-  /** Registers callbacks (argument indexes) that run in a known context. */
-  register?: { args: number[]; context: string };
+  /** Registers callbacks (argument indexes) that run in a known context; a list for several. */
+  register?: Registration | Registration[];
+  /**
+   * Disables this interrupt kind until a call that restores it (`spin_lock_irqsave`,
+   * `local_bh_disable`): held like a pseudo-lock, the table's `irqStates` class of the kind.
+   */
+  disablesIrq?: IrqKind;
+  /** Restores (re-enables) this interrupt kind (`spin_unlock_irqrestore`, `local_bh_enable`). */
+  restoresIrq?: IrqKind;
+  /** `lockdep_assert_irqs_disabled()`: this interrupt kind is disabled here (and so on entry). */
+  assertsIrqOff?: IrqKind;
   /** lockdep_assert_held(x): the lock is held here (and so on entry, if not taken before). */
   assertHeld?: number;
   /** might_lock(x): orders x after every held lock without holding it (kind from x's declared type). */
@@ -137,6 +164,14 @@ export interface EntryContext {
   atomic: boolean;
   /** Pseudo-locks held on entry. */
   held: { cls: string; kind: LockKind; mode: LockMode }[];
+  /**
+   * Interrupt state on entry, as lockdep's usage states see it: `in`, the interrupt context it
+   * runs in (what it takes is used IN-HARDIRQ / IN-SOFTIRQ); `off`, the kinds disabled on entry
+   * (nothing it takes is used with them enabled). Absent: process context, interrupts enabled.
+   */
+  irq?: { in?: IrqKind; off: IrqKind[] };
+  /** Stays atomic on PREEMPT_RT (a handler that is not threaded): lockdep's wait type is spin. */
+  rawAtomic?: boolean;
 }
 
 /** A known core-kernel lock-order edge a driver workspace cannot see. */
@@ -156,6 +191,18 @@ export interface KnowledgeTable {
   /** Designated-initializer or assigned struct fields whose functions run in a context. */
   callbackFields: { struct: string; field: string; context: string }[];
   contexts: Record<string, EntryContext>;
+  /**
+   * A function no workspace code calls and nothing registers runs in the context of its
+   * return type (`irqreturn_t`: an interrupt handler registered where the workspace cannot see).
+   */
+  returnTypeContexts: Record<string, string>;
+  /** The pseudo-lock that stands for each interrupt kind being disabled (`hardirqs_off`). */
+  irqStates: Record<IrqKind, { cls: string; kind: LockKind }>;
+  /**
+   * Lockdep's wait-context check (what stays atomic on PREEMPT_RT, what sleeps there): held
+   * kinds and pseudo-lock classes that keep spinning, and the kinds that become sleeping locks.
+   */
+  waitTypes: { spinKinds: LockKind[]; spinClasses: string[]; sleepOnRtKinds: LockKind[] };
   /** Lock classes reached through these field names are one class (mmap_sem and mmap_lock). */
   fieldClassAliases: Record<string, string>;
   /** Whole-class aliases (dma_resv.lock is lockdep's reservation_ww_class_mutex). */
@@ -191,6 +238,24 @@ export function isAtomicKind(kind: LockKind): boolean {
 /** Kinds that are context states rather than locks: lockdep orders none of them. */
 export function isOrderedKind(kind: LockKind): boolean {
   return kind !== 'irq' && kind !== 'preempt' && kind !== 'bh' && kind !== 'rcu' && kind !== 'scope';
+}
+
+/** The registrations of a fact, as a list. */
+export function registrationsOf(fact: ApiFact | undefined): Registration[] {
+  const r = fact?.register;
+  return r === undefined ? [] : Array.isArray(r) ? r : [r];
+}
+
+/** The context a registration gives, read from the call's flags argument when it has variants. */
+export function registrationContext(
+  reg: Registration,
+  argText: (index: number) => string | undefined,
+): string {
+  for (const variant of reg.withFlags ?? []) {
+    const words = new Set(argText(variant.arg)?.match(/\w+/g) ?? []);
+    if (variant.flags.some((f) => words.has(f))) return variant.context;
+  }
+  return reg.context;
 }
 
 /** Kinds that nest freely (preempt_disable inside preempt_disable). */

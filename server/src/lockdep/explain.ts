@@ -6,6 +6,7 @@
  * read is said, not raised.
  */
 import type { Engine } from '../engine/engine';
+import type { RuleId } from '../rules/rule';
 import { isLockdepInternal, sourceFunctionName } from './frames';
 import {
   certainFrames,
@@ -60,6 +61,18 @@ export interface ExplainedFrame {
   site?: SourceSite;
 }
 
+/** The static finding a report's lock state is (irq-inversion, wait-context). */
+export interface MatchedFinding {
+  rule: RuleId;
+  file: string;
+  /** 1-based. */
+  line: number;
+  fn: string;
+  message: string;
+  /** `stack`: the finding's function is on the report's stacks; `class`: only the class matches. */
+  how: 'stack' | 'class';
+}
+
 export interface ExplainedReport {
   kind: LockdepReportKind;
   title: string;
@@ -79,6 +92,11 @@ export interface ExplainedReport {
   registeredAt?: { usage: string; frames: ExplainedFrame[] };
   /** Certain frames outside lockdep, innermost first. */
   backtrace: ExplainedFrame[];
+  /**
+   * Inconsistent lock state / invalid wait context: the static finding for the same class
+   * (`null`: none matches, the report shows what static analysis misses).
+   */
+  finding?: MatchedFinding | null;
   warnings: string[];
 }
 
@@ -176,7 +194,49 @@ function explainOne(
     };
   }
   out.backtrace = explainFrames(report.backtrace, view, trying).slice(0, BACKTRACE_SHOWN);
+  const rule = FINDING_RULES[report.kind];
+  if (rule) out.finding = matchFinding(rule, report, out, view) ?? null;
   return out;
+}
+
+/** The rules whose findings are these reports, seen before the code ran. */
+const FINDING_RULES: Partial<Record<LockdepReportKind, RuleId>> = {
+  inconsistent: 'irq-inversion',
+  'invalid-wait': 'wait-context',
+};
+
+/**
+ * The finding of `rule` about the lock being taken: for an inconsistent state, one of the same
+ * interrupt kind; the one whose function is on the report's stacks first.
+ */
+function matchFinding(
+  rule: RuleId,
+  report: LockdepReport,
+  out: ExplainedReport,
+  view: StaticView,
+): MatchedFinding | undefined {
+  const mapping = out.trying?.mapping;
+  if (!mapping || mapping.how === 'unmapped') return undefined;
+  const irq = /\b(HARDIRQ|SOFTIRQ)\b/.exec(report.usageTransition ?? '')?.[1];
+  const candidates = view.analysis.findings.filter(
+    (f) =>
+      f.rule === rule &&
+      f.classes.includes(mapping.cls) &&
+      (!irq || f.message.split('\n')[0].includes(`{IN-${irq}-`) || f.message.startsWith(irq.toLowerCase())),
+  );
+  const onStack = new Set(
+    [...report.backtrace, ...(report.registeredAt?.frames ?? [])].map((f) => sourceFunctionName(f.fn)),
+  );
+  const best = candidates.find((f) => onStack.has(f.function)) ?? candidates[0];
+  if (!best) return undefined;
+  return {
+    rule,
+    file: best.file,
+    line: best.range.line + 1,
+    fn: best.function,
+    message: best.message.split('\n')[0],
+    how: onStack.has(best.function) ? 'stack' : 'class',
+  };
 }
 
 /** A report's own facts, without anything from the workspace. */
@@ -311,6 +371,7 @@ function formatOther(r: ExplainedReport, lines: string[]): void {
     lines.push(`${r.registeredAt.usage} state was registered at:`);
     for (const f of r.registeredAt.frames) formatFrame(f, lines);
   }
+  if (r.finding !== undefined) lines.push(`static: ${findingText(r)}`);
   if (r.backtrace.length === 0) lines.push('backtrace: none');
   else {
     lines.push('backtrace:');
@@ -353,6 +414,14 @@ function siteText(site: SourceSite | undefined): string {
   const loc = `${site.file}:${site.range.line + 1}`;
   const how = site.how === 'definition' ? ` (definition of ${site.fn})` : '';
   return site.text !== undefined ? `${loc}: ${site.text}${how}` : `${loc} (${site.fn})`;
+}
+
+function findingText(r: ExplainedReport): string {
+  const f = r.finding;
+  const rule = FINDING_RULES[r.kind];
+  if (!f) return `no ${rule} finding for ${r.trying ? className(r.trying.mapping) : 'this lock'}`;
+  const how = f.how === 'stack' ? `${f.fn}() is on the report's stack` : 'same class';
+  return `${f.rule} at ${f.file}:${f.line} (${how}): ${f.message}`;
 }
 
 function seenText(s: StaticSeen): string {

@@ -3,6 +3,7 @@
  */
 import type { Diagnostic } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
+import { usageLabel } from '../rules/usage-describe';
 
 export interface ScanStats {
   files: number;
@@ -55,9 +56,12 @@ export function toJson(
         message: r.message,
       })),
     })),
-    lockClasses: graph
-      .lockClasses()
-      .map((c) => ({ name: c.name, kind: c.kind, acquisitions: c.acquisitions })),
+    lockClasses: graph.lockClasses().map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      acquisitions: c.acquisitions,
+      ...(c.usage?.length ? { usage: [...new Set(c.usage.map(usageLabel))] } : {}),
+    })),
     edges: graph.edges().map((e) => ({
       from: e.from,
       to: e.to,

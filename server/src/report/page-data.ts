@@ -44,6 +44,18 @@ export interface ClassData {
   kind: string;
   acquisitions: number;
   onCycle: boolean;
+  /** Lockdep's usage states, a few witnesses each; absent when none is known. */
+  usage?: UsageData[];
+}
+
+/** A usage state of a class (`IN-HARDIRQ-W`): the root it runs from and the chain down to the lock. */
+export interface UsageData {
+  /** What the state is called, in words ("taken in hardirq") and as lockdep prints it. */
+  text: string;
+  label: string;
+  /** Function name index of the root (the handler, the entry point). */
+  root: number;
+  chain: StepData[];
 }
 
 export interface EdgeData {

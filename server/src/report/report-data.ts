@@ -8,10 +8,12 @@ import type { Diagnostic } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
 import { RULES } from '../rules/registry';
 import { severityText } from '../rules/rule';
+import { STATE_TEXT, usageLabel } from '../rules/usage-describe';
 import type { ScanStats } from './json';
 import {
   type Confidence,
   CONFIDENCES,
+  type ClassData,
   type CycleData,
   type EdgeData,
   type FindingData,
@@ -73,11 +75,21 @@ export function reportData(
     };
   });
 
-  const classes = graph.lockClasses().map((c) => ({
+  const classes: ClassData[] = graph.lockClasses().map((c) => ({
     name: c.name,
     kind: c.kind,
     acquisitions: c.acquisitions,
     onCycle: false,
+    ...(c.usage?.length
+      ? {
+          usage: c.usage.map((u) => ({
+            text: STATE_TEXT[u.state],
+            label: usageLabel(u),
+            root: names.id(u.root),
+            chain: u.chain.map(step),
+          })),
+        }
+      : {}),
   }));
   const classId = new Map(classes.map((c, i) => [c.name, i]));
   const orderEdges = graph.edges().sort((a, b) => compareText(a.from, b.from) || compareText(a.to, b.to));

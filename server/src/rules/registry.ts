@@ -3,11 +3,13 @@ import { doubleLock } from './double-lock';
 import { faultUnderLock } from './fault-under-lock';
 import { flushUnderLock } from './flush-under-lock';
 import { hotplugUnderLock } from './hotplug-under-lock';
+import { irqInversion } from './irq-inversion';
 import { lockImbalance } from './lock-imbalance';
 import { lockOrderCycle } from './lock-order-cycle';
 import { reclaimUnderLock } from './reclaim-under-lock';
 import type { Rule, RuleId } from './rule';
 import { sleepInAtomic } from './sleep-in-atomic';
+import { waitContext } from './wait-context';
 
 export const RULES: readonly Rule[] = [
   sleepInAtomic,
@@ -16,6 +18,8 @@ export const RULES: readonly Rule[] = [
   faultUnderLock,
   reclaimUnderLock,
   flushUnderLock,
+  irqInversion,
+  waitContext,
   doubleLock,
   lockImbalance,
 ];

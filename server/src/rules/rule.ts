@@ -4,9 +4,11 @@
  */
 import type { TypeEnv } from '../analysis/classes';
 import type { ExitState } from '../analysis/dataflow';
-import type { CallEvent, Range } from '../analysis/ir';
+import type { CallEvent, FunctionIR, Range } from '../analysis/ir';
+import type { LockUsage } from '../analysis/irq-usage';
 import type { ChainStep, LockState, Op, Summary } from '../analysis/model';
 import type { OrderGraph } from '../graph/order-graph';
+import type { EntryContext, IrqKind } from '../kb/types';
 import type { WorkspaceIndex } from '../workspace/index';
 import type { Confidence } from './confidence';
 
@@ -17,6 +19,8 @@ export type RuleId =
   | 'fault-under-lock'
   | 'reclaim-under-lock'
   | 'flush-under-lock'
+  | 'irq-inversion'
+  | 'wait-context'
   | 'double-lock'
   | 'lock-imbalance';
 
@@ -79,7 +83,9 @@ export interface Identity {
 export type FixHint =
   | { kind: 'gfp-atomic'; argRange?: Range; argText: string }
   | { kind: 'copy-after-unlock'; lockExpr: string }
-  | { kind: 'preallocate'; lockExprs: string[] };
+  | { kind: 'preallocate'; lockExprs: string[] }
+  /** Take the lock with this interrupt kind disabled (`spin_lock_irqsave`, `spin_lock_bh`). */
+  | { kind: 'irq-disable'; irq: IrqKind };
 
 export interface RuleMeta {
   id: RuleId;
@@ -126,6 +132,8 @@ export interface RuleWorld {
   workFunctions(target: 'work' | 'workqueue', key: string): { fn: string; file: string }[];
   /** Whether some code of the workspace gives locks of this class their own class or subclass. */
   rekeyed(cls: string): boolean;
+  /** The context a function runs in when it is registered as a callback (or typed as a handler). */
+  contextOf(fn: FunctionIR): EntryContext | undefined;
 }
 
 export type Report = (f: ReportedFinding) => void;
@@ -135,4 +143,6 @@ export interface Rule {
   onCall?(site: CallSite, world: RuleWorld, report: Report): void;
   onExit?(fn: FunctionExit, world: RuleWorld, report: Report): void;
   onGraph?(graph: OrderGraph, report: Report): void;
+  /** Lockdep's usage states of every class, once the graph is complete. */
+  onUsage?(usage: LockUsage, graph: OrderGraph, report: Report): void;
 }

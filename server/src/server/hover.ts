@@ -5,12 +5,14 @@
 import * as path from 'node:path';
 import { type Hover, MarkupKind, type Position } from 'vscode-languageserver/node';
 import type { CallInspection } from '../analysis/interproc';
+import type { LockUsage, UsageState } from '../analysis/irq-usage';
 import type { ChainStep, HeldLock, LockInfo, ParamTest, Summary } from '../analysis/model';
 import { isUnknownCallee, unknownCallChain } from '../analysis/unknown-calls';
 import { ANY_VALUE, valuesText } from '../analysis/values';
 import type { Diagnostic, Engine } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
 import { chainText } from '../rules/describe';
+import { STATE_TEXT, usageStates } from '../rules/usage-describe';
 
 const MAX_ORDER_LINES = 8;
 
@@ -35,7 +37,10 @@ export function hoverAt(
         lines.push(
           `**${op.op === 'acquire' ? 'Acquires' : 'Releases'}** ${lockText(op.lock)}${op.op === 'acquire' && op.conditional ? ' (only when it succeeds)' : ''}`,
         );
-        if (op.op === 'acquire') lines.push(...orderLines(analysis.graph, op.lock.cls));
+        if (op.op === 'acquire') {
+          lines.push(...usageLines(analysis.usage, op.lock.cls));
+          lines.push(...orderLines(analysis.graph, op.lock.cls));
+        }
       }
     }
     for (const callee of found.callees) lines.push(...summaryLines(callee.fn.name, callee.summary));
@@ -88,6 +93,20 @@ function heldLines(held: HeldLock[]): string[] {
     items.push(`- ${h.kind.replace('_', ' ')} \`${h.cls}\` — ${origin}`);
   }
   return items.length ? ['**Held here** (on some path):', ...items] : ['**Held here:** nothing'];
+}
+
+/** Lockdep's usage states of the class: "taken in hardirq: `foo_isr`; with hardirqs on: `foo_update`". */
+function usageLines(usage: LockUsage, cls: string): string[] {
+  const uses = usage.get(cls)?.uses;
+  if (!uses?.length) return [];
+  const byState = new Map<UsageState, Set<string>>();
+  for (const u of uses) byState.set(u.state, (byState.get(u.state) ?? new Set()).add(u.root.name));
+  const states = [...byState].map(([state, roots]) => {
+    const names = [...roots];
+    const shown = names.slice(0, MAX_ORDER_LINES).map((n) => `\`${n}\``);
+    return `${STATE_TEXT[state]}: ${shown.join(', ')}${names.length > shown.length ? ', …' : ''}`;
+  });
+  return [`**Usage** {${usageStates(usage.get(cls)!).join(', ')}}: ${states.join('; ')}`];
 }
 
 function orderLines(graph: OrderGraph, cls: string): string[] {

@@ -61,11 +61,19 @@ export class WorkspaceIndex {
     return this.derived;
   }
 
-  /** The definition a call from `fromFile` reaches: its own file's static first, then any non-static. */
+  /**
+   * The definition a call from `fromFile` reaches: its own file's static first, then any
+   * non-static, then a header's static inline. Another `.c` file's static function is in
+   * another translation unit (often another module): never the one called.
+   */
   resolveFunction(name: string, fromFile: string): FunctionRef | undefined {
     const defs = this.d().functions.get(name);
     if (!defs) return undefined;
-    return defs.find((d) => d.file === fromFile) ?? defs.find((d) => !d.fn.isStatic) ?? defs[0];
+    return (
+      defs.find((d) => d.file === fromFile) ??
+      defs.find((d) => !d.fn.isStatic) ??
+      defs.find((d) => !d.file.endsWith('.c'))
+    );
   }
 
   functionsNamed(name: string): FunctionRef[] {

@@ -10,6 +10,7 @@ import {
   type Neighbourhood,
   type ReportData,
   type RingClass,
+  type UsageData,
   compareText,
   neighbourhood,
 } from '../page-data';
@@ -163,6 +164,7 @@ function renderNeighbourhood(
         `${adj.incoming[n.center].length === 1 ? 'is' : 'are'} taken before it · ${plural(adj.outgoing[n.center].length, 'class', 'classes')} taken while it is held` +
         (c.onCycle ? ' · on a cycle' : ''),
     ),
+    ...usageList(data, n.center),
     diagram(data, n, select, show, edgeNodes),
     h(
       'div',
@@ -188,6 +190,41 @@ function renderNeighbourhood(
     ),
     witness,
   );
+}
+
+/**
+ * Lockdep's usage states of the class: per state, the roots it is reached from ("taken in
+ * hardirq: foo_isr"), each with its chain down to the lock call (which opens the line).
+ */
+function usageList(data: ReportData, cls: number): HTMLElement[] {
+  const usage = data.classes[cls].usage;
+  if (!usage?.length) return [];
+  const byState = new Map<string, UsageData[]>();
+  for (const u of usage) byState.set(u.text, [...(byState.get(u.text) ?? []), u]);
+  return [
+    h(
+      'ul',
+      { class: 'usage' },
+      ...[...byState].map(([text, uses]) =>
+        h(
+          'li',
+          {},
+          `${text} {${[...new Set(uses.map((u) => u.label))].join(', ')}}: `,
+          ...uses.flatMap((u, i) => {
+            const [, file, line, col] = u.chain[u.chain.length - 1];
+            const steps = u.chain.map(([fn, , , , callee]) => `${data.names[fn]} → ${data.names[callee]}`);
+            return [
+              ...(i ? [', '] : []),
+              h('code', { title: steps.join('\n') }, data.names[u.root]),
+              ' (',
+              location(data, file, line, col),
+              ')',
+            ];
+          }),
+        ),
+      ),
+    ),
+  ];
 }
 
 /** Columns: two hops before, one hop before, the class, one hop after, two hops after. */
