@@ -33,16 +33,26 @@ export function expectations(files: Map<string, string>): string[] {
   return out.sort();
 }
 
+/**
+ * A fixture's files by name: a file by its base name, a workspace folder's files by their path
+ * inside it (`core/bus.c`: workspaces may have driver folders).
+ */
 export function readFixture(target: string): Map<string, string> {
   const files = new Map<string, string>();
-  const stat = fs.statSync(target);
-  const list = stat.isDirectory()
-    ? fs
-        .readdirSync(target)
-        .filter((f) => /\.[ch]$/.test(f))
-        .map((f) => path.join(target, f))
-    : [target];
-  for (const f of list.sort()) files.set(path.basename(f), fs.readFileSync(f, 'utf8'));
+  if (!fs.statSync(target).isDirectory()) {
+    files.set(path.basename(target), fs.readFileSync(target, 'utf8'));
+    return files;
+  }
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of fs
+      .readdirSync(dir, { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full, `${prefix}${entry.name}/`);
+      else if (/\.[ch]$/.test(entry.name)) files.set(`${prefix}${entry.name}`, fs.readFileSync(full, 'utf8'));
+    }
+  };
+  walk(target, '');
   return files;
 }
 

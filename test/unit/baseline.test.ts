@@ -148,7 +148,11 @@ describe('fingerprints', () => {
       louder.map((d) => d.fingerprint),
       base.map((d) => d.fingerprint),
     );
-    const reworded = base.map((d) => ({ ...d, message: `reworded: ${d.message}`, confidence: 'low' }));
+    const reworded = base.map((d) => ({
+      ...d,
+      message: `reworded: ${d.message}`,
+      confidence: 'low' as const,
+    }));
     assert.deepEqual(
       fingerprints(reworded),
       base.map((d) => d.fingerprint),

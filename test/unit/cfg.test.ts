@@ -4,6 +4,7 @@ import type { Block, FunctionIR } from '../../server/src/analysis/ir';
 import { lowerFile } from '../../server/src/analysis/lower';
 import { Knowledge } from '../../server/src/kb/knowledge';
 import { CParser } from '../../server/src/parsing/parser';
+import { ANY_VALUE, NEGATIVE, POSITIVE, ZERO } from '../../server/src/analysis/values';
 import { maskAnnotations } from '../../server/src/parsing/preprocess';
 import { preprocess } from '../../server/src/preprocess/blank';
 
@@ -130,5 +131,60 @@ describe('control-flow graph', () => {
   it('calls through ops tables keep the called field', () => {
     const fn = lower('void f(struct dev *d) { d->ops->bind(d); }');
     assert.deepEqual(paths(fn), ['->bind']);
+  });
+
+  it('branches on results say for which values they hold (comparisons, IS_ERR, likely, WARN_ON, !!)', () => {
+    const conds = (body: string) =>
+      lower(`int f(void *p, int ret) { ${body} }`)
+        .blocks.flatMap((b) => b.succ)
+        .filter((e) => e.cond?.truthy)
+        .map((e) => {
+          const c = e.cond!;
+          const subject = c.variable ?? (c.call !== undefined ? 'call' : '?');
+          return `${subject}:${c.trueFor ?? 'nonzero'}${c.falseFor !== undefined ? `/${c.falseFor}` : ''}`;
+        });
+    assert.deepEqual(conds('if (ret < 0) a();'), [`ret:${NEGATIVE}`]);
+    assert.deepEqual(conds('if (ret >= 0) a();'), [`ret:${ZERO | POSITIVE}`]);
+    assert.deepEqual(conds('if (ret == 0) a();'), [`ret:${ZERO}`]);
+    assert.deepEqual(conds('if (p == NULL) a();'), [`p:${ZERO}`]);
+    assert.deepEqual(conds('if (ret == -EDEADLK) a();'), [`ret:${NEGATIVE}/${ANY_VALUE}`]);
+    assert.deepEqual(conds('if (IS_ERR(p)) a();'), [`p:${NEGATIVE}`]);
+    assert.deepEqual(conds('if (IS_ERR_OR_NULL(p)) a();'), [`p:${NEGATIVE | ZERO}`]);
+    assert.deepEqual(conds('if (unlikely(IS_ERR(p))) a();'), [`p:${NEGATIVE}`]);
+    assert.deepEqual(conds('if (WARN_ON(!p)) a();'), ['p:nonzero']); // a test of p itself
+    assert.deepEqual(conds('if (!!ret) a();'), ['ret:nonzero']);
+    assert.deepEqual(conds('if (IS_ERR(p = g())) a();'), [`p:${NEGATIVE}`]);
+    assert.deepEqual(conds('if (mutex_lock_interruptible(p) < 0) a();'), [`call:${NEGATIVE}`]);
+  });
+
+  it('records what exits return and what locals are assigned', () => {
+    const fn = lower(`struct t *f(struct s *p) {
+      struct t *tl = p->tl;
+      bool locked = false;
+      int err;
+      err = g(tl);
+      if (err)
+        return ERR_PTR(err);
+      locked = true;
+      return locked ? tl : NULL;
+    }`);
+    const rets = fn.blocks.filter((b) => b.exit).map((b) => JSON.stringify(b.ret ?? null));
+    assert.deepEqual(rets, ['{"call":0}', '{"var":"tl"}', `{"values":${ZERO}}`]);
+    const assigns = fn.blocks.flatMap((b) =>
+      b.events.flatMap((e) => (e.kind === 'assign' ? [`${e.name}=${JSON.stringify(e.value ?? null)}`] : [])),
+    );
+    assert.deepEqual(assigns, [
+      `tl={"values":${ZERO | POSITIVE}}`,
+      `locked={"values":${ZERO}}`,
+      'err=null',
+      `locked={"values":${POSITIVE}}`,
+    ]);
+  });
+
+  it('might_sleep_if(cond) is a call under that condition', () => {
+    const fn = lower('void f(unsigned int flags) { might_sleep_if(flags & FOO_SYNC); g(); }');
+    assert.deepEqual(paths(fn), ['g', 'might_sleep_if g']);
+    const edge = fn.blocks[0].succ.find((e) => e.cond?.truthy);
+    assert.equal(edge?.cond?.atom, 'flags & FOO_SYNC');
   });
 });

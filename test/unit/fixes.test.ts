@@ -393,6 +393,7 @@ describe('fixes: API details', () => {
       related: [],
       classes: ['m.l'],
       fingerprint: 'synthetic',
+      confidence: 'high',
     };
     assert.deepEqual(fixesFor(diag, text, parser), []);
   });

@@ -30,12 +30,12 @@ int foo_update(struct foo_dev *d)
 }
 `;
 
-async function hoverText(line: number, text: string): Promise<string> {
+async function hoverText(line: number, text: string, source = SOURCE): Promise<string> {
   const engine = await Engine.create();
-  engine.setFile('foo.c', SOURCE);
-  engine.analyze();
-  const lines = SOURCE.split('\n');
-  const hover = hoverAt(engine, 'foo.c', { line, character: lines[line].indexOf(text) + 1 });
+  engine.setFile('foo.c', source);
+  const { diagnostics } = engine.analyze();
+  const lines = source.split('\n');
+  const hover = hoverAt(engine, 'foo.c', { line, character: lines[line].indexOf(text) + 1 }, diagnostics);
   assert.ok(hover, `hover at ${lines[line]}`);
   return (hover.contents as { value: string }).value;
 }
@@ -60,5 +60,26 @@ describe('hover', () => {
   it('says nothing of upper-case macros', async () => {
     const text = await hoverText(20, 'WARN_ON');
     assert.doesNotMatch(text, /unknown/);
+  });
+
+  it("gives the line's findings with their confidence, and only that line's", async () => {
+    const source = `
+struct foo_ops { void (*put)(int); };
+struct foo_dev { spinlock_t lock; const struct foo_ops *ops; };
+
+static void foo_put_a(int n) { msleep(n); }
+static void foo_put_b(int n) { msleep(n + 1); }
+const struct foo_ops foo_a_ops = { .put = foo_put_a };
+const struct foo_ops foo_b_ops = { .put = foo_put_b };
+
+void foo_release(struct foo_dev *d)
+{
+	spin_lock(&d->lock);
+	d->ops->put(1);
+	spin_unlock(&d->lock);
+}
+`;
+    assert.match(await hoverText(12, 'put', source), /^\*\*`sleep-in-atomic`\*\*: high confidence\n/);
+    assert.doesNotMatch(await hoverText(11, 'spin_lock', source), /confidence/);
   });
 });

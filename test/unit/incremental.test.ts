@@ -271,4 +271,45 @@ void foo_ba(struct foo_dev *d)
       assert.deepEqual(names(engine.analyze()), ['top.c:7 sleep-in-atomic']);
     });
   });
+
+  it("an edit that changes a lock helper's return states reaches its callers as a cold run does", async () => {
+    const helper = `
+struct foo_dev { spinlock_t lock; int n; };
+struct foo_dev *foo_find(int id);
+struct foo_dev *foo_get_locked(int id)
+{
+	struct foo_dev *d = foo_find(id);
+	if (!d)
+		return NULL;
+	spin_lock(&d->lock);
+	return d;
+}
+`;
+    const user = `
+void foo_use(int id)
+{
+	struct foo_dev *d = foo_get_locked(id);
+	if (!d)
+		return;
+	usleep_range(1, 2);
+	spin_unlock(&d->lock);
+}
+`;
+    const engine = await Engine.create();
+    engine.updateOpenFile('helper.c', helper);
+    engine.setFile('user.c', user);
+    // Held exactly when the helper returns non-NULL: the sleep is under it, the NULL path is clean.
+    assert.deepEqual(rules(engine), ['user.c:7 sleep-in-atomic']);
+    // Now NULL and d both come back as NULL: callers cannot tell the paths apart, nothing is held.
+    const edited = helper.replace('if (!d)', 'if (d) ');
+    engine.updateOpenFile('helper.c', edited);
+    const incremental = rules(engine);
+    const cold = await Engine.create();
+    cold.setFile('helper.c', edited);
+    cold.setFile('user.c', user);
+    assert.deepEqual(incremental, rules(cold));
+    assert.deepEqual(incremental, []);
+    engine.updateOpenFile('helper.c', helper);
+    assert.deepEqual(rules(engine), ['user.c:7 sleep-in-atomic']);
+  });
 });

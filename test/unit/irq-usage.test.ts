@@ -121,7 +121,7 @@ describe('lock usage states', () => {
   it('show in the hover of a lock call', async () => {
     const { engine } = await analysed();
     const line = lineOf(DRIVER, 'spin_lock(&d->lock)', lineOf(DRIVER, 'foo_update'));
-    const hover = hoverAt(engine, 'foo.c', { line, character: 3 });
+    const hover = hoverAt(engine, 'foo.c', { line, character: 3 }, []);
     const contents = hover?.contents;
     const text = contents && typeof contents === 'object' && 'value' in contents ? contents.value : '';
     assert.ok(

@@ -69,6 +69,19 @@ describe('knowledge base', () => {
     assert.equal(validateExtraFunctions([1, 2]).errors.length, 1);
   });
 
+  it('user result tests and return ranges are checked like the rest', () => {
+    const { facts, errors } = validateExtraFunctions({
+      foo_is_err: { test: { arg: 0, trueFor: ['negative'] } },
+      foo_err_ptr: { result: { values: ['negative'] } },
+      foo_sleep_if: { effects: ['sleep'], onlyIf: 1 },
+      bad_test: { test: { arg: 0, trueFor: ['broken'] } },
+      bad_result: { result: { arg: 0, map: 'sideways' } },
+      bad_only_if: { onlyIf: 'flags' },
+    });
+    assert.deepEqual(Object.keys(facts).sort(), ['foo_err_ptr', 'foo_is_err', 'foo_sleep_if']);
+    assert.equal(errors.length, 3);
+  });
+
   it('takes names that are Object.prototype members as plain names', () => {
     const kb = Knowledge.withExtensions();
     for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {

@@ -69,7 +69,8 @@ function finding(
   classes: string[],
   extra: { severity?: Severity; confidence?: Confidence; fn?: string; message?: string } = {},
 ): Diagnostic {
-  const d: Diagnostic = {
+  // Findings from before confidences existed have none: the page ranks and filters both kinds.
+  const d: Omit<Diagnostic, 'confidence'> = {
     rule,
     severity: extra.severity ?? 'error',
     file,
@@ -80,7 +81,7 @@ function finding(
     classes,
     fingerprint: `${rule}:${file}:${line}`,
   };
-  return extra.confidence ? Object.assign(d, { confidence: extra.confidence }) : d;
+  return (extra.confidence ? { ...d, confidence: extra.confidence } : d) as Diagnostic;
 }
 
 /**

@@ -10,16 +10,20 @@ import type { Arg, CallEvent } from './ir';
 import { flagBits } from './flags';
 import { argPath, compactArg } from './lower-text';
 import {
+  type CallCase,
+  type CallerTest,
   type ChainStep,
-  type Guard,
   type LockInfo,
   type LockState,
   type Op,
+  type ReturnCase,
   type Summary,
   PSEUDO_LOCKS,
   chainLengthAfter,
   prependStep,
 } from './model';
+import { instantiate } from './guards';
+import { ANY_VALUE, NEGATIVE, ZERO, valuesNamed } from './values';
 
 export interface CallContext {
   kb: Knowledge;
@@ -27,6 +31,8 @@ export interface CallContext {
   /** Workspace functions the call may reach (direct or through a function pointer). */
   targets(event: CallEvent): FunctionRef[];
   summaryOf(ref: FunctionRef): Summary | undefined;
+  /** Whether the call's pointer targets stayed ambiguous (every implementation of a field). */
+  ambiguous(event: CallEvent): boolean;
 }
 
 export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
@@ -41,8 +47,14 @@ export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
   if (targets.length === 1) {
     const summary = ctx.summaryOf(targets[0]);
     const ops: Op[] = [];
-    if (summary)
-      opsOfSummary(targets[0].fn.name, summary, event, ctx, (_key, _length, make) => void ops.push(make()));
+    if (summary) {
+      const callee = targets[0].fn.name;
+      const cases = summary.cases && callCases(callee, summary.cases, event, ctx);
+      opsOfSummary(callee, summary, event, ctx, (_key, _length, make) => void ops.push(make()), cases);
+      if (cases && cases.length > 1) ops.push({ op: 'cases', cases });
+      const returns = cases?.length === 1 ? cases[0].returns : summary.returns;
+      if (returns !== ANY_VALUE) ops.push(resultOfValues(returns));
+    }
     return ops;
   }
   // A call through a function pointer runs one of its targets, and the targets of a popular
@@ -57,11 +69,24 @@ export function opsOfCall(event: CallEvent, ctx: CallContext): Op[] {
     // Replacing keeps the first one's place in the map.
     if (!prev || length < prev.length) merged.set(key, { op: make(), length });
   };
+  let returns = 0;
   for (const target of targets) {
     const summary = ctx.summaryOf(target);
     if (summary) opsOfSummary(target.fn.name, summary, event, ctx, merge);
+    returns |= summary?.returns ?? ANY_VALUE;
   }
-  return [...merged.values()].map((m) => m.op);
+  const ops = [...merged.values()].map((m) => m.op);
+  if (returns !== ANY_VALUE) ops.push(resultOfValues(returns));
+  return ops;
+}
+
+/** One shared, frozen op per range (millions of calls return one of eight). */
+const RESULT_OPS: readonly Op[] = Array.from({ length: ANY_VALUE + 1 }, (_, values) =>
+  Object.freeze({ op: 'result' as const, values }),
+);
+
+function resultOfValues(values: number): Op {
+  return RESULT_OPS[values];
 }
 
 /**
@@ -89,7 +114,9 @@ function callbackOps(fact: ApiFact, event: CallEvent, ctx: CallContext): Op[] {
 type Emit = (key: () => string, length: () => number, make: () => Op) => void;
 
 function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
-  return { fn: ctx.env.fn.name, file: ctx.env.file, range: event.range, callee };
+  const here: ChainStep = { fn: ctx.env.fn.name, file: ctx.env.file, range: event.range, callee };
+  if (event.via && ctx.ambiguous(event)) here.ambiguous = true;
+  return here;
 }
 
 function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext, declared?: boolean): LockInfo {
@@ -98,18 +125,24 @@ function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext, declared?: boo
     kind: op.kind,
     mode,
     recursiveRead: !!op.recursiveRead,
+    ...(op.subclass ? { subclass: true } : {}),
     ...(declared ? { declared } : {}),
     ...(op.blocks ? { blocks: op.blocks } : {}),
   };
   const given = op.arg !== undefined ? event.args[op.arg] : undefined;
   const arg = given && op.ofField ? containerOf(given, op.ofField) : given;
   const classArg = op.classArg !== undefined ? event.args[op.classArg] : undefined;
-  if (classArg && arg) {
-    const cls = ctx.kb.aliasClass(classArg.text.replace(/^&/, '') + (op.argClassSuffix ?? ''), undefined);
+  // A class named by an argument (ww_acquire_init(&ctx, &reservation_ww_class)) or fixed by the
+  // table (dma_resv_lock(obj->resv), device_lock(dev)), of an instance an argument names: the
+  // instance maps to callers like any lock's (two objects are two locks), the class stays.
+  const named = classArg
+    ? ctx.kb.aliasClass(classArg.text.replace(/^&/, '') + (op.argClassSuffix ?? ''), undefined)
+    : op.cls;
+  if (named && arg) {
     const instance = ctx.env.lockOf(arg);
     return {
       ...base,
-      cls,
+      cls: named,
       expr: instance.expr,
       param: instance.param,
       local: instance.local,
@@ -184,7 +217,17 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
     const arg = event.args[fact.flush.arg];
     if (arg) ops.push({ op: 'flush', target: fact.flush.target, key: ctx.env.lockOf(arg).cls, chain });
   }
+  if (fact.result) ops.push(resultOp(fact.result, event));
   return ops;
+}
+
+function resultOp(result: NonNullable<ApiFact['result']>, event: CallEvent): Op {
+  if ('values' in result) return resultOfValues(valuesNamed(result.values));
+  const text = event.args[result.arg]?.text;
+  const fromVar = text && IDENTIFIER_RE.test(text) ? text : undefined;
+  return fromVar
+    ? { op: 'result', fromVar, errOrZero: result.map === 'err-or-zero' ? true : undefined }
+    : resultOfValues(result.map === 'err-or-zero' ? NEGATIVE | ZERO : ANY_VALUE);
 }
 
 /**
@@ -264,18 +307,30 @@ function gfpReclaims(text: string, ctx: CallContext): boolean | undefined {
   }
 }
 
+/**
+ * `cases`: the callee's return cases this call can reach (callCases). One case: the arguments
+ * decided it, and its locks are what the call does. Several: the summary's locks over all
+ * cases are marked `widened`, for a call whose result is not used.
+ */
 function opsOfSummary(
   callee: string,
   summary: Summary,
   event: CallEvent,
   ctx: CallContext,
   emit: Emit,
+  cases?: CallCase[],
 ): void {
   const here = step(event, callee, ctx);
+  let undecidedStep: ChainStep | undefined;
+  // The step for ops whose guard the arguments could not decide, made for the few that have one.
+  const stepFor = (guard: { undecided: boolean }) =>
+    guard.undecided ? (undecidedStep ??= { ...here, undecided: true }) : here;
   const length = (chain: ChainStep[]) => () => chainLengthAfter(here, chain);
   // A callee's local lock is its own object: it is only ever the same lock for the same callee.
   const lockKey = (l: LockInfo) => (l.local && !l.param ? `${identity(l)}\0${callee}` : identity(l));
-  for (const r of summary.releases) {
+  if (cases?.length === 1) for (const op of cases[0].ops) emit(noKey, noLength, () => op);
+  const widened = cases && cases.length > 1 ? true : undefined;
+  for (const r of cases?.length === 1 ? [] : summary.releases) {
     emit(
       () => `r${lockKey(r.lock)}${r.partial ? '\0partial' : ''}`,
       length(r.chain),
@@ -283,6 +338,7 @@ function opsOfSummary(
         op: 'release',
         lock: mapLock(r.lock, event, ctx, callee),
         chain: prependStep(here, r.chain),
+        widened,
         ...(r.partial ? { partial: true } : {}),
       }),
     );
@@ -300,7 +356,7 @@ function opsOfSummary(
       }),
     );
   }
-  for (const a of summary.acquires) {
+  for (const a of cases?.length === 1 ? [] : summary.acquires) {
     emit(
       () => `a${lockKey(a.lock)}\0${a.conditional ?? ''}`,
       length(a.chain),
@@ -309,37 +365,48 @@ function opsOfSummary(
         lock: mapLock(a.lock, event, ctx, callee),
         chain: prependStep(here, a.chain),
         conditional: a.conditional,
+        widened,
       }),
     );
   }
+  const flags = (text: string, flag: string) => flagSet(text, flag, ctx);
   for (const i of summary.inside) {
-    if (ruledOut(i.when, event, ctx)) continue;
+    const guard = instantiate(i.when, event.args, flags);
+    if (guard.ruledOut) continue;
     // Every waiting occurrence is ruled out here: the callee only tries the lock for this caller.
-    const tryOnly = i.tryOnly || ruledOut(i.waitsWhen, event, ctx) || undefined;
+    const tryOnly =
+      i.tryOnly || (i.waitsWhen && instantiate(i.waitsWhen, event.args, flags).ruledOut) || undefined;
     // What a callee takes and drops on a local object orders by class only: through a function
     // pointer with many targets, one per class stands for all of them.
     const key = () =>
       (i.lock.local && !i.lock.param
         ? `i${i.lock.cls}\0${i.lock.kind}\0${i.lock.mode}`
-        : `i${identity(i.lock)}`) + (tryOnly ? '\0try' : '');
+        : `i${identity(i.lock)}`) +
+      (tryOnly ? '\0try' : '') +
+      whenKey(guard.when) +
+      (i.without ? `\0-${i.without.join(',')}` : '');
     emit(key, length(i.chain), () => ({
       op: 'inside',
       lock: mapLock(i.lock, event, ctx, callee),
-      chain: prependStep(here, i.chain),
+      chain: prependStep(stepFor(guard), i.chain),
       tryOnly,
+      ...(guard.when.length ? { when: guard.when } : {}),
+      ...(i.without ? { without: i.without } : {}),
     }));
   }
   for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
-    if (ruledOut(summary.effectGuards[effect], event, ctx)) continue;
+    const guard = instantiate(summary.effectGuards[effect], event.args, flags);
+    if (guard.ruledOut) continue;
     const without = summary.effectWithout[effect];
     emit(
-      () => `e${effect}\0${without?.join(',') ?? ''}`,
+      () => `e${effect}\0${without?.join(',') ?? ''}${whenKey(guard.when)}`,
       length(chain),
       () => ({
         op: 'effect',
         effect,
-        chain: prependStep(here, chain),
+        chain: prependStep(stepFor(guard), chain),
         without: without?.length ? without : undefined,
+        ...(guard.when.length ? { when: guard.when } : {}),
       }),
     );
   }
@@ -368,46 +435,78 @@ function opsOfSummary(
     );
   }
   for (const f of summary.flushes) {
-    if (ruledOut(f.when, event, ctx)) continue;
+    const guard = instantiate(f.when, event.args, flags);
+    if (guard.ruledOut) continue;
     emit(
-      () => `f${f.target}\0${f.key}`,
+      () => `f${f.target}\0${f.key}${whenKey(guard.when)}${f.without ? `\0-${f.without.join(',')}` : ''}`,
       length(f.chain),
       () => ({
         op: 'flush',
         target: f.target,
         key: f.key,
-        chain: prependStep(here, f.chain),
+        chain: prependStep(stepFor(guard), f.chain),
+        ...(guard.when.length ? { when: guard.when } : {}),
+        ...(f.without ? { without: f.without } : {}),
       }),
     );
   }
+}
+
+/** Part of an op's merge key: the caller's tests it depends on. */
+function whenKey(when: readonly CallerTest[]): string {
+  return when.length ? `\0${JSON.stringify(when)}` : '';
+}
+
+const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
+
+const noKey = () => '';
+const noLength = () => 0;
+
+/**
+ * The callee's return cases as this call sees them: cases whose parameter tests the constant
+ * arguments contradict are gone, tests the arguments satisfy are dropped, tests of an argument
+ * that is one of the caller's variables become tests of that variable, and tests of anything
+ * else are dropped (the case stays possible).
+ */
+function callCases(callee: string, cases: ReturnCase[], event: CallEvent, ctx: CallContext): CallCase[] {
+  const here = step(event, callee, ctx);
+  const flags = (text: string, flag: string) => flagSet(text, flag, ctx);
+  const out: CallCase[] = [];
+  for (const c of cases) {
+    const { ruledOut, when } = instantiate(c.when, event.args, flags);
+    if (ruledOut) continue;
+    const ops: Op[] = [
+      ...c.releases.map((r): Op => ({
+        op: 'release',
+        lock: mapLock(r.lock, event, ctx, callee),
+        chain: prependStep(here, r.chain),
+      })),
+      ...c.acquires.map((a): Op => ({
+        op: 'acquire',
+        lock: mapLock(a.lock, event, ctx, callee),
+        chain: prependStep(here, a.chain),
+        conditional: a.conditional,
+      })),
+    ];
+    out.push(when.length ? { returns: c.returns, when, ops } : { returns: c.returns, ops });
+  }
+  return out;
+}
+
+/** Whether a constant flag argument has `flag` set: the knowledge base's gfp flags, or macro values. */
+function flagSet(text: string, flag: string, ctx: CallContext): boolean | undefined {
+  const known = ctx.kb.knownFlag(text, flag);
+  if (known !== undefined) return known;
+  const macro = (name: string) => ctx.env.index.flagMacro(name);
+  const want = flagBits(flag, macro);
+  const have = flagBits(text, macro);
+  return want === undefined || have === undefined ? undefined : (have & want) !== 0n;
 }
 
 /** A lock's identity in a summary (what mapLock maps to the caller's lock). */
 function identity(l: LockInfo): string {
   const param = l.param ? `${l.param.index}:${l.param.fields.join('.')}` : '';
   return `${l.cls}\0${l.expr}\0${l.kind}\0${l.mode}\0${l.recursiveRead}\0${param}\0${l.local ? 1 : 0}`;
-}
-
-/**
- * A constant argument that contradicts the callee's guard: `false`, `0`, `NULL`, `true`, `1`,
- * or flags without (with) the flag a `param & FLAG` guard wants set (clear).
- */
-function ruledOut(guard: Guard | undefined, event: CallEvent, ctx: CallContext): boolean {
-  if (!guard) return false;
-  const text = event.args[guard.index]?.text;
-  if (guard.flag) {
-    const macro = (name: string) => ctx.env.index.flagMacro(name);
-    const want = flagBits(guard.flag, macro);
-    const have = text === undefined ? undefined : flagBits(text, macro);
-    return want !== undefined && have !== undefined && ((have & want) !== 0n) !== guard.truthy;
-  }
-  const truthy =
-    text === 'true' || text === '1'
-      ? true
-      : text === 'false' || text === '0' || text === 'NULL'
-        ? false
-        : undefined;
-  return truthy !== undefined && truthy !== guard.truthy;
 }
 
 /** Maps a callee's parameter-relative lock to the caller's argument (`param0->lock` -> `dev->lock`). */

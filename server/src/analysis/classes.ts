@@ -7,7 +7,7 @@ import type { LockKind } from '../kb/types';
 import type { WorkspaceIndex } from '../workspace/index';
 import type { AccessPath, Arg, FunctionIR } from './ir';
 import { argPath } from './lower-text';
-import { ownString } from '../util/records';
+import { own, ownString } from '../util/records';
 
 export interface ResolvedLock {
   cls: string;
@@ -19,6 +19,9 @@ export interface ResolvedLock {
   local?: boolean;
   resolved: boolean;
 }
+
+/** A `.` member access (after a name, `]` or `)`), not a number's point. */
+const MEMBER_DOT_RE = /([\w\])])\.(?=[A-Za-z_])/g;
 
 /** Type lookups within one function of one file. */
 export class TypeEnv {
@@ -78,6 +81,32 @@ export class TypeEnv {
     return this.paramIndex(path.root.name);
   }
 
+  /**
+   * A path through a local that only holds another path (`tl->mutex` with `tl = ce->timeline`):
+   * that path (`ce->timeline->mutex`), so a parameter's lock stays one for callers.
+   */
+  private unalias(path: AccessPath): AccessPath {
+    const aliases = this.fn.aliases;
+    let cur = path;
+    for (let depth = 0; aliases && cur.root.kind === 'var' && depth < 4; depth++) {
+      const alias = own(aliases, cur.root.name);
+      if (!alias) break;
+      cur = { root: alias.root, fields: alias.fields.concat(cur.fields) };
+    }
+    return cur;
+  }
+
+  /**
+   * A local that is a lock object, not a pointer to one: defined by a lock macro, or taken by
+   * address (`&m`). Not a parameter nor an alias of another path.
+   */
+  private isOwnLockObject(name: string, text: string): boolean {
+    const type = ownString(this.fn.locals, name);
+    if (type === undefined || own(this.fn.aliases ?? {}, name)) return false;
+    if (this.kb.lockDefinition(type)) return true;
+    return /^&\s*\w+$/.test(text) && this.kb.lockKindOfType(this.index.resolveTypedef(type)) !== undefined;
+  }
+
   /** The kind of lock an argument names, from its declared type or file-scope definition. */
   declaredKind(arg: Arg): LockKind | undefined {
     const path = argPath(arg);
@@ -92,17 +121,25 @@ export class TypeEnv {
 
   /** The lock class an argument names. */
   lockOf(arg: Arg): ResolvedLock {
-    const expr = arg.text.replace(/^&\s*/, '');
+    // `p->a.b` and `p->a->b` (a callee's `param0->a->b` mapped back) name one lock: one spelling.
+    const expr = arg.text.replace(/^&\s*/, '').replace(MEMBER_DOT_RE, '$1->');
     const path = argPath(arg);
     if (!path) return { cls: `?${expr}`, expr, resolved: false };
-    const paramIndex = this.paramOf(path);
-    const param = paramIndex !== undefined ? { index: paramIndex, fields: path.fields } : undefined;
+    // Identity through an alias (a parameter's lock stays one for callers); the class from the
+    // path as written, whose local's declared type is often the better one (`void *` fields).
+    const through = this.unalias(path);
+    const paramIndex = this.paramOf(through);
+    const param = paramIndex !== undefined ? { index: paramIndex, fields: through.fields } : undefined;
     const local =
-      path.root.kind !== 'var' || ownString(this.fn.locals, path.root.name) !== undefined ? true : undefined;
-    if (path.fields.length === 0) {
-      if (path.root.kind === 'var') {
-        const name = path.root.name;
-        const isLocal = ownString(this.fn.locals, name) !== undefined || paramIndex !== undefined;
+      through.root.kind !== 'var' || ownString(this.fn.locals, through.root.name) !== undefined
+        ? true
+        : undefined;
+    // `struct mutex *m = &d->lock; mutex_lock(m);` is d->lock.
+    const named = path.fields.length === 0 ? through : path;
+    if (named.fields.length === 0) {
+      if (named.root.kind === 'var') {
+        const name = named.root.name;
+        const isLocal = ownString(this.fn.locals, name) !== undefined || this.paramOf(named) !== undefined;
         if (!isLocal)
           return {
             cls: this.kb.aliasClass(this.index.fileLockClass(name, this.file), undefined),
@@ -110,14 +147,42 @@ export class TypeEnv {
             param,
             resolved: true,
           };
+        // A lock object of this function's own (`static DEFINE_MUTEX(m)`, `spinlock_t l` taken
+        // as `&l`): its own class, as lockdep keys it by its definition or init site; two
+        // functions' locals of one name are two classes.
+        if (this.isOwnLockObject(name, arg.text))
+          return { cls: `${name} (${this.fn.name}())`, expr, local: true, resolved: true };
       }
       return { cls: `?${expr}`, expr, param, local, resolved: false };
     }
-    const last = path.fields[path.fields.length - 1];
-    const typed = this.pathType({ root: path.root, fields: path.fields.slice(0, -1) });
+    const last = named.fields[named.fields.length - 1];
+    const direct = this.pathType({ root: named.root, fields: named.fields.slice(0, -1) });
+    const typed =
+      direct && direct !== 'void'
+        ? direct
+        : through === named
+          ? direct
+          : this.pathType({ root: through.root, fields: through.fields.slice(0, -1) });
     // `void *data` names no container: the caller that knows the type names the class.
     const container = typed === 'void' ? undefined : typed;
-    const raw = container ? `${container}.${last}` : `?.${last}`;
-    return { cls: this.kb.aliasClass(raw, last), expr, param, local, resolved: !!container };
+    const owner = container ?? (param ? undefined : this.onlyLockOwner(last));
+    const raw = owner ? `${owner}.${last}` : `?.${last}`;
+    return { cls: this.kb.aliasClass(raw, last), expr, param, local, resolved: !!owner };
+  }
+
+  /**
+   * The one struct of the workspace with a lock field of this name, if only one has it: a path
+   * whose container type is unknown (a macro's result) then names that lock. Not for a
+   * parameter's path: its callers name the class.
+   */
+  private onlyLockOwner(field: string): string | undefined {
+    let owner: string | undefined;
+    for (const name of this.index.structsWithField(field)) {
+      const type = ownString(this.index.struct(name)?.fields ?? {}, field);
+      if (!this.kb.lockKindOfType(type && this.index.resolveTypedef(type))) continue;
+      if (owner !== undefined) return undefined;
+      owner = name;
+    }
+    return owner;
   }
 }

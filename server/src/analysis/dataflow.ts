@@ -8,11 +8,13 @@
  */
 import { isNestingKind } from '../kb/types';
 import { splitFlagAtom } from './flags';
-import type { AssignEvent, Block, CallEvent, Condition, FunctionIR, Range } from './ir';
-import type { Conditional, HeldLock, LockInfo, LockState, Op } from './model';
+import type { AssignEvent, Block, CallEvent, Condition, FunctionIR, Range, ValueExpr } from './ir';
+import type { CallCase, CallerTest, Conditional, HeldLock, LockInfo, LockState, Op } from './model';
+import { ANY_VALUE, NEGATIVE, NONZERO, POSITIVE, ZERO, errOrZero } from './values';
 
 const MAX_STATES = 16;
 const MAX_FACTS = 8;
+const MAX_VALS = 8;
 const MAX_VISITS = 64;
 
 export interface DataflowHooks {
@@ -27,6 +29,8 @@ export interface DataflowHooks {
 export interface ExitState {
   range: Range;
   states: LockState[];
+  /** What each state returns there (analysis/values), by the state's position. */
+  returns: number[];
 }
 
 /**
@@ -87,7 +91,7 @@ export function makeState(
   held: readonly HeldLock[],
   released: readonly string[],
   facts: LockState['facts'],
-  pending: LockState['pending'],
+  vals: LockState['vals'],
   dropped: readonly string[] = [],
 ): LockState {
   let key = '';
@@ -98,11 +102,31 @@ export function makeState(
   for (const r of released) if (!isMark(r)) key += intern(r) + ',';
   key += '|';
   for (const [a, v] of facts) key += `${intern(a)}${v ? '+' : '-'},`;
-  key += '|';
-  for (const [v] of pending) key += intern(v) + ',';
+  const lockKey = key;
+  if (vals.length) {
+    key += '|';
+    for (const [v, values] of vals) key += `${intern(v)}:${values},`;
+  }
   // `dropped` stays out of the key: paths that differ only in it would multiply the states
   // (and their merges blur the held sets); the first path's view wins.
-  return { held, released, facts, pending, dropped, key };
+  return { held, released, facts, vals, dropped, key, lockKey };
+}
+
+/**
+ * Two paths into a block that differ only in what they know of values become one, knowing
+ * the union of both ranges (`ret = 0` on one and `ret = -EINVAL` on the other: either). Values
+ * matter where they tell paths with different locks apart, and those paths stay apart; a later
+ * test splits the joined range again. Without this, every constant assigned on some path would
+ * double the paths after it.
+ */
+function joinValues(a: LockState, b: LockState): LockState {
+  const vals: (readonly [string, number])[] = [];
+  for (const [name, values] of a.vals) {
+    const other = b.vals.find(([n]) => n === name);
+    if (other && (values | other[1]) !== ANY_VALUE) vals.push([name, values | other[1]]);
+  }
+  if (vals.length === a.vals.length && vals.every(([, v], i) => v === a.vals[i][1])) return a;
+  return makeState(a.held, a.released, a.facts, vals, a.dropped);
 }
 
 export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHooks): ExitState[] {
@@ -140,7 +164,15 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
         if (!next) continue;
         if (!target) target = inStates[edge.to] = [next];
         else if (hasKey(target, next.key)) continue;
-        else target.push(next);
+        else {
+          const same = target.findIndex((t) => t.lockKey === next.lockKey);
+          if (same < 0) target.push(next);
+          else {
+            const joined = joinValues(target[same], next);
+            if (joined === target[same]) continue;
+            target[same] = joined;
+          }
+        }
         changed = true;
       }
       if (target && target.length > MAX_STATES) inStates[edge.to] = widen(target);
@@ -155,11 +187,27 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
   for (let b = 0; b < blocks.length; b++) {
     const states = inStates[b];
     if (!states) continue;
-    const outs = transferBlock(blocks[b], states, opsOf, hooks);
-    const exit = blocks[b].exit;
-    if (exit) exits.push({ range: exit, states: outs });
+    const block = blocks[b];
+    const outs = transferBlock(block, states, opsOf, hooks);
+    if (block.exit)
+      exits.push({ range: block.exit, states: outs, returns: outs.map((s) => returnedValues(block, s)) });
   }
   return exits;
+}
+
+/** What an exit block returns on a path (analysis/values). */
+function returnedValues(block: Block, s: LockState): number {
+  const ret = block.ret;
+  if (!ret) return ANY_VALUE;
+  if ('values' in ret) return ret.values;
+  if ('var' in ret) return valueOf(s, ret.var);
+  const event = block.events[ret.call];
+  return event?.kind === 'call' ? valueOf(s, resultKey(event)) : ANY_VALUE;
+}
+
+/** The name under which a path keeps what a call returned while its block's branch tests it. */
+function resultKey(event: CallEvent): string {
+  return `@${event.n}`;
 }
 
 function transferBlock(
@@ -173,20 +221,25 @@ function transferBlock(
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
     let ops: Op[] = [];
-    let tested = false;
+    let used = false;
     if (event.kind === 'call') {
       ops = opsOf(event);
       hooks?.observe?.(event, ops, cur);
+      used = resultUsed(block, i);
       // Most calls do nothing to the lock state: no new array for them.
       if (ops.length === 0 && !event.resultVar) continue;
-      tested = testedByBranch(block, i);
     }
     // A new array only from the first state the event changes.
     let next: LockState[] | undefined;
     for (let j = 0; j < cur.length; j++) {
       const s = cur[j];
-      const t =
-        event.kind === 'call' ? applyCall(event, ops, s, tested, hooks, block) : assign(s, event, block);
+      if (event.kind === 'call' && used) {
+        const forks = applyUsedCall(event, ops, s, hooks);
+        if (!next && (forks.length !== 1 || forks[0] !== s)) next = cur.slice(0, j);
+        if (next) next.push(...forks);
+        continue;
+      }
+      const t = event.kind === 'call' ? applyCall(event, ops, s, hooks) : assign(s, event);
       if (next) next.push(t);
       else if (t !== s) (next = cur.slice(0, j)).push(t);
     }
@@ -195,14 +248,18 @@ function transferBlock(
   return cur;
 }
 
-function hasEdgeTo(block: Block, to: number): boolean {
-  for (const edge of block.succ) if (edge.to === to) return true;
+/** Whether the call's result is kept, tested by the branch ending the block, or returned. */
+function resultUsed(block: Block, i: number): boolean {
+  const event = block.events[i] as CallEvent;
+  if (event.resultVar !== undefined) return true;
+  const ret = block.ret;
+  if (ret && 'call' in ret && ret.call === i) return true;
+  for (const edge of block.succ) if (edge.cond?.call === i) return true;
   return false;
 }
 
-/** Whether a branch leaving the block tests the result of its event `i`. */
-function testedByBranch(block: Block, i: number): boolean {
-  for (const edge of block.succ) if (edge.cond?.call === i) return true;
+function hasEdgeTo(block: Block, to: number): boolean {
+  for (const edge of block.succ) if (edge.to === to) return true;
   return false;
 }
 
@@ -226,12 +283,21 @@ function dedupe(states: LockState[]): LockState[] {
  */
 function forgetVar(s: LockState, name: string): LockState {
   // Most states on most paths hold nothing and know nothing: nothing to forget.
-  if (!s.held.length && !s.facts.length && !s.pending.length && !s.released.length) return s;
+  if (!s.held.length && !s.facts.length && !s.released.length) {
+    if (!s.vals.some(([v]) => v === name)) return s;
+    return makeState(
+      s.held,
+      s.released,
+      s.facts,
+      s.vals.filter(([v]) => v !== name),
+      s.dropped,
+    );
+  }
   const re = wordPattern(name);
   const facts = s.facts.filter(([atom]) => !re.test(atom));
-  const pending = s.pending.filter(([v]) => v !== name);
+  const vals = s.vals.filter(([v]) => v !== name);
   const stale = s.held.some((h) => !h.entry && re.test(h.expr) && !h.expr.endsWith("'"));
-  if (facts.length === s.facts.length && pending.length === s.pending.length && !stale) return s;
+  if (facts.length === s.facts.length && vals.length === s.vals.length && !stale) return s;
   // One mark is enough (and keeps loops converging): "some earlier value of the variable".
   const held = stale
     ? s.held.map((h) =>
@@ -239,26 +305,38 @@ function forgetVar(s: LockState, name: string): LockState {
       )
     : s.held;
   const released = s.released.filter((r) => !re.test(r));
-  return makeState(held, released, facts, pending, s.dropped);
+  return makeState(held, released, facts, vals, s.dropped);
 }
 
-/** An assignment: what was known of the variable goes; a boolean literal is known again. */
-function assign(s: LockState, event: AssignEvent, block: Block): LockState {
-  const t = overwrite(s, event.name, block);
-  if (event.value === undefined || t.facts.length >= MAX_FACTS) return t;
-  return makeState(t.held, t.released, [...t.facts, [event.name, event.value]], t.pending, t.dropped);
+/** `x = 0`, `x = y`: the variable is forgotten, then known as what was assigned. */
+function assign(s: LockState, event: AssignEvent): LockState {
+  const value = event.value;
+  const values = value ? valueOfExpr(s, value) : ANY_VALUE;
+  const forgotten = forgetVar(s, event.name);
+  return values === ANY_VALUE ? forgotten : withValue(forgotten, event.name, values);
 }
 
-/**
- * The variable gets a new value. A conditional acquire's result still pending, from a call in
- * this same block, was overwritten before any branch could test it (`ret |= foo()` after
- * `ret = mutex_lock_interruptible(&m)`): on the paths where it failed nothing is held, and an
- * unlock there releases what was never taken.
- */
-function overwrite(s: LockState, name: string, block: Block): LockState {
-  const untested = s.pending.find(([v]) => v === name)?.[1];
-  const t = forgetVar(s, name);
-  return untested?.at && block.events.includes(untested.at) ? failed(t, untested.lock) : t;
+function valueOfExpr(s: LockState, value: ValueExpr): number {
+  if ('values' in value) return value.values;
+  return 'var' in value ? valueOf(s, value.var) : ANY_VALUE;
+}
+
+/** What the path knows of a variable's value (ANY_VALUE when nothing). */
+function valueOf(s: LockState, name: string): number {
+  for (const [v, values] of s.vals) if (v === name) return values;
+  return ANY_VALUE;
+}
+
+/** The state knowing `name`'s value in `values` (replacing what it knew; ANY_VALUE forgets). */
+function withValue(s: LockState, name: string, values: number): LockState {
+  const at = s.vals.findIndex(([v]) => v === name);
+  if (at >= 0 && s.vals[at][1] === values) return s;
+  const vals = at >= 0 ? s.vals.filter((_, i) => i !== at) : s.vals.slice();
+  if (values !== ANY_VALUE) {
+    if (vals.length >= MAX_VALS) return at >= 0 ? makeState(s.held, s.released, s.facts, vals, s.dropped) : s;
+    vals.push([name, values]);
+  }
+  return makeState(s.held, s.released, s.facts, vals, s.dropped);
 }
 
 const wordPatterns = new Map<string, RegExp>();
@@ -270,50 +348,133 @@ function wordPattern(name: string): RegExp {
   return re;
 }
 
+/** A call whose result nobody looks at: its ops as they are (a conditional acquire succeeds). */
 function applyCall(
   event: CallEvent,
   ops: Op[],
   state: LockState,
-  testedByBranch: boolean,
   hooks: DataflowHooks | undefined,
-  block: Block,
 ): LockState {
-  let s = event.resultVar ? overwrite(state, event.resultVar, block) : state;
-  for (const op of ops) {
-    switch (op.op) {
-      case 'acquire':
-        // An enum result untested by a switch: no telling whether it was taken.
-        if (op.cases) break;
-        if (op.conditional) {
-          if (testedByBranch) break; // the branch edges decide
-          if (event.resultVar) {
-            const success = op.conditional === 'nonzero-success';
-            const pending = [
-              ...s.pending.filter(([v]) => v !== event.resultVar),
-              [event.resultVar, { lock: op.lock, chain: op.chain, success, at: event }] as const,
-            ];
-            s = makeState(s.held, s.released, s.facts, pending, s.dropped);
-            break;
-          }
-        }
-        s = acquire(s, op.lock, op.chain, op.conditional);
-        break;
-      case 'release':
-        s = release(s, op, hooks);
-        break;
-      case 'assert-held':
-        if (!s.held.some((h) => sameLock(h, op.lock))) {
-          s = withHeld(s, [
-            ...s.held,
-            { ...op.lock, chain: [], entry: 'asserted held (lockdep_assert_held)' },
-          ]);
-        }
-        break;
-      default:
-        break;
-    }
-  }
+  let s = event.resultVar ? forgetVar(state, event.resultVar) : state;
+  for (const op of ops) s = applyOp(s, op, hooks);
   return s;
+}
+
+function applyOp(s: LockState, op: Op, hooks: DataflowHooks | undefined): LockState {
+  switch (op.op) {
+    case 'acquire':
+      // An enum result no `switch` tests: no telling whether it was taken.
+      if (op.cases) return s;
+      return acquire(s, op.lock, op.chain, op.conditional);
+    case 'release':
+      return release(s, op, hooks);
+    case 'assert-held':
+      if (s.held.some((h) => sameLock(h, op.lock))) return s;
+      return withHeld(s, [
+        ...s.held,
+        { ...op.lock, chain: [], entry: 'asserted held (lockdep_assert_held)' },
+      ]);
+    default:
+      return s;
+  }
+}
+
+/**
+ * A call whose result is kept, tested or returned: one path per way it may return (a trylock
+ * took the lock and returned nonzero, or did not and returned 0; each of a lock helper's
+ * return cases), each knowing the result's range, so that the test that follows picks the
+ * paths it fits.
+ */
+function applyUsedCall(
+  event: CallEvent,
+  ops: Op[],
+  state: LockState,
+  hooks: DataflowHooks | undefined,
+): LockState[] {
+  let base = event.resultVar ? forgetVar(state, event.resultVar) : state;
+  let cases: CallCase[] | undefined;
+  let result = ANY_VALUE;
+  for (const op of ops) {
+    if (op.op === 'cases') cases = op.cases;
+    else if (op.op === 'result') result = resultOf(op, state);
+  }
+  // Ops that do not depend on the outcome apply first (a case's acquires follow the callee's releases).
+  const outcome: Op[] = [];
+  for (const op of ops) {
+    if (op.op === 'acquire' && (op.conditional || (cases && op.widened))) outcome.push(op);
+    else if (op.op === 'release' && cases && op.widened) continue;
+    else base = applyOp(base, op, hooks);
+  }
+  const outcomes: (CallCase & { failed?: LockInfo })[] = cases ?? conditionalCases(outcome, result);
+  const out: LockState[] = [];
+  for (const c of outcomes) {
+    if (c.when && c.when.some((t) => contradicts(base, t))) continue;
+    let s = base;
+    for (const t of c.when ?? []) s = assume(s, t) ?? s;
+    for (const op of c.ops) s = applyOp(s, op, hooks);
+    if (c.failed) s = failed(s, c.failed);
+    out.push(withResult(s, event, c.returns));
+  }
+  return out.length ? out : [withResult(base, event, result)];
+}
+
+/**
+ * The outcomes of a call without return cases: a conditional acquire succeeds or fails (`failed`:
+ * this function's own acquire failed there: an unlock on that path releases nothing).
+ */
+function conditionalCases(acquires: Op[], result: number): (CallCase & { failed?: LockInfo })[] {
+  const conditional = acquires.find((op) => op.op === 'acquire' && op.conditional);
+  if (!conditional || conditional.op !== 'acquire') return [{ returns: result, ops: acquires }];
+  // Lock calls that may fail return an errno (-EINTR, -EDEADLK); trylocks return 1 or 0
+  // (down_trylock() returns 0 when it took the semaphore).
+  const zero = conditional.conditional === 'zero-success';
+  const success = zero ? ZERO : POSITIVE;
+  const failure = zero ? (conditional.trylock ? POSITIVE : NEGATIVE) : ZERO;
+  return [
+    { returns: success & result || success, ops: acquires },
+    {
+      returns: failure & result || failure,
+      ops: acquires.filter((op) => op !== conditional),
+      failed: conditional.lock,
+    },
+  ];
+}
+
+/** The path after the call, knowing its result (under its variable, or `@n` for the branch). */
+function withResult(s: LockState, event: CallEvent, values: number): LockState {
+  return withValue(s, event.resultVar ?? resultKey(event), values);
+}
+
+function resultOf(op: Extract<Op, { op: 'result' }>, s: LockState): number {
+  if (op.values !== undefined) return op.values;
+  const values = op.fromVar ? valueOf(s, op.fromVar) : ANY_VALUE;
+  return op.errOrZero ? errOrZero(values) : values;
+}
+
+/** Whether what the path knows contradicts a test of a variable. */
+export function contradicts(s: LockState, t: CallerTest): boolean {
+  if (t.flag) {
+    const known = s.facts.find(([a]) => a === flagAtomOf(t));
+    if (known) return known[1] !== t.set;
+    return !!t.set && valueOf(s, t.name) === ZERO;
+  }
+  return t.values !== undefined && (valueOf(s, t.name) & t.values) === 0;
+}
+
+/** The path knowing a test holds; undefined when it cannot. */
+function assume(s: LockState, t: CallerTest): LockState | undefined {
+  if (contradicts(s, t)) return undefined;
+  if (t.flag) return withFact(s, flagAtomOf(t), !!t.set);
+  return t.values === undefined ? s : withValue(s, t.name, valueOf(s, t.name) & t.values);
+}
+
+function flagAtomOf(t: CallerTest): string {
+  return `${t.name} & ${t.flag}`;
+}
+
+function withFact(s: LockState, atom: string, value: boolean): LockState {
+  if (s.facts.some(([a]) => a === atom) || s.facts.length >= MAX_FACTS) return s;
+  return makeState(s.held, s.released, [...s.facts, [atom, value] as const], s.vals, s.dropped);
 }
 
 function sameLock(a: LockInfo, b: LockInfo): boolean {
@@ -321,7 +482,7 @@ function sameLock(a: LockInfo, b: LockInfo): boolean {
 }
 
 function withHeld(s: LockState, held: HeldLock[]): LockState {
-  return makeState(held, s.released, s.facts, s.pending, s.dropped);
+  return makeState(held, s.released, s.facts, s.vals, s.dropped);
 }
 
 export function acquire(
@@ -341,7 +502,7 @@ export function acquire(
     [...s.held, conditional ? { ...lock, chain, conditional, ...retaken } : { ...lock, chain, ...retaken }],
     s.released.filter((r) => r !== lock.expr && !marks.includes(r)),
     s.facts,
-    s.pending,
+    s.vals,
     s.dropped.filter((d) => d !== lock.cls),
   );
 }
@@ -377,7 +538,7 @@ function release(
       s.held,
       s.released.filter((r) => r !== maybe),
       s.facts,
-      s.pending,
+      s.vals,
       s.dropped,
     );
   if (idx < 0 || s.held[idx].entry) hooks?.releasedForeign?.(op, s);
@@ -385,12 +546,12 @@ function release(
   const dropped = s.dropped.includes(lock.cls) ? s.dropped : [...s.dropped, lock.cls];
   if (idx < 0) {
     // Not ours: an unlock wrapper's business, or a double unlock (reported by the rule).
-    return s.released.includes(lock.expr) ? s : makeState(s.held, s.released, s.facts, s.pending, dropped);
+    return s.released.includes(lock.expr) ? s : makeState(s.held, s.released, s.facts, s.vals, dropped);
   }
   const held = s.held.filter((_, i) => i !== idx);
-  if (s.held[idx].entry) return makeState(held, s.released, s.facts, s.pending, dropped);
+  if (s.held[idx].entry) return makeState(held, s.released, s.facts, s.vals, dropped);
   const released = op.partial ? maybeReleasedMark(s.held[idx].expr) : s.held[idx].expr;
-  return makeState(held, [...s.released, released], s.facts, s.pending, s.dropped);
+  return makeState(held, [...s.released, released], s.facts, s.vals, s.dropped);
 }
 
 /**
@@ -420,7 +581,7 @@ function switchCase(
 function failed(s: LockState, lock: LockInfo): LockState {
   const mark = failedMark(lock.expr);
   if (s.released.includes(mark) || s.held.some((h) => h.expr === lock.expr)) return s;
-  return makeState(s.held, [...s.released, mark], s.facts, s.pending, s.dropped);
+  return makeState(s.held, [...s.released, mark], s.facts, s.vals, s.dropped);
 }
 
 function findLast<T>(list: readonly T[], pred: (x: T) => boolean): number {
@@ -428,7 +589,7 @@ function findLast<T>(list: readonly T[], pred: (x: T) => boolean): number {
   return -1;
 }
 
-/** Follows a branch edge: trylock outcomes, pending results, known conditions; undefined = infeasible. */
+/** Follows a branch edge: what the test says of a call's result, a variable or a flag; undefined = infeasible. */
 function applyEdge(
   block: Block,
   cond: Condition | undefined,
@@ -437,37 +598,34 @@ function applyEdge(
 ): LockState | undefined {
   if (!cond) return s;
   let next = s;
+  const holds = cond.truthy
+    ? (cond.trueFor ?? NONZERO)
+    : (cond.falseFor ?? ANY_VALUE & ~(cond.trueFor ?? NONZERO));
   if (cond.call !== undefined) {
     const event = block.events[cond.call];
     if (event?.kind === 'call') {
-      for (const op of opsOf(event)) {
-        if (op.op !== 'acquire') continue;
-        if (op.cases && cond.case) next = switchCase(next, op, cond.case);
-        else if (op.conditional) {
-          const success = cond.truthy === (op.conditional === 'nonzero-success');
-          next = success ? acquire(next, op.lock, op.chain) : failed(next, op.lock);
-        }
+      // The call's result is known on this path only until the branch: it is forgotten here.
+      const key = resultKey(event);
+      if ((valueOf(next, key) & holds) === 0) return undefined;
+      next = withValue(next, key, ANY_VALUE);
+      // An enum-returning trylock tested by a `switch`: each label says whether it was taken.
+      if (cond.case) {
+        const edge = cond.case;
+        for (const op of opsOf(event)) if (op.op === 'acquire' && op.cases) next = switchCase(next, op, edge);
       }
     }
   }
-  if (cond.variable !== undefined) {
-    const pending = next.pending.find(([v]) => v === cond.variable);
-    if (pending) {
-      const [, p] = pending;
-      const rest = next.pending.filter(([v]) => v !== cond.variable);
-      next = makeState(next.held, next.released, next.facts, rest, next.dropped);
-      next = cond.truthy === p.success ? acquire(next, p.lock, p.chain) : failed(next, p.lock);
-    }
+  if (cond.variable === undefined) return next;
+  const atom = cond.atom;
+  if (atom === undefined || atom === cond.variable) {
+    const values = valueOf(next, cond.variable) & holds;
+    return values === 0 ? undefined : withValue(next, cond.variable, values);
   }
-  if (cond.atom !== undefined) {
-    const known = next.facts.find(([a]) => a === cond.atom);
-    if (known) return known[1] === cond.truthy ? next : undefined;
-    if (next.facts.length < MAX_FACTS) {
-      const facts = [...next.facts, [cond.atom, cond.truthy] as const];
-      next = makeState(next.held, next.released, facts, next.pending, next.dropped);
-    }
-  }
-  return next;
+  // A flag test: `flags & FOO`.
+  const known = next.facts.find(([a]) => a === atom);
+  if (known) return known[1] === cond.truthy ? next : undefined;
+  if (cond.truthy && valueOf(next, cond.variable) === ZERO) return undefined;
+  return withFact(next, atom, cond.truthy);
 }
 
 /**
@@ -479,10 +637,18 @@ function widen(states: LockState[]): LockState[] {
   const fewer = dedupe(
     states.map((s) => {
       const facts = s.facts.filter(([atom]) => splitFlagAtom(atom) === undefined);
-      return facts.length === s.facts.length ? s : makeState(s.held, s.released, facts, s.pending, s.dropped);
+      return facts.length === s.facts.length ? s : makeState(s.held, s.released, facts, s.vals, s.dropped);
     }),
   );
-  return fewer.length <= MAX_STATES ? fewer : [mergeStates(states)];
+  if (fewer.length <= MAX_STATES) return fewer;
+  // Then what they know of values, but for results a branch is about to test.
+  const fewest = dedupe(
+    fewer.map((s) => {
+      const vals = s.vals.filter(([v]) => v.startsWith('@'));
+      return vals.length === s.vals.length ? s : makeState(s.held, s.released, s.facts, vals, s.dropped);
+    }),
+  );
+  return fewest.length <= MAX_STATES ? fewest : [mergeStates(states)];
 }
 
 /** Widening: one state holding every lock any of them holds. */

@@ -8,19 +8,23 @@ import { createHash } from 'node:crypto';
 import type { Knowledge } from '../kb/knowledge';
 import { isOrderedKind, registrationContext, registrationsOf, type EntryContext } from '../kb/types';
 import { type EdgeWitness, OrderGraph, type RuntimeEdgeInput, stronglyConnected } from '../graph/order-graph';
+import { judge, withConfiguration } from '../rules/confidence';
 import type { Finding, Report, Rule, RuleWorld } from '../rules/rule';
 import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock, unblockedOps } from './calls';
 import { type LockUsage, PROCESS_ROOT, accumulateIrqsOn, lockUsage } from './irq-usage';
 import { TypeEnv } from './classes';
-import { makeState, resetInterning, runDataflow } from './dataflow';
-import { splitFlagAtom } from './flags';
+import { contradicts, makeState, resetInterning, runDataflow } from './dataflow';
+import { allTests, asParamTests, commonTests, guardOf, unassignedParams } from './guards';
 import { PrimerCheck } from './primer';
 import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
+import { returnStates } from './returns';
 import type { Effect } from '../kb/types';
 import {
+  type CallerTest,
   type ChainStep,
   type Guard,
+  type ParamTest,
   type HeldLock,
   type LockInfo,
   type LockState,
@@ -79,7 +83,10 @@ export interface AnalysisMemo {
   functions: Map<FunctionIR, FunctionMemo>;
   /** What each function's calls need from the types, computed once while they stay the same. */
   functionShapes: WeakMap<FunctionIR, FunctionShape>;
-  /** Registrations and work bindings of the whole workspace, as text: callees depend on them. */
+  /**
+   * Registrations and work bindings of the whole workspace, and which files each folder calls
+   * into (function-pointer targets prefer those), as text: callees depend on them.
+   */
   registrationKey: string;
   /** Callee ids and their key per function, valid while the types and registrations stay. */
   callees: WeakMap<FunctionIR, { ids: string[]; key: string }>;
@@ -186,6 +193,14 @@ class WorkspaceAnalysis {
   private readonly targetLists = new Map<FunctionIR, FunctionRef[][]>();
   private readonly onlyLists = new Map<FunctionRef, FunctionRef[]>();
   private readonly fnPointers = new Map<string, FunctionRef[]>();
+  /** The same with the file of each store (a function stored in several places appears once per place). */
+  private readonly pointerStores = new Map<string, { ref: FunctionRef; file: string }[]>();
+  /** Per folder, the files its functions call directly (and its own files). */
+  private readonly links = new Map<string, Set<string>>();
+  /** Targets of calls through a pointer key from a folder, and whether they stayed ambiguous. */
+  private readonly affineTargets = new Map<string, PointerTargets>();
+  /** Per function, the calls (by ordinal) whose pointer targets stayed ambiguous. */
+  private readonly ambiguousCalls = new Map<FunctionIR, Uint8Array>();
   /** Field name -> struct types storing functions in it (for calls through untyped objects). */
   private readonly pointerFieldTypes = new Map<string, Set<string>>();
   private readonly contexts = new Map<FunctionIR, ContextEntry>();
@@ -203,8 +218,19 @@ class WorkspaceAnalysis {
   private readonly graph = new OrderGraph();
   private readonly findings: Omit<Finding, 'severity'>[] = [];
   private current: FunctionMemo | undefined;
-  private readonly report: Report = (f) => (this.current?.findings ?? this.findings).push(f);
+  private readonly report: Report = ({ evidence, ...f }) => {
+    const j = withConfiguration(judge(evidence, f.classes), [f, ...f.related], (file) =>
+      this.index.get(file),
+    );
+    const finding = {
+      ...f,
+      confidence: j.confidence,
+      ...(j.reasons.length ? { confidenceReasons: j.reasons } : {}),
+    };
+    (this.current?.findings ?? this.findings).push(finding);
+  };
   private readonly world: RuleWorld;
+  private rekeyedClasses: Set<string> | undefined;
   private readonly next: AnalysisMemo;
   private readonly previous: Map<FunctionIR, FunctionMemo>;
   private readonly previousMemo: AnalysisMemo | undefined;
@@ -246,6 +272,7 @@ class WorkspaceAnalysis {
       index,
       workFunctions: (target, key) =>
         this.workFunctions(target, key).map((r) => ({ fn: r.fn.name, file: r.file })),
+      rekeyed: (cls) => (this.rekeyedClasses ??= this.collectRekeyed()).has(cls),
       contextOf: (fn) => this.contexts.get(fn)?.ctx,
     };
   }
@@ -437,7 +464,13 @@ class WorkspaceAnalysis {
     const env = this.env(ref);
     let found: CallInspection | undefined;
     const targets = this.targetsIn(ref);
-    const callCtx: CallContext = { kb: this.kb, env, targets, summaryOf: (r) => this.summaries.get(r.fn) };
+    const callCtx: CallContext = {
+      kb: this.kb,
+      env,
+      targets,
+      summaryOf: (r) => this.summaries.get(r.fn),
+      ambiguous: (e) => this.isAmbiguous(ref, e),
+    };
     runDataflow(ref.fn, makeState(this.entryHeld(ref, env), [], [], []), {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, ops, states) => {
@@ -455,6 +488,20 @@ class WorkspaceAnalysis {
   }
 
   /** Made when asked: a map keeping one per function costs more than the few it saves. */
+  /** The classes `lockdep_set_class()`-style calls re-key anywhere (RuleWorld.rekeyed), once. */
+  private collectRekeyed(): Set<string> {
+    const out = new Set<string>();
+    for (const ref of this.refs)
+      for (const b of ref.fn.blocks)
+        for (const e of b.events) {
+          if (e.kind !== 'call' || !e.callee) continue;
+          const at = this.kb.fact(e.callee)?.rekeysClass;
+          const arg = at !== undefined ? e.args[at] : undefined;
+          if (arg) out.add(this.env(ref).lockOf(arg).cls);
+        }
+    return out;
+  }
+
   private env(ref: FunctionRef): TypeEnv {
     return new TypeEnv(this.index, this.kb, ref.file, ref.fn);
   }
@@ -470,6 +517,9 @@ class WorkspaceAnalysis {
       if (list) {
         if (!list.includes(fn)) list.push(fn);
       } else this.fnPointers.set(key, [fn]);
+      const stores = this.pointerStores.get(key);
+      if (stores) stores.push({ ref: fn, file });
+      else this.pointerStores.set(key, [{ ref: fn, file }]);
       if (type) {
         const types = this.pointerFieldTypes.get(store.field) ?? new Set();
         types.add(type);
@@ -511,6 +561,7 @@ class WorkspaceAnalysis {
     const inits: { key: string; fn: FunctionRef; registration: ChainStep }[] = [];
     for (const ref of this.refs) {
       const fs = this.functionShape(ref);
+      this.link(ref, fs);
       if (fs.registrationKey) keys.push(`${ref.file}:${fs.registrationKey}`);
       for (const { event, shape } of fs.registrations) {
         const registration = {
@@ -537,6 +588,8 @@ class WorkspaceAnalysis {
         }
       }
     }
+    const links = [...this.links].map(([dir, files]) => `${dir}>${[...files].sort().join(',')}`).sort();
+    keys.push(createHash('sha1').update(links.join('\n')).digest('base64'));
     this.next.registrationKey = keys.join('\n');
     // A work function runs holding its workqueues' lockdep maps, then its work item's (as
     // process_one_work takes them): flushing either under a lock orders that lock before them.
@@ -551,6 +604,20 @@ class WorkspaceAnalysis {
       const entries = this.workEntries.get(fn.fn) ?? [];
       for (const cls of maps) if (!entries.some((e) => e.cls === cls)) entries.push({ cls, registration });
       this.workEntries.set(fn.fn, entries);
+    }
+  }
+
+  /** Notes the files a function's direct calls reach, for its folder (see affine). */
+  private link(ref: FunctionRef, fs: FunctionShape): void {
+    const dir = folderOf(ref.file);
+    let files = this.links.get(dir);
+    if (!files) this.links.set(dir, (files = new Set()));
+    files.add(ref.file);
+    for (const event of fs.targets) {
+      const target = fs.calls[event.n].target;
+      if (target?.kind !== 'fn') continue;
+      const def = this.index.resolveFunction(target.name, ref.file);
+      if (def) files.add(def.file);
     }
   }
 
@@ -690,7 +757,7 @@ class WorkspaceAnalysis {
     return (event) => known[event.n] ?? (known[event.n] = this.resolveTargets(event, ref));
   }
 
-  /** Functions a call may reach: a direct definition or every function stored in the called field. */
+  /** Functions a call may reach: a direct definition or the functions stored in the called field. */
   private resolveTargets(event: CallEvent, ref: FunctionRef): FunctionRef[] {
     const target = this.functionShape(ref).calls[event.n].target;
     if (!target) return noItems();
@@ -698,14 +765,81 @@ class WorkspaceAnalysis {
       const def = this.index.resolveFunction(target.name, ref.file);
       return def ? this.only(def) : noItems();
     }
-    if (target.kind === 'ptr') return this.fnPointers.get(target.key) ?? [];
-    // Untyped object: the untyped stores of that field; typed ones only when no untyped
-    // store exists and a single struct type stores functions there.
-    const untyped = this.fnPointers.get(`?.${target.field}`) ?? [];
-    const types = this.pointerFieldTypes.get(target.field);
-    if (untyped.length === 0 && types?.size === 1)
-      return this.fnPointers.get(`${[...types][0]}.${target.field}`) ?? [];
-    return untyped;
+    const key = target.kind === 'ptr' ? target.key : this.untypedKey(target.field);
+    const found = this.affine(key);
+    const near = found.near.get(ref.file) ?? found.near.get(folderOf(ref.file));
+    if (!near && found.files > 1 && found.all.length > 1) {
+      let calls = this.ambiguousCalls.get(ref.fn);
+      if (!calls)
+        this.ambiguousCalls.set(ref.fn, (calls = new Uint8Array(this.functionShape(ref).calls.length)));
+      calls[event.n] = 1;
+    }
+    // A function calling through the field it is stored in chains to another implementation
+    // (an ops wrapper calling the ops it wraps), not to itself.
+    const targets = near ?? found.all;
+    return targets.length > 1 && targets.includes(ref) ? targets.filter((t) => t !== ref) : targets;
+  }
+
+  /**
+   * Untyped object: the untyped stores of that field; typed ones only when no untyped store
+   * exists and a single struct type stores functions there.
+   */
+  private untypedKey(field: string): string {
+    const untyped = `?.${field}`;
+    if (this.fnPointers.has(untyped)) return untyped;
+    const types = this.pointerFieldTypes.get(field);
+    return types?.size === 1 ? `${[...types][0]}.${field}` : untyped;
+  }
+
+  /** Whether a call's pointer targets stayed ambiguous (see affine). */
+  private isAmbiguous(ref: FunctionRef, event: CallEvent): boolean {
+    return this.ambiguousCalls.get(ref.fn)?.[event.n] === 1;
+  }
+
+  /**
+   * The functions a call through pointer key `type.field` may reach, as seen from each folder.
+   * Wrappers (implementations that themselves call through the same field: they chain to the
+   * implementation they wrap) are dropped when others remain. Then the implementations the
+   * caller's own file stores stand for the rest (the file that sets up `vm->insert_entries` for
+   * its objects calls its own); else, from a folder, those stored in that folder or in a file
+   * its functions call directly (the driver and the core it initialises its objects with:
+   * mt7915 calls mt76_mmio_init, so its bus ops are mmio's, not usb's). A call where none is
+   * near keeps them all, and is ambiguous when they come from several files.
+   */
+  private affine(key: string): PointerTargets {
+    let found = this.affineTargets.get(key);
+    if (found) return found;
+    const stores = this.pointerStores.get(key) ?? [];
+    const field = key.slice(key.lastIndexOf('.') + 1);
+    const plain = stores.filter((s) => !this.callsThrough(s.ref, field));
+    const pool = plain.length ? plain : stores;
+    const files = new Set(pool.map((s) => s.file));
+    // By file (the implementations a file stores, for its own calls) and by folder.
+    const near = new Map<string, FunctionRef[]>();
+    if (files.size > 1)
+      for (const file of files) near.set(file, distinctRefs(pool.filter((s) => s.file === file)));
+    if (files.size > 1)
+      for (const [dir, linked] of this.links) {
+        const close = pool.filter((s) => folderOf(s.file) === dir || linked.has(s.file));
+        if (close.length) near.set(dir, distinctRefs(close));
+      }
+    found = { all: distinctRefs(pool), near, files: files.size };
+    this.affineTargets.set(key, found);
+    return found;
+  }
+
+  /** Whether a function calls through a pointer field of this name itself. */
+  private callsThrough(ref: FunctionRef, field: string): boolean {
+    const fs = this.functionShape(ref);
+    for (const event of fs.targets) {
+      const t = fs.calls[event.n].target;
+      if (
+        (t?.kind === 'ptr' && t.key.endsWith(`.${field}`)) ||
+        (t?.kind === 'ptr-field' && t.field === field)
+      )
+        return true;
+    }
+    return false;
   }
 
   /** One list per function called directly, shared by all its call sites. */
@@ -836,28 +970,34 @@ class WorkspaceAnalysis {
       env,
       targets: this.targetsIn(ref),
       summaryOf: (r) => this.summaries.get(r.fn),
+      ambiguous: (e) => this.isAmbiguous(ref, e),
     };
     const entry = makeState(this.entryHeld(ref, env), [], [], []);
     let checksContext = false;
     const insideByClass = new Map<string, Summary['inside'][number]>();
+    const stable = unassignedParams(ref.fn);
+    const params = (when: readonly CallerTest[] | undefined) => asParamTests(when, ref.fn, stable);
     const primer = new PrimerCheck(ref.fn, this.kb);
     // Blocks are walked in order: calls before this one have been folded into the summary.
     const tookBefore = (cls: string) => insideByClass.has(cls);
     const irqsOnByKey = new Map<string, Summary['irqsOn'][number]>();
     const exits = runDataflow(ref.fn, entry, {
       opsOf: (e) => opsOfCall(e, callCtx),
-      observe: (event, allOps, states) => {
-        const ops = unblockedOps(allOps, states);
-        accumulate(summary, insideByClass, ops, guardOf(ref.fn, states), droppedIn(states));
-        accumulateIrqsOn(summary, irqsOnByKey, event, ops, states, this.kb);
-        if (ops.some((o) => o.op === 'context-check')) checksContext = true;
-        primer.observe(event, ops, states);
-        const edges = ops.length ? callEdges(ops, states) : noItems<CallEdge>();
-        addOrders(summary, edges);
-        if (!final) return;
-        this.addEdges(ref, event, ops, edges);
-        const site = { file: ref.file, env, event, ops, states, tookBefore };
-        for (const rule of this.rules) rule.onCall?.(site, this.world, this.report);
+      observe: (event, allOps, allStates) => {
+        if (allOps.some((o) => o.op === 'context-check')) checksContext = true;
+        for (const [pathOps, states] of byPath(allOps, allStates)) {
+          const ops = unblockedOps(pathOps, states);
+          const guard = guardOf(ref.fn, stable, states);
+          accumulate(summary, insideByClass, ops, guard, droppedIn(states), params);
+          accumulateIrqsOn(summary, irqsOnByKey, event, ops, states, this.kb);
+          primer.observe(event, ops, states);
+          const edges = ops.length ? callEdges(ops, states) : noItems<CallEdge>();
+          addOrders(summary, edges);
+          if (!final) continue;
+          this.addEdges(ref, event, ops, edges);
+          const site = { file: ref.file, env, event, ops, states, tookBefore };
+          for (const rule of this.rules) rule.onCall?.(site, this.world, this.report);
+        }
       },
       releasedForeign: (op) => {
         const prev = summary.releases.find((r) => r.lock.cls === op.lock.cls);
@@ -887,6 +1027,9 @@ class WorkspaceAnalysis {
     summary.releases = summary.releases.filter(
       (r) => !exitStates.length || !exitStates.every((s) => s.held.some((h) => h.expr === r.lock.expr)),
     );
+    const states = returnStates(ref.fn, stable, exits, summary.releases);
+    summary.returns = states.returns;
+    if (states.cases) summary.cases = states.cases;
     this.annotatedSummary(ref, env, summary);
     if (checksContext) delete summary.effects.sleep; // it sleeps only where sleeping is allowed
     if (final)
@@ -964,8 +1107,11 @@ function callEdges(ops: Op[], states: readonly LockState[]): CallEdge[] {
     else if (op.op === 'flush' && !op.key.startsWith('?')) to = workLock(op.target, op.key);
     if (!to || !isOrderedKind(to.kind) || !('chain' in op)) continue;
     const chain = op.chain;
+    // The caller's locks the callee drops first are not held when it takes this one.
+    const without = op.op === 'inside' || op.op === 'effect' || op.op === 'flush' ? op.without : undefined;
     for (const s of states)
-      for (const h of s.held) if (isOrderedKind(h.kind)) add(h, to, chain, declaration(to, chain));
+      for (const h of s.held)
+        if (isOrderedKind(h.kind) && !without?.includes(h.cls)) add(h, to, chain, declaration(to, chain));
   }
   return out ?? noItems();
 }
@@ -1025,6 +1171,28 @@ function changeKey(s: Summary): string {
     .digest('base64');
 }
 
+/**
+ * What a call through one pointer key may reach: all targets, the near ones per file and per
+ * folder (when the targets come from several files), and from how many files they come.
+ */
+interface PointerTargets {
+  all: FunctionRef[];
+  near: Map<string, FunctionRef[]>;
+  files: number;
+}
+
+function folderOf(file: string): string {
+  const at = Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\'));
+  return at < 0 ? '' : file.slice(0, at);
+}
+
+/** The functions of a list of stores, each once, in store order. */
+function distinctRefs(stores: readonly { ref: FunctionRef }[]): FunctionRef[] {
+  const out: FunctionRef[] = [];
+  for (const s of stores) if (!out.includes(s.ref)) out.push(s.ref);
+  return out;
+}
+
 function within(r: Range, line: number, col: number): boolean {
   if (line < r.line || line > r.endLine) return false;
   if (line === r.line && col < r.col) return false;
@@ -1055,20 +1223,25 @@ function stripHeld(h: HeldLock): LockInfo {
   };
 }
 
-/** Keeps the shortest chain; a guard survives only while every occurrence has the same one. */
-function mergeGuard(prev: Guard | undefined, next: Guard | undefined): Guard | undefined {
-  return prev && next && prev.index === next.index && prev.truthy === next.truthy ? prev : undefined;
+/** A guard as a summary keeps it: none when it has no test. */
+function kept(guard: Guard): Guard | undefined {
+  return guard.length ? guard : undefined;
+}
+
+/** A second occurrence weakens a guard to the tests both share; an unguarded one stays unguarded. */
+function weaker(prev: Guard | undefined, next: Guard): Guard | undefined {
+  return prev && kept(commonTests(prev, next));
 }
 
 function addEffect(
   summary: Summary,
   effect: Effect,
   chain: ChainStep[],
-  guard: Guard | undefined,
+  guard: Guard,
   without: string[],
 ): void {
   const prev = summary.effects[effect];
-  summary.effectGuards[effect] = prev ? mergeGuard(summary.effectGuards[effect], guard) : guard;
+  summary.effectGuards[effect] = prev ? weaker(summary.effectGuards[effect], guard) : kept(guard);
   const before = summary.effectWithout[effect];
   summary.effectWithout[effect] = prev ? (before ?? []).filter((c) => without.includes(c)) : without;
   if (!prev || chain.length < prev.length) summary.effects[effect] = chain;
@@ -1084,34 +1257,49 @@ const NON_SLEEPING_KINDS = new Set([
   'ww_acquire',
 ]);
 
+/** The caller's classes an op of this call happens without: dropped here, or by the callee. */
+function droppedFor(dropped: string[], inCallee: string[] | undefined): string[] {
+  return inCallee?.length ? [...new Set([...dropped, ...inCallee])] : dropped;
+}
+
 /** Caller lock classes dropped on every path to a call. */
 function droppedIn(states: readonly LockState[]): string[] {
   return states[0]?.dropped.filter((d) => states.every((s) => s.dropped.includes(d))) ?? [];
 }
 
-/** The parameter test every state before a call agrees on, if any. */
-function guardOf(fn: FunctionIR, states: readonly LockState[]): Guard | undefined {
-  const first = states[0];
-  if (!first) return undefined;
-  for (const [atom, truthy] of first.facts) {
-    const [name, flag] = splitFlagAtom(atom) ?? [atom, undefined];
-    const index = fn.params.findIndex((p) => p.name === name);
-    if (index < 0) continue;
-    if (states.every((s) => s.facts.some(([a, v]) => a === atom && v === truthy)))
-      return flag ? { index, truthy, flag } : { index, truthy };
+/**
+ * A call's ops with the paths they happen on: an op whose callee's guard became tests of this
+ * function's variables (`when`) happens only on the paths those tests do not contradict
+ * (`g(dev, flags)` inside `if (!(flags & FOO_SYNC))` does not wait for FOO_SYNC).
+ */
+function byPath(ops: Op[], states: readonly LockState[]): [Op[], readonly LockState[]][] {
+  if (!ops.some((op) => 'when' in op && op.when)) return [[ops, states]];
+  const groups = new Map<string, [Op[], LockState[]]>();
+  for (const s of states) {
+    const fit = ops.filter((op) => !('when' in op) || !op.when || !op.when.some((t) => contradicts(s, t)));
+    const key = fit.map((op) => ops.indexOf(op)).join(',');
+    const group = groups.get(key);
+    if (group) group[1].push(s);
+    else groups.set(key, [fit, [s]]);
   }
-  return undefined;
+  return [...groups.values()];
 }
 
-/** Folds one call's ops into the function's summary: effects, locks taken inside, flushes. */
+/**
+ * Folds one call's ops into the function's summary: effects, locks taken inside, flushes, each
+ * guarded by the paths' tests of the parameters and by the callee's guard on them (`params`
+ * turns an op's tests of this function's variables into tests of its parameters).
+ */
 function accumulate(
   summary: Summary,
   insideByClass: Map<string, Summary['inside'][number]>,
   ops: Op[],
-  guard: Guard | undefined,
+  pathGuard: Guard,
   dropped: string[],
+  params: (when: CallerTest[] | undefined) => ParamTest[],
 ): void {
   for (const op of ops) {
+    const guard = 'when' in op && op.when ? allTests(pathGuard, params(op.when)) : pathGuard;
     switch (op.op) {
       case 'effect':
         addEffect(summary, op.effect, op.chain, guard, [...new Set([...dropped, ...(op.without ?? [])])]);
@@ -1122,21 +1310,26 @@ function accumulate(
         if (!isOrderedKind(op.lock.kind) || dropped.includes(op.lock.cls)) break;
         const waits = waitsForLock(op);
         const prev = insideByClass.get(op.lock.cls);
+        const without = droppedFor(dropped, op.op === 'inside' ? op.without : undefined);
         if (!prev && summary.inside.length < MAX_INSIDE) {
-          const entry: Summary['inside'][number] = { lock: op.lock, chain: op.chain, when: guard };
-          if (waits) entry.waitsWhen = guard;
+          const entry: Summary['inside'][number] = { lock: op.lock, chain: op.chain, when: kept(guard) };
+          if (waits) entry.waitsWhen = kept(guard);
           else entry.tryOnly = true;
+          if (without.length) entry.without = without;
           summary.inside.push(entry);
           insideByClass.set(op.lock.cls, entry);
         } else if (prev) {
-          prev.when = mergeGuard(prev.when, guard);
-          // The witness is the shortest chain that waits for the lock, when one does.
+          prev.when = weaker(prev.when, guard);
+          prev.without = prev.without?.filter((c) => without.includes(c));
+          if (!prev.without?.length) prev.without = undefined;
+          // The witness of a lock taken by waiting is a path that waits: a trylock's path shown
+          // as the way a lock is ordered after its callers' would mislead.
           if (waits && prev.tryOnly) {
             prev.chain = op.chain;
             prev.tryOnly = undefined;
-            prev.waitsWhen = guard;
+            prev.waitsWhen = kept(guard);
           } else {
-            if (waits) prev.waitsWhen = mergeGuard(prev.waitsWhen, guard);
+            if (waits) prev.waitsWhen = weaker(prev.waitsWhen, guard);
             if (op.chain.length < prev.chain.length && (waits || prev.tryOnly)) prev.chain = op.chain;
           }
         }
@@ -1146,8 +1339,17 @@ function accumulate(
       }
       case 'flush': {
         const prev = summary.flushes.find((f) => f.key === op.key);
-        if (!prev) summary.flushes.push({ target: op.target, key: op.key, chain: op.chain, when: guard });
-        else prev.when = mergeGuard(prev.when, guard);
+        const without = droppedFor(dropped, op.without);
+        if (prev) {
+          prev.when = weaker(prev.when, guard);
+          prev.without = prev.without?.filter((c) => without.includes(c));
+          if (!prev.without?.length) prev.without = undefined;
+        } else {
+          const entry: Summary['flushes'][number] = { target: op.target, key: op.key, chain: op.chain };
+          if (guard.length) entry.when = guard;
+          if (without.length) entry.without = without;
+          summary.flushes.push(entry);
+        }
         break;
       }
       case 'reclaim-if-param':

@@ -60,9 +60,15 @@ export interface CallEvent {
 export interface AssignEvent {
   kind: 'assign';
   name: string;
-  /** `retry = true`: what the variable now tests as (boolean literals only). */
-  value?: boolean;
+  /** What is assigned, when it is a constant or another variable (`ret = -EINVAL`, `locked = true`). */
+  value?: ValueExpr;
 }
+
+/**
+ * A returned or assigned value as far as the analysis follows values (analysis/values): a
+ * constant's range (a bit set), a variable, or the result of the block's event at an index.
+ */
+export type ValueExpr = { values: number } | { var: string } | { call: number };
 
 export type Event = CallEvent | AssignEvent;
 
@@ -74,7 +80,14 @@ export interface Condition {
   variable?: string;
   /** Text of a call-free condition atom (`need_lock`, `d->locked`) for correlation. */
   atom?: string;
-  /** Whether the tested value is nonzero on this edge. */
+  /**
+   * For a test of a call's result or a variable's value: the ranges (analysis/values) for which
+   * the test holds (`x < 0`: negative; `IS_ERR(p)`: negative; `p == NULL`: zero). Absent: nonzero.
+   */
+  trueFor?: number;
+  /** The ranges for which it fails, when not all the others (`x == -EDEADLK` fails for any x). */
+  falseFor?: number;
+  /** Whether the test holds on this edge. */
   truthy: boolean;
   /**
    * A `switch` on the call's result: the case label this edge takes, or none for the default
@@ -93,6 +106,8 @@ export interface Block {
   succ: Edge[];
   /** Set when the block ends the function: where (the return statement or closing brace). */
   exit?: Range;
+  /** What an exit returns, when the analysis can follow it. */
+  ret?: ValueExpr;
 }
 
 export interface Param {
@@ -108,6 +123,11 @@ export interface FunctionIR {
   params: Param[];
   /** Declared types of locals (scope-insensitive: kernel code rarely shadows). */
   locals: Record<string, string>;
+  /**
+   * Locals that only ever hold one path of another variable (`tl = ce->timeline`, assigned once,
+   * and `ce` not assigned after): a lock reached through them is reached through that path.
+   */
+  aliases?: Record<string, AccessPath>;
   returnType?: string;
   blocks: Block[];
   /** `__must_hold(x)` and friends: locks held on entry. */

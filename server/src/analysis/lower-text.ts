@@ -37,18 +37,20 @@ const NOT_SIMPLE_RE = /["'[\](){}#\\/]|[^\x00-\x7f]|\+\+|--/;
  */
 export function simpleDeclaration(
   node: CachedNode,
-): { type: string; names: string[]; inits: (string | undefined)[] } | undefined {
+): { type: string; names: string[]; inits: (string | undefined)[]; pointers: boolean[] } | undefined {
   const m = SIMPLE_DECLARATION_RE.exec(node.text);
   if (!m || NOT_SIMPLE_RE.test(m[2]) || node.isKeyword(m[1])) return undefined;
   const names: string[] = [];
   const inits: (string | undefined)[] = [];
+  const pointers: boolean[] = [];
   for (const part of m[2].split(',')) {
     const d = SIMPLE_DECLARATOR_RE.exec(part);
     if (!d || node.isKeyword(d[1])) return undefined;
     names.push(d[1]);
     inits.push(d[2]?.trim());
+    pointers.push(part.trimStart().startsWith('*'));
   }
-  return node.hasError ? undefined : { type: m[1], names, inits };
+  return node.hasError ? undefined : { type: m[1], names, inits, pointers };
 }
 
 const BINARY_OPERATORS = new Set([

@@ -40,11 +40,13 @@ import type {
   Param,
   Range,
   StructDef,
+  ValueExpr,
 } from './ir';
 import { setOwn } from '../util/records';
 import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
 import { expansionMatters, splitArguments } from '../preprocess/macros';
 import { flagAtom, isFlagValue } from './flags';
+import { ANY_VALUE, NEGATIVE, NONZERO, POSITIVE, ZERO, constantValues, valuesNamed } from './values';
 import { isCallsOnly } from './primer';
 
 export function rangeOf(node: CachedNode): Range {
@@ -574,6 +576,10 @@ class FunctionBuilder {
   private readonly labels = new Map<string, number>();
   private readonly gotos: { from: number; label: string }[] = [];
   private readonly localNames = new Set<string>();
+  /** Locals initialised from a path of another variable, where (see aliases). */
+  private readonly aliasInits = new Map<string, { path: AccessPath; block: number; event: number }>();
+  /** Locals declared as pointers. */
+  private readonly pointers = new Set<string>();
   /** Calls emitted so far: the next call's ordinal. */
   private calls = 0;
   /**
@@ -609,6 +615,7 @@ class FunctionBuilder {
   lowerBody(body: CachedNode): void {
     this.cur = this.newBlock();
     this.compound(body);
+    this.aliases();
     if (this.cur !== undefined) {
       const end = rangeOf(body);
       this.blocks[this.cur].exit = {
@@ -929,9 +936,12 @@ class FunctionBuilder {
     const simple = simpleDeclaration(node);
     if (simple) {
       simple.names.forEach((name, i) => {
+        const init = simple.inits[i];
+        if (init !== undefined) this.aliasCandidate(name, init);
         this.localNames.add(name);
+        if (simple.pointers[i]) this.pointers.add(name);
         setOwn(this.fn.locals, name, simple.type);
-        this.assign(name, simple.inits[i]);
+        this.assign(name, init === undefined ? undefined : this.textValue(init, simple.pointers[i]));
       });
       return;
     }
@@ -940,25 +950,23 @@ class FunctionBuilder {
     for (const decl of node.fields('declarator')) {
       const inner = decl.type === 'init_declarator' ? decl.field('declarator') : decl;
       const name = inner ? declaratorName(inner) : undefined;
+      const pointer = inner?.type === 'pointer_declarator';
       if (name) {
         this.localNames.add(name);
+        if (pointer) this.pointers.add(name);
         if (type) setOwn(this.fn.locals, name, type);
       }
       // `guard`-style cleanup declarations are not used for locks; only initializers matter.
       const value = decl.type === 'init_declarator' ? decl.field('value') : null;
       if (value && value.type !== 'initializer_list') this.expression(value, name);
-      if (name && !(value && isCallAssignmentValue(value))) this.assign(name, value?.text);
+      if (name && value && SIMPLE_PATH_RE.test(value.text))
+        this.aliasCandidate(name, normaliseText(value.text));
+      if (name && !(value && isCallAssignmentValue(value)))
+        this.assign(name, value ? this.plainValue(value, pointer) : undefined);
     }
   }
 
   /** An assignment event; `unlock = true` also says what the variable now tests as. */
-  private assign(name: string, value: string | undefined): void {
-    const literal = value === 'true' ? true : value === 'false' ? false : undefined;
-    this.blocks[this.block()].events.push(
-      literal === undefined ? { kind: 'assign', name } : { kind: 'assign', name, value: literal },
-    );
-  }
-
   private ifStatement(node: CachedNode): void {
     const cond = node.field('condition');
     const then = node.field('consequence');
@@ -1061,10 +1069,120 @@ class FunctionBuilder {
   }
 
   private returnStatement(node: CachedNode): void {
-    for (const child of node.namedChildren) this.expression(child);
+    const children = node.namedChildren;
+    const choice = children.length === 1 ? stripParens(children[0]) : undefined;
+    if (choice?.type === 'conditional_expression') {
+      // `return err ? ERR_PTR(err) : rq;`: two returns, so each knows what it returns.
+      const cond = choice.field('condition');
+      const then = choice.field('consequence');
+      const otherwise = choice.field('alternative');
+      if (cond && then && otherwise) {
+        const t = this.newBlock();
+        const f = this.newBlock();
+        this.condition(cond, t, f);
+        this.cur = t;
+        this.returnValue(node, then);
+        this.cur = f;
+        this.returnValue(node, otherwise);
+        return;
+      }
+    }
+    if (children.length === 1) return this.returnValue(node, children[0]);
+    for (const child of children) this.expression(child);
     this.releaseScopesDownTo(0);
     this.blocks[this.block()].exit = this.range(node);
     this.cur = undefined;
+  }
+
+  /** A return of `value` (the whole returned expression, or an arm of `c ? a : b`). */
+  private returnValue(node: CachedNode, value: CachedNode): void {
+    this.expression(value);
+    const ret = this.valueOf(value);
+    this.releaseScopesDownTo(0);
+    const block = this.blocks[this.block()];
+    block.exit = this.range(node);
+    if (ret) block.ret = ret;
+    this.cur = undefined;
+  }
+
+  /**
+   * `struct foo *tl = ce->timeline;` (before its assignment event is emitted): a candidate
+   * alias of `ce->timeline`, when `ce` is a parameter or a local declared before.
+   */
+  private aliasCandidate(name: string, text: string): void {
+    const path = simplePath(text);
+    if (!path || path.root.kind !== 'var' || path.fields.length === 0) return;
+    if (!this.localNames.has(path.root.name) || path.root.name === name) return;
+    const block = this.block();
+    this.aliasInits.set(name, { path, block, event: this.blocks[block].events.length });
+  }
+
+  /**
+   * The candidates that stayed aliases: never assigned but at their declaration, and their
+   * root never assigned in a later block (blocks are made in source order; a loop cursor
+   * assigned in the loop's head comes before a body that declares the alias again).
+   */
+  private aliases(): void {
+    if (this.aliasInits.size === 0) return;
+    const bad = new Set<string>();
+    this.blocks.forEach((block, b) =>
+      block.events.forEach((e, i) => {
+        const name = e.kind === 'assign' ? e.name : e.resultVar;
+        if (name === undefined) return;
+        const own = this.aliasInits.get(name);
+        if (own && !(own.block === b && own.event === i)) bad.add(name);
+        for (const [alias, at] of this.aliasInits)
+          if (
+            at.path.root.kind === 'var' &&
+            at.path.root.name === name &&
+            (b > at.block || (b === at.block && i > at.event))
+          )
+            bad.add(alias);
+      }),
+    );
+    for (const [name, at] of this.aliasInits)
+      if (!bad.has(name)) setOwn((this.fn.aliases ??= {}), name, at.path);
+  }
+
+  /** An assignment event, with the assigned value when the analysis can follow it. */
+  private assign(name: string, value: ValueExpr | undefined): void {
+    this.blocks[this.block()].events.push(value ? { kind: 'assign', name, value } : { kind: 'assign', name });
+  }
+
+  /**
+   * A constant's range or a local variable, from an initializer's or assigned value's text. A
+   * pointer taken from memory (`ce->timeline`, `&d->engine`) is no error pointer: kernel code
+   * keeps ERR_PTR values in locals, returns them, and tests them at once.
+   */
+  private textValue(text: string, pointer = false): ValueExpr | undefined {
+    const values = constantValues(text);
+    if (values !== undefined) return { values };
+    if (this.localNames.has(text)) return { var: text };
+    if (!pointer) return undefined;
+    if (ADDRESS_RE.test(text)) return { values: POSITIVE };
+    return MEMORY_READ_RE.test(text) ? { values: ZERO | POSITIVE } : undefined;
+  }
+
+  /** The value of an expression that emits no event: a constant, a local variable, a pointer read. */
+  private plainValue(node: CachedNode, pointer = false): ValueExpr | undefined {
+    const inner = unwrapValue(node);
+    return inner.type === 'call_expression' ? undefined : this.textValue(normaliseText(inner.text), pointer);
+  }
+
+  /**
+   * What a returned expression is, after its events were emitted: a constant, a local variable,
+   * or the call it ends with (the current block's last event, when that is this call).
+   */
+  private valueOf(node: CachedNode): ValueExpr | undefined {
+    const inner = unwrapValue(node);
+    if (inner.type !== 'call_expression') return this.plainValue(inner);
+    if (this.cur === undefined) return undefined;
+    const events = this.blocks[this.cur].events;
+    const last = events[events.length - 1];
+    const r = this.range(inner);
+    return last?.kind === 'call' && !last.synthetic && sameRange(last.range, r)
+      ? { call: events.length - 1 }
+      : undefined;
   }
 
   /**
@@ -1115,6 +1233,9 @@ class FunctionBuilder {
       const arg = expr.field('argument');
       if (arg) return this.condition(arg, f, t);
     }
+    // likely(x), WARN_ON(x): the branch is on x.
+    const tested = expr.type === 'call_expression' ? this.testedArgument(expr) : undefined;
+    if (tested && !tested.trueFor && !tested.flag) return this.condition(tested.arg, t, f);
     const constant = /^(true|false|\d+)$/.test(expr.text)
       ? expr.text !== 'false' && expr.text !== '0'
       : expr.type === 'call_expression'
@@ -1126,56 +1247,92 @@ class FunctionBuilder {
       this.cur = undefined;
       return;
     }
-    const { test, flip } = this.conditionAtom(expr);
+    const { test, negate } = this.conditionAtom(expr);
     const b = this.block();
-    this.edge(b, t, withTruth(test, !flip));
-    this.edge(b, f, withTruth(test, flip));
+    this.edge(b, t, withTruth(test, !negate));
+    this.edge(b, f, withTruth(test, negate));
     this.cur = undefined;
   }
 
   /**
-   * What one condition atom tests. `x == 0` and `x < 0`-style comparisons against zero are
-   * folded so that `truthy` always means "the call or variable returned nonzero".
+   * What one condition atom tests: a call's result or a variable, and for which of its values
+   * (analysis/values) the test holds: `x < 0` and `IS_ERR(x)` hold for negative ones, `x == 0`
+   * for zero; a plain `x` or `foo()` for nonzero ones. `negate`: a flag test compared with 0.
    */
-  private conditionAtom(expr: CachedNode): { test: ConditionTest; flip: boolean } {
+  private conditionAtom(expr: CachedNode): { test: ConditionTest; negate: boolean } {
     let subject = expr;
-    let flip = false;
+    let holds: { trueFor: number; falseFor?: number } | undefined;
     if (expr.type === 'binary_expression') {
       const left = expr.field('left');
       const right = expr.field('right');
-      const op = left && right && right.text === '0' ? (binaryOperator(expr, left, right) ?? '') : '';
-      if (left && right && right.text === '0' && ['==', '!=', '<', '>'].includes(op)) {
-        subject = stripParens(left);
-        flip = op === '==';
-      }
+      const values = right ? constantValues(right.text) : undefined;
+      const op = left && values !== undefined ? (binaryOperator(expr, left, right) ?? '') : '';
+      holds =
+        values === ZERO ? COMPARISONS_WITH_ZERO.get(op) : values ? comparisonWith(op, values) : undefined;
+      if (left && holds) subject = left;
     }
     subject = stripParens(subject);
     if (subject.type === 'unary_expression' && isNegation(subject)) {
       // `!x == 0`-like shapes are too clever to follow; keep calls, drop the test.
       this.expression(subject);
-      return { test: {}, flip: false };
+      return { test: {}, negate: false };
+    }
+    // IS_ERR(x), gfpflags_allow_blocking(gfp): a test of the argument's value or of a flag in it.
+    const tested = subject.type === 'call_expression' ? this.testedArgument(subject) : undefined;
+    if (tested && !holds) {
+      const arg = stripParens(tested.arg);
+      if (tested.flag) {
+        if (arg.type === 'identifier')
+          return { test: { variable: arg.text, atom: flagAtom(arg.text, tested.flag) }, negate: false };
+        this.expression(arg);
+        return { test: {}, negate: false };
+      }
+      subject = arg;
+      if (tested.trueFor !== undefined) holds = { trueFor: tested.trueFor };
     }
     let result: ConditionTest;
     if (subject.type === 'call_expression' || isCallAssignment(subject)) {
       const before = this.eventCount();
       this.expression(subject);
       const idx = this.eventCount() - 1;
+      const target = subject.type === 'call_expression' ? undefined : subject.field('left');
       result = idx >= before ? { call: idx } : {};
+      if (idx >= before && target?.type === 'identifier') result.variable = target.text;
     } else if (subject.type === 'identifier') {
-      result = { variable: subject.text, atom: subject.text };
+      result = { variable: subject.text };
     } else {
       // Only variables (and their flags, `flags & FOO_ACTIVE`) are remembered: fields
       // (`d->busy`) change behind our back (callees, other CPUs), and a remembered loop
       // condition would make the loop's exit unreachable.
       const flag = flagTest(subject);
-      if (flag) result = { variable: flag[0], atom: flagAtom(flag[0], flag[1]) };
-      else {
-        this.expression(subject);
-        result = {};
+      const onFlag = !holds || holds.trueFor === ZERO || holds.trueFor === NONZERO;
+      if (flag && onFlag) {
+        return {
+          test: { variable: flag[0], atom: flagAtom(flag[0], flag[1]) },
+          negate: holds?.trueFor === ZERO,
+        };
       }
+      this.expression(subject);
+      return { test: {}, negate: false };
     }
-    // `x == 0` is true when x is zero: the true edge sees a zero value.
-    return { test: result, flip };
+    if (holds && holds.trueFor !== NONZERO && (result.call !== undefined || result.variable)) {
+      result.trueFor = holds.trueFor;
+      if (holds.falseFor !== undefined) result.falseFor = holds.falseFor;
+    }
+    return { test: result, negate: false };
+  }
+
+  /**
+   * A call the knowledge base calls a test of one argument (likely, WARN_ON, IS_ERR,
+   * gfpflags_allow_blocking): that argument, and for which of its values the test holds.
+   */
+  private testedArgument(call: CachedNode): { arg: CachedNode; trueFor?: number; flag?: string } | undefined {
+    const name = CALLEE_RE.exec(call.text)?.[1];
+    const test = name ? this.file.kb.fact(name)?.test : undefined;
+    if (!test || call.field('function')?.text !== name) return undefined;
+    const arg = call.field('arguments')?.namedChildren.filter((c) => c.type !== 'comment')[test.arg];
+    if (!arg) return undefined;
+    return { arg, trueFor: test.trueFor && valuesNamed(test.trueFor), flag: test.flag };
   }
 
   private eventCount(): number {
@@ -1197,8 +1354,10 @@ class FunctionBuilder {
         if (right) this.expression(right, target);
         if (left && left.type !== 'identifier') this.expression(left);
         // A call's result variable is assigned by the call event itself (trylock results).
-        // `try_again = true; continue;`: the loop condition then knows which way it goes.
-        if (target && !isCallAssignment(node)) this.assign(target, right?.text);
+        if (target && !isCallAssignment(node)) {
+          const plain = right && left && node.slice(left.endIndex, right.startIndex).trim() === '=';
+          this.assign(target, plain ? this.plainValue(right, this.pointers.has(target)) : undefined);
+        }
         if (
           left?.type === 'field_expression' &&
           right?.type === 'identifier' &&
@@ -1248,6 +1407,19 @@ class FunctionBuilder {
     const value = expanded && this.file.expander!.expression(expanded.text);
     if (expanded && value) return this.within(expanded.name, node, () => this.expression(value, assignedTo));
     const args = callArgs(node, plain?.args);
+    const onlyIf = calleeName ? this.file.kb.fact(calleeName)?.onlyIf : undefined;
+    if (onlyIf !== undefined && args[onlyIf]) {
+      // might_sleep_if(cond): the call happens when cond holds, as `if (cond) might_sleep();`.
+      const then = this.newBlock();
+      const join = this.newBlock();
+      this.condition(args[onlyIf].node(), then, join);
+      this.cur = then;
+      const texts = args.map((a) => argOf(a.text, accessPath(a.node())));
+      this.emitCall({ kind: 'call', callee: calleeName, args: texts, range: this.range(node) });
+      this.edge(then, join);
+      this.cur = join;
+      return;
+    }
     for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
     const event: Omit<CallEvent, 'n'> = {
       kind: 'call',
@@ -1403,9 +1575,56 @@ function caseCondition(call: number, value: string | undefined, labels: string[]
 }
 
 function withTruth(test: ConditionTest, truthy: boolean): Condition {
-  if (test.call !== undefined) return { call: test.call, truthy };
-  if (test.variable !== undefined) return { variable: test.variable, atom: test.atom, truthy };
-  return { truthy };
+  const c: Condition = { truthy };
+  if (test.call !== undefined) c.call = test.call;
+  if (test.variable !== undefined) c.variable = test.variable;
+  if (test.atom !== undefined) c.atom = test.atom;
+  if (test.trueFor !== undefined) c.trueFor = test.trueFor;
+  if (test.falseFor !== undefined) c.falseFor = test.falseFor;
+  return c;
+}
+
+/** For which values of x `x OP 0` holds. */
+const COMPARISONS_WITH_ZERO = new Map<string, { trueFor: number }>([
+  ['==', { trueFor: ZERO }],
+  ['!=', { trueFor: NONZERO }],
+  ['<', { trueFor: NEGATIVE }],
+  ['>', { trueFor: POSITIVE }],
+  ['<=', { trueFor: ZERO | NEGATIVE }],
+  ['>=', { trueFor: ZERO | POSITIVE }],
+]);
+
+/**
+ * `x == -EDEADLK` holds only for negative x, and fails for any x; `x != -EDEADLK` the other way
+ * round. Other comparisons with a nonzero constant say nothing followed here.
+ */
+function comparisonWith(op: string, values: number): { trueFor: number; falseFor: number } | undefined {
+  if (op === '==') return { trueFor: values, falseFor: ANY_VALUE };
+  if (op === '!=') return { trueFor: ANY_VALUE, falseFor: values };
+  return undefined;
+}
+
+/** `&a->b`, `&x`: an address. */
+const ADDRESS_RE = /^&\s*[A-Za-z_]/;
+/** `a->b.c`, `a[i]`: a value read from memory (no call, no operator). */
+const MEMORY_READ_RE = /^[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*|\[[\w\s+*-]*\])+$/;
+
+/** The callee name a call's text starts with. */
+const CALLEE_RE = /^([A-Za-z_]\w*)\s*\(/;
+
+function sameRange(a: Range, b: Range): boolean {
+  return a.line === b.line && a.col === b.col && a.endLine === b.endLine && a.endCol === b.endCol;
+}
+
+/** A value with its parentheses and casts taken off: `(void *)(x)` is x. */
+function unwrapValue(node: CachedNode): CachedNode {
+  let cur = stripParens(node);
+  for (let depth = 0; cur.type === 'cast_expression' && depth < 8; depth++) {
+    const value = cur.field('value');
+    if (!value) break;
+    cur = stripParens(value);
+  }
+  return cur;
 }
 
 function argOf(raw: string, path: AccessPath): Arg {

@@ -2,7 +2,8 @@
  * The analysis vocabulary shared by the dataflow, summaries, rules and the order graph.
  */
 import type { Effect, LockKind, LockMode } from '../kb/types';
-import type { CallEvent, Range } from './ir';
+import type { Range } from './ir';
+import { ANY_VALUE } from './values';
 
 /** One step of a call chain: in `fn` (file, range), a call to `callee`. */
 export interface ChainStep {
@@ -10,6 +11,16 @@ export interface ChainStep {
   file: string;
   range: Range;
   callee: string;
+  /**
+   * A call through a function pointer whose targets stayed ambiguous: every implementation of
+   * the field, none stored near the caller (findings through it have lower confidence).
+   */
+  ambiguous?: true;
+  /**
+   * The callee does what follows only under a condition on an argument this call passes that
+   * the analysis could not decide (findings through it have lower confidence).
+   */
+  undecided?: true;
 }
 
 export interface LockInfo {
@@ -34,27 +45,69 @@ export interface LockInfo {
   declared?: boolean;
   /** A scope (memalloc_noreclaim_save): while held, calls have none of these effects. */
   blocks?: Effect[];
+  /** Taken with a lockdep subclass (LockOp.subclass): nesting in its own class is intended. */
+  subclass?: boolean;
 }
 
 export type Conditional = 'nonzero-success' | 'zero-success';
 
+/**
+ * A test of a caller's variable a callee's return case depends on (its argument there): its
+ * value in some ranges (analysis/values), or a flag set or clear in it.
+ */
+export interface CallerTest {
+  name: string;
+  values?: number;
+  flag?: string;
+  set?: boolean;
+}
+
+/** One return case of a callee as a call site sees it (see ReturnCase). */
+export interface CallCase {
+  /** The callee's result in this case (analysis/values). */
+  returns: number;
+  /** Tests of the caller's variables this case needs (the callee's parameter conditions). */
+  when?: CallerTest[];
+  /** What the case does to the caller's locks: acquire and release ops. */
+  ops: Op[];
+}
+
 /** What one call does to the lock state, as the dataflow applies it. */
 export type Op =
-  /** `trylock`: a conditional acquire that never waits (down_trylock, which returns 0 on success). */
+  /**
+   * `widened`: part of the callee's summary over all its return cases, which the dataflow
+   * applies only when the call's result is not used (else the `cases` op stands for it).
+   * `trylock`: a conditional acquire that never waits (down_trylock, which returns 0 on success).
+   * `cases`: an enum result tested with `switch` (see ApiFact.switchSuccess).
+   */
   | {
       op: 'acquire';
       lock: LockInfo;
       chain: ChainStep[];
       conditional?: Conditional;
+      widened?: boolean;
       trylock?: boolean;
-      /** An enum result tested with `switch` (see ApiFact.switchSuccess). */
       cases?: { taken: string[]; held?: string[] };
     }
   /**
    * `every`: every held lock of the class (drm_modeset_drop_locks). `partial`: a callee that
    * releases the caller's lock on some of its exits only.
    */
-  | { op: 'release'; lock: LockInfo; chain: ChainStep[]; every?: boolean; partial?: boolean }
+  | {
+      op: 'release';
+      lock: LockInfo;
+      chain: ChainStep[];
+      widened?: boolean;
+      every?: boolean;
+      partial?: boolean;
+    }
+  /** A callee's return cases: a call whose result is tested or kept follows each on its own path. */
+  | { op: 'cases'; cases: CallCase[] }
+  /**
+   * What the call returns (analysis/values), when no case says: a fixed range, or an argument
+   * variable's (ERR_CAST, PTR_ERR), as PTR_ERR_OR_ZERO maps it with `errOrZero`.
+   */
+  | { op: 'result'; values?: number; fromVar?: string; errOrZero?: boolean }
   /**
    * An order a callee creates between two locks its caller names (`foo_taint(&d->lock)` takes
    * fs_reclaim and then the argument): the edge, once the caller's classes are known.
@@ -64,10 +117,30 @@ export type Op =
    * A lock taken and released inside a callee: orders it after the held locks. `tryOnly`: every
    * path takes it with a trylock, which never waits for it.
    */
-  | { op: 'inside'; lock: LockInfo; chain: ChainStep[]; tryOnly?: boolean }
-  /** `without`: classes the callee releases before the effect (its caller's lock is not held there). */
-  | { op: 'effect'; effect: Effect; chain: ChainStep[]; without?: string[] }
-  | { op: 'flush'; target: 'work' | 'workqueue'; key: string; chain: ChainStep[] }
+  | {
+      op: 'inside';
+      lock: LockInfo;
+      chain: ChainStep[];
+      tryOnly?: boolean;
+      when?: CallerTest[];
+      /** The caller's classes the callee drops before taking it (no order after them). */
+      without?: string[];
+    }
+  /**
+   * `without`: classes the callee releases before the effect (its caller's lock is not held
+   * there). `when`: the callee's guard as tests of the caller's variables (the effect happens on
+   * the caller's paths where they can hold).
+   */
+  | { op: 'effect'; effect: Effect; chain: ChainStep[]; without?: string[]; when?: CallerTest[] }
+  | {
+      op: 'flush';
+      target: 'work' | 'workqueue';
+      key: string;
+      chain: ChainStep[];
+      when?: CallerTest[];
+      /** The caller's classes the callee drops before the flush (not held while it waits). */
+      without?: string[];
+    }
   | { op: 'assert-held'; lock: LockInfo }
   /** in_atomic() and friends: the function decides at run time whether it may sleep. */
   | { op: 'context-check' }
@@ -91,26 +164,49 @@ export interface LockState {
   readonly held: readonly HeldLock[];
   /** Lock expressions this function released on this path (double-unlock detection). */
   readonly released: readonly string[];
-  /** Call-free condition atoms known on this path (correlated `if (need) lock; ... if (need) unlock;`). */
+  /** Flag tests known on this path (`flags & FOO` set or clear), by their condition atom. */
   readonly facts: readonly (readonly [string, boolean])[];
-  /** `ret = mutex_lock_interruptible(&m)`: acquire when `ret` is tested (`at`: that call). */
-  readonly pending: readonly (readonly [
-    string,
-    { lock: LockInfo; chain: ChainStep[]; success: boolean; at?: CallEvent },
-  ])[];
+  /**
+   * What this path knows of variables' values (analysis/values): `ret` after `if (ret < 0)`,
+   * `locked` after `locked = true` (correlated `if (need) lock; ... if (need) unlock;`), the
+   * result of a lock helper on the path where it took the lock. `@n`: the result of the call
+   * with ordinal n, tested by the branch ending its block or returned.
+   */
+  readonly vals: readonly (readonly [string, number])[];
   /** Classes of the caller's locks this function released and has not taken again (unlock, sleep, relock). */
   readonly dropped: readonly string[];
   readonly key: string;
+  /** The key without `vals`: paths that agree on everything else are joined (see dataflow). */
+  readonly lockKey: string;
 }
 
 /**
- * Parameter `index` was tested and found `truthy` on every path to the effect; with `flag`,
- * the test was `param & flag`.
+ * A test of parameter `index` that holds on every path to an exit: its value lies in some
+ * ranges (analysis/values), or a flag is set (`set`) or clear in it.
  */
-export interface Guard {
+export interface ParamTest {
   index: number;
-  truthy: boolean;
+  values?: number;
   flag?: string;
+  set?: boolean;
+}
+
+/**
+ * One return state: under tests of the parameters, the function returns a value in `returns`
+ * holding `acquires` (not held on entry) and having released the caller's `releases`. A
+ * caller testing the result (or passing constants) follows only the cases that fit.
+ */
+/**
+ * Tests of the parameters that hold on every path to an effect (a conjunction): the effect
+ * happens only when they hold (`if (sync) cancel_work_sync()`, `if (flags & FOO_WAIT) wait()`).
+ */
+export type Guard = ParamTest[];
+
+export interface ReturnCase {
+  when?: ParamTest[];
+  returns: number;
+  acquires: { lock: LockInfo; chain: ChainStep[]; conditional?: Conditional }[];
+  releases: { lock: LockInfo; chain: ChainStep[] }[];
 }
 
 export type FlushTarget = { target: 'work' | 'workqueue'; key: string };
@@ -136,16 +232,32 @@ export interface Summary {
   /**
    * Every lock class taken inside (for the order graph), with the shortest chain. `waitsWhen`:
    * the parameter test every occurrence that waits for the lock is under (`if (ww) lock else
-   * trylock`): callers ruling it out only try the lock.
+   * trylock`): callers ruling it out only try the lock. `without`: the caller's classes dropped
+   * before it on every path (as effectWithout).
    */
-  inside: { lock: LockInfo; chain: ChainStep[]; when?: Guard; tryOnly?: boolean; waitsWhen?: Guard }[];
+  inside: {
+    lock: LockInfo;
+    chain: ChainStep[];
+    when?: Guard;
+    tryOnly?: boolean;
+    waitsWhen?: Guard;
+    without?: string[];
+  }[];
   effects: Partial<Record<Effect, ChainStep[]>>;
   /** Effects that happen only when a parameter is true/false (`if (sync) cancel_work_sync()`). */
   effectGuards: Partial<Record<Effect, Guard>>;
   /** Caller lock classes every occurrence of the effect happens without (dropped before it). */
   effectWithout: Partial<Record<Effect, string[]>>;
   reclaimIfParam: { index: number; chain: ChainStep[] }[];
-  flushes: (FlushTarget & { chain: ChainStep[]; when?: Guard })[];
+  flushes: (FlushTarget & { chain: ChainStep[]; when?: Guard; without?: string[] })[];
+  /** What the function returns over all its exits (analysis/values). */
+  returns: number;
+  /**
+   * Its return states, when its exits differ in the locks they hold or released and a caller
+   * can tell them apart (by the returned value or the arguments); absent otherwise, and when
+   * there would be more than MAX_CASES (the summary is then what `acquires`/`releases` say).
+   */
+  cases?: ReturnCase[];
   /**
    * Spinning locks taken here or in callees while this function had not disabled hardirqs
    * itself (`softirqs`: nor softirqs): taken with interrupts as its caller leaves them.
@@ -156,6 +268,7 @@ export interface Summary {
 
 export function emptySummary(): Summary {
   return {
+    returns: ANY_VALUE,
     acquires: [],
     releases: [],
     orders: [],
@@ -205,6 +318,8 @@ export function keptSummary(s: Summary): Summary {
     effectWithout: keptRecord(s.effectWithout),
     reclaimIfParam: keptList(s.reclaimIfParam),
     flushes: keptList(s.flushes),
+    returns: s.returns,
+    ...(s.cases ? { cases: s.cases } : {}),
     irqsOn: keptList(s.irqsOn),
   };
 }
@@ -229,9 +344,27 @@ export function summaryKey(s: Summary): string {
     JSON.stringify(s.effectGuards),
     s.reclaimIfParam.map((r) => r.index).join(','),
     s.flushes.map((f) => f.key).join(','),
+    s.returns,
+    s.cases ? casesKey(s.cases) : '',
+    JSON.stringify(s.effectWithout),
+    [...s.inside, ...s.flushes]
+      .filter((x) => x.without)
+      .map((x) => `${'lock' in x ? x.lock.cls : x.key}-${x.without!.join('+')}`)
+      .join(','),
     locks(s.irqsOn.filter((i) => i.softirqs)),
     locks(s.irqsOn.filter((i) => !i.softirqs)),
   ].join(';');
+}
+
+/** Stable text of return cases (their conditions, ranges and lock identities). */
+function casesKey(cases: ReturnCase[]): string {
+  const lock = (x: { lock: LockInfo }) => `${x.lock.cls}|${x.lock.expr}|${x.lock.mode}`;
+  return cases
+    .map(
+      (c) =>
+        `${JSON.stringify(c.when ?? [])}>${c.returns}:${c.acquires.map(lock).join(',')}/${c.releases.map(lock).join(',')}`,
+    )
+    .join('&');
 }
 
 /**

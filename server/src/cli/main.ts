@@ -19,6 +19,7 @@ import { toHtml } from '../report/html';
 import { VERSION } from '../version';
 import { toSarif } from '../report/sarif';
 import { formatSummary, formatText } from '../report/text';
+import { type Confidence, meetsConfidence } from '../rules/confidence';
 import type { Severity } from '../rules/rule';
 import { startServer } from '../server/server';
 import { GitError } from '../vcs/git';
@@ -57,6 +58,7 @@ interface ScanOptions {
   output?: string;
   config?: string;
   failOn: string;
+  minConfidence?: Confidence;
   /** `--baseline FILE`; false from the deprecated `--no-baseline` (the kernel order). */
   baseline?: string | false;
   writeBaseline?: string;
@@ -150,7 +152,10 @@ async function scan(argv: readonly string[], paths: string[], opts: ScanOptions)
   if (opts.output) writeFile(opts.output, text);
   else process.stdout.write(text);
   const limit = FAIL_LEVELS[opts.failOn];
-  const failing = limit !== undefined && reported.shown.some((d) => RANK[d.severity] <= limit);
+  const min = opts.minConfidence ?? settings.minConfidence;
+  const failing =
+    limit !== undefined &&
+    reported.shown.some((d) => RANK[d.severity] <= limit && meetsConfidence(d.confidence, min));
   return failing ? 1 : 0;
 }
 
@@ -278,6 +283,12 @@ function program(argv: readonly string[]): Command {
       new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity')
         .choices(['error', 'warning', 'information', 'hint', 'none'])
         .default('warning'),
+    )
+    .addOption(
+      new Option(
+        '--min-confidence <level>',
+        'count only findings at least this confident for --fail-on (default: the minConfidence setting, medium); all are listed',
+      ).choices(['high', 'medium', 'low']),
     )
     .option(
       '--baseline <file>',

@@ -7,6 +7,7 @@ import type { ApiFact } from '../kb/types';
 import { DEFAULT_OFF_PATTERNS } from '../preprocess/off-by-default';
 import { parseKernelVersion } from '../preprocess/predefined';
 import type { RuleId, Severity } from '../rules/rule';
+import { CONFIDENCES, type Confidence } from '../rules/confidence';
 import { RULE_IDS } from '../rules/registry';
 
 export type SeveritySetting = Severity | 'off';
@@ -26,6 +27,7 @@ export interface Settings {
   kernelConfig: string;
   offByDefault: string[];
   kernelVersion: string;
+  minConfidence: Confidence;
 }
 
 interface PropertySchema {
@@ -35,6 +37,7 @@ interface PropertySchema {
   items?: { type: 'string' };
   minimum?: number;
   additionalProperties?: unknown;
+  enum?: readonly string[];
 }
 
 const SEVERITIES: SeveritySetting[] = ['off', 'hint', 'information', 'warning', 'error'];
@@ -128,6 +131,13 @@ export const SETTINGS_SCHEMA: Record<keyof Settings, PropertySchema> = {
     description:
       "Kernel version (e.g. 6.8 or 6.8.12) that LINUX_VERSION_CODE >= KERNEL_VERSION(...) arms are evaluated against. Empty: the kernel tree's own version, else the newest arm.",
   },
+  minConfidence: {
+    type: 'string',
+    enum: CONFIDENCES,
+    default: 'medium',
+    description:
+      'Findings below this confidence (high, medium, low) are not shown in Problems and not counted by --fail-on; they stay in the JSON, SARIF and HTML reports. Confidence drops with calls through ambiguous function pointers, conditions the analysis could not decide, long call chains, unknown lock containers and unknown configuration.',
+  },
 };
 
 /**
@@ -211,9 +221,11 @@ function checkValue(key: keyof Settings, schema: PropertySchema, value: unknown)
       return typeof value === 'boolean' ? undefined : 'expected true or false';
     case 'string':
       if (typeof value !== 'string') return 'expected a string';
-      return key === 'kernelVersion' && value !== '' && parseKernelVersion(value) === undefined
-        ? `"${value}" is not a kernel version (like 6.8 or 6.8.12)`
-        : undefined;
+      if (key === 'kernelVersion' && value !== '' && parseKernelVersion(value) === undefined)
+        return `"${value}" is not a kernel version (like 6.8 or 6.8.12)`;
+      return !schema.enum || schema.enum.includes(value)
+        ? undefined
+        : `expected one of ${schema.enum.join(', ')}`;
     case 'number':
       return typeof value === 'number' && value >= (schema.minimum ?? -Infinity)
         ? undefined

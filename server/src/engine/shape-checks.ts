@@ -4,10 +4,11 @@
  * that was not (a hand edit with a recomputed checksum): what fails a check is damage.
  */
 import type { Range } from '../analysis/ir';
-import type { ChainStep, Guard, HeldLock, LockInfo, Summary } from '../analysis/model';
+import type { ChainStep, Guard, HeldLock, LockInfo, ParamTest, Summary } from '../analysis/model';
 import type { EdgeWitness, LockClassInfo, OrderEdge } from '../graph/order-graph';
 import { LOCK_KINDS } from '../kb/knowledge';
 import { RULE_IDS } from '../rules/registry';
+import { CONFIDENCES } from '../rules/confidence';
 import type { Finding, FixHint, Identity, Related } from '../rules/rule';
 import type { Diagnostic } from './engine';
 
@@ -18,6 +19,7 @@ const MODES = new Set(['read', 'write']);
 const EFFECTS = new Set(['sleep', 'fault', 'reclaim', 'hotplug', 'flush']);
 const CONDITIONALS = new Set(['nonzero-success', 'zero-success']);
 const FLUSH_TARGETS = new Set(['work', 'workqueue']);
+const CONFIDENCE_SET = new Set<string>(CONFIDENCES);
 
 type Obj = Record<string, unknown>;
 
@@ -42,7 +44,15 @@ function isRange(v: unknown): v is Range {
 }
 
 function isStep(v: unknown): v is ChainStep {
-  return isObj(v) && isStr(v.fn) && isStr(v.file) && isRange(v.range) && isStr(v.callee);
+  return (
+    isObj(v) &&
+    isStr(v.fn) &&
+    isStr(v.file) &&
+    isRange(v.range) &&
+    isStr(v.callee) &&
+    (v.ambiguous === undefined || v.ambiguous === true) &&
+    (v.undecided === undefined || v.undecided === true)
+  );
 }
 
 function isRelated(v: unknown): v is Related {
@@ -79,7 +89,9 @@ export function isFinding(v: unknown): v is Omit<Finding, 'severity'> {
     arrayOf(v.classes, isStr) &&
     (v.creates === undefined || all(v.creates, (e) => isStr(e.from) && isStr(e.to))) &&
     optional(v.identity, isIdentity) &&
-    optional(v.fix, isFix)
+    optional(v.fix, isFix) &&
+    oneOf(CONFIDENCE_SET)(v.confidence) &&
+    (v.confidenceReasons === undefined || arrayOf(v.confidenceReasons, isStr))
   );
 }
 
@@ -155,12 +167,23 @@ function isLock(v: unknown): boolean {
     isBool(v.recursiveRead) &&
     (v.param === undefined || (isObj(v.param) && isIndex(v.param.index) && arrayOf(v.param.fields, isStr))) &&
     optional(v.local, isBool) &&
-    optional(v.namedClass, isBool)
+    optional(v.namedClass, isBool) &&
+    optional(v.subclass, isBool)
   );
 }
 
 function isGuard(v: unknown): v is Guard {
-  return isObj(v) && isIndex(v.index) && isBool(v.truthy) && optional(v.flag, isStr);
+  return arrayOf(v, isParamTest);
+}
+
+function isParamTest(v: unknown): v is ParamTest {
+  return (
+    isObj(v) &&
+    isIndex(v.index) &&
+    optional(v.values, isNum) &&
+    optional(v.flag, isStr) &&
+    optional(v.set, isBool)
+  );
 }
 
 /**
@@ -217,7 +240,8 @@ export class MemoShapes {
           this.lockEntry(i) &&
           optional(i.when, isGuard) &&
           optional(i.tryOnly, isBool) &&
-          optional(i.waitsWhen, isGuard),
+          optional(i.waitsWhen, isGuard) &&
+          (i.without === undefined || arrayOf(i.without, isStr)),
       ) &&
       this.record(v.effects, this.chain) &&
       this.record(v.effectGuards, isGuard) &&
@@ -226,9 +250,23 @@ export class MemoShapes {
       all(
         v.flushes,
         (f) =>
-          oneOf(FLUSH_TARGETS)(f.target) && isStr(f.key) && this.chain(f.chain) && optional(f.when, isGuard),
+          oneOf(FLUSH_TARGETS)(f.target) &&
+          isStr(f.key) &&
+          this.chain(f.chain) &&
+          optional(f.when, isGuard) &&
+          (f.without === undefined || arrayOf(f.without, isStr)),
       ) &&
-      all(v.irqsOn, (i) => this.lockEntry(i) && isBool(i.softirqs))
+      all(v.irqsOn, (i) => this.lockEntry(i) && isBool(i.softirqs)) &&
+      isNum(v.returns) &&
+      (v.cases === undefined ||
+        all(
+          v.cases,
+          (c) =>
+            isNum(c.returns) &&
+            (c.when === undefined || arrayOf(c.when, isParamTest)) &&
+            all(c.acquires, (a) => this.lockEntry(a) && optional(a.conditional, oneOf(CONDITIONALS))) &&
+            all(c.releases, (r) => this.lockEntry(r)),
+        ))
     );
   }
 

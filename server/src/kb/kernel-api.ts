@@ -10,6 +10,9 @@ import type { ApiFact, IrqKind, KnowledgeTable, LockKind, LockMode, LockOp } fro
 type Facts = Record<string, ApiFact>;
 
 /** `prefix` + each suffix acquires (or releases) the lock in argument 0. */
+/** The annotated-nesting variants of a lock call (LockOp.subclass). */
+const NESTED_NAME_RE = /_nested$|_nest_lock$/;
+
 function family(
   names: string[],
   suffixes: string[],
@@ -20,9 +23,16 @@ function family(
   const out: Facts = {};
   for (const name of names) {
     for (const suffix of suffixes) {
-      const lockOp = { arg: 0, kind, mode: extra.mode ?? 'write', recursiveRead: extra.recursiveRead };
+      const full = name + suffix;
+      const lockOp = {
+        arg: 0,
+        kind,
+        mode: extra.mode ?? 'write',
+        recursiveRead: extra.recursiveRead,
+        ...(NESTED_NAME_RE.test(full) ? { subclass: true } : {}),
+      };
       const irq = IRQ_SUFFIXES[suffix];
-      out[name + suffix] = {
+      out[full] = {
         [op]: lockOp,
         conditional: extra.conditional,
         ...(irq && (op === 'acquire' ? { disablesIrq: irq } : { restoresIrq: irq })),
@@ -185,25 +195,26 @@ const locks: Facts = {
   ...family(['bit_spin_lock'], [''], 'acquire', 'bit_spinlock'),
   ...family(['bit_spin_unlock', '__bit_spin_unlock'], [''], 'release', 'bit_spinlock'),
 
-  // The reservation object's lock is lockdep's reservation_ww_class_mutex.
+  // The reservation object's lock is lockdep's reservation_ww_class_mutex; each object (arg 0)
+  // is its own instance.
   dma_resv_lock: {
-    acquire: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },
+    acquire: { arg: 0, cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },
     conditional: 'zero-success',
   },
-  dma_resv_lock_slow: { acquire: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' } },
+  dma_resv_lock_slow: { acquire: { arg: 0, cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' } },
   dma_resv_lock_interruptible: {
-    acquire: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },
+    acquire: { arg: 0, cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },
     conditional: 'zero-success',
   },
   dma_resv_lock_slow_interruptible: {
-    acquire: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },
+    acquire: { arg: 0, cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },
     conditional: 'zero-success',
   },
   dma_resv_trylock: {
-    acquire: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },
+    acquire: { arg: 0, cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },
     conditional: 'nonzero-success',
   },
-  dma_resv_unlock: { release: { cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' } },
+  dma_resv_unlock: { release: { arg: 0, cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' } },
   // ww_acquire_init(&ctx, &reservation_ww_class): the context (arg 0) is the lock instance, its
   // class is named after the ww class (arg 1), as lockdep's reservation_ww_class_acquire.
   ww_acquire_init: { acquire: { arg: 0, classArg: 1, argClassSuffix: '_acquire', kind: 'ww_acquire' } },
@@ -688,9 +699,34 @@ const contextChecks: Facts = Object.fromEntries(
     'in_task',
     'preemptible',
     'in_serving_softirq',
-    'might_sleep_if',
   ].map((name) => [name, { contextCheck: true }]),
 );
+
+/**
+ * How callers test what a function returned: error pointers, branch hints and warnings that
+ * return their condition. A branch on `IS_ERR(p)` is a branch on p's value.
+ */
+const results: Facts = {
+  ERR_PTR: { result: { values: ['negative'] } },
+  ERR_CAST: { result: { arg: 0 } },
+  PTR_ERR: { result: { arg: 0 } },
+  PTR_ERR_OR_ZERO: { result: { arg: 0, map: 'err-or-zero' } },
+  IS_ERR: { test: { arg: 0, trueFor: ['negative'] } },
+  IS_ERR_VALUE: { test: { arg: 0, trueFor: ['negative'] } },
+  IS_ERR_OR_NULL: { test: { arg: 0, trueFor: ['negative', 'zero'] } },
+  likely: { test: { arg: 0 } },
+  unlikely: { test: { arg: 0 } },
+  WARN_ON: { test: { arg: 0 } },
+  WARN_ON_ONCE: { test: { arg: 0 } },
+  WARN: { test: { arg: 0 } },
+  WARN_ONCE: { test: { arg: 0 } },
+  drm_WARN_ON: { test: { arg: 1 } },
+  drm_WARN_ON_ONCE: { test: { arg: 1 } },
+  drm_WARN: { test: { arg: 1 } },
+  drm_WARN_ONCE: { test: { arg: 1 } },
+  gfpflags_allow_blocking: { test: { arg: 0, flag: '__GFP_DIRECT_RECLAIM' } },
+  might_sleep_if: { effects: ['sleep'], onlyIf: 0 },
+};
 
 const annotations: Facts = {
   lockdep_assert_held: { assertHeld: 0 },
@@ -700,6 +736,11 @@ const annotations: Facts = {
   might_lock: { mightLock: 0 },
   might_lock_read: { mightLock: 0 },
   might_lock_nested: { mightLock: 0 },
+  lockdep_set_subclass: { rekeysClass: 0 },
+  lockdep_set_class: { rekeysClass: 0 },
+  lockdep_set_class_and_name: { rekeysClass: 0 },
+  lockdep_set_class_and_subclass: { rekeysClass: 0 },
+  lockdep_set_novalidate_class: { rekeysClass: 0 },
 };
 
 export const KERNEL_API: KnowledgeTable = {
@@ -719,6 +760,7 @@ export const KERNEL_API: KnowledgeTable = {
     ...registrations,
     ...annotations,
     ...contextChecks,
+    ...results,
   },
   patterns: [
     // The _lock_irq variants drop the lock (argument 2) and enable interrupts while they sleep.

@@ -109,6 +109,11 @@ export class Knowledge {
     return undefined;
   }
 
+  /** Whether a constant flag argument has `flag` set, when the table knows that flag (gfp reclaim). */
+  knownFlag(text: string, flag: string): boolean | undefined {
+    return this.table.gfp.reclaiming.includes(flag) ? this.gfpReclaims(text) : undefined;
+  }
+
   baseline(): BaselineEdge[] {
     return this.baselineEnabled ? this.table.baseline : [];
   }
@@ -170,12 +175,42 @@ function checkFact(raw: unknown): string | undefined {
     return 'conditional must be "nonzero-success" or "zero-success"';
   }
   if (fact.gfpArg !== undefined && typeof fact.gfpArg !== 'number') return 'gfpArg must be an argument index';
+  if (fact.onlyIf !== undefined && !isIndex(fact.onlyIf)) return 'onlyIf must be an argument index';
+  const test = fact.test as Record<string, unknown> | undefined;
+  if (test !== undefined) {
+    if (typeof test !== 'object' || test === null || !isIndex(test.arg))
+      return 'test.arg must be an argument index';
+    if (test.trueFor !== undefined && !isValueNames(test.trueFor))
+      return `test.trueFor must be a list of ${[...VALUE_NAMES].join(', ')}`;
+    if (test.flag !== undefined && typeof test.flag !== 'string') return 'test.flag must be a flag name';
+  }
+  const result = fact.result as Record<string, unknown> | undefined;
+  if (result !== undefined) {
+    const fixed = typeof result === 'object' && result !== null && isValueNames(result.values);
+    const fromArg =
+      typeof result === 'object' &&
+      result !== null &&
+      isIndex(result.arg) &&
+      (result.map === undefined || result.map === 'err-or-zero');
+    if (!fixed && !fromArg)
+      return `result must be { "values": [${[...VALUE_NAMES].join(', ')}] } or { "arg": N, "map"?: "err-or-zero" }`;
+  }
   for (const key of ['disablesIrq', 'restoresIrq', 'assertsIrqOff'] as const) {
     const irq = fact[key];
     if (irq !== undefined && irq !== 'hardirq' && irq !== 'softirq')
       return `${key} must be "hardirq" or "softirq"`;
   }
   return undefined;
+}
+
+const VALUE_NAMES: ReadonlySet<string> = new Set(['zero', 'negative', 'positive']);
+
+function isIndex(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+function isValueNames(v: unknown): boolean {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string' && VALUE_NAMES.has(x));
 }
 
 function checkLockOp(key: string, op: unknown): string | undefined {

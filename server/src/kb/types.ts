@@ -3,6 +3,8 @@
  * Everything the analysis knows about the kernel is expressed with these types, as data.
  */
 
+import type { ValueName } from '../analysis/values';
+
 /** Lock kinds. Spinning kinds make the context atomic; sleeping kinds may not be taken in it. */
 export type LockKind =
   | 'spinlock'
@@ -54,6 +56,11 @@ export interface LockOp {
   mode?: LockMode;
   /** A reader that may recurse without deadlock (rwlock read_lock, rcu_read_lock), as in lockdep. */
   recursiveRead?: boolean;
+  /**
+   * Annotated nesting (`mutex_lock_nested`, `spin_lock_nest_lock`): a lockdep subclass, so taking
+   * a second lock of a held class is intended, not recursive locking.
+   */
+  subclass?: boolean;
   /**
    * The argument names this field of the lock, not the lock (`mutex_acquire(&m->dep_map, ...)`):
    * the lock is the field's container.
@@ -130,6 +137,24 @@ export interface ApiFact {
   callsArg?: number;
   /** in_atomic(), irqs_disabled(): the function checks its context before sleeping. */
   contextCheck?: boolean;
+  /**
+   * What the call returns, for callers that test it: a fixed range (ERR_PTR: negative), or an
+   * argument's value as it is (ERR_CAST, PTR_ERR) or as PTR_ERR_OR_ZERO maps it.
+   */
+  result?: { values: ValueName[] } | { arg: number; map?: 'err-or-zero' };
+  /**
+   * A test of an argument: a branch on the call is a branch on the argument (likely, WARN_ON),
+   * true for some ranges of its value (IS_ERR: negative) or when it has a flag set
+   * (gfpflags_allow_blocking: __GFP_DIRECT_RECLAIM).
+   */
+  test?: { arg: number; trueFor?: ValueName[]; flag?: string };
+  /** might_sleep_if(cond): the call's effects happen only when this argument is true. */
+  onlyIf?: number;
+  /**
+   * `lockdep_set_subclass(&lock, n)` and friends: the lock this argument names gets a class or
+   * subclass at run time, so nesting within its static class may be intended.
+   */
+  rekeysClass?: number;
 }
 
 /** The context a registered callback runs in. */

@@ -50,6 +50,8 @@ export function toJson(
       endColumn: d.range.endCol + 1,
       function: d.function,
       message: d.message,
+      confidence: d.confidence,
+      ...(d.confidenceReasons ? { confidenceReasons: d.confidenceReasons } : {}),
       fingerprint: d.fingerprint,
       related: d.related.map((r) => ({
         file: r.file,

@@ -12,6 +12,7 @@ import type { BaselineComparison } from '../baseline/compare';
 import type { Diagnostic } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
 import { RULES } from '../rules/registry';
+import type { Confidence } from '../rules/confidence';
 import type { Severity } from '../rules/rule';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -42,7 +43,18 @@ export interface SarifOptions {
 export type ResultSource = Pick<
   Diagnostic,
   'severity' | 'file' | 'range' | 'function' | 'message' | 'related' | 'classes' | 'fingerprint'
-> & { rule: string };
+> &
+  Partial<Pick<Diagnostic, 'confidence' | 'confidenceReasons'>> & { rule: string };
+
+/**
+ * A result's confidence as CodeQL writes precision (`properties.precision`) and as SARIF ranks
+ * results (`rank`, 0 to 100: how much a reviewer should trust it).
+ */
+const PRECISION: Record<Confidence, { precision: string; rank: number }> = {
+  high: { precision: 'high', rank: 90 },
+  medium: { precision: 'medium', rank: 60 },
+  low: { precision: 'low', rank: 30 },
+};
 
 const SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
@@ -129,6 +141,12 @@ function sarifResult(d: ResultSource, ruleIndex: ReadonlyMap<string, number>): s
     result.codeFlows = [{ message: { text: firstLine }, threadFlows: [{ locations: steps }] }];
   }
   result.properties = { function: d.function, lockClasses: d.classes };
+  if (d.confidence) {
+    const { precision, rank } = PRECISION[d.confidence];
+    result.rank = rank;
+    result.properties.precision = precision;
+    if (d.confidenceReasons) result.properties.confidenceReasons = d.confidenceReasons;
+  }
   return result;
 }
 

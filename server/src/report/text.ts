@@ -10,6 +10,10 @@ export function formatText(diagnostics: Diagnostic[]): string {
     const [first, ...rest] = d.message.split('\n');
     out.push(`${d.file}:${d.range.line + 1}:${d.range.col + 1}: ${d.severity} [${d.rule}] ${first}`);
     for (const line of rest) out.push(`    ${line}`);
+    if (d.confidence !== 'high')
+      out.push(
+        `    ${d.confidence} confidence: ${d.confidenceReasons?.join('; ') ?? 'see the related locations'}`,
+      );
     for (const r of d.related)
       out.push(`    ${r.file}:${r.range.line + 1}:${r.range.col + 1}: note: ${r.message}`);
   }

@@ -23,7 +23,10 @@ export const flushUnderLock: Rule = {
     const flushes = site.ops.filter((op) => op.op === 'flush');
     if (flushes.length === 0) return;
     const maps = [...new Set(flushes.map((op) => workClass(op.target, op.key)))];
-    const held = heldSleepingLocks(site.states, '').filter((h) => !maps.includes(h.cls));
+    // A lock the callee drops before every flush it does is not held at the flush.
+    const held = heldSleepingLocks(site.states, '').filter(
+      (h) => !maps.includes(h.cls) && flushes.some((op) => !op.without?.includes(h.cls)),
+    );
     if (held.length === 0) return;
     const first = flushes[0];
     const fns = [
@@ -39,6 +42,7 @@ export const flushUnderLock: Rule = {
       message: `${chainText(first.chain)} ${what} while ${names} ${held.length > 1 ? 'are' : 'is'} held: creates ${listed(held.map((h) => `${h.cls} --> ${maps[0]}`))}`,
       related: [...held.flatMap(heldRelated), ...chainRelated(first.chain)],
       classes: held.map((h) => h.cls),
+      evidence: [first.chain, ...held.map((h) => h.chain)],
       creates: held.flatMap((h) => maps.map((to) => ({ from: h.cls, to }))),
       identity: { path: [...chainEnds(first.chain), ...maps] },
     });

@@ -14,7 +14,7 @@ import {
 import type { OrderEdge, OrderGraph } from '../graph/order-graph';
 import type { IrqKind } from '../kb/types';
 import { chainText } from './describe';
-import type { Finding, Related, Report, Rule } from './rule';
+import type { Related, Report, ReportedFinding, Rule } from './rule';
 import { usageLabel, usageRelated } from './usage-describe';
 
 /** How far the inversion search follows the order graph from an irq-safe class. */
@@ -57,7 +57,7 @@ export const irqInversion: Rule = {
   },
 };
 
-type Draft = Omit<Finding, 'severity'>;
+type Draft = ReportedFinding;
 
 /**
  * One finding per unsafe lock call: the first reason found wins, hardirq before softirq (a
@@ -190,6 +190,7 @@ function finding(on: UsageUse, irq: IrqKind, classes: string[], message: string,
     related,
     classes,
     identity: { classes, path: [leaf.callee, irq] },
+    evidence: [on.chain],
     fix: on.wholeSection ? { kind: 'irq-disable', irq } : undefined,
   };
 }

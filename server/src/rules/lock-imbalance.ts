@@ -2,9 +2,10 @@
  * Missing unlock on some exit paths; double unlocks, directly or through unlock wrappers; an
  * unlock where the function's own trylock or interruptible acquire failed; and a callee's unlock
  * of a lock it never takes (on some of its paths) where the caller does not hold it either. A
- * function that returns holding a lock on every path that took it (an acquire wrapper), or that
- * releases its caller's lock (an unlock wrapper), is explained by its summary and is not an
- * imbalance.
+ * function that returns holding a lock on every path that took it (an acquire wrapper), that
+ * releases its caller's lock (an unlock wrapper), or that holds it in return cases its callers
+ * tell apart (a lock helper returning -EINTR, ERR_PTR or NULL when it did not take it; one that
+ * takes it when a parameter asks) is explained by its summary and is not an imbalance.
  */
 import { failedMark, isMark } from '../analysis/dataflow';
 import type { HeldLock, LockState } from '../analysis/model';
@@ -27,6 +28,8 @@ export const lockImbalance: Rule = {
     const releasedSomewhere = new Set<string>();
     const notHeldSomewhere = new Set<string>();
     for (const s of all) for (const r of s.released) if (!isMark(r)) releasedSomewhere.add(r);
+    // Held in some return cases only, which callers tell apart by the result or the arguments.
+    const byCase = new Set(fn.summary.cases?.flatMap((c) => c.acquires.map((a) => a.lock.expr)));
     if (fn.env.fn.returnType === 'void') {
       const heldAnywhere = new Set(all.flatMap((s) => s.held.map((h) => h.expr)));
       for (const expr of heldAnywhere)
@@ -37,6 +40,7 @@ export const lockImbalance: Rule = {
       for (const s of exit.states) {
         for (const h of s.held) {
           if (h.entry || h.kind === 'irq' || h.kind === 'preempt' || h.kind === 'bh') continue;
+          if (byCase.has(h.expr)) continue;
           const imbalanced = releasedSomewhere.has(h.expr) || notHeldSomewhere.has(h.expr);
           if (imbalanced && !leaked.has(h.expr)) leaked.set(h.expr, h);
         }
@@ -51,6 +55,7 @@ export const lockImbalance: Rule = {
           related: heldRelated(h),
           classes: [h.cls],
           identity: { path: [h.expr] },
+          evidence: [h.chain],
         });
       }
     }
@@ -77,6 +82,7 @@ export const lockImbalance: Rule = {
           related: inside,
           classes: [cls],
           identity: { path: [op.chain[0].callee, expr] },
+          evidence: [op.chain],
         });
       } else if (notHeld.some((s) => s.released.includes(failedMark(expr)))) {
         report({
@@ -86,6 +92,7 @@ export const lockImbalance: Rule = {
           related: inside,
           classes: [cls],
           identity: { path: [op.chain[0].callee, expr, 'failed'] },
+          evidence: [op.chain],
         });
       } else if (
         op.partial &&
@@ -105,6 +112,7 @@ export const lockImbalance: Rule = {
           related: inside,
           classes: [cls],
           identity: { path: [...chainEnds(op.chain), expr] },
+          evidence: [op.chain],
         });
       }
     }

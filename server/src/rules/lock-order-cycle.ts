@@ -39,6 +39,8 @@ export const lockOrderCycle: Rule = {
         creates: [{ from: edge.from, to: edge.to }],
         // The edge this line creates: the rest of the cycle may change without this line changing.
         identity: { classes: [edge.from, edge.to], path: chainEnds(w.chain) },
+        // Every edge of the cycle is part of the evidence.
+        evidence: cycle.edges.flatMap((e) => (e.witness ? [e.witness.chain, e.witness.heldChain] : [])),
       });
     }
   },

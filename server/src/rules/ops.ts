@@ -18,7 +18,7 @@ export function sleepingPath(ops: Op[]): EffectPath | undefined {
     let path: EffectPath | undefined;
     if (op.op === 'effect') path = { chain: op.chain, without: op.without ?? [] };
     else if ((op.op === 'acquire' || op.op === 'inside') && sleepsToAcquire(op))
-      path = { chain: op.chain, without: [] };
+      path = { chain: op.chain, without: (op.op === 'inside' && op.without) || [] };
     if (path && (!best || path.chain.length < best.chain.length)) best = path;
   }
   return best;

@@ -6,10 +6,11 @@ import type { TypeEnv } from '../analysis/classes';
 import type { ExitState } from '../analysis/dataflow';
 import type { CallEvent, FunctionIR, Range } from '../analysis/ir';
 import type { LockUsage } from '../analysis/irq-usage';
-import type { LockState, Op, Summary } from '../analysis/model';
+import type { ChainStep, LockState, Op, Summary } from '../analysis/model';
 import type { OrderGraph } from '../graph/order-graph';
 import type { EntryContext, IrqKind } from '../kb/types';
 import type { WorkspaceIndex } from '../workspace/index';
+import type { Confidence } from './confidence';
 
 export type RuleId =
   | 'sleep-in-atomic'
@@ -50,7 +51,19 @@ export interface Finding {
   identity?: Identity;
   /** Data the quick fixes need (kept small and plain). */
   fix?: FixHint;
+  /** How much the evidence can be trusted (rules/confidence.ts). */
+  confidence: Confidence;
+  /** What lowered the confidence, in words. */
+  confidenceReasons?: string[];
 }
+
+/**
+ * A finding as a rule reports it: the analysis judges its confidence from `evidence`, the call
+ * chains it rests on (to the operation, and where each lock involved was taken).
+ */
+export type ReportedFinding = Omit<Finding, 'severity' | 'confidence' | 'confidenceReasons'> & {
+  evidence: readonly (readonly ChainStep[] | undefined)[];
+};
 
 /**
  * The parts of a finding's fingerprint beyond its rule, function and file name
@@ -117,11 +130,13 @@ export interface RuleWorld {
   index: WorkspaceIndex;
   /** The work functions bound to a work item / the works queued on a workqueue. */
   workFunctions(target: 'work' | 'workqueue', key: string): { fn: string; file: string }[];
+  /** Whether some code of the workspace gives locks of this class their own class or subclass. */
+  rekeyed(cls: string): boolean;
   /** The context a function runs in when it is registered as a callback (or typed as a handler). */
   contextOf(fn: FunctionIR): EntryContext | undefined;
 }
 
-export type Report = (f: Omit<Finding, 'severity'>) => void;
+export type Report = (f: ReportedFinding) => void;
 
 export interface Rule {
   meta: RuleMeta;

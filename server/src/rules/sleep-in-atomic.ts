@@ -27,6 +27,7 @@ export const sleepInAtomic: Rule = {
       message: `${callLabel(chain)} may sleep ${holder.fromContext && holder.kind === 'irq' ? 'in' : 'while'} ${lockLabel(holder)}${holder.fromContext && holder.kind === 'irq' ? '' : ' is held'} (atomic context)`,
       related: [...heldRelated(holder), ...chainRelated(chain)],
       classes: [holder.cls],
+      evidence: [chain, holder.chain],
       identity: { path: chainEnds(chain) },
       fix: gfpArg ? { kind: 'gfp-atomic', argText: gfpArg.text } : undefined,
     });

@@ -35,6 +35,7 @@ export function underLockRule(
         message: `${callLabel(chain)} ${what} while ${names} ${held.length > 1 ? 'are' : 'is'} held: creates ${order}`,
         related: [...held.flatMap(heldRelated), ...chainRelated(chain)],
         classes: held.map((h) => h.cls),
+        evidence: [chain, ...held.map((h) => h.chain)],
         creates: held.map((h) => ({ from: h.cls, to: pseudo })),
         identity: { path: chainEnds(chain) },
         fix: fixFor?.(

@@ -44,6 +44,7 @@ export const waitContext: Rule = {
         related: [...(held ? holderRelated(held) : []), ...chainRelated(op.chain)],
         classes: [op.lock.cls, ...(held ? [held.cls] : [])],
         identity: { path: chainEnds(op.chain) },
+        evidence: [op.chain, held?.chain],
       });
       return;
     }

@@ -6,37 +6,55 @@ import * as path from 'node:path';
 import { type Hover, MarkupKind, type Position } from 'vscode-languageserver/node';
 import type { CallInspection } from '../analysis/interproc';
 import type { LockUsage, UsageState } from '../analysis/irq-usage';
-import type { ChainStep, HeldLock, LockInfo, Summary } from '../analysis/model';
+import type { ChainStep, HeldLock, LockInfo, ParamTest, Summary } from '../analysis/model';
 import { isUnknownCallee, unknownCallChain } from '../analysis/unknown-calls';
-import type { Engine } from '../engine/engine';
+import { ANY_VALUE, valuesText } from '../analysis/values';
+import type { Diagnostic, Engine } from '../engine/engine';
 import type { OrderGraph } from '../graph/order-graph';
 import { chainText } from '../rules/describe';
 import { STATE_TEXT, usageStates } from '../rules/usage-describe';
 
 const MAX_ORDER_LINES = 8;
 
-export function hoverAt(engine: Engine, file: string, position: Position): Hover | null {
+export function hoverAt(
+  engine: Engine,
+  file: string,
+  position: Position,
+  findings: readonly Diagnostic[],
+): Hover | null {
   const analysis = engine.lastAnalysis;
-  const found = analysis?.inspect(file, position.line, position.character);
-  if (!analysis || !found) return null;
+  if (!analysis) return null;
   const lines: string[] = [];
-  const direct = found.ops.filter((o) => !('chain' in o) || o.chain.length === 1);
-  for (const op of direct) {
-    if (op.op === 'acquire' || op.op === 'release') {
-      lines.push(
-        `**${op.op === 'acquire' ? 'Acquires' : 'Releases'}** ${lockText(op.lock)}${op.op === 'acquire' && op.conditional ? ' (only when it succeeds)' : ''}`,
-      );
-      if (op.op === 'acquire') {
-        lines.push(...usageLines(analysis.usage, op.lock.cls));
-        lines.push(...orderLines(analysis.graph, op.lock.cls));
+  // The findings of this line, with how far they can be trusted and why.
+  for (const d of findings)
+    if (d.file === file && d.range.line <= position.line && position.line <= d.range.endLine)
+      lines.push(confidenceLine(d));
+  const found = analysis.inspect(file, position.line, position.character);
+  if (found) {
+    const direct = found.ops.filter((o) => !('chain' in o) || o.chain.length === 1);
+    for (const op of direct) {
+      if (op.op === 'acquire' || op.op === 'release') {
+        lines.push(
+          `**${op.op === 'acquire' ? 'Acquires' : 'Releases'}** ${lockText(op.lock)}${op.op === 'acquire' && op.conditional ? ' (only when it succeeds)' : ''}`,
+        );
+        if (op.op === 'acquire') {
+          lines.push(...usageLines(analysis.usage, op.lock.cls));
+          lines.push(...orderLines(analysis.graph, op.lock.cls));
+        }
       }
     }
+    for (const callee of found.callees) lines.push(...summaryLines(callee.fn.name, callee.summary));
+    lines.push(...unknownLines(engine, file, found));
+    lines.push(...heldLines(found.states.flatMap((s) => s.held)));
   }
-  for (const callee of found.callees) lines.push(...summaryLines(callee.fn.name, callee.summary));
-  lines.push(...unknownLines(engine, file, found));
-  lines.push(...heldLines(found.states.flatMap((s) => s.held)));
   if (lines.length === 0) return null;
   return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n\n') } };
+}
+
+/** `**sleep-in-atomic**: medium confidence — a chain of 9 calls`. */
+function confidenceLine(d: Diagnostic): string {
+  const why = d.confidenceReasons?.length ? ` — ${d.confidenceReasons.join('; ')}` : '';
+  return `**\`${d.rule}\`**: ${d.confidence} confidence${why}`;
 }
 
 /**
@@ -106,11 +124,28 @@ function orderLines(graph: OrderGraph, cls: string): string[] {
   return out;
 }
 
+/** `argument 2 & FOO_SYNC`, `argument 1 is 0`: a parameter test as a hover says it. */
+function paramTestText(t: ParamTest): string {
+  const arg = `argument ${t.index + 1}`;
+  if (t.flag) return `${arg} has ${t.flag} ${t.set ? 'set' : 'clear'}`;
+  return `${arg} is ${valuesText(t.values ?? ANY_VALUE)}`;
+}
+
 function summaryLines(name: string, s: Summary): string[] {
   const out = [`**\`${name}()\`**`];
   const locks = (l: { lock: LockInfo; chain: ChainStep[] }[]) => l.map((x) => `\`${x.lock.cls}\``).join(', ');
   if (s.acquires.length) out.push(`- returns holding ${locks(s.acquires)}`);
   if (s.releases.length) out.push(`- releases ${locks(s.releases)} (held by the caller)`);
+  for (const c of s.cases ?? []) {
+    const what = [
+      c.acquires.length ? `holding ${locks(c.acquires)}` : '',
+      c.releases.length ? `releasing ${locks(c.releases)}` : '',
+    ].filter((x) => x);
+    const when = c.when?.length ? ` when ${c.when.map((t) => paramTestText(t)).join(' and ')}` : '';
+    out.push(
+      `- returns ${valuesText(c.returns)}${when}${what.length ? `, ${what.join(', ')}` : ', lock-neutral'}`,
+    );
+  }
   if (s.inside.length)
     out.push(
       `- takes ${locks(s.inside.slice(0, MAX_ORDER_LINES))}${s.inside.length > MAX_ORDER_LINES ? ', …' : ''}`,

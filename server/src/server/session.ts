@@ -24,7 +24,8 @@ import {
 } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseSettings, type Settings, defaultSettings } from '../config/settings';
-import { type AnalysisResult, type AnalysisRun, Engine } from '../engine/engine';
+import { type AnalysisResult, type AnalysisRun, type Diagnostic, Engine } from '../engine/engine';
+import { meetsConfidence } from '../rules/confidence';
 import { workspaceCacheFile } from '../engine/cache';
 import { memoKey, readMemo, writeMemo } from '../engine/memo-cache';
 import { indexFiles } from '../engine/scan';
@@ -367,7 +368,7 @@ export class Session {
   private publish(result: AnalysisResult): void {
     const byUri = new Map<string, LspDiagnostic[]>();
     for (const doc of this.documents.all()) byUri.set(doc.uri, []);
-    for (const d of this.baseline.filter(result.diagnostics)) {
+    for (const d of this.shown(result.diagnostics)) {
       const list = byUri.get(fileUri(d.file));
       if (list) list.push(toLspDiagnostic(d, this.relatedSupport, ruleDocUri));
     }
@@ -402,7 +403,7 @@ export class Session {
     const engine = this.engine;
     if (!file || !engine) return null;
     await this.settled();
-    return hoverAt(engine, file, params.position);
+    return hoverAt(engine, file, params.position, this.last?.diagnostics ?? []);
   }
 
   async codeActions(params: CodeActionParams): Promise<CodeAction[]> {
@@ -423,8 +424,14 @@ export class Session {
     // The open document's own syntax tree when the engine keeps one, else a parse of the text.
     const syntax = engine.openTree(file) ?? (this.parser ??= await CParser.create());
     // Only the findings shown: a finding hidden by the baseline gets no fix, not even on save.
-    const shown = this.baseline.filter(this.last?.diagnostics ?? []);
+    const shown = this.shown(this.last?.diagnostics ?? []);
     return codeActionsFor(doc, file, params, shown, syntax, engine.knowledge);
+  }
+
+  /** The findings Problems shows: not in the findings baseline, and at least `minConfidence`. */
+  private shown(diagnostics: Diagnostic[]): Diagnostic[] {
+    const min = this.settings.minConfidence;
+    return this.baseline.filter(diagnostics).filter((d) => meetsConfidence(d.confidence, min));
   }
 
   async executeCommand(params: ExecuteCommandParams): Promise<{ text: string } | null | undefined> {
@@ -487,9 +494,9 @@ export class Session {
   }
 }
 
-/** The settings that decide what analysis finds (all but the findings baseline), comparable. */
+/** The settings that decide what analysis finds (all but what filters findings), comparable. */
 function analysisPart(settings: Settings): string {
-  return JSON.stringify({ ...settings, baseline: undefined });
+  return JSON.stringify({ ...settings, baseline: undefined, minConfidence: undefined });
 }
 
 function pathOf(uri: string): string | undefined {

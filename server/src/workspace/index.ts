@@ -88,6 +88,22 @@ export class WorkspaceIndex {
     return this.d().structs.get(name);
   }
 
+  /** The structs that have a field of this name (for a `?.field` lock class). */
+  structsWithField(field: string): readonly string[] {
+    const d = this.d();
+    if (!d.structsByField) {
+      const byField = new Map<string, string[]>();
+      for (const s of d.structs.values())
+        for (const f of Object.keys(s.fields)) {
+          const list = byField.get(f);
+          if (list) list.push(s.name);
+          else byField.set(f, [s.name]);
+        }
+      d.structsByField = byField;
+    }
+    return d.structsByField.get(field) ?? [];
+  }
+
   /** The value of a flag macro (see analysis/flags), when one file of the workspace defines it. */
   flagMacro(name: string): string | undefined {
     return this.d().flagMacros.get(name);
@@ -168,6 +184,8 @@ interface Derived {
   allStores: { file: string; store: FunctionStore }[];
   /** Defined the same way wherever defined; a name defined two ways has no value. */
   flagMacros: Map<string, string | undefined>;
+  /** Struct names by field name, made on first use (see structsWithField). */
+  structsByField?: Map<string, string[]>;
 }
 
 /**

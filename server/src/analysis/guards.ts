@@ -1,0 +1,155 @@
+/**
+ * Conditions on parameters (guards): what a function's paths know of its parameters where an
+ * effect happens or where it returns, and how a call site's arguments decide them. A guard is
+ * a conjunction of parameter tests; several occurrences of an effect keep only the tests they
+ * share (the weaker condition). At a call, a constant argument decides a test, an argument that
+ * is one of the caller's variables turns it into a test of that variable (which the caller's
+ * paths decide, or pass on to the caller's own callers when it is a parameter), and any other
+ * argument leaves the test undecided.
+ */
+import type { FunctionIR } from './ir';
+import { splitFlagAtom } from './flags';
+import type { CallerTest, Guard, LockState, ParamTest } from './model';
+import { ANY_VALUE, constantValues } from './values';
+
+/** Tests kept per guard. */
+const MAX_TESTS = 3;
+
+/** Parameters the function never assigns: tests of them are tests of what the caller passed. */
+export function unassignedParams(fn: FunctionIR): Set<string> {
+  const names = new Set(fn.params.map((p) => p.name));
+  for (const b of fn.blocks)
+    for (const e of b.events) {
+      if (e.kind === 'assign') names.delete(e.name);
+      else if (e.resultVar) names.delete(e.resultVar);
+    }
+  return names;
+}
+
+/** What a path knows of the parameters: their values' ranges and flags tested in them. */
+export function paramTests(fn: FunctionIR, stable: ReadonlySet<string>, s: LockState): ParamTest[] {
+  const out: ParamTest[] = [];
+  for (const [name, values] of s.vals) {
+    if (out.length >= MAX_TESTS || !stable.has(name)) continue;
+    out.push({ index: fn.params.findIndex((p) => p.name === name), values });
+  }
+  for (const [atom, set] of s.facts) {
+    const flag = splitFlagAtom(atom);
+    if (out.length >= MAX_TESTS || !flag || !stable.has(flag[0])) continue;
+    out.push({ index: fn.params.findIndex((p) => p.name === flag[0]), flag: flag[1], set });
+  }
+  return out;
+}
+
+/** The parameter tests every path agrees on (their values in the union of the paths' ranges). */
+export function guardOf(fn: FunctionIR, stable: ReadonlySet<string>, states: readonly LockState[]): Guard {
+  if (states.length === 0 || stable.size === 0) return [];
+  let tests = paramTests(fn, stable, states[0]);
+  for (let i = 1; i < states.length && tests.length; i++)
+    tests = commonTests(tests, paramTests(fn, stable, states[i]));
+  return tests;
+}
+
+/** The tests that hold on the paths of both lists (a weaker condition: their disjunction's). */
+export function commonTests(a: readonly ParamTest[], b: readonly ParamTest[]): ParamTest[] {
+  const out: ParamTest[] = [];
+  for (const t of a) {
+    const u = b.find((x) => x.index === t.index && x.flag === t.flag);
+    if (!u) continue;
+    if (t.flag !== undefined) {
+      if (t.set === u.set) out.push(t);
+    } else {
+      const values = (t.values ?? ANY_VALUE) | (u.values ?? ANY_VALUE);
+      if (values !== ANY_VALUE) out.push(values === t.values ? t : { index: t.index, values });
+    }
+  }
+  return out;
+}
+
+/** Both lists: the tests of either (at most MAX_TESTS; a contradiction keeps both, harmlessly). */
+export function allTests(a: readonly ParamTest[], b: readonly ParamTest[]): ParamTest[] {
+  if (b.length === 0) return a as ParamTest[];
+  const out = a.slice();
+  for (const t of b)
+    if (out.length < MAX_TESTS && !out.some((x) => x.index === t.index && x.flag === t.flag)) out.push(t);
+  return out;
+}
+
+/** Whether no path can satisfy both lists of tests. */
+export function exclusive(a: readonly ParamTest[], b: readonly ParamTest[]): boolean {
+  return a.some((t) =>
+    b.some(
+      (u) =>
+        u.index === t.index &&
+        u.flag === t.flag &&
+        (t.flag !== undefined ? t.set !== u.set : ((t.values ?? ANY_VALUE) & (u.values ?? ANY_VALUE)) === 0),
+    ),
+  );
+}
+
+export interface Instantiated {
+  /** A constant argument contradicts a test: the guarded thing does not happen at this call. */
+  ruledOut: boolean;
+  /** Tests of the caller's variables that stand for the remaining tests. */
+  when: CallerTest[];
+  /** Some test's argument is neither a constant nor a variable: it stays undecided. */
+  undecided: boolean;
+}
+
+const NOTHING: Instantiated = Object.freeze({ ruledOut: false, when: [], undecided: false }) as Instantiated;
+
+/** A callee's guard at a call (see the module comment). */
+export function instantiate(
+  guard: Guard | undefined,
+  args: readonly { text: string }[],
+  flagSet: (text: string, flag: string) => boolean | undefined,
+): Instantiated {
+  if (!guard || guard.length === 0) return NOTHING;
+  const when: CallerTest[] = [];
+  let undecided = false;
+  for (const t of guard) {
+    const outcome = argumentTest(t, args[t.index]?.text, flagSet);
+    if (outcome === false) return { ruledOut: true, when: [], undecided: false };
+    if (outcome === undefined) undecided = true;
+    else if (outcome !== true) when.push(outcome);
+  }
+  return { ruledOut: false, when, undecided };
+}
+
+/**
+ * A parameter test at a call: true or false when the argument is a constant that decides it,
+ * a test of the caller's variable when the argument is one, undefined otherwise.
+ */
+export function argumentTest(
+  t: ParamTest,
+  text: string | undefined,
+  flagSet: (text: string, flag: string) => boolean | undefined,
+): boolean | CallerTest | undefined {
+  if (text === undefined) return undefined;
+  if (t.flag !== undefined) {
+    const set = flagSet(text, t.flag);
+    if (set !== undefined) return set === !!t.set;
+    return IDENTIFIER_RE.test(text) ? { name: text, flag: t.flag, set: !!t.set } : undefined;
+  }
+  if (t.values === undefined) return undefined;
+  const values = constantValues(text);
+  if (values !== undefined) return (values & t.values) !== 0;
+  return IDENTIFIER_RE.test(text) ? { name: text, values: t.values } : undefined;
+}
+
+const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
+
+/** A caller's tests as tests of its own parameters, where they are (by name). */
+export function asParamTests(
+  when: readonly CallerTest[] | undefined,
+  fn: FunctionIR,
+  stable: ReadonlySet<string>,
+): ParamTest[] {
+  const out: ParamTest[] = [];
+  for (const t of when ?? []) {
+    if (!stable.has(t.name)) continue;
+    const index = fn.params.findIndex((p) => p.name === t.name);
+    out.push(t.flag !== undefined ? { index, flag: t.flag, set: !!t.set } : { index, values: t.values });
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+/**
+ * How much a finding can be trusted, from the evidence it rests on: calls through function
+ * pointers whose targets stayed ambiguous (every implementation of the field), conditions on
+ * arguments the analysis could not decide, long call chains, lock classes whose container type
+ * is unknown, and code kept only because a preprocessor symbol was unknown. Each counts; none
+ * is high, one or two medium, more low. `minConfidence` (default medium) decides what reaches
+ * the editor's Problems and what `--fail-on` counts.
+ */
+import type { FileFacts, Range } from '../analysis/ir';
+import type { ChainStep } from '../analysis/model';
+
+export type Confidence = 'high' | 'medium' | 'low';
+
+export const CONFIDENCES: readonly Confidence[] = ['high', 'medium', 'low'];
+
+/** Chains at least this long count once, at least LONGER twice. */
+const LONG_CHAIN = 8;
+const LONGER_CHAIN = 12;
+
+export interface Judgement {
+  confidence: Confidence;
+  /** What lowered it, in words (empty when high). */
+  reasons: string[];
+}
+
+/**
+ * The confidence of a finding resting on these call chains (the path to the operation, where
+ * each held lock was taken) and lock classes.
+ */
+export function judge(
+  chains: readonly (readonly ChainStep[] | undefined)[],
+  classes: readonly string[] = [],
+): Judgement {
+  const reasons: string[] = [];
+  let score = 0;
+  const seen = new Set<ChainStep>();
+  let longest = 0;
+  for (const chain of chains) {
+    if (!chain) continue;
+    longest = Math.max(longest, chain.length);
+    for (const step of chain) {
+      if (seen.has(step)) continue;
+      seen.add(step);
+      if (step.ambiguous) {
+        score += 2;
+        reasons.push(
+          `${step.fn}() calls ${step.callee}() through a function pointer every implementation of which may be the target`,
+        );
+      }
+      if (step.undecided) {
+        score += 1;
+        reasons.push(
+          `${step.callee}() does it only under a condition on an argument ${step.fn}() passes that the analysis could not decide`,
+        );
+      }
+    }
+  }
+  if (longest >= LONG_CHAIN) {
+    score += longest >= LONGER_CHAIN ? 2 : 1;
+    reasons.push(`a chain of ${longest} calls`);
+  }
+  const unresolved = classes.filter((c) => c.startsWith('?'));
+  if (unresolved.length) {
+    score += 1;
+    reasons.push(`the container type of ${unresolved.join(', ')} is unknown`);
+  }
+  return { confidence: fromScore(score), reasons };
+}
+
+/**
+ * The judgement lowered by a step for code kept because a preprocessor symbol was unknown
+ * (issue 18's FileFacts.unknownArms), at any of the places the finding names.
+ */
+export function withConfiguration(
+  j: Judgement,
+  places: readonly { file: string; range: Range }[],
+  facts: (file: string) => FileFacts | undefined,
+): Judgement {
+  for (const p of places) {
+    const arm = facts(p.file)?.unknownArms?.find((a) => a.line <= p.range.line && p.range.line <= a.endLine);
+    if (!arm) continue;
+    const reasons = [...j.reasons, `code kept because #if ${arm.symbol} is unknown`];
+    return { confidence: lower(j.confidence), reasons };
+  }
+  return j;
+}
+
+function fromScore(score: number): Confidence {
+  return score === 0 ? 'high' : score <= 2 ? 'medium' : 'low';
+}
+
+function lower(c: Confidence): Confidence {
+  return c === 'high' ? 'medium' : 'low';
+}
+
+/** Whether a finding of confidence `c` passes a `minConfidence` of `min`. */
+export function meetsConfidence(c: Confidence | undefined, min: Confidence): boolean {
+  return CONFIDENCES.indexOf(c ?? 'high') <= CONFIDENCES.indexOf(min);
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import type { ChainStep } from '../../server/src/analysis/model';
+import { Engine } from '../../server/src/engine/engine';
+import { judge } from '../../server/src/rules/confidence';
+import { REPO, TestLspClient } from '../support/lsp-client';
+
+/**
+ * Two chips implement `foo_ops.poll` in their own folders; the core calls it through a device it
+ * did not set up (nothing near it stores the op: every implementation may run), passing a field
+ * the implementations test before sleeping (a condition the analysis cannot decide there). A
+ * sleep under the spinlock in the core itself is plain.
+ */
+const WORKSPACE: Record<string, string> = {
+  'core/foo.h': `struct foo_dev;
+struct foo_ops { void (*poll)(struct foo_dev *dev, bool wait); };
+struct foo_dev { const struct foo_ops *ops; spinlock_t lock; bool wait; };
+`,
+  'chip_a/a.c': `#include "../core/foo.h"
+static void a_poll(struct foo_dev *dev, bool wait) { if (wait) msleep(1); }
+const struct foo_ops a_ops = { .poll = a_poll };
+`,
+  'chip_b/b.c': `#include "../core/foo.h"
+static void b_poll(struct foo_dev *dev, bool wait) { if (wait) usleep_range(1, 2); }
+const struct foo_ops b_ops = { .poll = b_poll };
+`,
+  'core/core.c': `#include "foo.h"
+void foo_poll_all(struct foo_dev *dev)
+{
+	spin_lock(&dev->lock);
+	dev->ops->poll(dev, dev->wait);
+	spin_unlock(&dev->lock);
+}
+`,
+};
+const PLAIN = `#include "foo.h"
+void foo_settle(struct foo_dev *dev)
+{
+	spin_lock(&dev->lock);
+	msleep(5);
+	spin_unlock(&dev->lock);
+}
+`;
+
+function writeTree(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lockscope-confidence-'));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    fs.writeFileSync(path.join(root, name), text);
+  }
+  return root;
+}
+
+const step = (extra: Partial<ChainStep> = {}): ChainStep => ({
+  fn: 'f',
+  file: 'f.c',
+  range: { line: 0, col: 0, endLine: 0, endCol: 1 },
+  callee: 'g',
+  ...extra,
+});
+
+describe('confidence', () => {
+  it('drops one level per piece of weak evidence: ambiguous targets count twice', () => {
+    assert.equal(judge([[step()]]).confidence, 'high');
+    assert.equal(judge([[step({ undecided: true })]]).confidence, 'medium');
+    assert.equal(judge([[step({ ambiguous: true })]]).confidence, 'medium');
+    assert.equal(judge([[step({ ambiguous: true, undecided: true })]]).confidence, 'low');
+    assert.equal(judge([Array.from({ length: 8 }, () => step())]).confidence, 'medium');
+    assert.equal(judge([Array.from({ length: 12 }, () => step())]).confidence, 'medium');
+    assert.equal(judge([[step()]], ['?.lock']).confidence, 'medium');
+    const why = judge([[step({ ambiguous: true })], Array.from({ length: 9 }, () => step())]);
+    assert.equal(why.confidence, 'low');
+    assert.equal(why.reasons.length, 2);
+  });
+
+  it('a finding through an ambiguous pointer call under an undecided condition is low', async () => {
+    const engine = await Engine.create();
+    for (const [name, text] of Object.entries({ ...WORKSPACE, 'core/settle.c': PLAIN }))
+      engine.setFile(name, text);
+    const found = engine
+      .analyze()
+      .diagnostics.map((d) => `${d.file}:${d.range.line + 1} ${d.rule} ${d.confidence}`)
+      .sort();
+    assert.deepEqual(found, ['core/core.c:5 sleep-in-atomic low', 'core/settle.c:5 sleep-in-atomic high']);
+  });
+
+  it('lowers findings in code kept because a preprocessor symbol was unknown', async () => {
+    const engine = await Engine.create();
+    const { facts } = engine.setFile('core/settle.c', PLAIN);
+    engine.setFacts({ ...facts!, unknownArms: [{ line: 3, endLine: 5, symbol: 'CONFIG_FOO_DEBUG' }] });
+    const [d] = engine.analyze().diagnostics;
+    assert.equal(d.confidence, 'medium');
+    assert.match(d.confidenceReasons?.join() ?? '', /#if CONFIG_FOO_DEBUG is unknown/);
+  });
+
+  describe('in the CLI', () => {
+    let root: string;
+    before(() => (root = writeTree(WORKSPACE)));
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+    const scan = (...flags: string[]) =>
+      spawnSync(process.execPath, [path.join(REPO, 'bin', 'lockscope'), 'scan', '.', ...flags], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+
+    it('--fail-on counts only findings of at least --min-confidence (default medium); reports list all', () => {
+      const json = scan('--format', 'json');
+      assert.equal(json.status, 0, json.stderr);
+      const [d] = JSON.parse(json.stdout).diagnostics as {
+        confidence: string;
+        confidenceReasons: string[];
+      }[];
+      assert.equal(d.confidence, 'low');
+      assert.ok(d.confidenceReasons.some((r) => /function pointer/.test(r)));
+      assert.equal(scan('--min-confidence', 'low').status, 1);
+      const sarif = JSON.parse(scan('--format', 'sarif').stdout);
+      const [result] = sarif.runs[0].results;
+      assert.equal(result.rank, 30);
+      assert.equal(result.properties.precision, 'low');
+      assert.match(scan().stdout, /low confidence: /);
+    });
+  });
+
+  describe('in the editor', () => {
+    let root: string;
+    let client: TestLspClient;
+    before(async () => {
+      root = writeTree({ ...WORKSPACE, 'core/settle.c': PLAIN });
+      client = new TestLspClient();
+      await client.initialize(pathToFileURL(root).toString());
+      await client.waitReady();
+    });
+    after(async () => {
+      await client.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it('Problems shows findings of at least minConfidence', async () => {
+      const core = pathToFileURL(path.join(root, 'core', 'core.c')).toString();
+      const settle = pathToFileURL(path.join(root, 'core', 'settle.c')).toString();
+      for (const [uri, name] of [
+        [core, 'core/core.c'],
+        [settle, 'core/settle.c'],
+      ])
+        await client.conn.sendNotification('textDocument/didOpen', {
+          textDocument: { uri, languageId: 'c', version: 1, text: WORKSPACE[name] ?? PLAIN },
+        });
+      await client.waitFor(settle, (p) => p.diagnostics.length === 1);
+      await client.waitFor(core, (p) => p.diagnostics.length === 0);
+      client.settings = { minConfidence: 'low' };
+      await client.conn.sendNotification('workspace/didChangeConfiguration', { settings: {} });
+      await client.waitFor(core, (p) => p.diagnostics.length === 1);
+    });
+  });
+});
