@@ -6,7 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { Knowledge } from '../kb/knowledge';
-import { isOrderedKind, registrationContext, registrationsOf, type EntryContext } from '../kb/types';
+import {
+  isAtomicKind,
+  isOrderedKind,
+  registrationContext,
+  registrationsOf,
+  type EntryContext,
+} from '../kb/types';
 import { type EdgeWitness, OrderGraph, type RuntimeEdgeInput, stronglyConnected } from '../graph/order-graph';
 import { judge, withConfiguration } from '../rules/confidence';
 import type { Finding, Report, Rule, RuleWorld } from '../rules/rule';
@@ -988,7 +994,7 @@ class WorkspaceAnalysis {
         for (const [pathOps, states] of byPath(allOps, allStates)) {
           const ops = unblockedOps(pathOps, states);
           const guard = guardOf(ref.fn, stable, states);
-          accumulate(summary, insideByClass, ops, guard, droppedIn(states), params);
+          accumulate(summary, insideByClass, ops, guard, droppedIn(states), params, states);
           accumulateIrqsOn(summary, irqsOnByKey, event, ops, states, this.kb);
           primer.observe(event, ops, states);
           const edges = ops.length ? callEdges(ops, states) : noItems<CallEdge>();
@@ -1247,6 +1253,20 @@ function addEffect(
   if (!prev || chain.length < prev.length) summary.effects[effect] = chain;
 }
 
+/**
+ * A sleep inside an atomic section this function entered itself, on every path: sleep-in-atomic
+ * reports it here, and the function's callers would only repeat that report (lockdep prints one
+ * splat; one fix, here, settles them all). It is not the summary's sleep.
+ */
+function sleepReportedHere(states: readonly LockState[], without: readonly string[] = []): boolean {
+  return (
+    states.length > 0 &&
+    states.every((s) =>
+      s.held.some((h) => isAtomicKind(h.kind) && !h.entry && !h.fromContext && !without.includes(h.cls)),
+    )
+  );
+}
+
 const NON_SLEEPING_KINDS = new Set([
   'spinlock',
   'raw_spinlock',
@@ -1297,11 +1317,13 @@ function accumulate(
   pathGuard: Guard,
   dropped: string[],
   params: (when: CallerTest[] | undefined) => ParamTest[],
+  states: readonly LockState[],
 ): void {
   for (const op of ops) {
     const guard = 'when' in op && op.when ? allTests(pathGuard, params(op.when)) : pathGuard;
     switch (op.op) {
       case 'effect':
+        if (op.effect === 'sleep' && sleepReportedHere(states, op.without)) break;
         addEffect(summary, op.effect, op.chain, guard, [...new Set([...dropped, ...(op.without ?? [])])]);
         break;
       case 'acquire':
@@ -1333,7 +1355,12 @@ function accumulate(
             if (op.chain.length < prev.chain.length && (waits || prev.tryOnly)) prev.chain = op.chain;
           }
         }
-        if (!NON_SLEEPING_KINDS.has(op.lock.kind) && waits && !op.lock.declared)
+        if (
+          !NON_SLEEPING_KINDS.has(op.lock.kind) &&
+          waits &&
+          !op.lock.declared &&
+          !sleepReportedHere(states, op.op === 'inside' ? op.without : undefined)
+        )
           addEffect(summary, 'sleep', op.chain, guard, dropped);
         break;
       }
