@@ -164,6 +164,33 @@ describe('Kbuild Makefiles', () => {
   });
 });
 
+describe('an in-kernel Kbuild fragment read outside its kernel tree', () => {
+  it('takes the CONFIG_ options it sets none of as unknown: objects and folders under them are built', () => {
+    const dir = tree('kbuild-fragment', {
+      Makefile: [
+        'ccflags-y += -DCONFIG_FOO_LEDS',
+        'obj-m := foo.o',
+        'obj-$(CONFIG_FOO_USB) += foo-usb.o',
+        'obj-$(CONFIG_FOO_BAR) += bar/',
+        'foo-y := core.o',
+        'foo-usb-y := usb.o',
+      ].join('\n'),
+      'bar/Makefile': 'obj-$(CONFIG_FOO_BAR) += bar.o\n',
+      'core.c': 'int a;\n',
+      'usb.c': 'int b;\n',
+      'bar/bar.c': 'int c;\n',
+    });
+    const r = readKbuild(dir, { declared: new Set() });
+    assert.equal(r.setsConfig, false);
+    const built = [...r.compiled].map((f) => path.relative(dir, f));
+    for (const f of ['bar/bar.c', 'core.c', 'usb.c'])
+      assert.ok(built.includes(f), `${f} built: ${built.join(', ')}`);
+    const files = ['core.c', 'usb.c', 'bar/bar.c'].map((f) => path.join(dir, f));
+    const d = discoverConfiguration({ roots: [dir], files, settings: defaultSettings(), base: dir });
+    assert.ok(d.log.includes('mode: kernel (open)'), d.log.join('\n'));
+  });
+});
+
 describe('discovering the configuration', () => {
   it('a malformed .config gives one message naming the file and line, and the default applies', () => {
     const dir = tree('bad-kconfig', { '.config': 'CONFIG_A=y\n<<<garbage>>>\n', 'a.c': 'int a;\n' });

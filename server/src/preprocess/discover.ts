@@ -178,10 +178,12 @@ function readDriverBuild(
 ): void {
   const owned = new Map<string, 'defines' | 'maybe'>();
   const left = new Set<string>();
+  let selfConfigured = false;
   for (const dir of dirs) {
     const makefile = kbuildMakefile(dir);
     if (!makefile) continue;
     const build = readKbuild(dir, { declared: kconfigDeclared(dir) });
+    selfConfigured ||= build.setsConfig;
     if (build.malformed) {
       problems.push({
         file: 'configuration',
@@ -210,9 +212,12 @@ function readDriverBuild(
     log.push(`kbuild: ${build.makefiles.length} makefiles read: ${build.makefiles.join(', ')}`);
   }
   if (!data.sources.some((s) => s.kind === 'kbuild')) return;
+  data.excluded = [...left];
+  // A Kbuild fragment that sets no CONFIG_ variable belongs in a kernel tree: its options are
+  // the kernel's, unknown here, so the configuration stays open.
+  if (!selfConfigured) return;
   data.mode = 'driver';
   data.owned = [...owned];
-  data.excluded = [...left];
 }
 
 /**

@@ -40,6 +40,11 @@ export interface KbuildResult {
   complete: string[];
   /** What the driver can define: flags anywhere in its Makefiles, and CONFIG_ variables it sets itself. */
   owned: Map<string, 'defines' | 'maybe'>;
+  /**
+   * The Makefiles set CONFIG_ variables themselves (`CONFIG_FOO = y`): a driver that configures
+   * itself. A Kbuild fragment that sets none takes every CONFIG_ option from a Kconfig elsewhere.
+   */
+  setsConfig: boolean;
   notes: string[];
   /**
    * The first line the evaluator cannot read as make (`FILE:LINE: why`): an `endif` with no
@@ -53,6 +58,8 @@ export interface KbuildOptions {
   kconfig?: ReadonlyMap<string, string>;
   /** CONFIG_ options the tree's Kconfig files declare (their make variables come from the kernel). */
   declared: ReadonlySet<string>;
+  /** Every CONFIG_ option comes from a Kconfig not in the workspace: all of them are unknown. */
+  allDeclared?: boolean;
 }
 
 /** Variables the kernel build passes in: unknown here (KERNELRELEASE is set: this is the Kbuild pass). */
@@ -97,9 +104,14 @@ export function readKbuild(dir: string, opts: KbuildOptions): KbuildResult {
     compiled: new Set(),
     complete: [],
     owned: new Map(),
+    setsConfig: false,
     notes: [],
   };
   evaluateFolder(dir, [], opts, result, new Set());
+  // An in-kernel driver's Kbuild read outside its kernel tree: `obj-$(CONFIG_FOO_USB)` is
+  // whatever the user's Kconfig says, not off.
+  if (!result.setsConfig && !opts.kconfig && !opts.allDeclared)
+    return readKbuild(dir, { ...opts, allDeclared: true });
   return result;
 }
 
@@ -258,8 +270,10 @@ class Evaluator {
   private noteOwned(text: string): void {
     for (const m of text.matchAll(/-[DU]\s*([A-Za-z_]\w*)/g))
       if (!this.result.owned.has(m[1])) this.result.owned.set(m[1], 'defines');
-    for (const m of text.matchAll(/^\s*(?:export\s+)?(CONFIG_\w+)\s*[:?+]?=/gm))
+    for (const m of text.matchAll(/^\s*(?:export\s+)?(CONFIG_\w+)\s*[:?+]?=/gm)) {
+      this.result.setsConfig = true;
       if (!this.result.owned.has(m[1])) this.result.owned.set(m[1], 'defines');
+    }
   }
 
   private include(arg: string, optional: boolean, depth: number): void {
@@ -369,7 +383,7 @@ class Evaluator {
       const k = this.opts.kconfig?.get(name);
       if (k !== undefined) return k;
       if (this.opts.kconfig) return '';
-      return this.opts.declared.has(name) ? undefined : '';
+      return this.opts.allDeclared || this.opts.declared.has(name) ? undefined : '';
     }
     return PASSED_IN.has(name) || name.startsWith('KBUILD_') ? undefined : '';
   }
