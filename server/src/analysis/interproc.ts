@@ -1029,9 +1029,13 @@ class WorkspaceAnalysis {
       if (!exitStates.every((s) => s.held.some((x) => x.expr === h.expr))) continue;
       summary.acquires.push({ lock: stripHeld(h), chain: h.chain, conditional: h.conditional });
     }
-    // Dropped and retaken on every path (unlock, sleep, relock): neutral for the caller.
+    // Dropped and retaken on every path that dropped it (unlock, sleep, relock), untouched on
+    // the others: neutral for the caller.
     summary.releases = summary.releases.filter(
-      (r) => !exitStates.length || !exitStates.every((s) => s.held.some((h) => h.expr === r.lock.expr)),
+      (r) =>
+        !exitStates.length ||
+        exitStates.some((s) => s.dropped.includes(r.lock.cls)) ||
+        !exitStates.some((s) => s.held.some((h) => h.expr === r.lock.expr)),
     );
     const states = returnStates(ref.fn, stable, exits, summary.releases);
     summary.returns = states.returns;
