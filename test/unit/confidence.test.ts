@@ -65,10 +65,10 @@ const step = (extra: Partial<ChainStep> = {}): ChainStep => ({
 });
 
 describe('confidence', () => {
-  it('drops one level per piece of weak evidence: ambiguous targets count twice', () => {
+  it('drops one level per piece of weak evidence: ambiguous targets make it low alone', () => {
     assert.equal(judge([[step()]]).confidence, 'high');
     assert.equal(judge([[step({ undecided: true })]]).confidence, 'medium');
-    assert.equal(judge([[step({ ambiguous: true })]]).confidence, 'medium');
+    assert.equal(judge([[step({ ambiguous: true })]]).confidence, 'low');
     assert.equal(judge([[step({ ambiguous: true, undecided: true })]]).confidence, 'low');
     assert.equal(judge([Array.from({ length: 8 }, () => step())]).confidence, 'medium');
     assert.equal(judge([Array.from({ length: 12 }, () => step())]).confidence, 'medium');
@@ -144,6 +144,40 @@ ${bump('foo_release')}`,
       .map((d) => `${d.function} ${d.confidence}`)
       .sort();
     assert.deepEqual(found, ['foo_bump low', 'foo_release high']);
+  });
+
+  it('a pointer call reaching implementations of several files of its own folder is ambiguous', async () => {
+    const engine = await Engine.create();
+    engine.setFile(
+      'ring/ring.h',
+      `struct ring;
+struct ring_funcs { void (*begin_use)(struct ring *r); };
+struct ring { const struct ring_funcs *funcs; spinlock_t lock; };
+`,
+    );
+    const impl = (name: string, body: string) => `#include "ring.h"
+static void ${name}_begin_use(struct ring *r)
+{
+	${body}
+}
+static const struct ring_funcs ${name}_funcs = { .begin_use = ${name}_begin_use };
+`;
+    engine.setFile('ring/vpe.c', impl('vpe', 'msleep(1);'));
+    engine.setFile('ring/sdma.c', impl('sdma', 'r->funcs = 0;'));
+    engine.setFile(
+      'ring/ring.c',
+      `#include "ring.h"
+void ring_alloc(struct ring *r)
+{
+	spin_lock(&r->lock);
+	r->funcs->begin_use(r);
+	spin_unlock(&r->lock);
+}
+`,
+    );
+    const [d] = engine.analyze().diagnostics.filter((x) => x.rule === 'sleep-in-atomic');
+    assert.equal(d?.confidence, 'low');
+    assert.match(d.confidenceReasons?.join() ?? '', /every implementation of which may be the target/);
   });
 
   describe('in the CLI', () => {

@@ -778,8 +778,12 @@ class WorkspaceAnalysis {
     }
     const key = target.kind === 'ptr' ? target.key : this.untypedKey(target.field);
     const found = this.affine(key);
-    const near = found.near.get(ref.file) ?? found.near.get(folderOf(ref.file));
-    if (!near && found.files > 1 && found.all.length > 1) {
+    const own = found.near.get(ref.file);
+    const near = own ?? found.near.get(folderOf(ref.file));
+    // Several files' implementations stay several candidates, near or not: a folder of hundreds
+    // of files (amdgpu's ring types) is no object the call is tied to.
+    const spread = (refs: FunctionRef[]) => refs.some((r) => r.file !== refs[0].file);
+    if (own ? false : near ? spread(near) : found.files > 1 && found.all.length > 1) {
       let calls = this.ambiguousCalls.get(ref.fn);
       if (!calls)
         this.ambiguousCalls.set(ref.fn, (calls = new Uint8Array(this.functionShape(ref).calls.length)));
@@ -815,7 +819,8 @@ class WorkspaceAnalysis {
    * its objects calls its own); else, from a folder, those stored in that folder or in a file
    * its functions call directly (the driver and the core it initialises its objects with:
    * mt7915 calls mt76_mmio_init, so its bus ops are mmio's, not usb's). A call where none is
-   * near keeps them all, and is ambiguous when they come from several files.
+   * near keeps them all; a call whose targets (near or all) come from several files is
+   * ambiguous (its findings' confidence says so).
    */
   private affine(key: string): PointerTargets {
     let found = this.affineTargets.get(key);

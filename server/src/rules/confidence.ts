@@ -46,7 +46,7 @@ export function judge(
       if (seen.has(step)) continue;
       seen.add(step);
       if (step.ambiguous) {
-        score += 2;
+        score += UNPROVEN;
         reasons.push(
           `${step.fn}() calls ${step.callee}() through a function pointer every implementation of which may be the target`,
         );
