@@ -98,6 +98,54 @@ describe('confidence', () => {
     assert.match(d.confidenceReasons?.join() ?? '', /#if CONFIG_FOO_DEBUG is unknown/);
   });
 
+  it('an irq-inversion whose irqs-on path starts where nothing calls, stores or registers is low', async () => {
+    const engine = await Engine.create();
+    const header = `struct foo_dev { spinlock_t lock; int irq; int count; };
+void foo_bump(struct foo_dev *dev);
+`;
+    engine.setFile('foo.h', header);
+    engine.setFile(
+      'foo_irq.c',
+      `#include "foo.h"
+static irqreturn_t foo_isr(int irq, void *data)
+{
+	struct foo_dev *dev = data;
+
+	spin_lock(&dev->lock);
+	dev->count++;
+	spin_unlock(&dev->lock);
+	return IRQ_HANDLED;
+}
+
+int foo_probe(struct foo_dev *dev)
+{
+	return request_irq(dev->irq, foo_isr, 0, "foo", dev);
+}
+
+static const struct file_operations foo_fops = { .release = foo_release };
+`,
+    );
+    const bump = (name: string) => `void ${name}(struct foo_dev *dev)
+{
+	spin_lock(&dev->lock);
+	dev->count = 0;
+	spin_unlock(&dev->lock);
+}
+`;
+    engine.setFile(
+      'foo_ctl.c',
+      `#include "foo.h"
+${bump('foo_bump')}
+${bump('foo_release')}`,
+    );
+    const found = engine
+      .analyze()
+      .diagnostics.filter((d) => d.rule === 'irq-inversion')
+      .map((d) => `${d.function} ${d.confidence}`)
+      .sort();
+    assert.deepEqual(found, ['foo_bump low', 'foo_release high']);
+  });
+
   describe('in the CLI', () => {
     let root: string;
     before(() => (root = writeTree(WORKSPACE)));

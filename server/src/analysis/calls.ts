@@ -119,6 +119,11 @@ function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
   return here;
 }
 
+/** A context argument that is one: not absent, `NULL` or `0` (ww_mutex_lock(lock, NULL) is a plain lock). */
+function passesContext(arg: Arg | undefined): boolean {
+  return arg !== undefined && !/^\s*(NULL|0)\s*$/.test(arg.text);
+}
+
 function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext, declared?: boolean): LockInfo {
   const mode = op.mode ?? 'write';
   const base = {
@@ -128,6 +133,9 @@ function lockOfOp(op: LockOp, event: CallEvent, ctx: CallContext, declared?: boo
     ...(op.subclass ? { subclass: true } : {}),
     ...(declared ? { declared } : {}),
     ...(op.blocks ? { blocks: op.blocks } : {}),
+    ...(op.contextArg !== undefined && passesContext(event.args[op.contextArg])
+      ? { contextOwned: true }
+      : {}),
   };
   const given = op.arg !== undefined ? event.args[op.arg] : undefined;
   const arg = given && op.ofField ? containerOf(given, op.ofField) : given;

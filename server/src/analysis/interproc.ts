@@ -18,7 +18,7 @@ import { judge, withConfiguration } from '../rules/confidence';
 import type { Finding, Report, Rule, RuleWorld } from '../rules/rule';
 import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock, unblockedOps } from './calls';
-import { type LockUsage, PROCESS_ROOT, accumulateIrqsOn, lockUsage } from './irq-usage';
+import { type LockUsage, PROCESS_ROOT, UNREFERENCED_ROOT, accumulateIrqsOn, lockUsage } from './irq-usage';
 import { TypeEnv } from './classes';
 import { contradicts, makeState, resetInterning, runDataflow } from './dataflow';
 import { allTests, asParamTests, commonTests, guardOf, unassignedParams } from './guards';
@@ -224,8 +224,8 @@ class WorkspaceAnalysis {
   private readonly graph = new OrderGraph();
   private readonly findings: Omit<Finding, 'severity'>[] = [];
   private current: FunctionMemo | undefined;
-  private readonly report: Report = ({ evidence, ...f }) => {
-    const j = withConfiguration(judge(evidence, f.classes), [f, ...f.related], (file) =>
+  private readonly report: Report = ({ evidence, doubts, ...f }) => {
+    const j = withConfiguration(judge(evidence, f.classes, doubts), [f, ...f.related], (file) =>
       this.index.get(file),
     );
     const finding = {
@@ -320,10 +320,7 @@ class WorkspaceAnalysis {
     const usage = lockUsage({
       refs: this.refs,
       summaryOf: (fn) => this.summaries.get(fn),
-      rootContext: (ref) =>
-        this.contexts.get(ref.fn) ??
-        this.typeContexts.get(ref.fn) ??
-        (entries.has(ref.fn) ? { ctx: PROCESS_ROOT } : undefined),
+      rootContext: (ref) => this.contexts.get(ref.fn) ?? this.typeContexts.get(ref.fn) ?? entries.get(ref.fn),
       summaryAt: (step) => {
         const ref = this.refAt(step);
         return ref && this.summaries.get(ref.fn);
@@ -410,14 +407,22 @@ class WorkspaceAnalysis {
    * stores or registers runs where the workspace cannot see (a macro, a callee that did not
    * parse), if at all: its context is unknown.
    */
-  private entryPoints(called: Set<FunctionIR>): Set<FunctionIR> {
-    const entries = new Set<FunctionIR>();
+  /**
+   * Roots in process context: functions stored in an ops table or bound to a work item that
+   * nothing calls, and non-static functions nothing calls, stores or registers, whose context is
+   * unproven (called from outside the workspace, or by nobody).
+   */
+  private entryPoints(called: Set<FunctionIR>): Map<FunctionIR, { ctx: EntryContext }> {
+    const entries = new Map<FunctionIR, { ctx: EntryContext }>();
     const add = (refs: Iterable<FunctionRef[]>) => {
-      for (const list of refs) for (const r of list) if (!called.has(r.fn)) entries.add(r.fn);
+      for (const list of refs)
+        for (const r of list) if (!called.has(r.fn)) entries.set(r.fn, { ctx: PROCESS_ROOT });
     };
     add(this.fnPointers.values());
     add(this.workFns.values());
-    for (const ref of this.refs) if (!ref.fn.isStatic && !called.has(ref.fn)) entries.add(ref.fn);
+    for (const ref of this.refs)
+      if (!ref.fn.isStatic && !called.has(ref.fn) && !entries.has(ref.fn))
+        entries.set(ref.fn, { ctx: UNREFERENCED_ROOT });
     return entries;
   }
 

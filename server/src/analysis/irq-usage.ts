@@ -163,6 +163,16 @@ export const PROCESS_ROOT: EntryContext = {
   held: [],
 };
 
+/**
+ * The context of a non-static function nothing in the workspace calls, stores in an ops table or
+ * registers: maybe another module's, maybe nobody's. Findings resting on it are unproven.
+ */
+export const UNREFERENCED_ROOT: EntryContext = {
+  label: 'process context, unproven (nothing in the workspace calls, stores or registers it)',
+  atomic: false,
+  held: [],
+};
+
 const IN_STATE: Record<IrqKind, UsageState> = { hardirq: 'in-hardirq', softirq: 'in-softirq' };
 
 function wholeSection(summary: Summary | undefined, cls: string): boolean {

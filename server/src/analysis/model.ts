@@ -47,6 +47,8 @@ export interface LockInfo {
   blocks?: Effect[];
   /** Taken with a lockdep subclass (LockOp.subclass): nesting in its own class is intended. */
   subclass?: boolean;
+  /** Taken under an acquire context (LockOp.contextArg), which releases it. */
+  contextOwned?: boolean;
 }
 
 export type Conditional = 'nonzero-success' | 'zero-success';

@@ -168,7 +168,8 @@ function isLock(v: unknown): boolean {
     (v.param === undefined || (isObj(v.param) && isIndex(v.param.index) && arrayOf(v.param.fields, isStr))) &&
     optional(v.local, isBool) &&
     optional(v.namedClass, isBool) &&
-    optional(v.subclass, isBool)
+    optional(v.subclass, isBool) &&
+    optional(v.contextOwned, isBool)
   );
 }
 

@@ -18,7 +18,12 @@ function family(
   suffixes: string[],
   op: 'acquire' | 'release',
   kind: LockKind,
-  extra: { mode?: LockMode; recursiveRead?: boolean; conditional?: ApiFact['conditional'] } = {},
+  extra: {
+    mode?: LockMode;
+    recursiveRead?: boolean;
+    conditional?: ApiFact['conditional'];
+    contextArg?: number;
+  } = {},
 ): Facts {
   const out: Facts = {};
   for (const name of names) {
@@ -30,6 +35,7 @@ function family(
         mode: extra.mode ?? 'write',
         recursiveRead: extra.recursiveRead,
         ...(NESTED_NAME_RE.test(full) ? { subclass: true } : {}),
+        ...(extra.contextArg !== undefined ? { contextArg: extra.contextArg } : {}),
       };
       const irq = IRQ_SUFFIXES[suffix];
       out[full] = {
@@ -182,13 +188,14 @@ const locks: Facts = {
   // With an acquire context ww_mutex_lock can fail (-EDEADLK): held only when it returns 0.
   ...family(['ww_mutex_lock', 'ww_mutex_lock_slow'], [''], 'acquire', 'ww_mutex', {
     conditional: 'zero-success',
+    contextArg: 1,
   }),
   ...family(
     ['ww_mutex_lock_interruptible', 'ww_mutex_lock_slow_interruptible'],
     [''],
     'acquire',
     'ww_mutex',
-    { conditional: 'zero-success' },
+    { conditional: 'zero-success', contextArg: 1 },
   ),
   ...family(['ww_mutex_trylock'], [''], 'acquire', 'ww_mutex', { conditional: 'nonzero-success' }),
   ...family(['ww_mutex_unlock'], [''], 'release', 'ww_mutex'),
@@ -198,7 +205,7 @@ const locks: Facts = {
   // The reservation object's lock is lockdep's reservation_ww_class_mutex; each object (arg 0)
   // is its own instance.
   dma_resv_lock: {
-    acquire: { arg: 0, cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' },
+    acquire: { arg: 0, cls: 'reservation_ww_class_mutex', kind: 'ww_mutex', contextArg: 1 },
     conditional: 'zero-success',
   },
   dma_resv_lock_slow: { acquire: { arg: 0, cls: 'reservation_ww_class_mutex', kind: 'ww_mutex' } },
@@ -348,7 +355,7 @@ const resvTicket = (arg: number): LockOp => ({
 });
 const reservations: Facts = {
   // 0 when reserved; -EBUSY (no_wait), -ERESTARTSYS (interruptible), -EDEADLK/-EALREADY (ticket) otherwise.
-  ttm_bo_reserve: { acquire: resvMutex, conditional: 'zero-success' },
+  ttm_bo_reserve: { acquire: { ...resvMutex, contextArg: 3 }, conditional: 'zero-success' },
   ttm_bo_reserve_slowpath: { acquire: resvMutex, conditional: 'zero-success' },
   ttm_bo_unreserve: { release: resvMutex },
   ttm_eu_reserve_buffers: {
@@ -438,7 +445,12 @@ const unmapping: Facts = Object.fromEntries(
  * DRM_MODESET_LOCK_ALL_BEGIN/END are header macros (not in a driver's workspace), read as the
  * calls they expand to.
  */
-const modesetLock = (arg?: number): LockOp => ({ arg, cls: 'crtc_ww_class_mutex', kind: 'ww_mutex' });
+const modesetLock = (arg?: number, contextArg?: number): LockOp => ({
+  arg,
+  cls: 'crtc_ww_class_mutex',
+  kind: 'ww_mutex',
+  ...(contextArg !== undefined ? { contextArg } : {}),
+});
 const modesetAll: LockOp = { cls: 'crtc_ww_class_mutex', kind: 'ww_mutex', every: true };
 const modesetCtx = (arg?: number): LockOp => ({ arg, cls: 'crtc_ww_class_acquire', kind: 'ww_acquire' });
 const modeConfig: LockOp = { cls: 'drm_mode_config.mutex', kind: 'mutex' };
@@ -449,8 +461,8 @@ const modeset: Facts = {
     effects: ['reclaim', 'sleep'], // allocates its acquire context
   },
   drm_modeset_unlock_all: { release: modesetAll, releaseAlso: [modesetCtx(), modeConfig] },
-  drm_modeset_lock_all_ctx: { acquire: modesetLock(), conditional: 'zero-success' },
-  drm_modeset_lock: { acquire: modesetLock(0), conditional: 'zero-success' },
+  drm_modeset_lock_all_ctx: { acquire: modesetLock(undefined, 1), conditional: 'zero-success' },
+  drm_modeset_lock: { acquire: modesetLock(0, 1), conditional: 'zero-success' },
   drm_modeset_lock_single_interruptible: { acquire: modesetLock(0), conditional: 'zero-success' },
   drm_modeset_unlock: { release: modesetLock(0) },
   drm_modeset_drop_locks: { release: modesetAll },

@@ -215,7 +215,7 @@ function isValueNames(v: unknown): boolean {
 
 function checkLockOp(key: string, op: unknown): string | undefined {
   if (typeof op !== 'object' || op === null) return `${key} must be an object`;
-  const { arg, cls, kind, mode } = op as Record<string, unknown>;
+  const { arg, cls, kind, mode, contextArg } = op as Record<string, unknown>;
   if (typeof kind !== 'string' || !LOCK_KINDS.has(kind)) {
     return `${key}.kind must be one of ${[...LOCK_KINDS].join(', ')}`;
   }
@@ -225,5 +225,6 @@ function checkLockOp(key: string, op: unknown): string | undefined {
   if (arg === undefined && typeof cls !== 'string') return `${key} needs "arg" or "cls"`;
   if (mode !== undefined && mode !== 'read' && mode !== 'write')
     return `${key}.mode must be "read" or "write"`;
+  if (contextArg !== undefined && !isIndex(contextArg)) return `${key}.contextArg must be an argument index`;
   return undefined;
 }

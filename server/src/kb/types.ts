@@ -68,6 +68,11 @@ export interface LockOp {
   ofField?: string;
   /** While held, calls have none of these effects (`memalloc_noreclaim_save()` blocks reclaim). */
   blocks?: Effect[];
+  /**
+   * The acquire context's argument (`ww_mutex_lock(lock, ctx)`): a lock taken with a context is
+   * the context's to release (its backoff or drop), maybe in another function.
+   */
+  contextArg?: number;
   /** A release of every held lock of the class (`drm_modeset_drop_locks(ctx)`). */
   every?: boolean;
 }

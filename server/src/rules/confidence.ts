@@ -13,6 +13,9 @@ export type Confidence = 'high' | 'medium' | 'low';
 
 export const CONFIDENCES: readonly Confidence[] = ['high', 'medium', 'low'];
 
+/** A premise the rule could not prove (ReportedFinding.doubts): low on its own. */
+const UNPROVEN = 3;
+
 /** Chains at least this long count once, at least LONGER twice. */
 const LONG_CHAIN = 8;
 const LONGER_CHAIN = 12;
@@ -30,9 +33,10 @@ export interface Judgement {
 export function judge(
   chains: readonly (readonly ChainStep[] | undefined)[],
   classes: readonly string[] = [],
+  doubts: readonly string[] = [],
 ): Judgement {
-  const reasons: string[] = [];
-  let score = 0;
+  const reasons: string[] = [...doubts];
+  let score = UNPROVEN * doubts.length;
   const seen = new Set<ChainStep>();
   let longest = 0;
   for (const chain of chains) {

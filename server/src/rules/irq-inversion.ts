@@ -9,6 +9,7 @@ import {
   type LockUsage,
   type UsageState,
   type UsageUse,
+  UNREFERENCED_ROOT,
   tracksUsage,
 } from '../analysis/irq-usage';
 import type { OrderEdge, OrderGraph } from '../graph/order-graph';
@@ -191,6 +192,13 @@ function finding(on: UsageUse, irq: IrqKind, classes: string[], message: string,
     classes,
     identity: { classes, path: [leaf.callee, irq] },
     evidence: [on.chain],
+    ...(on.context === UNREFERENCED_ROOT.label
+      ? {
+          doubts: [
+            `${on.root.name}() runs with ${irq}s enabled only if something outside the workspace calls it: nothing in it calls, stores or registers ${on.root.name}()`,
+          ],
+        }
+      : {}),
     fix: on.wholeSection ? { kind: 'irq-disable', irq } : undefined,
   };
 }

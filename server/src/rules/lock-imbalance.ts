@@ -6,12 +6,20 @@
  * releases its caller's lock (an unlock wrapper), or that holds it in return cases its callers
  * tell apart (a lock helper returning -EINTR, ERR_PTR or NULL when it did not take it; one that
  * takes it when a parameter asks) is explained by its summary and is not an imbalance.
+ *
+ * Locks that are handed over by design are left out: acquire contexts and the ww mutexes taken
+ * under one (the context owns them and its backoff or drop releases them all, often in another
+ * function: a reset's prepare and finish), task-state scopes (a map that disables page faults
+ * until its unmap), and whatever the function documents with `__acquires()`.
  */
 import { failedMark, isMark } from '../analysis/dataflow';
 import type { HeldLock, LockState } from '../analysis/model';
-import { isNestingKind } from '../kb/types';
+import { isNestingKind, type LockKind } from '../kb/types';
 import { callLabel, chainEnds, chainRelated, heldRelated, lockLabel } from './describe';
 import type { Rule } from './rule';
+
+/** Held past the exit by design: interrupt and preemption state, and the kinds named above. */
+const HANDED_OVER_KINDS = new Set<LockKind>(['irq', 'preempt', 'bh', 'ww_acquire', 'scope']);
 
 export const lockImbalance: Rule = {
   meta: {
@@ -30,6 +38,7 @@ export const lockImbalance: Rule = {
     for (const s of all) for (const r of s.released) if (!isMark(r)) releasedSomewhere.add(r);
     // Held in some return cases only, which callers tell apart by the result or the arguments.
     const byCase = new Set(fn.summary.cases?.flatMap((c) => c.acquires.map((a) => a.lock.expr)));
+    const documented = new Set(fn.env.fn.acquiresAnnot.map((a) => fn.env.lockOf(a).cls));
     if (fn.env.fn.returnType === 'void') {
       const heldAnywhere = new Set(all.flatMap((s) => s.held.map((h) => h.expr)));
       for (const expr of heldAnywhere)
@@ -39,7 +48,7 @@ export const lockImbalance: Rule = {
       const leaked = new Map<string, HeldLock>();
       for (const s of exit.states) {
         for (const h of s.held) {
-          if (h.entry || h.kind === 'irq' || h.kind === 'preempt' || h.kind === 'bh') continue;
+          if (h.entry || h.contextOwned || HANDED_OVER_KINDS.has(h.kind) || documented.has(h.cls)) continue;
           if (byCase.has(h.expr)) continue;
           const imbalanced = releasedSomewhere.has(h.expr) || notHeldSomewhere.has(h.expr);
           if (imbalanced && !leaked.has(h.expr)) leaked.set(h.expr, h);

@@ -63,6 +63,8 @@ export interface Finding {
  */
 export type ReportedFinding = Omit<Finding, 'severity' | 'confidence' | 'confidenceReasons'> & {
   evidence: readonly (readonly ChainStep[] | undefined)[];
+  /** Premises the rule could not prove (a context nothing shows), in words: each makes it low. */
+  doubts?: readonly string[];
 };
 
 /**

@@ -78,7 +78,9 @@ describe('Lockscope in the VS Code extension host', function () {
     );
     const diags = lockscopeDiags(uri);
     const hotplug = diags.find((d) => codeOf(d) === 'hotplug-under-lock');
-    assert.strictEqual(hotplug.severity, vscode.DiagnosticSeverity.Warning);
+    // No path back from cpu_hotplug_lock closes a cycle in this workspace: lockdep would not
+    // complain, so the dependency is information (an error when a cycle closes).
+    assert.strictEqual(hotplug.severity, vscode.DiagnosticSeverity.Information);
     assert.match(hotplug.message, /foo_mmu_notifier_create\(\).*alloc_workqueue.*cpu_hotplug_lock/);
     assert.deepStrictEqual(
       [hotplug.range.start.line, hotplug.range.start.character],
