@@ -7,7 +7,7 @@
  * paths decide, or pass on to the caller's own callers when it is a parameter), and any other
  * argument leaves the test undecided.
  */
-import type { FunctionIR } from './ir';
+import type { Event, FunctionIR } from './ir';
 import { splitFlagAtom } from './flags';
 import type { CallerTest, Guard, LockState, ParamTest } from './model';
 import { ANY_VALUE, constantValues } from './values';
@@ -24,6 +24,51 @@ export function unassignedParams(fn: FunctionIR): Set<string> {
       else if (e.resultVar) names.delete(e.resultVar);
     }
   return names;
+}
+
+/**
+ * Per event, the parameters no path to it has assigned yet: there, tests of them are still tests
+ * of what the caller passed (`flush(gt, timeout)` before a later `timeout = wait(...)`).
+ */
+export function paramsUnassignedAt(fn: FunctionIR): (event: Event) => ReadonlySet<string> {
+  const all = new Set(fn.params.map((p) => p.name));
+  const stable = unassignedParams(fn);
+  if (stable.size === all.size) return () => stable;
+  const assignedAfter = new Map<Event, Set<string>>();
+  const mark = (e: Event, name: string) => {
+    let s = assignedAfter.get(e);
+    if (!s) assignedAfter.set(e, (s = new Set()));
+    s.add(name);
+  };
+  for (const name of all) {
+    if (stable.has(name)) continue;
+    // Blocks reached after an assignment: every event there may see the new value.
+    const reached = new Set<number>();
+    const queue: number[] = [];
+    fn.blocks.forEach((b) =>
+      b.events.forEach((e, i) => {
+        const assigns = e.kind === 'assign' ? e.name === name : e.resultVar === name;
+        if (!assigns) return;
+        for (const later of b.events.slice(i + 1)) mark(later, name);
+        for (const edge of b.succ) queue.push(edge.to);
+      }),
+    );
+    while (queue.length) {
+      const b = queue.pop()!;
+      if (reached.has(b)) continue;
+      reached.add(b);
+      for (const e of fn.blocks[b].events) mark(e, name);
+      for (const edge of fn.blocks[b].succ) queue.push(edge.to);
+    }
+  }
+  const cache = new Map<Event, ReadonlySet<string>>();
+  return (event) => {
+    const assigned = assignedAfter.get(event);
+    if (!assigned) return all;
+    let s = cache.get(event);
+    if (!s) cache.set(event, (s = new Set([...all].filter((n) => !assigned.has(n)))));
+    return s;
+  };
 }
 
 /** What a path knows of the parameters: their values' ranges and flags tested in them. */

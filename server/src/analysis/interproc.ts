@@ -21,7 +21,7 @@ import { type CallContext, declaredLock, opsOfCall, pseudoLock, unblockedOps } f
 import { type LockUsage, PROCESS_ROOT, UNREFERENCED_ROOT, accumulateIrqsOn, lockUsage } from './irq-usage';
 import { TypeEnv } from './classes';
 import { contradicts, makeState, resetInterning, runDataflow } from './dataflow';
-import { allTests, asParamTests, commonTests, guardOf, unassignedParams } from './guards';
+import { allTests, asParamTests, commonTests, guardOf, paramsUnassignedAt, unassignedParams } from './guards';
 import { PrimerCheck } from './primer';
 import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
 import { returnStates } from './returns';
@@ -990,7 +990,7 @@ class WorkspaceAnalysis {
     let checksContext = false;
     const insideByClass = new Map<string, Summary['inside'][number]>();
     const stable = unassignedParams(ref.fn);
-    const params = (when: readonly CallerTest[] | undefined) => asParamTests(when, ref.fn, stable);
+    const stableAt = paramsUnassignedAt(ref.fn);
     const primer = new PrimerCheck(ref.fn, this.kb);
     // Blocks are walked in order: calls before this one have been folded into the summary.
     const tookBefore = (cls: string) => insideByClass.has(cls);
@@ -999,9 +999,11 @@ class WorkspaceAnalysis {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, allOps, allStates) => {
         if (allOps.some((o) => o.op === 'context-check')) checksContext = true;
+        const here = stableAt(event);
+        const params = (when: readonly CallerTest[] | undefined) => asParamTests(when, ref.fn, here);
         for (const [pathOps, states] of byPath(allOps, allStates)) {
           const ops = unblockedOps(pathOps, states);
-          const guard = guardOf(ref.fn, stable, states);
+          const guard = guardOf(ref.fn, here, states);
           accumulate(summary, insideByClass, ops, guard, droppedIn(states), params, states);
           accumulateIrqsOn(summary, irqsOnByKey, event, ops, states, this.kb);
           primer.observe(event, ops, states);
