@@ -273,7 +273,7 @@ describe('analysis-result cache', () => {
         .readdirSync(dir)
         .map((f) => f.replace(/^ws-[0-9a-f]+/, 'ws'))
         .sort(),
-      ['CACHEDIR.TAG', 'ws.memo', 'ws.pack', 'ws.result'],
+      ['CACHEDIR.TAG', 'ws.headers', 'ws.memo', 'ws.pack', 'ws.result'],
     );
   });
 

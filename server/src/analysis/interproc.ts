@@ -117,6 +117,8 @@ interface FunctionShape {
    * handed to an API whose context the knowledge base does not know).
    */
   passed: string[];
+  /** The classes its `lockdep_set_class()`-style calls re-key (RuleWorld.rekeyed). */
+  rekeys: string[];
 }
 
 /**
@@ -498,18 +500,14 @@ class WorkspaceAnalysis {
     return found;
   }
 
-  /** Made when asked: a map keeping one per function costs more than the few it saves. */
-  /** The classes `lockdep_set_class()`-style calls re-key anywhere (RuleWorld.rekeyed), once. */
+  /**
+   * The classes `lockdep_set_class()`-style calls re-key anywhere (RuleWorld.rekeyed), once per
+   * run: from the functions' shapes, which unchanged functions keep from the last run (an edit
+   * no longer reads every call of the workspace again).
+   */
   private collectRekeyed(): Set<string> {
     const out = new Set<string>();
-    for (const ref of this.refs)
-      for (const b of ref.fn.blocks)
-        for (const e of b.events) {
-          if (e.kind !== 'call' || !e.callee) continue;
-          const at = this.kb.fact(e.callee)?.rekeysClass;
-          const arg = at !== undefined ? e.args[at] : undefined;
-          if (arg) out.add(this.env(ref).lockOf(arg).cls);
-        }
+    for (const ref of this.refs) for (const cls of this.functionShape(ref).rekeys) out.add(cls);
     return out;
   }
 
@@ -657,6 +655,7 @@ class WorkspaceAnalysis {
       registrations: [],
       registrationKey: '',
       passed: [],
+      rekeys: [],
     };
     // Targets are shared by the plain shapes of one callee: their identity is their meaning.
     const seenTargets = new Set<NonNullable<CallShape['target']>>();
@@ -672,6 +671,9 @@ class WorkspaceAnalysis {
           fs.targets.push(event);
         }
         if (shape.registers.length || shape.initWork || shape.queue) fs.registrations.push({ event, shape });
+        const rekeyAt = event.callee ? this.kb.fact(event.callee)?.rekeysClass : undefined;
+        const rekeyed = rekeyAt !== undefined ? event.args[rekeyAt] : undefined;
+        if (rekeyed) fs.rekeys.push(env.lockOf(rekeyed).cls);
         for (const arg of event.args) {
           const name = arg.text;
           if (!/^[A-Za-z_]\w*$/.test(name) || fs.passed.includes(name)) continue;
@@ -683,6 +685,7 @@ class WorkspaceAnalysis {
     fs.targets = keptList(fs.targets);
     fs.registrations = keptList(fs.registrations);
     fs.passed = keptList(fs.passed);
+    fs.rekeys = keptList(fs.rekeys);
     this.next.functionShapes.set(ref.fn, fs);
     return fs;
   }

@@ -29,8 +29,8 @@ import { ENTRY_HEADER_MAX, ENTRY_HEADER_RE } from './entry-file';
 
 const MAGIC = 'LSCPACK1\n';
 const PACK_FORMAT = 1;
-const TMP_RE = /^ws-[0-9a-f]+\.(?:pack|result|memo)\.\d+\.[0-9a-f]+\.tmp$/;
-const PACK_RE = /^ws-[0-9a-f]+\.(?:pack|result|memo)$/;
+const TMP_RE = /^ws-[0-9a-f]+\.(?:pack|result|memo|headers)\.\d+\.[0-9a-f]+\.tmp$/;
+const PACK_RE = /^ws-[0-9a-f]+\.(?:pack|result|memo|headers)$/;
 const STALE_TMP_MS = 10 * 60_000;
 /** Packs and results of workspaces not scanned for this long are removed (a use refreshes the mtime). */
 const STALE_PACK_MS = 30 * 24 * 3600_000;
@@ -155,7 +155,7 @@ function hashFiles(h: Hash, files: readonly string[]): string {
 export function workspaceCacheFile(
   dir: string,
   workspaceId: string,
-  ext: 'pack' | 'result' | 'memo',
+  ext: 'pack' | 'result' | 'memo' | 'headers',
 ): string {
   return path.join(dir, `ws-${createHash('sha256').update(workspaceId).digest('hex').slice(0, 20)}.${ext}`);
 }

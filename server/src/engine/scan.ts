@@ -33,6 +33,7 @@ import { defaultJobs, LowerPool, type LowerOutput } from './pool';
 import { compiledOutSources } from '../preprocess/compiled-out';
 import { configStats } from '../preprocess/config';
 import { discoverConfiguration } from '../preprocess/discover';
+import { headerCacheIn } from './header-cache';
 import { memoKey, readMemo, writeMemo } from './memo-cache';
 import { readResult, resultKey, type StoredResult, writeResult } from './result-cache';
 
@@ -143,17 +144,29 @@ export async function scanPaths(
 ): Promise<ScanOutcome> {
   const walk = findFiles(paths, base, settings);
   const engine = await Engine.create(settings);
+  // The pack is named after what is scanned, not where from: facts do not depend on the base
+  // (paths are set when entries are loaded), so the CLI and the server can share a pack.
+  const workspace = JSON.stringify(paths.map((r) => path.resolve(base, r)).sort());
+  const cache = opts.cache ? { workspace, ...opts.cache } : false;
+  const resultProblems: FileProblem[] = [];
+  const headersFile = cache
+    ? workspaceCacheFile(path.resolve(cache.dir), cache.workspace, 'headers')
+    : undefined;
   const discovery = discoverConfiguration({
     roots: paths.map((p) => path.resolve(base, p)),
     files: walk.files.map((f) => f.abs),
     settings,
     base,
+    headerCache:
+      cache && headersFile
+        ? headerCacheIn(
+            headersFile,
+            (message) => resultProblems.push({ file: headersFile, message: `cache: ${message}` }),
+            cache.toolVersion,
+          )
+        : undefined,
   });
   engine.setConfiguration(discovery.config);
-  // The pack is named after what is scanned, not where from: facts do not depend on the base
-  // (paths are set when entries are loaded), so the CLI and the server can share a pack.
-  const workspace = JSON.stringify(paths.map((r) => path.resolve(base, r)).sort());
-  const cache = opts.cache ? { workspace, ...opts.cache } : false;
   // The stored analysis result sits next to the pack; it is read once the files are hashed.
   const resultFile =
     cache && opts.reuseResult && opts.analyze !== false
@@ -161,7 +174,6 @@ export async function scanPaths(
       : undefined;
   const keyOf = (inputs: string) =>
     resultKey(inputs, settings, engine.configuration.fingerprint, cache ? cache.toolVersion : undefined);
-  const resultProblems: FileProblem[] = [];
   let stored: StoredResult | undefined;
   let loadMs = 0;
   const skipFacts = resultFile

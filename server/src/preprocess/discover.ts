@@ -11,6 +11,7 @@
  * A malformed file gives one message naming it and its line, and is not used. Nothing found
  * in the workspace is ever executed.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Settings } from '../config/settings';
@@ -23,7 +24,7 @@ import {
   settingsConfigData,
 } from './config';
 import type { SymbolState } from './expr';
-import { scanHeaders } from './headers';
+import { type HeaderScan, scanHeaders } from './headers';
 import { kbuildMakefile, readKbuild } from './kbuild';
 import { type KconfigRead, parseKconfigFile, versionCodeOf } from './kconfig';
 import { OffPatterns, SELFTEST_FOLDERS, SELFTEST_PROBE } from './off-by-default';
@@ -37,6 +38,17 @@ export interface DiscoverOptions {
   settings: Settings;
   /** Where relative setting paths start (the workspace folder, or the CLI's working folder). */
   base: string;
+  /** Where the headers' pass of an earlier discovery is kept (engine/header-cache). */
+  headerCache?: HeaderCache;
+}
+
+/**
+ * A stored headers' pass, found again by `key`: a hash of the configuration read before the
+ * headers and of every header's name and text (what the pass depends on, and all it reads).
+ */
+export interface HeaderCache {
+  get(key: string): HeaderScan | undefined;
+  put(key: string, scan: HeaderScan): void;
 }
 
 export interface Discovery {
@@ -141,14 +153,20 @@ export function discoverConfiguration(opts: DiscoverOptions): Discovery {
   const preliminary = new Configuration(data);
   const headers = opts.files.filter((f) => f.endsWith('.h') && !preliminary.leavesOut(f));
   if (headers.length) {
-    const scan = scanHeaders(
-      headers,
-      (f) => readText(f, MAX_HEADER_BYTES),
-      (table) => {
-        const config = new Configuration({ ...data, headers: [...table] });
-        return (f) => config.lookupFor(f);
-      },
-    );
+    const texts = new Map(headers.map((f) => [f, readText(f, MAX_HEADER_BYTES)]));
+    const key = opts.headerCache && headersKey(data, texts);
+    let scan = key ? opts.headerCache?.get(key) : undefined;
+    if (!scan) {
+      scan = scanHeaders(
+        headers,
+        (f) => texts.get(f),
+        (table) => {
+          const config = new Configuration({ ...data, headers: [...table] });
+          return (f) => config.lookupFor(f);
+        },
+      );
+      if (key) opts.headerCache?.put(key, scan);
+    }
     data.headers = [...scan.symbols];
     data.macros = [...scan.macros];
     data.functions = [...scan.functions];
@@ -166,6 +184,16 @@ export function discoverConfiguration(opts: DiscoverOptions): Discovery {
   log.push(`mode: ${data.mode === 'driver' ? "the driver's own configuration (closed)" : 'kernel (open)'}`);
   log.push(`off by default: ${data.offPatterns.length} patterns (lockscope.offByDefault)`);
   return { config: new Configuration(data), problems, log };
+}
+
+/** The key of a headers' pass (HeaderCache): what answers before the headers, and each header read. */
+function headersKey(data: ConfigData, texts: ReadonlyMap<string, string | undefined>): string {
+  const h = createHash('sha256').update(JSON.stringify({ ...data, sources: undefined }));
+  for (const [file, text] of texts) {
+    h.update(`\0${file}\0`);
+    h.update(text === undefined ? '-' : `${Buffer.byteLength(text)}\0${text}`);
+  }
+  return h.digest('hex');
 }
 
 function readDriverBuild(
