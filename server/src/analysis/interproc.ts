@@ -37,6 +37,7 @@ import {
   type Op,
   type Summary,
   emptySummary,
+  lockOfHeld,
   keptList,
   keptSummary,
   noItems,
@@ -1042,7 +1043,7 @@ class WorkspaceAnalysis {
     for (const h of exitStates.flatMap((s) => s.held)) {
       if (h.entry || summary.acquires.some((a) => a.lock.expr === h.expr)) continue;
       if (!exitStates.every((s) => s.held.some((x) => x.expr === h.expr))) continue;
-      summary.acquires.push({ lock: stripHeld(h), chain: h.chain, conditional: h.conditional });
+      summary.acquires.push({ lock: lockOfHeld(h), chain: h.chain, conditional: h.conditional });
     }
     // Dropped and retaken on every path that dropped it (unlock, sleep, relock), untouched on
     // the others: neutral for the caller.
@@ -1167,7 +1168,7 @@ function addOrders(summary: Summary, edges: CallEdge[]): void {
     const open = (l: LockInfo) => l.param !== undefined && l.cls.startsWith('?');
     if (!open(h) && !open(e.to)) continue;
     if (summary.orders.some((o) => o.from.expr === h.expr && o.to.expr === e.to.expr)) continue;
-    const from = stripHeld(h);
+    const from = lockOfHeld(h);
     summary.orders.push(
       e.declared
         ? { from, to: e.to, chain: e.chain, primed: e.declared }
@@ -1233,19 +1234,6 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   if (list) {
     if (!list.includes(value)) list.push(value);
   } else map.set(key, [value]);
-}
-
-function stripHeld(h: HeldLock): LockInfo {
-  return {
-    cls: h.cls,
-    expr: h.expr,
-    kind: h.kind,
-    mode: h.mode,
-    recursiveRead: h.recursiveRead,
-    param: h.param,
-    local: h.local,
-    namedClass: h.namedClass,
-  };
 }
 
 /** A guard as a summary keeps it: none when it has no test. */

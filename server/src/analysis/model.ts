@@ -268,6 +268,16 @@ export interface Summary {
   irqsOn: { lock: LockInfo; chain: ChainStep[]; softirqs: boolean }[];
 }
 
+/** The lock a held entry stands for, without where and how this path holds it. */
+export function lockOfHeld(h: HeldLock): LockInfo {
+  const lock: LockInfo & Partial<HeldLock> = { ...h };
+  delete lock.chain;
+  delete lock.conditional;
+  delete lock.entry;
+  delete lock.fromContext;
+  return lock;
+}
+
 export function emptySummary(): Summary {
   return {
     returns: ANY_VALUE,

@@ -14,7 +14,15 @@
 import type { ExitState } from './dataflow';
 import { commonTests, exclusive, paramTests } from './guards';
 import type { FunctionIR } from './ir';
-import type { HeldLock, LockInfo, LockState, ParamTest, ReturnCase, Summary } from './model';
+import {
+  type HeldLock,
+  type LockInfo,
+  type LockState,
+  type ParamTest,
+  type ReturnCase,
+  type Summary,
+  lockOfHeld,
+} from './model';
 import { ANY_VALUE, NEGATIVE, POSITIVE, ZERO } from './values';
 
 export const MAX_CASES = 6;
@@ -59,7 +67,7 @@ export function returnStates(
       ...(g.when.length ? { when: g.when } : {}),
       returns: g.returns,
       acquires: g.acquires.map((h) => ({
-        lock: lockOf(h),
+        lock: lockOfHeld(h),
         chain: h.chain,
         ...(h.conditional ? { conditional: h.conditional } : {}),
       })),
@@ -148,17 +156,4 @@ function sameLock(a: Lockish, b: Lockish): boolean {
 
 function sameLocks(a: readonly Lockish[], b: readonly Lockish[]): boolean {
   return a.length === b.length && a.every((x) => b.some((y) => sameLock(x, y)));
-}
-
-function lockOf(h: HeldLock): LockInfo {
-  return {
-    cls: h.cls,
-    expr: h.expr,
-    kind: h.kind,
-    mode: h.mode,
-    recursiveRead: h.recursiveRead,
-    param: h.param,
-    local: h.local,
-    namedClass: h.namedClass,
-  };
 }
