@@ -5,7 +5,7 @@
  */
 import { ringLayout, shorten, MAX_LABEL_CHARS, MAX_NODE_CHARS } from '../geometry';
 import { type CycleData, type Filter, type ReportData, cycleMatches } from '../page-data';
-import { clear, h, onActivate, plural, s } from './dom';
+import { h, onActivate, pagedList, plural, s } from './dom';
 import { edgeLabel, edgeTitle, showWitness } from './witness';
 
 const PAGE = 20;
@@ -19,30 +19,17 @@ export function cyclesSection(
   root: HTMLElement,
   explore: (cls: number) => void,
 ): CyclesView {
-  const summary = h('p', { class: 'muted' });
-  const list = h('div', { class: 'cycle-list' });
-  const more = h('button', { type: 'button', class: 'more' });
-  root.append(summary, list, more);
-  let shown: CycleData[] = [];
-  let count = 0;
-  const showMore = () => {
-    const next = shown.slice(count, count + PAGE);
-    for (const c of next) list.appendChild(card(data, c, data.cycles.indexOf(c) + 1, explore));
-    count += next.length;
-    more.hidden = count >= shown.length;
-    more.textContent = `Show ${Math.min(PAGE, shown.length - count)} more of ${(shown.length - count).toLocaleString('en-US')}`;
-  };
-  more.addEventListener('click', showMore);
+  const pages = pagedList<CycleData>(root, h('div', { class: 'cycle-list' }), PAGE, (c) =>
+    card(data, c, data.cycles.indexOf(c) + 1, explore),
+  );
   return {
     update(filter) {
-      shown = data.cycles.filter((c) => cycleMatches(data, c, filter));
-      count = 0;
-      clear(list);
-      summary.textContent = !data.cycles.length
+      const shown = data.cycles.filter((c) => cycleMatches(data, c, filter));
+      pages.summary.textContent = !data.cycles.length
         ? 'No lock-order cycles.'
         : `${shown.length.toLocaleString('en-US')} of ${plural(data.cycles.length, 'cycle')}, most convincing first: ` +
           'by confidence, then those seen entirely in the source, shorter, reported at lines of their own, and with fewer calls between the locks.';
-      showMore();
+      pages.show(shown);
       return shown.length;
     },
   };

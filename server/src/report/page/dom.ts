@@ -46,6 +46,40 @@ export function clear(node: Node): void {
   while (node.firstChild) node.removeChild(node.firstChild);
 }
 
+/**
+ * A list drawn a page at a time below `root`'s summary line, with a "Show N more" button:
+ * `show(items)` starts again with these items and draws the first page.
+ */
+export function pagedList<T>(
+  root: HTMLElement,
+  list: HTMLElement,
+  page: number,
+  render: (item: T) => Node,
+): { summary: HTMLElement; show(items: T[]): void } {
+  const summary = h('p', { class: 'muted' });
+  const more = h('button', { type: 'button', class: 'more' });
+  root.append(summary, list, more);
+  let shown: T[] = [];
+  let count = 0;
+  const showMore = () => {
+    const next = shown.slice(count, count + page);
+    for (const item of next) list.appendChild(render(item));
+    count += next.length;
+    more.hidden = count >= shown.length;
+    more.textContent = `Show ${Math.min(page, shown.length - count)} more of ${(shown.length - count).toLocaleString('en-US')}`;
+  };
+  more.addEventListener('click', showMore);
+  return {
+    summary,
+    show(items) {
+      shown = items;
+      count = 0;
+      clear(list);
+      showMore();
+    },
+  };
+}
+
 /** Inside the VS Code webview the extension gives the page a way to open a location. */
 type Opener = (file: string, line: number, col: number) => void;
 

@@ -3,7 +3,7 @@
  * and function, the message's first line, and the rest (the chain, the related places) folded.
  */
 import { type Filter, type FindingData, type ReportData, findingMatches } from '../page-data';
-import { clear, h, location, plural } from './dom';
+import { h, location, pagedList, plural } from './dom';
 
 const PAGE = 100;
 
@@ -12,29 +12,14 @@ export interface FindingsView {
 }
 
 export function findingsSection(data: ReportData, root: HTMLElement): FindingsView {
-  const summary = h('p', { class: 'muted' });
-  const list = h('ol', { class: 'findings' });
-  const more = h('button', { type: 'button', class: 'more' });
-  root.append(summary, list, more);
-  let shown: FindingData[] = [];
-  let count = 0;
-  const showMore = () => {
-    const next = shown.slice(count, count + PAGE);
-    for (const f of next) list.appendChild(item(data, f));
-    count += next.length;
-    more.hidden = count >= shown.length;
-    more.textContent = `Show ${Math.min(PAGE, shown.length - count)} more of ${(shown.length - count).toLocaleString('en-US')}`;
-  };
-  more.addEventListener('click', showMore);
+  const pages = pagedList<FindingData>(root, h('ol', { class: 'findings' }), PAGE, (f) => item(data, f));
   return {
     update(filter) {
-      shown = data.findings.filter((f) => findingMatches(data, f, filter));
-      count = 0;
-      clear(list);
-      summary.textContent = data.findings.length
+      const shown = data.findings.filter((f) => findingMatches(data, f, filter));
+      pages.summary.textContent = data.findings.length
         ? `${shown.length.toLocaleString('en-US')} of ${plural(data.findings.length, 'finding')}, errors first.`
         : 'No findings.';
-      showMore();
+      pages.show(shown);
       return shown.length;
     },
   };
