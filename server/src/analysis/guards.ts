@@ -29,10 +29,13 @@ export function unassignedParams(fn: FunctionIR): Set<string> {
 /**
  * Per event, the parameters no path to it has assigned yet: there, tests of them are still tests
  * of what the caller passed (`flush(gt, timeout)` before a later `timeout = wait(...)`).
+ * `stable`: the parameters never assigned (unassignedParams).
  */
-export function paramsUnassignedAt(fn: FunctionIR): (event: Event) => ReadonlySet<string> {
+export function paramsUnassignedAt(
+  fn: FunctionIR,
+  stable: ReadonlySet<string>,
+): (event: Event) => ReadonlySet<string> {
   const all = new Set(fn.params.map((p) => p.name));
-  const stable = unassignedParams(fn);
   if (stable.size === all.size) return () => stable;
   const assignedAfter = new Map<Event, Set<string>>();
   const mark = (e: Event, name: string) => {

@@ -996,7 +996,7 @@ class WorkspaceAnalysis {
     let checksContext = false;
     const insideByClass = new Map<string, Summary['inside'][number]>();
     const stable = unassignedParams(ref.fn);
-    const stableAt = paramsUnassignedAt(ref.fn);
+    const stableAt = paramsUnassignedAt(ref.fn, stable);
     const primer = new PrimerCheck(ref.fn, this.kb);
     // Blocks are walked in order: calls before this one have been folded into the summary.
     const tookBefore = (cls: string) => insideByClass.has(cls);
