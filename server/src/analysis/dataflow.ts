@@ -426,7 +426,7 @@ function conditionalCases(acquires: Op[], result: number): (CallCase & { failed?
   const conditional = acquires.find((op) => op.op === 'acquire' && op.conditional);
   if (!conditional || conditional.op !== 'acquire') return [{ returns: result, ops: acquires }];
   // Lock calls that may fail return an errno (-EINTR, -EDEADLK); trylocks return 1 or 0
-  // (down_trylock() returns 0 when it took the semaphore).
+  // (or 0 when they took the lock, with `zero-success`).
   const zero = conditional.conditional === 'zero-success';
   const success = zero ? ZERO : POSITIVE;
   const failure = zero ? (conditional.trylock ? POSITIVE : NEGATIVE) : ZERO;

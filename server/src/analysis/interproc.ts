@@ -120,6 +120,8 @@ interface FunctionShape {
   passed: string[];
   /** The classes its `lockdep_set_class()`-style calls re-key (RuleWorld.rekeyed). */
   rekeys: string[];
+  /** Its lock init calls (ApiFact.keysAtSite): the class, and the call's place in the file. */
+  inits: { cls: string; site: string }[];
 }
 
 /**
@@ -508,7 +510,18 @@ class WorkspaceAnalysis {
    */
   private collectRekeyed(): Set<string> {
     const out = new Set<string>();
-    for (const ref of this.refs) for (const cls of this.functionShape(ref).rekeys) out.add(cls);
+    // A class initialised at several sites is several lockdep classes: nesting two of its
+    // locks may be nesting two classes.
+    const initSites = new Map<string, Set<string>>();
+    for (const ref of this.refs) {
+      const shape = this.functionShape(ref);
+      for (const cls of shape.rekeys) out.add(cls);
+      for (const { cls, site } of shape.inits) {
+        const sites = initSites.get(cls) ?? new Set<string>();
+        initSites.set(cls, sites.add(`${ref.file}:${site}`));
+        if (sites.size > 1) out.add(cls);
+      }
+    }
     return out;
   }
 
@@ -657,6 +670,7 @@ class WorkspaceAnalysis {
       registrationKey: '',
       passed: [],
       rekeys: [],
+      inits: [],
     };
     // Targets are shared by the plain shapes of one callee: their identity is their meaning.
     const seenTargets = new Set<NonNullable<CallShape['target']>>();
@@ -675,6 +689,10 @@ class WorkspaceAnalysis {
         const rekeyAt = event.callee ? this.kb.fact(event.callee)?.rekeysClass : undefined;
         const rekeyed = rekeyAt !== undefined ? event.args[rekeyAt] : undefined;
         if (rekeyed) fs.rekeys.push(env.lockOf(rekeyed).cls);
+        const initAt = event.callee ? this.kb.fact(event.callee)?.keysAtSite : undefined;
+        const inited = initAt !== undefined ? event.args[initAt] : undefined;
+        if (inited)
+          fs.inits.push({ cls: env.lockOf(inited).cls, site: `${event.range.line}:${event.range.col}` });
         for (const arg of event.args) {
           const name = arg.text;
           if (!/^[A-Za-z_]\w*$/.test(name) || fs.passed.includes(name)) continue;
@@ -687,6 +705,7 @@ class WorkspaceAnalysis {
     fs.registrations = keptList(fs.registrations);
     fs.passed = keptList(fs.passed);
     fs.rekeys = keptList(fs.rekeys);
+    fs.inits = keptList(fs.inits);
     this.next.functionShapes.set(ref.fn, fs);
     return fs;
   }

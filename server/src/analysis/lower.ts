@@ -1298,6 +1298,9 @@ class FunctionBuilder {
       const target = subject.type === 'call_expression' ? undefined : subject.field('left');
       result = idx >= before ? { call: idx } : {};
       if (idx >= before && target?.type === 'identifier') result.variable = target.text;
+      // A macro whose statement expression yields a local (`({ ...; locked; })`) tests that local.
+      const yielded = subject.type === 'call_expression' ? this.expansionYield(subject) : undefined;
+      if (yielded) result = { variable: yielded };
     } else if (subject.type === 'identifier') {
       result = { variable: subject.text };
     } else {
@@ -1405,7 +1408,13 @@ class FunctionBuilder {
     if (expanded && shape)
       return this.within(expanded.name, node, () => this.callFromText(shape, assignedTo));
     const value = expanded && this.file.expander!.expression(expanded.text);
-    if (expanded && value) return this.within(expanded.name, node, () => this.expression(value, assignedTo));
+    if (expanded && value)
+      return this.within(expanded.name, node, () => {
+        this.expression(value, assignedTo);
+        // `x = foo_trylock(l)` with `({ ...; locked = mutex_trylock(...); ...; locked; })`: x is locked.
+        const yielded = statementExpressionValue(value);
+        if (assignedTo && yielded) this.assign(assignedTo, { var: yielded });
+      });
     const args = callArgs(node, plain?.args);
     const onlyIf = calleeName ? this.file.kb.fact(calleeName)?.onlyIf : undefined;
     if (onlyIf !== undefined && args[onlyIf]) {
@@ -1455,6 +1464,14 @@ class FunctionBuilder {
         this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
       }
     }
+  }
+
+  /** The local a call's macro expansion yields as a statement expression's value, if it is one. */
+  private expansionYield(call: CachedNode): string | undefined {
+    const expanded = this.expansion(call, /^[A-Za-z_]\w*/.exec(call.text)?.[0]);
+    if (!expanded || this.callShapeOf(expanded.text)) return undefined;
+    const value = this.file.expander!.expression(expanded.text);
+    return value ? statementExpressionValue(value) : undefined;
   }
 
   private callShapeOf(text: string): CallShape | undefined {
@@ -1746,4 +1763,14 @@ function isCallAssignment(node: CachedNode): boolean {
 
 function isStatementNode(node: CachedNode): boolean {
   return node.type.endsWith('_statement') || node.type === 'declaration';
+}
+
+/** The local a GNU statement expression `({ ...; v; })` yields: its last statement, a name. */
+function statementExpressionValue(node: CachedNode): string | undefined {
+  const block = stripParens(node);
+  if (block.type !== 'compound_statement') return undefined;
+  const last = block.namedChildren.filter((c) => c.type !== 'comment').at(-1);
+  const value = last?.type === 'expression_statement' ? last.namedChildren[0] : undefined;
+  const inner = value && stripParens(value);
+  return inner?.type === 'identifier' ? inner.text : undefined;
 }

@@ -79,7 +79,7 @@ export type Op =
   /**
    * `widened`: part of the callee's summary over all its return cases, which the dataflow
    * applies only when the call's result is not used (else the `cases` op stands for it).
-   * `trylock`: a conditional acquire that never waits (down_trylock, which returns 0 on success).
+   * `trylock`: a conditional acquire that never waits (with `zero-success`: 0 when it took the lock).
    * `cases`: an enum result tested with `switch` (see ApiFact.switchSuccess).
    */
   | {

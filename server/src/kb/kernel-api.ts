@@ -165,22 +165,24 @@ const locks: Facts = {
     conditional: 'nonzero-success',
   }),
   ...family(['up_read', 'up_read_non_owner'], [''], 'release', 'rwsem', { mode: 'read' }),
-  ...family(['down_write', 'down_write_nested', 'down'], [''], 'acquire', 'rwsem'),
-  ...family(['down_write_killable', 'down_interruptible', 'down_killable'], [''], 'acquire', 'rwsem', {
-    conditional: 'zero-success',
-  }),
-  ...family(['down_write_trylock', 'down_trylock_success'], [''], 'acquire', 'rwsem', {
-    conditional: 'nonzero-success',
-  }),
-  // down_trylock() returns 0 when it took the semaphore.
-  down_trylock: { acquire: { arg: 0, kind: 'rwsem' }, conditional: 'zero-success', trylock: true },
+  ...family(['down_write', 'down_write_nested'], [''], 'acquire', 'rwsem'),
+  ...family(['down_write_killable'], [''], 'acquire', 'rwsem', { conditional: 'zero-success' }),
+  ...family(['down_write_trylock'], [''], 'acquire', 'rwsem', { conditional: 'nonzero-success' }),
+  // A counting `struct semaphore` has no lockdep map: lockdep orders and checks none of its
+  // downs and ups (a completion-like wait, often released by another task). Waiting sleeps.
+  down: sleeps,
+  down_interruptible: sleeps,
+  down_killable: sleeps,
+  down_timeout: sleeps,
+  down_trylock: inert,
+  up: inert,
   // An enum, tested with switch: held on SUCCESS, already held by the caller on RECURSIVE.
   mutex_trylock_recursive: {
     acquire: { arg: 0, kind: 'mutex' },
     trylock: true,
     switchSuccess: { taken: ['MUTEX_TRYLOCK_SUCCESS'], held: ['MUTEX_TRYLOCK_RECURSIVE'] },
   },
-  ...family(['up_write', 'up'], [''], 'release', 'rwsem'),
+  ...family(['up_write'], [''], 'release', 'rwsem'),
   ...family(['percpu_down_read'], [''], 'acquire', 'percpu_rwsem', { mode: 'read' }),
   ...family(['percpu_up_read'], [''], 'release', 'percpu_rwsem', { mode: 'read' }),
   ...family(['percpu_down_write'], [''], 'acquire', 'percpu_rwsem'),
@@ -755,6 +757,12 @@ const annotations: Facts = {
   lockdep_set_class_and_name: { rekeysClass: 0 },
   lockdep_set_class_and_subclass: { rekeysClass: 0 },
   lockdep_set_novalidate_class: { rekeysClass: 0 },
+  spin_lock_init: { keysAtSite: 0 },
+  raw_spin_lock_init: { keysAtSite: 0 },
+  rwlock_init: { keysAtSite: 0 },
+  seqlock_init: { keysAtSite: 0 },
+  mutex_init: { keysAtSite: 0 },
+  init_rwsem: { keysAtSite: 0 },
 };
 
 export const KERNEL_API: KnowledgeTable = {
@@ -936,7 +944,6 @@ export const KERNEL_API: KnowledgeTable = {
     local_lock_t: 'spinlock',
     mutex: 'mutex',
     rw_semaphore: 'rwsem',
-    semaphore: 'rwsem',
     ww_mutex: 'ww_mutex',
     percpu_rw_semaphore: 'percpu_rwsem',
     lockdep_map: 'lockdep_map',

@@ -86,8 +86,8 @@ export interface ApiFact {
   /** When the acquire only happens on success: trylocks return nonzero, _interruptible returns 0. */
   conditional?: 'nonzero-success' | 'zero-success';
   /**
-   * A trylock whose success is `conditional` tells (`down_trylock` returns 0 when it took the
-   * semaphore): it never waits, so it orders nothing and never sleeps.
+   * A trylock whose success is `conditional` tells (one that returns 0 when it took the lock):
+   * it never waits, so it orders nothing and never sleeps.
    */
   trylock?: boolean;
   /**
@@ -160,6 +160,12 @@ export interface ApiFact {
    * subclass at run time, so nesting within its static class may be intended.
    */
   rekeysClass?: number;
+  /**
+   * `spin_lock_init(&x->lock)`, `mutex_init`, `init_rwsem`: lockdep keys the lock this argument
+   * names by the init call's site, so a class initialised at several sites (a wrapper macro
+   * expanded at each, two constructors) is several lockdep classes.
+   */
+  keysAtSite?: number;
 }
 
 /** The context a registered callback runs in. */

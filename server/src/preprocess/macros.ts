@@ -6,6 +6,8 @@
  * own expansion).
  */
 
+import { inlineOnceCopies } from './once-copies';
+
 export interface MacroDef {
   name: string;
   /** Parameter names of a function-like macro (`...` as `__VA_ARGS__`); absent: object-like. */
@@ -75,7 +77,7 @@ export function expandInvocation(
   const body = substitute(def, args);
   if (body === undefined) return undefined;
   const out = expandNested(body, lookup, new Set([def.name]), 1);
-  return out !== undefined && out.length <= MAX_EXPANSION ? out : undefined;
+  return out !== undefined && out.length <= MAX_EXPANSION ? inlineOnceCopies(out) : undefined;
 }
 
 function substitute(def: MacroDef, args: string[]): string | undefined {
