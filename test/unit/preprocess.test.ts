@@ -366,6 +366,8 @@ describe('workspace macros', () => {
     'foo_outer(p) foo_get(p)',
     'FOO_MASK (BIT(1) | BIT(2))',
     'FOO_GFP (GFP_KERNEL | __GFP_NOWARN)',
+    'foo_lock(l) ({ typeof(l) _l = (l); mutex_lock(&_l->m); _l->owner = current; })',
+    'foo_bump(l) ({ typeof(l) _l = (l); _l++; foo_use(_l); })',
   ]) {
     const d = parseDefine(line, 0)!;
     defs.set(d.name, d);
@@ -388,6 +390,14 @@ describe('workspace macros', () => {
     assert.equal(expand('foo_outer', 'd'), '({ foo_wait(d); (d)->v; })');
     assert.equal(expand('foo_loop', 'd'), 'foo_loop(d)');
     assert.equal(expand('FOO_TRY', 'only one'), undefined);
+  });
+
+  it('reads an evaluate-once copy of a side-effect-free argument as the argument', () => {
+    assert.equal(expand('foo_lock', '&(d)->lock'), '({  mutex_lock(&d->lock.m); d->lock.owner = current; })');
+    assert.equal(expand('foo_lock', 'd->lockp'), '({  mutex_lock(&d->lockp->m); d->lockp->owner = current; })');
+    // A call is evaluated once, and a copy that changes is a variable: both stay as written.
+    assert.match(expand('foo_lock', 'foo_lock_of(d)')!, /_l = \(foo_lock_of\(d\)\)/);
+    assert.match(expand('foo_bump', 'd->cur')!, /_l = \(d->cur\); _l\+\+/);
   });
 
   it('expands bodies with calls or control flow; names gfp masks', () => {

@@ -87,7 +87,9 @@ export function inlineOnceCopies(text: string): string {
     if (written.test(body)) continue;
     // A field of the same name (`x->_l`) is no use of the copy.
     const uses = new RegExp(String.raw`(?<!(?:->|\.)\s*)\b${name}\b(\s*->\s*)?`, 'g');
-    const inlined = body.replace(uses, (_use: string, arrow: string | undefined) => replacement(init, !!arrow));
+    const inlined = body.replace(uses, (_use: string, arrow: string | undefined) =>
+      replacement(init, !!arrow),
+    );
     // `const typeof(x) _x = (x);`: the qualifiers go with the declaration.
     const start = /(?:\b(?:const|volatile)\s+)*$/.exec(out.slice(0, m.index))!.index;
     out = out.slice(0, start) + inlined + out.slice(end);
