@@ -394,7 +394,10 @@ describe('workspace macros', () => {
 
   it('reads an evaluate-once copy of a side-effect-free argument as the argument', () => {
     assert.equal(expand('foo_lock', '&(d)->lock'), '({  mutex_lock(&d->lock.m); d->lock.owner = current; })');
-    assert.equal(expand('foo_lock', 'd->lockp'), '({  mutex_lock(&d->lockp->m); d->lockp->owner = current; })');
+    assert.equal(
+      expand('foo_lock', 'd->lockp'),
+      '({  mutex_lock(&d->lockp->m); d->lockp->owner = current; })',
+    );
     // A call is evaluated once, and a copy that changes is a variable: both stay as written.
     assert.match(expand('foo_lock', 'foo_lock_of(d)')!, /_l = \(foo_lock_of\(d\)\)/);
     assert.match(expand('foo_bump', 'd->cur')!, /_l = \(d->cur\); _l\+\+/);

@@ -615,17 +615,30 @@ function applyEdge(
       }
     }
   }
-  if (cond.variable === undefined) return next;
+  // A predicate asked again of unchanged arguments (Condition.atom alone): its earlier answer.
+  // Not a call that takes or drops locks (a trylock wrapper answers anew each time).
+  if (cond.variable === undefined) {
+    const event = cond.call !== undefined ? block.events[cond.call] : undefined;
+    const locks =
+      event?.kind === 'call' && opsOf(event).some((op) => op.op === 'acquire' || op.op === 'release');
+    return cond.atom === undefined || locks ? next : withAnswer(next, cond.atom, cond.truthy);
+  }
   const atom = cond.atom;
   if (atom === undefined || atom === cond.variable) {
     const values = valueOf(next, cond.variable) & holds;
     return values === 0 ? undefined : withValue(next, cond.variable, values);
   }
   // A flag test: `flags & FOO`.
-  const known = next.facts.find(([a]) => a === atom);
-  if (known) return known[1] === cond.truthy ? next : undefined;
-  if (cond.truthy && valueOf(next, cond.variable) === ZERO) return undefined;
-  return withFact(next, atom, cond.truthy);
+  if (cond.truthy && !next.facts.some(([a]) => a === atom) && valueOf(next, cond.variable) === ZERO)
+    return undefined;
+  return withAnswer(next, atom, cond.truthy);
+}
+
+/** The path knowing `atom` is `truthy`; undefined when it knows the opposite. */
+function withAnswer(s: LockState, atom: string, truthy: boolean): LockState | undefined {
+  const known = s.facts.find(([a]) => a === atom);
+  if (known) return known[1] === truthy ? s : undefined;
+  return withFact(s, atom, truthy);
 }
 
 /**

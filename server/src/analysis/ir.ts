@@ -78,7 +78,11 @@ export interface Condition {
   call?: number;
   /** The variable tested (`if (ret)`), if any. */
   variable?: string;
-  /** Text of a call-free condition atom (`need_lock`, `d->locked`) for correlation. */
+  /**
+   * Text of a condition atom for correlation: a flag test of `variable` (`flags & FOO`), or,
+   * without a variable, a predicate call whose answer holds while no variable in it is
+   * assigned (`foo_uses_mutex(pool)`).
+   */
   atom?: string;
   /**
    * For a test of a call's result or a variable's value: the ranges (analysis/values) for which

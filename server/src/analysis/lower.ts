@@ -589,6 +589,8 @@ class FunctionBuilder {
   private origin: Range | undefined;
   /** The next statement is a block macro's loop: see expandStatement. */
   private bodyFirst = false;
+  /** Lowering an `if`'s condition (see predicate). */
+  private askingIf = false;
   /** The macros being expanded, outermost first: none is expanded inside itself. */
   private expanding: string[] = [];
   /**
@@ -974,8 +976,12 @@ class FunctionBuilder {
     const thenBlock = this.newBlock();
     const elseBlock = this.newBlock();
     const join = this.newBlock();
-    if (cond) this.condition(cond, thenBlock, elseBlock);
-    else {
+    if (cond) {
+      const asking = this.askingIf;
+      this.askingIf = true;
+      this.condition(cond, thenBlock, elseBlock);
+      this.askingIf = asking;
+    } else {
       this.edge(this.block(), thenBlock);
       this.edge(this.block(), elseBlock);
     }
@@ -1301,6 +1307,8 @@ class FunctionBuilder {
       // A macro whose statement expression yields a local (`({ ...; locked; })`) tests that local.
       const yielded = subject.type === 'call_expression' ? this.expansionYield(subject) : undefined;
       if (yielded) result = { variable: yielded };
+      else if (result.call !== undefined && !holds && this.predicate(subject))
+        result.atom = normaliseText(subject.text);
     } else if (subject.type === 'identifier') {
       result = { variable: subject.text };
     } else {
@@ -1464,6 +1472,20 @@ class FunctionBuilder {
         this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
       }
     }
+  }
+
+  /**
+   * `if (foo_uses_mutex(pool)) mutex_lock(..); else spin_lock(..); ... if (foo_uses_mutex(pool))
+   * mutex_unlock(..);`: an `if` asking a workspace function about plain paths asks a question
+   * whose answer the code relies on staying the same (until a variable in it is assigned). Not
+   * in loops (a loop asks until the answer changes), nor of the knowledge base's functions
+   * (trylocks, tests) or macros.
+   */
+  private predicate(call: CachedNode): boolean {
+    const plain = this.askingIf ? plainCall(call) : undefined;
+    const callee = plain?.callee;
+    if (!plain || !callee || this.file.kb.fact(callee) || this.expansion(call, callee)) return false;
+    return callArgs(call, plain.args).every((a) => plainPath(a.text) || constantValues(a.text) !== undefined);
   }
 
   /** The local a call's macro expansion yields as a statement expression's value, if it is one. */

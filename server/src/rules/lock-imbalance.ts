@@ -43,6 +43,14 @@ export const lockImbalance: Rule = {
       const heldAnywhere = new Set(all.flatMap((s) => s.held.map((h) => h.expr)));
       for (const expr of heldAnywhere)
         if (all.some((s) => !s.held.some((h) => h.expr === expr))) notHeldSomewhere.add(expr);
+      // A helper that returns holding one lock or another (`if (uses_mutex(p)) mutex_lock(..);
+      // else spin_lock(..);`): the paths differ in which lock they hold, never in whether.
+      const other = (s: LockState, expr: string) =>
+        s.held.some((h) => h.expr !== expr && !h.entry && notHeldSomewhere.has(h.expr));
+      const swapped = [...notHeldSomewhere].filter((expr) =>
+        all.every((s) => s.held.some((h) => h.expr === expr) || other(s, expr)),
+      );
+      for (const expr of swapped) notHeldSomewhere.delete(expr);
     }
     for (const exit of fn.exits) {
       const leaked = new Map<string, HeldLock>();
