@@ -1307,8 +1307,10 @@ class FunctionBuilder {
       // A macro whose statement expression yields a local (`({ ...; locked; })`) tests that local.
       const yielded = subject.type === 'call_expression' ? this.expansionYield(subject) : undefined;
       if (yielded) result = { variable: yielded };
-      else if (result.call !== undefined && !holds && this.predicate(subject))
-        result.atom = normaliseText(subject.text);
+      else if (result.call !== undefined && !holds) {
+        const asked = this.predicate(subject);
+        if (asked) result.atom = asked;
+      }
     } else if (subject.type === 'identifier') {
       result = { variable: subject.text };
     } else {
@@ -1475,17 +1477,19 @@ class FunctionBuilder {
   }
 
   /**
-   * `if (foo_uses_mutex(pool)) mutex_lock(..); else spin_lock(..); ... if (foo_uses_mutex(pool))
-   * mutex_unlock(..);`: an `if` asking a workspace function about plain paths asks a question
-   * whose answer the code relies on staying the same (until a variable in it is assigned). Not
-   * in loops (a loop asks until the answer changes), nor of the knowledge base's functions
+   * The question an `if` asks, as text, when the code relies on its answer staying the same
+   * until a variable in it is assigned: a workspace function asked about plain paths
+   * (`if (foo_uses_mutex(pool)) mutex_lock(..); ... if (foo_uses_mutex(pool)) mutex_unlock(..);`).
+   * Not in loops (a loop asks until the answer changes), nor of the knowledge base's functions
    * (trylocks, tests) or macros.
    */
-  private predicate(call: CachedNode): boolean {
-    const plain = this.askingIf ? plainCall(call) : undefined;
-    const callee = plain?.callee;
-    if (!plain || !callee || this.file.kb.fact(callee) || this.expansion(call, callee)) return false;
-    return callArgs(call, plain.args).every((a) => plainPath(a.text) || constantValues(a.text) !== undefined);
+  private predicate(call: CachedNode): string | undefined {
+    const fnNode = call.field('function');
+    const callee = this.askingIf && fnNode?.type === 'identifier' ? fnNode.text : undefined;
+    if (!callee || this.file.kb.fact(callee) || this.expansion(call, callee)) return undefined;
+    const args = callArgs(call, undefined).map((a) => normaliseText(a.text));
+    if (!args.every((a) => plainPath(a) || constantValues(a) !== undefined)) return undefined;
+    return `${callee}(${args.join(', ')})`;
   }
 
   /** The local a call's macro expansion yields as a statement expression's value, if it is one. */
