@@ -26,6 +26,9 @@ export interface LowerOptions {
   parse(text: string): Tree;
 }
 
+/** A body that is one call: `NAME(...)`, nothing before or after the outer parentheses. */
+const ALIAS_RE = /^\s*[A-Za-z_]\w*\s*\([^;{}]*\)\s*$/;
+
 /** Stands in a block macro's expansion (`for (...)`) for the body written after the invocation. */
 export const BODY_PLACEHOLDER = '__lockscope_body__';
 
@@ -68,6 +71,22 @@ export class MacroExpander {
     // Neither the body nor the arguments matter (most invocations): no need to expand.
     if (!this.worthExpanding(def) && !this.matters(call.slice(def.name.length))) return undefined;
     return this.expand(def, call);
+  }
+
+  /**
+   * A macro that is one call of another name, `#define FOO_BUG_ON(e) BUILD_BUG_ON_INVALID(e)`,
+   * for this invocation: the name called and its arguments. Such aliases of a known API (a
+   * driver's own assertion and warning macros) are not worth expanding and parsing; the call
+   * reads as the API's.
+   */
+  aliasCall(name: string, call: string): { callee: string; args: string[] } | undefined {
+    const def = this.opts.macro(name);
+    if (!def || def.params === undefined || !ALIAS_RE.test(def.body)) return undefined;
+    const text = this.expand(def, call)?.trim();
+    const m = text && /^([A-Za-z_]\w*)\s*\(/.exec(text);
+    const split = m ? splitArguments(text, m[0].length - 1) : undefined;
+    if (!m || !split || split.end !== text.length || m[1] === name) return undefined;
+    return { callee: m[1], args: split.args.length === 1 && split.args[0] === '' ? [] : split.args };
   }
 
   private expand(def: MacroDef, call: string): string | undefined {

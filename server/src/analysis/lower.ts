@@ -1407,6 +1407,13 @@ class FunctionBuilder {
     const value = expanded && this.file.expander!.expression(expanded.text);
     if (expanded && value) return this.within(expanded.name, node, () => this.expression(value, assignedTo));
     const args = callArgs(node, plain?.args);
+    const alias = calleeName && !expanded ? this.assertionAlias(calleeName, node) : undefined;
+    if (alias) {
+      for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
+      const texts = alias.args.map((a) => ({ text: normaliseText(a), path: null }));
+      this.emitCall({ kind: 'call', callee: alias.callee, args: texts, range: this.range(node) });
+      return;
+    }
     const onlyIf = calleeName ? this.file.kb.fact(calleeName)?.onlyIf : undefined;
     if (onlyIf !== undefined && args[onlyIf]) {
       // might_sleep_if(cond): the call happens when cond holds, as `if (cond) might_sleep();`.
@@ -1455,6 +1462,16 @@ class FunctionBuilder {
         this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
       }
     }
+  }
+
+  /**
+   * A workspace macro that is an alias of a known assertion (`#define FOO_BUG_ON(e)
+   * BUILD_BUG_ON_INVALID(e)`): the assertion's call, its arguments as the invocation gives them.
+   */
+  private assertionAlias(name: string, call: CachedNode): { callee: string; args: string[] } | undefined {
+    if (this.file.kb.fact(name)) return undefined;
+    const alias = this.file.expander?.aliasCall(name, call.text);
+    return alias && this.file.kb.fact(alias.callee)?.asserts ? alias : undefined;
   }
 
   private callShapeOf(text: string): CallShape | undefined {

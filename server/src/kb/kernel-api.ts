@@ -267,6 +267,14 @@ const locks: Facts = {
   local_bh_disable: { disablesIrq: 'softirq' },
   local_bh_enable: { restoresIrq: 'softirq' },
   lockdep_assert_irqs_disabled: { assertsIrqOff: 'hardirq' },
+  // Assertions of a condition (`BUG_ON(!irqs_disabled())`); the debug-off forms of VM_BUG_ON and
+  // drivers' own BUG_ON macros are BUILD_BUG_ON_INVALID(cond): the same statement, unchecked.
+  BUG_ON: { asserts: { arg: 0, value: false } },
+  VM_BUG_ON: { asserts: { arg: 0, value: false } },
+  VM_WARN_ON: { asserts: { arg: 0, value: false } },
+  VM_WARN_ON_ONCE: { asserts: { arg: 0, value: false } },
+  BUILD_BUG_ON_INVALID: { asserts: { arg: 0, value: false } },
+  lockdep_assert: { asserts: { arg: 0, value: true } },
   preempt_disable: { acquire: { cls: 'preempt_off', kind: 'preempt' } },
   preempt_enable: { release: { cls: 'preempt_off', kind: 'preempt' } },
   preempt_enable_no_resched: { release: { cls: 'preempt_off', kind: 'preempt' } },
@@ -704,7 +712,6 @@ const registrations: Facts = {
 const contextChecks: Facts = Object.fromEntries(
   [
     'in_atomic',
-    'irqs_disabled',
     'in_interrupt',
     'in_irq',
     'in_softirq',
@@ -715,6 +722,8 @@ const contextChecks: Facts = Object.fromEntries(
     'in_serving_softirq',
   ].map((name) => [name, { contextCheck: true }]),
 );
+// True exactly when hardirqs are off: asserted (`WARN_ON(!irqs_disabled())`), it says they are.
+contextChecks.irqs_disabled = { contextCheck: true, irqsOffTest: 'hardirq' };
 
 /**
  * How callers test what a function returned: error pointers, branch hints and warnings that
@@ -730,14 +739,14 @@ const results: Facts = {
   IS_ERR_OR_NULL: { test: { arg: 0, trueFor: ['negative', 'zero'] } },
   likely: { test: { arg: 0 } },
   unlikely: { test: { arg: 0 } },
-  WARN_ON: { test: { arg: 0 } },
-  WARN_ON_ONCE: { test: { arg: 0 } },
-  WARN: { test: { arg: 0 } },
-  WARN_ONCE: { test: { arg: 0 } },
-  drm_WARN_ON: { test: { arg: 1 } },
-  drm_WARN_ON_ONCE: { test: { arg: 1 } },
-  drm_WARN: { test: { arg: 1 } },
-  drm_WARN_ONCE: { test: { arg: 1 } },
+  WARN_ON: { test: { arg: 0 }, asserts: { arg: 0, value: false } },
+  WARN_ON_ONCE: { test: { arg: 0 }, asserts: { arg: 0, value: false } },
+  WARN: { test: { arg: 0 }, asserts: { arg: 0, value: false } },
+  WARN_ONCE: { test: { arg: 0 }, asserts: { arg: 0, value: false } },
+  drm_WARN_ON: { test: { arg: 1 }, asserts: { arg: 1, value: false } },
+  drm_WARN_ON_ONCE: { test: { arg: 1 }, asserts: { arg: 1, value: false } },
+  drm_WARN: { test: { arg: 1 }, asserts: { arg: 1, value: false } },
+  drm_WARN_ONCE: { test: { arg: 1 }, asserts: { arg: 1, value: false } },
   gfpflags_allow_blocking: { test: { arg: 0, flag: '__GFP_DIRECT_RECLAIM' } },
   might_sleep_if: { effects: ['sleep'], onlyIf: 0 },
 };

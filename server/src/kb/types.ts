@@ -121,6 +121,14 @@ export interface ApiFact {
   assertsIrqOff?: IrqKind;
   /** lockdep_assert_held(x): the lock is held here (and so on entry, if not taken before). */
   assertHeld?: number;
+  /**
+   * `BUG_ON(cond)`, `WARN_ON(cond)` (`value` false), `lockdep_assert(cond)` (true): the code states
+   * that the condition at this argument has this value here. Read when the condition is a call
+   * to an `irqsOffTest` function, negated or not: `WARN_ON(!irqs_disabled())` asserts irqs off.
+   */
+  asserts?: { arg: number; value: boolean };
+  /** `irqs_disabled()`: true exactly when this interrupt kind is disabled. */
+  irqsOffTest?: IrqKind;
   /** might_lock(x): orders x after every held lock without holding it (kind from x's declared type). */
   mightLock?: number;
   /**
