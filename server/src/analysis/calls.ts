@@ -116,6 +116,7 @@ type Emit = (key: () => string, length: () => number, make: () => Op) => void;
 function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
   const here: ChainStep = { fn: ctx.env.fn.name, file: ctx.env.file, range: event.range, callee };
   if (event.via && ctx.ambiguous(event)) here.ambiguous = true;
+  if (event.inArgsOf) here.inArgsOf = event.inArgsOf;
   return here;
 }
 

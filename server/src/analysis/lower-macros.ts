@@ -57,6 +57,11 @@ export class MacroExpander {
     return def && isExpandable(def) ? def : undefined;
   }
 
+  /** Whether the file or the workspace defines a macro of this name (in any arm). */
+  defines(name: string): boolean {
+    return this.opts.macro(name) !== undefined;
+  }
+
   /** `#define FOO_GFP (GFP_KERNEL | __GFP_NOWARN)`: the mask a name stands for. */
   gfpMask(name: string): string | undefined {
     const def = this.opts.macro(name);

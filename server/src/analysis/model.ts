@@ -21,6 +21,11 @@ export interface ChainStep {
    * the analysis could not decide (findings through it have lower confidence).
    */
   undecided?: true;
+  /**
+   * The call is written in the arguments of a macro defined outside the workspace (its name),
+   * which may not evaluate them (findings through it are unproven).
+   */
+  inArgsOf?: string;
 }
 
 export interface LockInfo {
