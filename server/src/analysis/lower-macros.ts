@@ -11,6 +11,7 @@ import { evaluate, type SymbolState } from '../preprocess/expr';
 import {
   expandInvocation,
   expansionMatters,
+  isAlias,
   isExpandable,
   isGfpMask,
   type MacroDef,
@@ -25,9 +26,6 @@ export interface LowerOptions {
   /** Parses a piece of C (an expansion); the tree is deleted once the file is lowered. */
   parse(text: string): Tree;
 }
-
-/** A body that is one call: `NAME(...)`, nothing before or after the outer parentheses. */
-const ALIAS_RE = /^\s*[A-Za-z_]\w*\s*\([^;{}]*\)\s*$/;
 
 /** Stands in a block macro's expansion (`for (...)`) for the body written after the invocation. */
 export const BODY_PLACEHOLDER = '__lockscope_body__';
@@ -86,7 +84,7 @@ export class MacroExpander {
    */
   aliasCall(name: string, call: string): { callee: string; args: string[] } | undefined {
     const def = this.opts.macro(name);
-    if (!def || def.params === undefined || !ALIAS_RE.test(def.body)) return undefined;
+    if (!def || !isAlias(def)) return undefined;
     const text = this.expand(def, call)?.trim();
     const m = text && /^([A-Za-z_]\w*)\s*\(/.exec(text);
     const split = m ? splitArguments(text, m[0].length - 1) : undefined;
