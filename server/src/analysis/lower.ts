@@ -1479,7 +1479,13 @@ class FunctionBuilder {
    * file of the workspace defines: from a header outside it (FreeBSD's `<sys/ktr.h>` `CTR5`).
    */
   private isUnknownMacro(name: string): boolean {
-    return MACRO_NAME_RE.test(name) && !this.file.kb.fact(name) && !this.file.expander?.defines(name);
+    const kb = this.file.kb;
+    return (
+      MACRO_NAME_RE.test(name) &&
+      !kb.fact(name) &&
+      !kb.table.evaluatingMacros.includes(name) &&
+      !this.file.expander?.defines(name)
+    );
   }
 
   /**

@@ -216,6 +216,12 @@ export interface KnowledgeTable {
    * kinds and pseudo-lock classes that keep spinning, and the kinds that become sleeping locks.
    */
   waitTypes: { spinKinds: LockKind[]; spinClasses: string[]; sleepOnRtKinds: LockKind[] };
+  /**
+   * Upper-case macros of the kernel's headers that evaluate their arguments as a function call
+   * would (`DIV_ROUND_UP`, `READ_ONCE`): calls written in their arguments run. Those of any other
+   * upper-case macro the workspace does not define may not (CallEvent.inArgsOf).
+   */
+  evaluatingMacros: string[];
   /** Lock classes reached through these field names are one class (mmap_sem and mmap_lock). */
   fieldClassAliases: Record<string, string>;
   /** Whole-class aliases (dma_resv.lock is lockdep's reservation_ww_class_mutex). */
