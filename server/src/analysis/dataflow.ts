@@ -373,10 +373,7 @@ function applyOp(s: LockState, op: Op, hooks: DataflowHooks | undefined): LockSt
       return release(s, op, hooks);
     case 'assert-held':
       if (s.held.some((h) => sameLock(h, op.lock))) return s;
-      return withHeld(s, [
-        ...s.held,
-        { ...op.lock, chain: [], entry: ASSERTED_ENTRY },
-      ]);
+      return withHeld(s, [...s.held, { ...op.lock, chain: [], entry: ASSERTED_ENTRY }]);
     default:
       return s;
   }

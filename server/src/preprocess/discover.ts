@@ -181,7 +181,9 @@ export function discoverConfiguration(opts: DiscoverOptions): Discovery {
       kind: 'headers',
       detail:
         `${count(scan.headers)} headers, ${count(decided)} symbols, ${count(scan.macros.size)} macros to expand` +
-        (firstArm ? ` (${count(firstArm)} defined differently in undecided #if arms: their first arm's)` : ''),
+        (firstArm
+          ? ` (${count(firstArm)} defined differently in undecided #if arms: their first arm's)`
+          : ''),
     });
   }
   log.push(`mode: ${data.mode === 'driver' ? "the driver's own configuration (closed)" : 'kernel (open)'}`);

@@ -10,7 +10,14 @@
 import { preprocess, type Preprocessed } from './blank';
 import { compiledOutSources } from './compiled-out';
 import { answerCode, type SymbolLookup, type SymbolState } from './expr';
-import { declaredFunctions, isAlias, isConstantSwitch, isExpandable, isGfpMask, type MacroDef } from './macros';
+import {
+  declaredFunctions,
+  isAlias,
+  isConstantSwitch,
+  isExpandable,
+  isGfpMask,
+  type MacroDef,
+} from './macros';
 
 export interface HeaderScan {
   symbols: Map<string, SymbolState>;
