@@ -146,6 +146,47 @@ ${bump('foo_release')}`,
     assert.deepEqual(found, ['foo_bump low', 'foo_release high']);
   });
 
+  it('a witness through the arguments of a macro defined outside the workspace is low', async () => {
+    // CTR2 comes from a header outside the workspace (FreeBSD's <sys/ktr.h>): it may never
+    // evaluate foo_read(); the direct call in foo_update() is plain.
+    const engine = await Engine.create();
+    engine.setFile(
+      'foo.c',
+      `#include <sys/ktr.h>
+struct foo { spinlock_t lock; u32 val; };
+static u32 foo_read(struct foo *f)
+{
+	u32 v;
+
+	spin_lock(&f->lock);
+	v = f->val;
+	spin_unlock(&f->lock);
+	return v;
+}
+static inline void trace_foo(struct foo *f)
+{
+	CTR2(KTR_DEV, "val=%u", foo_read(f));
+}
+void foo_update(struct foo *f)
+{
+	local_irq_disable();
+	trace_foo(f);
+	foo_read(f);
+	local_irq_enable();
+}
+`,
+    );
+    const found = engine
+      .analyze()
+      .diagnostics.filter((d) => d.rule === 'wait-context')
+      .map((d) => `${d.range.line + 1} ${d.confidence} ${d.confidenceReasons?.join() ?? ''}`)
+      .sort();
+    assert.deepEqual(found, [
+      '19 low trace_foo() calls foo_read() in the arguments of CTR2(), a macro defined outside the workspace that may not evaluate them',
+      '20 high ',
+    ]);
+  });
+
   it('a pointer call reaching implementations of several files of its own folder is ambiguous', async () => {
     const engine = await Engine.create();
     engine.setFile(

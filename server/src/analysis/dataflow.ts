@@ -82,6 +82,9 @@ function maybeReleasedMark(expr: string): string {
   return `\u0000maybe:${expr}`;
 }
 
+/** HeldLock.entry of a lock (or disabled interrupts) an assertion says is held here. */
+export const ASSERTED_ENTRY = 'asserted held (lockdep_assert_held)';
+
 /** A mark (failedMark, maybeReleasedMark), not a released lock. */
 export function isMark(entry: string): boolean {
   return entry.startsWith('\u0000');
@@ -370,10 +373,7 @@ function applyOp(s: LockState, op: Op, hooks: DataflowHooks | undefined): LockSt
       return release(s, op, hooks);
     case 'assert-held':
       if (s.held.some((h) => sameLock(h, op.lock))) return s;
-      return withHeld(s, [
-        ...s.held,
-        { ...op.lock, chain: [], entry: 'asserted held (lockdep_assert_held)' },
-      ]);
+      return withHeld(s, [...s.held, { ...op.lock, chain: [], entry: ASSERTED_ENTRY }]);
     default:
       return s;
   }

@@ -26,6 +26,11 @@ export interface ChainStep {
    * chooses (`in_interrupt() ? GFP_ATOMIC : GFP_KERNEL`) does not reclaim under spin_lock_bh.
    */
   unless?: ContextTest;
+  /**
+   * The call is written in the arguments of a macro defined outside the workspace (its name),
+   * which may not evaluate them (findings through it are unproven).
+   */
+  inArgsOf?: string;
 }
 
 export interface LockInfo {

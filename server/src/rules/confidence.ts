@@ -51,6 +51,12 @@ export function judge(
           `${step.fn}() calls ${step.callee}() through a function pointer every implementation of which may be the target`,
         );
       }
+      if (step.inArgsOf) {
+        score += UNPROVEN;
+        reasons.push(
+          `${step.fn}() calls ${step.callee}() in the arguments of ${step.inArgsOf}(), a macro defined outside the workspace that may not evaluate them`,
+        );
+      }
       if (step.undecided) {
         score += 1;
         reasons.push(
