@@ -254,7 +254,10 @@ static const struct ring_funcs jpeg_funcs = { .begin_use = jpeg_begin_use };
       .sort();
     assert.deepEqual(found, ['14 flush-under-lock low', '15 double-lock low', '15 flush-under-lock low']);
     const [d] = engine.analyze().diagnostics.filter((x) => x.rule === 'double-lock');
-    assert.match(d.confidenceReasons?.join() ?? '', /ring_alloc\(\) calls vce_begin_use\(\) through a function pointer/);
+    assert.match(
+      d.confidenceReasons?.join() ?? '',
+      /ring_alloc\(\) calls vce_begin_use\(\) through a function pointer/,
+    );
   });
 
   describe('in the CLI', () => {
