@@ -1,7 +1,7 @@
 /**
  * The analysis vocabulary shared by the dataflow, summaries, rules and the order graph.
  */
-import type { Effect, LockKind, LockMode } from '../kb/types';
+import type { ContextTest, Effect, LockKind, LockMode } from '../kb/types';
 import type { Range } from './ir';
 import { ANY_VALUE } from './values';
 
@@ -26,6 +26,11 @@ export interface ChainStep {
    * out of the chain (prependStep), whose doubt the step it starts again from carries.
    */
   doubtFrom?: { fn: string; callee: string };
+  /**
+   * The callee does it only outside these contexts: an allocation whose flags a context test
+   * chooses (`in_interrupt() ? GFP_ATOMIC : GFP_KERNEL`) does not reclaim under spin_lock_bh.
+   */
+  unless?: ContextTest;
 }
 
 export interface LockInfo {
