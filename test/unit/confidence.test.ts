@@ -146,6 +146,47 @@ ${bump('foo_release')}`,
     assert.deepEqual(found, ['foo_bump low', 'foo_release high']);
   });
 
+  it('a witness through the arguments of a macro defined outside the workspace is low', async () => {
+    // CTR2 comes from a header outside the workspace (FreeBSD's <sys/ktr.h>): it may never
+    // evaluate foo_read(); the direct call in foo_update() is plain.
+    const engine = await Engine.create();
+    engine.setFile(
+      'foo.c',
+      `#include <sys/ktr.h>
+struct foo { spinlock_t lock; u32 val; };
+static u32 foo_read(struct foo *f)
+{
+	u32 v;
+
+	spin_lock(&f->lock);
+	v = f->val;
+	spin_unlock(&f->lock);
+	return v;
+}
+static inline void trace_foo(struct foo *f)
+{
+	CTR2(KTR_DEV, "val=%u", foo_read(f));
+}
+void foo_update(struct foo *f)
+{
+	local_irq_disable();
+	trace_foo(f);
+	foo_read(f);
+	local_irq_enable();
+}
+`,
+    );
+    const found = engine
+      .analyze()
+      .diagnostics.filter((d) => d.rule === 'wait-context')
+      .map((d) => `${d.range.line + 1} ${d.confidence} ${d.confidenceReasons?.join() ?? ''}`)
+      .sort();
+    assert.deepEqual(found, [
+      '19 low trace_foo() calls foo_read() in the arguments of CTR2(), a macro defined outside the workspace that may not evaluate them',
+      '20 high ',
+    ]);
+  });
+
   it('a pointer call reaching implementations of several files of its own folder is ambiguous', async () => {
     const engine = await Engine.create();
     engine.setFile(
@@ -178,6 +219,86 @@ void ring_alloc(struct ring *r)
     const [d] = engine.analyze().diagnostics.filter((x) => x.rule === 'sleep-in-atomic');
     assert.equal(d?.confidence, 'low');
     assert.match(d.confidenceReasons?.join() ?? '', /every implementation of which may be the target/);
+  });
+
+  it('a function that reaches itself again only through an ambiguous pointer call is low there', async () => {
+    // The register write goes through a ring whose begin_use op is every implementation's: one
+    // of them is the caller itself, which takes its own mutex again (a recursion the chain cuts
+    // short), and its idle work takes that mutex the same way (the edge closing the flush's cycle).
+    const engine = await Engine.create();
+    engine.setFile(
+      'ring/ring.h',
+      `struct ring;
+struct ring_funcs { void (*begin_use)(struct ring *r); };
+struct ring { const struct ring_funcs *funcs; struct foo_dev *dev; };
+struct foo_dev { struct ring kiq; struct mutex vce_lock; struct mutex jpeg_lock; struct delayed_work idle_work; };
+void foo_wreg(struct foo_dev *dev, u32 reg, u32 v);
+`,
+    );
+    engine.setFile(
+      'ring/ring.c',
+      `#include "ring.h"
+static void ring_alloc(struct ring *r)
+{
+	if (r->funcs->begin_use)
+		r->funcs->begin_use(r);
+}
+
+void foo_wreg(struct foo_dev *dev, u32 reg, u32 v)
+{
+	ring_alloc(&dev->kiq);
+}
+`,
+    );
+    engine.setFile(
+      'ring/vce.c',
+      `#include "ring.h"
+static void vce_idle_work(struct work_struct *work)
+{
+	struct foo_dev *dev = container_of(work, struct foo_dev, idle_work.work);
+
+	foo_wreg(dev, 2, 0);
+}
+
+static void vce_begin_use(struct ring *r)
+{
+	struct foo_dev *dev = r->dev;
+
+	mutex_lock(&dev->vce_lock);
+	cancel_delayed_work_sync(&dev->idle_work);
+	foo_wreg(dev, 1, 0);
+	mutex_unlock(&dev->vce_lock);
+}
+static const struct ring_funcs vce_funcs = { .begin_use = vce_begin_use };
+
+void vce_init(struct foo_dev *dev)
+{
+	INIT_DELAYED_WORK(&dev->idle_work, vce_idle_work);
+}
+`,
+    );
+    engine.setFile(
+      'ring/jpeg.c',
+      `#include "ring.h"
+static void jpeg_begin_use(struct ring *r)
+{
+	mutex_lock(&r->dev->jpeg_lock);
+	mutex_unlock(&r->dev->jpeg_lock);
+}
+static const struct ring_funcs jpeg_funcs = { .begin_use = jpeg_begin_use };
+`,
+    );
+    const found = engine
+      .analyze()
+      .diagnostics.filter((d) => d.function === 'vce_begin_use')
+      .map((d) => `${d.range.line + 1} ${d.rule} ${d.confidence}`)
+      .sort();
+    assert.deepEqual(found, ['14 flush-under-lock low', '15 double-lock low', '15 flush-under-lock low']);
+    const [d] = engine.analyze().diagnostics.filter((x) => x.rule === 'double-lock');
+    assert.match(
+      d.confidenceReasons?.join() ?? '',
+      /ring_alloc\(\) calls vce_begin_use\(\) through a function pointer/,
+    );
   });
 
   describe('in the CLI', () => {

@@ -116,6 +116,7 @@ type Emit = (key: () => string, length: () => number, make: () => Op) => void;
 function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
   const here: ChainStep = { fn: ctx.env.fn.name, file: ctx.env.file, range: event.range, callee };
   if (event.via && ctx.ambiguous(event)) here.ambiguous = true;
+  if (event.inArgsOf) here.inArgsOf = event.inArgsOf;
   return here;
 }
 
@@ -209,6 +210,8 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
   }
   if (fact.assertsIrqOff)
     ops.push({ op: 'assert-held', lock: irqStateLock(fact.assertsIrqOff, fact, event, ctx) });
+  const asserted = fact.asserts && assertedIrqOff(event.args[fact.asserts.arg], fact.asserts.value, ctx);
+  if (asserted) ops.push({ op: 'assert-held', lock: irqStateLock(asserted, fact, event, ctx) });
   const assertArg = fact.assertHeld !== undefined ? event.args[fact.assertHeld] : undefined;
   if (assertArg) ops.push({ op: 'assert-held', lock: declaredLock(assertArg, ctx) });
   const mightArg = fact.mightLock !== undefined ? event.args[fact.mightLock] : undefined;
@@ -243,6 +246,16 @@ function resultOp(result: NonNullable<ApiFact['result']>, event: CallEvent): Op 
  * (`spin_lock_irqsave(&x->lock, flags)`), it is named after that lock, so that a bare
  * `local_irq_disable()` stays told apart: only that one keeps a region atomic on PREEMPT_RT.
  */
+/**
+ * The interrupt kind an asserted condition says is off: `!irqs_disabled()` asserted false, or
+ * `irqs_disabled()` asserted true.
+ */
+function assertedIrqOff(arg: Arg | undefined, value: boolean, ctx: CallContext): IrqKind | undefined {
+  const m = arg && /^(!\s*)?\(?\s*([A-Za-z_]\w*)\s*\(\s*\)\s*\)?$/.exec(arg.text);
+  if (!m || !m[1] === !value) return undefined;
+  return ctx.kb.fact(m[2])?.irqsOffTest;
+}
+
 function irqStateLock(irq: IrqKind, fact: ApiFact, event: CallEvent, ctx: CallContext): LockInfo {
   const state = ctx.kb.irqState(irq);
   const lockOp = fact.acquire ?? fact.release;

@@ -82,6 +82,9 @@ function maybeReleasedMark(expr: string): string {
   return `\u0000maybe:${expr}`;
 }
 
+/** HeldLock.entry of a lock (or disabled interrupts) an assertion says is held here. */
+export const ASSERTED_ENTRY = 'asserted held (lockdep_assert_held)';
+
 /** A mark (failedMark, maybeReleasedMark), not a released lock. */
 export function isMark(entry: string): boolean {
   return entry.startsWith('\u0000');
@@ -370,10 +373,7 @@ function applyOp(s: LockState, op: Op, hooks: DataflowHooks | undefined): LockSt
       return release(s, op, hooks);
     case 'assert-held':
       if (s.held.some((h) => sameLock(h, op.lock))) return s;
-      return withHeld(s, [
-        ...s.held,
-        { ...op.lock, chain: [], entry: 'asserted held (lockdep_assert_held)' },
-      ]);
+      return withHeld(s, [...s.held, { ...op.lock, chain: [], entry: ASSERTED_ENTRY }]);
     default:
       return s;
   }
@@ -405,7 +405,9 @@ function applyUsedCall(
     else if (op.op === 'release' && cases && op.widened) continue;
     else base = applyOp(base, op, hooks);
   }
-  const outcomes: (CallCase & { failed?: LockInfo })[] = cases ?? conditionalCases(outcome, result);
+  const outcomes: (CallCase & { failed?: LockInfo })[] = cases
+    ? withFailures(cases)
+    : conditionalCases(outcome, result);
   const out: LockState[] = [];
   for (const c of outcomes) {
     if (c.when && c.when.some((t) => contradicts(base, t))) continue;
@@ -416,6 +418,31 @@ function applyUsedCall(
     out.push(withResult(s, event, c.returns));
   }
   return out.length ? out : [withResult(base, event, result)];
+}
+
+/**
+ * A callee's return cases, each that takes no lock another case takes marked as that acquire
+ * failing (`foo_bo_reserve()` returns 0 holding the BO and an errno without it): an unlock on
+ * that path is this function's own mistake, not a release of its caller's lock.
+ */
+type Outcome = CallCase & { failed?: LockInfo };
+
+function withFailures(cases: CallCase[]): Outcome[] {
+  if (cases.length < 2) return cases;
+  const takes = (c: CallCase, lock: LockInfo) =>
+    c.ops.some((o) => o.op === 'acquire' && o.lock.expr === lock.expr);
+  let out: Outcome[] | undefined;
+  cases.forEach((c, i) => {
+    for (const other of cases) {
+      if (other === c) continue;
+      const missed = other.ops.find((o) => o.op === 'acquire' && !takes(c, o.lock));
+      if (missed?.op !== 'acquire') continue;
+      const outcome: Outcome = { ...c, failed: missed.lock };
+      (out ??= cases.slice())[i] = outcome;
+      return;
+    }
+  });
+  return out ?? cases;
 }
 
 /**

@@ -378,15 +378,25 @@ class WorkspaceAnalysis {
    */
   private calledFunctions(): Set<FunctionIR> {
     const called = new Set<FunctionIR>();
+    const calledKeys = new Set<string>();
     for (const ref of this.refs) {
       const targets = this.targetsIn(ref);
       const fs = this.functionShape(ref);
-      for (const event of fs.targets) for (const t of targets(event)) if (t.fn !== ref.fn) called.add(t.fn);
+      for (const event of fs.targets) {
+        for (const t of targets(event)) if (t.fn !== ref.fn) called.add(t.fn);
+        const target = fs.calls[event.n].target;
+        if (target?.kind === 'ptr') calledKeys.add(target.key);
+        else if (target?.kind === 'ptr-field') calledKeys.add(this.untypedKey(target.field));
+      }
       for (const name of fs.passed) {
         const fn = this.index.resolveFunction(name, ref.file);
         if (fn && fn.fn !== ref.fn) called.add(fn.fn);
       }
     }
+    // A function stored in a field the workspace calls through runs where that field is called,
+    // even when those calls resolve to the implementations stored nearer to them (affine): it is
+    // no entry point of process context (`b->irq_enable(b)` is called under an irqsave lock).
+    for (const key of calledKeys) for (const r of this.fnPointers.get(key) ?? []) called.add(r.fn);
     return called;
   }
 

@@ -54,6 +54,12 @@ export interface CallEvent {
   resultVar?: string;
   /** Inserted by lowering (a guard's release at scope exit), not written by the user. */
   synthetic?: boolean;
+  /**
+   * Written in the arguments of a macro that neither the workspace nor the knowledge table
+   * defines (`CTR6(KTR_DRM, fmt, foo_read(x))`, from a header outside the workspace): whether,
+   * and when, the macro evaluates them is unknown. The macro's name.
+   */
+  inArgsOf?: string;
 }
 
 /** An assignment to a variable: forgets what conditions said about it. */

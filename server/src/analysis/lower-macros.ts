@@ -11,6 +11,7 @@ import { evaluate, type SymbolState } from '../preprocess/expr';
 import {
   expandInvocation,
   expansionMatters,
+  isAlias,
   isExpandable,
   isGfpMask,
   type MacroDef,
@@ -54,6 +55,11 @@ export class MacroExpander {
     return def && isExpandable(def) ? def : undefined;
   }
 
+  /** Whether the file or the workspace defines a macro of this name (in any arm). */
+  defines(name: string): boolean {
+    return this.opts.macro(name) !== undefined;
+  }
+
   /** `#define FOO_GFP (GFP_KERNEL | __GFP_NOWARN)`: the mask a name stands for. */
   gfpMask(name: string): string | undefined {
     const def = this.opts.macro(name);
@@ -68,6 +74,22 @@ export class MacroExpander {
     // Neither the body nor the arguments matter (most invocations): no need to expand.
     if (!this.worthExpanding(def) && !this.matters(call.slice(def.name.length))) return undefined;
     return this.expand(def, call);
+  }
+
+  /**
+   * A macro that is one call of another name, `#define FOO_BUG_ON(e) BUILD_BUG_ON_INVALID(e)`,
+   * for this invocation: the name called and its arguments. Such aliases of a known API (a
+   * driver's own assertion and warning macros) are not worth expanding and parsing; the call
+   * reads as the API's.
+   */
+  aliasCall(name: string, call: string): { callee: string; args: string[] } | undefined {
+    const def = this.opts.macro(name);
+    if (!def || !isAlias(def)) return undefined;
+    const text = this.expand(def, call)?.trim();
+    const m = text && /^([A-Za-z_]\w*)\s*\(/.exec(text);
+    const split = m ? splitArguments(text, m[0].length - 1) : undefined;
+    if (!m || !split || split.end !== text.length || m[1] === name) return undefined;
+    return { callee: m[1], args: split.args.length === 1 && split.args[0] === '' ? [] : split.args };
   }
 
   private expand(def: MacroDef, call: string): string | undefined {

@@ -48,6 +48,7 @@ import { expansionMatters, splitArguments } from '../preprocess/macros';
 import { flagAtom, isFlagValue } from './flags';
 import { ANY_VALUE, NEGATIVE, NONZERO, POSITIVE, ZERO, constantValues, valuesNamed } from './values';
 import { isCallsOnly } from './primer';
+import { MACRO_NAME_RE } from './unknown-calls';
 
 export function rangeOf(node: CachedNode): Range {
   return {
@@ -582,6 +583,8 @@ class FunctionBuilder {
   private readonly pointers = new Set<string>();
   /** Calls emitted so far: the next call's ordinal. */
   private calls = 0;
+  /** The unknown macro whose arguments are being lowered (CallEvent.inArgsOf). */
+  private unknownMacro: string | undefined;
   /**
    * While a macro's expansion is lowered: the invocation's range, which everything it emits
    * takes (diagnostics stay on the line the user wrote).
@@ -727,6 +730,7 @@ class FunctionBuilder {
 
   private emitCall(call: Omit<CallEvent, 'n'>): number {
     const b = this.block();
+    if (this.unknownMacro) call.inArgsOf = this.unknownMacro;
     this.blocks[b].events.push(Object.assign(call, { n: this.calls++ }));
     return this.blocks[b].events.length - 1;
   }
@@ -1426,6 +1430,13 @@ class FunctionBuilder {
         if (assignedTo && yielded) this.assign(assignedTo, { var: yielded });
       });
     const args = callArgs(node, plain?.args);
+    const alias = calleeName && !expanded ? this.assertionAlias(calleeName, node) : undefined;
+    if (alias) {
+      for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
+      const texts = alias.args.map((a) => ({ text: normaliseText(a), path: null }));
+      this.emitCall({ kind: 'call', callee: alias.callee, args: texts, range: this.range(node) });
+      return;
+    }
     const onlyIf = calleeName ? this.file.kb.fact(calleeName)?.onlyIf : undefined;
     if (onlyIf !== undefined && args[onlyIf]) {
       // might_sleep_if(cond): the call happens when cond holds, as `if (cond) might_sleep();`.
@@ -1439,7 +1450,13 @@ class FunctionBuilder {
       this.cur = join;
       return;
     }
-    for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
+    const outerMacro = this.unknownMacro;
+    if (calleeName && !outerMacro && this.isUnknownMacro(calleeName)) this.unknownMacro = calleeName;
+    try {
+      for (const a of args) if (MAY_EMIT_RE.test(a.text)) this.expression(a.node());
+    } finally {
+      this.unknownMacro = outerMacro;
+    }
     const event: Omit<CallEvent, 'n'> = {
       kind: 'call',
       // A path read from the text is the one argPath reads from it again: nothing to store.
@@ -1498,6 +1515,30 @@ class FunctionBuilder {
     if (!expanded || this.callShapeOf(expanded.text)) return undefined;
     const value = this.file.expander!.expression(expanded.text);
     return value ? statementExpressionValue(value) : undefined;
+  }
+
+  /**
+   * A macro name (upper case, see MACRO_NAME_RE) that the knowledge table does not know and no
+   * file of the workspace defines: from a header outside it (FreeBSD's `<sys/ktr.h>` `CTR5`).
+   */
+  private isUnknownMacro(name: string): boolean {
+    const kb = this.file.kb;
+    return (
+      MACRO_NAME_RE.test(name) &&
+      !kb.fact(name) &&
+      !kb.table.evaluatingMacros.includes(name) &&
+      !this.file.expander?.defines(name)
+    );
+  }
+
+  /**
+   * A workspace macro that is an alias of a known assertion (`#define FOO_BUG_ON(e)
+   * BUILD_BUG_ON_INVALID(e)`): the assertion's call, its arguments as the invocation gives them.
+   */
+  private assertionAlias(name: string, call: CachedNode): { callee: string; args: string[] } | undefined {
+    if (this.file.kb.fact(name)) return undefined;
+    const alias = this.file.expander?.aliasCall(name, call.text);
+    return alias && this.file.kb.fact(alias.callee)?.asserts ? alias : undefined;
   }
 
   private callShapeOf(text: string): CallShape | undefined {

@@ -22,10 +22,20 @@ export interface ChainStep {
    */
   undecided?: true;
   /**
+   * The call that made this step ambiguous or undecided when it is another one: a recursion cut
+   * out of the chain (prependStep), whose doubt the step it starts again from carries.
+   */
+  doubtFrom?: { fn: string; callee: string };
+  /**
    * The callee does it only outside these contexts: an allocation whose flags a context test
    * chooses (`in_interrupt() ? GFP_ATOMIC : GFP_KERNEL`) does not reclaim under spin_lock_bh.
    */
   unless?: ContextTest;
+  /**
+   * The call is written in the arguments of a macro defined outside the workspace (its name),
+   * which may not evaluate them (findings through it are unproven).
+   */
+  inArgsOf?: string;
 }
 
 export interface LockInfo {
@@ -403,9 +413,32 @@ export function chainLengthAfter(step: ChainStep, chain: ChainStep[]): number {
 export function prependStep(step: ChainStep, chain: ChainStep[]): ChainStep[] {
   // Recursion (a → b → a → ...): the function reaches the leaf from its later step directly.
   const again = chain.findIndex((s) => s.fn === step.fn);
-  if (again >= 0) return chain.slice(again);
+  if (again >= 0) return reentered(step, chain, again);
   // concat makes an array of the exact size; a spread into a literal leaves room for 17 steps.
   return [step].concat(chain.length >= MAX_CHAIN ? chain.slice(0, MAX_CHAIN - 1) : chain);
+}
+
+/**
+ * The chain from `chain[again]` on, for a function that reaches itself again down the chain.
+ * The steps cut off (`step` and the ones before `again`) are how it gets back there: a call
+ * through an ambiguous pointer or under an undecided condition on the way makes the re-entry
+ * only as sure as that call, so the kept first step carries their doubt.
+ */
+function reentered(step: ChainStep, chain: ChainStep[], again: number): ChainStep[] {
+  const kept = chain.slice(again);
+  const first = kept[0];
+  const cut = [step, ...chain.slice(0, again)];
+  const ambiguous = first.ambiguous ? undefined : cut.find((s) => s.ambiguous);
+  const undecided = first.undecided ? undefined : cut.find((s) => s.undecided);
+  const from = ambiguous ?? undecided;
+  if (!from) return kept;
+  kept[0] = {
+    ...first,
+    ...(ambiguous ? { ambiguous: true } : {}),
+    ...(undecided ? { undecided: true } : {}),
+    doubtFrom: from.doubtFrom ?? { fn: from.fn, callee: from.callee },
+  };
+  return kept;
 }
 
 /**

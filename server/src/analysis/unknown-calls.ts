@@ -9,7 +9,7 @@ import type { ChainStep } from './model';
 
 const MAX_FUNCTIONS = 256;
 /** `WARN_ON`, `GEM_BUG_ON`: upper-case names are macros, not functions a chain ends in. */
-const MACRO_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
+export const MACRO_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
 
 /** Whether a direct call's callee is unknown: neither defined in the workspace nor in the table. */
 export function isUnknownCallee(name: string, file: string, index: WorkspaceIndex, kb: Knowledge): boolean {

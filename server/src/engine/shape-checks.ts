@@ -53,6 +53,8 @@ function isStep(v: unknown): v is ChainStep {
     isStr(v.callee) &&
     (v.ambiguous === undefined || v.ambiguous === true) &&
     (v.undecided === undefined || v.undecided === true) &&
+    (v.doubtFrom === undefined ||
+      (isObj(v.doubtFrom) && isStr(v.doubtFrom.fn) && isStr(v.doubtFrom.callee))) &&
     optional(v.unless, isContextTest)
   );
 }

@@ -210,7 +210,16 @@ function checkFact(raw: unknown): string | undefined {
     if (!fixed && !fromArg)
       return `result must be { "values": [${[...VALUE_NAMES].join(', ')}] } or { "arg": N, "map"?: "err-or-zero" }`;
   }
-  for (const key of ['disablesIrq', 'restoresIrq', 'assertsIrqOff'] as const) {
+  const asserts = fact.asserts as Record<string, unknown> | undefined;
+  if (
+    asserts !== undefined &&
+    (typeof asserts !== 'object' ||
+      asserts === null ||
+      !isIndex(asserts.arg) ||
+      typeof asserts.value !== 'boolean')
+  )
+    return 'asserts must be { "arg": N, "value": true | false }';
+  for (const key of ['disablesIrq', 'restoresIrq', 'assertsIrqOff', 'irqsOffTest'] as const) {
     const irq = fact[key];
     if (irq !== undefined && irq !== 'hardirq' && irq !== 'softirq')
       return `${key} must be "hardirq" or "softirq"`;

@@ -131,6 +131,14 @@ export interface ApiFact {
   assertsIrqOff?: IrqKind;
   /** lockdep_assert_held(x): the lock is held here (and so on entry, if not taken before). */
   assertHeld?: number;
+  /**
+   * `BUG_ON(cond)`, `WARN_ON(cond)` (`value` false), `lockdep_assert(cond)` (true): the code states
+   * that the condition at this argument has this value here. Read when the condition is a call
+   * to an `irqsOffTest` function, negated or not: `WARN_ON(!irqs_disabled())` asserts irqs off.
+   */
+  asserts?: { arg: number; value: boolean };
+  /** `irqs_disabled()`: true exactly when this interrupt kind is disabled. */
+  irqsOffTest?: IrqKind;
   /** might_lock(x): orders x after every held lock without holding it (kind from x's declared type). */
   mightLock?: number;
   /**
@@ -229,6 +237,12 @@ export interface KnowledgeTable {
    * kinds and pseudo-lock classes that keep spinning, and the kinds that become sleeping locks.
    */
   waitTypes: { spinKinds: LockKind[]; spinClasses: string[]; sleepOnRtKinds: LockKind[] };
+  /**
+   * Upper-case macros of the kernel's headers that evaluate their arguments as a function call
+   * would (`DIV_ROUND_UP`, `READ_ONCE`): calls written in their arguments run. Those of any other
+   * upper-case macro the workspace does not define may not (CallEvent.inArgsOf).
+   */
+  evaluatingMacros: string[];
   /** Lock classes reached through these field names are one class (mmap_sem and mmap_lock). */
   fieldClassAliases: Record<string, string>;
   /** Whole-class aliases (dma_resv.lock is lockdep's reservation_ww_class_mutex). */

@@ -461,11 +461,20 @@ class Pass {
       decided ? { defined: true, value: def.params ? undefined : def.body } : { defined: undefined },
     );
     const before = this.out.macros.get(def.name);
-    // Two definitions in arms the configuration leaves open: which one applies is not known.
-    this.out.macros.set(
-      def.name,
-      decided || before === undefined ? def : before && before.body === def.body ? before : null,
-    );
+    if (decided || !before || (before.body === def.body && before.params?.join() === def.params?.join())) {
+      this.out.macros.set(def.name, decided || before === undefined ? def : before);
+      return;
+    }
+    // Two definitions in arms the configuration leaves open (a lock wrapper per NAPI or
+    // kernel-version arm): which applies is not known. The first arm's is expanded, as the
+    // first arm is the one read where arms do not form whole statements; a note says so.
+    if (before.firstArmOf !== undefined) return;
+    const symbol = this.currentArm()?.symbol ?? 'an undecided condition';
+    this.out.macros.set(def.name, { ...before, firstArmOf: symbol });
+    this.out.notes.push({
+      line,
+      message: `${def.name} is defined differently in the arms of ${symbol}: the first definition (line ${before.line + 1}) is expanded`,
+    });
   }
 
   private blank(from: number, to: number): void {

@@ -176,9 +176,14 @@ export function discoverConfiguration(opts: DiscoverOptions): Discovery {
       data.owned = [...owned];
     }
     const decided = [...scan.symbols.values()].filter((s: SymbolState) => s.defined !== undefined).length;
+    const firstArm = [...scan.macros.values()].filter((m) => m?.firstArmOf !== undefined).length;
     add({
       kind: 'headers',
-      detail: `${count(scan.headers)} headers, ${count(decided)} symbols, ${count(scan.macros.size)} macros to expand`,
+      detail:
+        `${count(scan.headers)} headers, ${count(decided)} symbols, ${count(scan.macros.size)} macros to expand` +
+        (firstArm
+          ? ` (${count(firstArm)} defined differently in undecided #if arms: their first arm's)`
+          : ''),
     });
   }
   log.push(`mode: ${data.mode === 'driver' ? "the driver's own configuration (closed)" : 'kernel (open)'}`);

@@ -10,7 +10,14 @@
 import { preprocess, type Preprocessed } from './blank';
 import { compiledOutSources } from './compiled-out';
 import { answerCode, type SymbolLookup, type SymbolState } from './expr';
-import { declaredFunctions, isConstantSwitch, isExpandable, isGfpMask, type MacroDef } from './macros';
+import {
+  declaredFunctions,
+  isAlias,
+  isConstantSwitch,
+  isExpandable,
+  isGfpMask,
+  type MacroDef,
+} from './macros';
 
 export interface HeaderScan {
   symbols: Map<string, SymbolState>;
@@ -93,7 +100,7 @@ function macrosOf(results: Iterable<Preprocessed>): Map<string, MacroDef | null>
   const out = new Map<string, MacroDef | null>();
   for (const r of results) {
     for (const [name, def] of r.macros) {
-      if (def && !isExpandable(def) && !isGfpMask(def) && !isConstantSwitch(def)) continue;
+      if (def && !isExpandable(def) && !isGfpMask(def) && !isConstantSwitch(def) && !isAlias(def)) continue;
       const before = out.get(name);
       if (before === undefined) out.set(name, def);
       else if (before && (!def || before.body !== def.body || before.params?.join() !== def.params?.join()))

@@ -15,9 +15,15 @@ export interface MacroDef {
   body: string;
   /** 0-based line of the definition. */
   line: number;
+  /**
+   * Defined differently in the arms of an undecided condition (this symbol): this is the first
+   * arm's definition, the one expanded (as the first arm is the one read where arms do not form
+   * whole statements).
+   */
+  firstArmOf?: string;
 }
 
-/** Macros by name; `null`: defined differently in arms the configuration leaves open (not expanded). */
+/** Macros by name; `null`: defined differently in files the configuration leaves open (not expanded). */
 export type MacroTable = Map<string, MacroDef | null>;
 
 const DEFINE_RE = /^([A-Za-z_]\w*)(\(([^)]*)\))?/;
@@ -48,6 +54,17 @@ const NOT_CODE_RE = /^\s*(?:static|extern|struct|union|enum|typedef|__attribute_
 export function isExpandable(def: MacroDef): boolean {
   return def.params !== undefined && EXPANDABLE_RE.test(def.body) && !NOT_CODE_RE.test(def.body);
 }
+
+/**
+ * A function-like macro whose body is one call of another name (`#define FOO_BUG_ON(e)
+ * BUILD_BUG_ON_INVALID(e)`): lowering reads its invocations as that call when the knowledge
+ * table knows the name (analysis/lower-macros aliasCall).
+ */
+export function isAlias(def: MacroDef): boolean {
+  return def.params !== undefined && ALIAS_RE.test(def.body);
+}
+
+const ALIAS_RE = /^\s*[A-Za-z_]\w*\s*\([^;{}]*\)\s*$/;
 
 /**
  * A function-like macro that is an integer constant (`#define FOO_SHOW_DEBUG() (0)`, the

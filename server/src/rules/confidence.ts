@@ -45,16 +45,23 @@ export function judge(
     for (const step of chain) {
       if (seen.has(step)) continue;
       seen.add(step);
+      const call = step.doubtFrom ?? step;
       if (step.ambiguous) {
         score += UNPROVEN;
         reasons.push(
-          `${step.fn}() calls ${step.callee}() through a function pointer every implementation of which may be the target`,
+          `${call.fn}() calls ${call.callee}() through a function pointer every implementation of which may be the target`,
+        );
+      }
+      if (step.inArgsOf) {
+        score += UNPROVEN;
+        reasons.push(
+          `${step.fn}() calls ${step.callee}() in the arguments of ${step.inArgsOf}(), a macro defined outside the workspace that may not evaluate them`,
         );
       }
       if (step.undecided) {
         score += 1;
         reasons.push(
-          `${step.callee}() does it only under a condition on an argument ${step.fn}() passes that the analysis could not decide`,
+          `${call.callee}() does it only under a condition on an argument ${call.fn}() passes that the analysis could not decide`,
         );
       }
     }
@@ -87,6 +94,18 @@ export function withConfiguration(
     return { confidence: lower(j.confidence), reasons };
   }
   return j;
+}
+
+/**
+ * A finding's confidence and reasons, lowered to `j` when `j` is lower (evidence found after the
+ * finding was judged: the edges closing its cycle).
+ */
+export function lowerTo(
+  f: { confidence: Confidence; confidenceReasons?: string[] },
+  j: Judgement,
+): { confidence?: Confidence; confidenceReasons?: string[] } {
+  if (CONFIDENCES.indexOf(j.confidence) <= CONFIDENCES.indexOf(f.confidence)) return {};
+  return { confidence: j.confidence, confidenceReasons: [...(f.confidenceReasons ?? []), ...j.reasons] };
 }
 
 function fromScore(score: number): Confidence {

@@ -5,6 +5,7 @@
  * path back closes one, and its rule's `open` severity otherwise.
  */
 import type { Cycle, OrderGraph } from '../graph/order-graph';
+import { judge, lowerTo } from './confidence';
 import { cycleMessage, edgeRelated } from './lock-order-cycle';
 import { ruleById } from './registry';
 import type { Finding, Related } from './rule';
@@ -47,9 +48,16 @@ function settle<T extends Omit<Finding, 'severity'>>(
     return open === 'off' ? undefined : { finding: { ...f, severity: open } };
   }
   const headline = `${f.message.split('\n')[0]}, closing a cycle`;
-  const back = best.edges.slice(1).map(edgeRelated);
+  const closing = best.edges.slice(1);
+  const back = closing.map(edgeRelated);
+  // The error rests on the edges that close the cycle as much as on this one: as lock-order-cycle
+  // judges every edge's witness, an edge reached only through an ambiguous call lowers it.
+  const closingJudgement = judge(
+    closing.flatMap((e) => (e.witness ? [e.witness.chain, e.witness.heldChain] : [])),
+  );
   const finding: T & Finding = {
     ...f,
+    ...lowerTo(f, closingJudgement),
     severity: meta.defaultSeverity,
     message: cycleMessage(best, 0, headline),
     related: [...f.related, ...back.filter((r): r is Related => r !== undefined)],

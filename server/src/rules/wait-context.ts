@@ -5,6 +5,7 @@
  * disabled by hand, or a hard interrupt handler that is not threaded. Sleeping locks under any
  * spinning lock are sleep-in-atomic's findings, not this rule's.
  */
+import { ASSERTED_ENTRY } from '../analysis/dataflow';
 import type { HeldLock, LockState } from '../analysis/model';
 import type { LockKind } from '../kb/types';
 import type { Knowledge } from '../kb/knowledge';
@@ -69,12 +70,17 @@ function holderRelated(h: HeldLock): Related[] {
 /**
  * A held lock that keeps the context atomic on PREEMPT_RT. Interrupts disabled together with a
  * spinlock_t (`spin_lock_irqsave`) are not: on RT that lock sleeps and leaves interrupts on;
- * its disabled-interrupts pseudo-lock is named after the lock, a bare one is not.
+ * its disabled-interrupts pseudo-lock is named after the lock, a bare one is not. Nor are
+ * interrupts an assertion says are off (`GEM_BUG_ON(!irqs_disabled())`): the callers may have
+ * disabled them with such a lock, and where a caller disables them by hand, the finding is
+ * reported there.
  */
 function spinHolder(states: readonly LockState[], kb: Knowledge): HeldLock | undefined {
   const { spinKinds, spinClasses } = kb.table.waitTypes;
   for (const s of states)
-    for (const h of s.held)
-      if (spinKinds.includes(h.kind) || (spinClasses.includes(h.cls) && h.expr === h.cls)) return h;
+    for (const h of s.held) {
+      if (spinKinds.includes(h.kind)) return h;
+      if (spinClasses.includes(h.cls) && h.expr === h.cls && h.entry !== ASSERTED_ENTRY) return h;
+    }
   return undefined;
 }

@@ -502,6 +502,23 @@ try {
       { optional: true },
     );
 
+  if (opened && !REPORT_ONLY)
+    await check('(d2) language status names the configuration; "Show symbols" opens them', async () => {
+      await page.locator('[id="status.languageStatus"]').first().click({ timeout: 10000 });
+      const item = page.locator('.monaco-hover:visible', { hasText: 'Configuration:' }).first();
+      await item.waitFor({ timeout: 10000 });
+      const text = (await item.innerText()).replace(/\s+/g, ' ');
+      log(`language status: ${text}`);
+      // The fixture workspace has no .config, compile_commands.json or Makefile.
+      if (!/Configuration: default: debug options off/.test(text)) throw new Error(text);
+      await item.getByText('Show symbols').first().click({ timeout: 10000 });
+      await page
+        .locator('.monaco-editor .view-lines', { hasText: 'Symbols asked about in' })
+        .first()
+        .waitFor({ timeout: 15000 });
+      await page.keyboard.press('Escape');
+    });
+
   if (opened) await reportChecks();
   if (process.env.STANDALONE_REPORT) await standaloneChecks(process.env.STANDALONE_REPORT);
 } finally {

@@ -1,6 +1,7 @@
 // Lockscope in the real extension host, through the VS Code API only (the same calls the editor makes):
 // diagnostics (codes, lines, severities, rule-page links, related locations), hovers, code actions and
-// applying them, settings changes reaching the server, the restart command and the report webview.
+// applying them, settings changes reaching the server, the restart command, the report webview and the
+// configuration symbols command.
 // The workspace is a temp copy of test/fixtures/workspaces/seed003-alloc-workqueue + test/e2e/fixtures.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const assert = require('assert');
@@ -276,5 +277,19 @@ describe('Lockscope in the VS Code extension host', function () {
       return `${data.names[w.fn]}@${data.files[w.file].split('/').pop()}:${w.line}`;
     });
     assert.deepStrictEqual(witnesses.sort(), ['baz_report@baz_cycle.c:35', 'baz_set_cfg@baz_cycle.c:21']);
+  });
+
+  it('"Lockscope: Show configuration symbols" opens the active file\'s symbols as a document', async () => {
+    await vscode.window.showTextDocument(userptr.doc, { preview: false });
+    await vscode.commands.executeCommand('lockscope.showConfiguration');
+    const doc = await waitFor('the configuration document', () =>
+      vscode.workspace.textDocuments.find((d) => d.isUntitled && /^Configuration: /.test(d.getText())),
+    );
+    assert.strictEqual(doc.languageId, 'plaintext');
+    const text = doc.getText();
+    // The workspace holds no .config, compile_commands.json or Makefile: the default.
+    assert.match(text, /^Configuration: default: debug options off\n/);
+    assert.match(text, /\nSymbols asked about in \S*foo_userptr\.c:\n/);
+    assert.match(text, /\nArms kept without knowing their configuration: \d+/);
   });
 });
