@@ -22,6 +22,12 @@ export interface DataflowHooks {
   opsOf(event: CallEvent): Op[];
   /** Called once per event in the final pass, with the states just before it. */
   observe?(event: CallEvent, ops: Op[], before: readonly LockState[]): void;
+  /**
+   * Variables whose assignments observeAssign sees: once each, with the states just before it,
+   * all of them before the final pass observes any call.
+   */
+  watchesAssign?(name: string): boolean;
+  observeAssign?(name: string, before: readonly LockState[]): void;
   /** A release that matched no lock taken in this function (unlock wrapper or stray unlock). */
   releasedForeign?(op: Extract<Op, { op: 'release' }>, state: LockState): void;
 }
@@ -182,13 +188,30 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
       }
     }
   }
-  // Final pass: every reachable block once, with observation, collecting exit states.
+  // Watched assignments first (their blocks may come after a call that needs them), then the
+  // final pass: every reachable block once, with observation, collecting exit states.
+  if (hooks.watchesAssign) {
+    const watch = {
+      opsOf: hooks.opsOf,
+      watchesAssign: hooks.watchesAssign,
+      observeAssign: hooks.observeAssign,
+    };
+    for (let b = 0; b < blocks.length; b++) {
+      const states = inStates[b];
+      const watched = blocks[b].events.some((e) => {
+        const name = e.kind === 'assign' ? e.name : e.resultVar;
+        return name !== undefined && hooks.watchesAssign!(name);
+      });
+      if (states && watched) transferBlock(blocks[b], states, opsOf, watch);
+    }
+  }
+  const finalHooks = hooks.watchesAssign ? { ...hooks, watchesAssign: undefined } : hooks;
   const exits: ExitState[] = [];
   for (let b = 0; b < blocks.length; b++) {
     const states = inStates[b];
     if (!states) continue;
     const block = blocks[b];
-    const outs = transferBlock(block, states, opsOf, hooks);
+    const outs = transferBlock(block, states, opsOf, finalHooks);
     if (block.exit)
       exits.push({ range: block.exit, states: outs, returns: outs.map((s) => returnedValues(block, s)) });
   }
@@ -222,6 +245,8 @@ function transferBlock(
     const event = events[i];
     let ops: Op[] = [];
     let used = false;
+    const assigned = event.kind === 'assign' ? event.name : event.resultVar;
+    if (assigned !== undefined && hooks?.watchesAssign?.(assigned)) hooks.observeAssign?.(assigned, cur);
     if (event.kind === 'call') {
       ops = opsOf(event);
       hooks?.observe?.(event, ops, cur);
@@ -322,7 +347,7 @@ function valueOfExpr(s: LockState, value: ValueExpr): number {
 }
 
 /** What the path knows of a variable's value (ANY_VALUE when nothing). */
-function valueOf(s: LockState, name: string): number {
+export function valueOf(s: LockState, name: string): number {
   for (const [v, values] of s.vals) if (v === name) return values;
   return ANY_VALUE;
 }
