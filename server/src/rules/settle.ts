@@ -7,7 +7,7 @@
 import type { Cycle, OrderGraph } from '../graph/order-graph';
 import { cycleMessage, edgeRelated } from './lock-order-cycle';
 import { ruleById } from './registry';
-import type { Finding, Related } from './rule';
+import type { CreatedEdge, Finding, Related } from './rule';
 
 export function settleFindings<T extends Omit<Finding, 'severity'>>(
   findings: readonly T[],
@@ -38,21 +38,24 @@ function settle<T extends Omit<Finding, 'severity'>>(
   const undeclared = f.creates.filter((e) => !graph.declaredOrder(e.from, e.to));
   if (undeclared.length === 0) return undefined;
   let best: Cycle | undefined;
+  let via: CreatedEdge | undefined;
   for (const e of undeclared) {
     const cycle = graph.cycleThrough(e.from, e.to);
-    if (cycle && (!best || cycle.classes.length < best.classes.length)) best = cycle;
+    if (cycle && (!best || cycle.classes.length < best.classes.length)) [best, via] = [cycle, e];
   }
   if (!best) {
     const open = meta.dependency.open;
     return open === 'off' ? undefined : { finding: { ...f, severity: open } };
   }
-  const headline = `${f.message.split('\n')[0]}, closing a cycle`;
+  // Worded after the edge that closes the cycle, when the rule said how that one reads.
+  const shown = via?.as ?? f;
+  const headline = `${shown.message.split('\n')[0]}, closing a cycle`;
   const back = best.edges.slice(1).map(edgeRelated);
   const finding: T & Finding = {
     ...f,
     severity: meta.defaultSeverity,
     message: cycleMessage(best, 0, headline),
-    related: [...f.related, ...back.filter((r): r is Related => r !== undefined)],
+    related: [...shown.related, ...back.filter((r): r is Related => r !== undefined)],
     classes: best.classes,
     // The fingerprint stays the edge's: the rest of the cycle may change without this call changing.
     identity: { classes: f.identity?.classes ?? f.classes, path: f.identity?.path ?? [] },
