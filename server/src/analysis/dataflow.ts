@@ -138,6 +138,7 @@ function joinValues(a: LockState, b: LockState): LockState {
 export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHooks): ExitState[] {
   const blocks = fn.blocks;
   if (blocks.length === 0) return [];
+  const params = new Set(fn.params.map((p) => p.name));
   const opsCache = new Map<CallEvent, Op[]>();
   const opsOf = (e: CallEvent): Op[] => {
     let ops = opsCache.get(e);
@@ -181,7 +182,7 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
         }
         changed = true;
       }
-      if (target && target.length > MAX_STATES) inStates[edge.to] = widen(target);
+      if (target && target.length > MAX_STATES) inStates[edge.to] = widen(target, params);
       if (changed && !queued[edge.to]) {
         queued[edge.to] = 1;
         work.push(edge.to);
@@ -658,7 +659,7 @@ function applyEdge(
  * which tell apart paths that hold the same locks (a function testing four flags has sixteen
  * paths); only if that is not enough, merge them into one as before.
  */
-function widen(states: LockState[]): LockState[] {
+function widen(states: LockState[], params: ReadonlySet<string>): LockState[] {
   const fewer = dedupe(
     states.map((s) => {
       const facts = s.facts.filter(([atom]) => splitFlagAtom(atom) === undefined);
@@ -666,13 +667,20 @@ function widen(states: LockState[]): LockState[] {
     }),
   );
   if (fewer.length <= MAX_STATES) return fewer;
-  // Then what they know of values, but for results a branch is about to test.
-  const fewest = dedupe(
-    fewer.map((s) => {
-      const vals = s.vals.filter(([v]) => v.startsWith('@'));
-      return vals.length === s.vals.length ? s : makeState(s.held, s.released, s.facts, vals, s.dropped);
-    }),
-  );
+  // Then what they know of values, but for results a branch is about to test and, while that
+  // is enough, for parameters: a parameter tested twice (`if (!ww) trylock(obj); ... if (!ww)
+  // unlock(obj);`) is what ties a lock to its release, and merging its paths makes one path hold
+  // what the other released.
+  const known = (keep: (name: string) => boolean) =>
+    dedupe(
+      fewer.map((s) => {
+        const vals = s.vals.filter(([v]) => keep(v));
+        return vals.length === s.vals.length ? s : makeState(s.held, s.released, s.facts, vals, s.dropped);
+      }),
+    );
+  const byParams = known((v) => v.startsWith('@') || params.has(v));
+  if (byParams.length <= MAX_STATES) return byParams;
+  const fewest = known((v) => v.startsWith('@'));
   return fewest.length <= MAX_STATES ? fewest : [mergeStates(states)];
 }
 
