@@ -21,6 +21,8 @@ export interface ChainStep {
    * the analysis could not decide (findings through it have lower confidence).
    */
   undecided?: true;
+  /** The callee does what follows only in a state the code does not show (ApiFact.effectsWhen). */
+  onlyWhen?: string;
 }
 
 export interface LockInfo {

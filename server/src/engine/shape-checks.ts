@@ -51,7 +51,8 @@ function isStep(v: unknown): v is ChainStep {
     isRange(v.range) &&
     isStr(v.callee) &&
     (v.ambiguous === undefined || v.ambiguous === true) &&
-    (v.undecided === undefined || v.undecided === true)
+    (v.undecided === undefined || v.undecided === true) &&
+    (v.onlyWhen === undefined || typeof v.onlyWhen === 'string')
   );
 }
 
