@@ -21,8 +21,16 @@ import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock, unblockedOps } from './calls';
 import { type LockUsage, PROCESS_ROOT, UNREFERENCED_ROOT, accumulateIrqsOn, lockUsage } from './irq-usage';
 import { TypeEnv } from './classes';
-import { contradicts, makeState, resetInterning, runDataflow } from './dataflow';
-import { allTests, asParamTests, commonTests, guardOf, paramsUnassignedAt, unassignedParams } from './guards';
+import { contradicts, makeState, resetInterning, runDataflow, valueOf } from './dataflow';
+import {
+  AssignedParams,
+  allTests,
+  asParamTests,
+  commonTests,
+  guardOf,
+  paramsUnassignedAt,
+  unassignedParams,
+} from './guards';
 import { PrimerCheck } from './primer';
 import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
 import { returnStates } from './returns';
@@ -1009,6 +1017,7 @@ class WorkspaceAnalysis {
     const insideByClass = new Map<string, Summary['inside'][number]>();
     const stable = unassignedParams(ref.fn);
     const stableAt = paramsUnassignedAt(ref.fn, stable);
+    const assigned = new AssignedParams(ref.fn, stable);
     const primer = new PrimerCheck(ref.fn, this.kb);
     // Blocks are walked in order: calls before this one have been folded into the summary.
     const tookBefore = (cls: string) => insideByClass.has(cls);
@@ -1018,7 +1027,8 @@ class WorkspaceAnalysis {
       observe: (event, allOps, allStates) => {
         if (allOps.some((o) => o.op === 'context-check')) checksContext = true;
         const here = stableAt(event);
-        const params = (when: readonly CallerTest[] | undefined) => asParamTests(when, ref.fn, here);
+        const params = (when: readonly CallerTest[] | undefined) =>
+          asParamTests(when, ref.fn, here, assigned);
         for (const [pathOps, states] of byPath(allOps, allStates)) {
           const ops = unblockedOps(pathOps, states);
           const guard = guardOf(ref.fn, here, states);
@@ -1033,6 +1043,12 @@ class WorkspaceAnalysis {
           for (const rule of this.rules) rule.onCall?.(site, this.world, this.report);
         }
       },
+      watchesAssign: (name) => assigned.watches(name),
+      observeAssign: (name, states) =>
+        assigned.observe(
+          name,
+          states.reduce((range, s) => range | valueOf(s, name), 0),
+        ),
       releasedForeign: (op) => {
         const prev = summary.releases.find((r) => r.lock.cls === op.lock.cls);
         if (!prev)
