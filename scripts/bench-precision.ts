@@ -3,8 +3,8 @@
  *
  *   npm run bench:precision -- DIR [--seed N] [--sample 20] [--tree NAME] [--labels FILE] [--config FILE]
  *
- * Scans DIR (paths relative to it), draws a seeded random sample of its errors and warnings and
- * prints each with its whole explanation (message, related locations, the call chain, the source
+ * Scans DIR (paths relative to it), draws a seeded random sample of the errors and warnings the
+ * editor shows (confidence at least the minConfidence setting, by default medium) and prints each with its whole explanation (message, related locations, the call chain, the source
  * around each), then checks the audited verdicts in test/precision/labels.json for this tree
  * (NAME, by default DIR's folder name): a finding audited false must stay gone, one audited true
  * must stay. Exit 0 when every label holds, 1 on a regression, 2 on bad arguments or labels.
@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { parseSettings } from '../server/src/config/settings';
 import type { Diagnostic } from '../server/src/engine/engine';
 import { preferThroughput, scanPaths } from '../server/src/engine/scan';
+import { meetsConfidence } from '../server/src/rules/confidence';
 import { formatFinding } from './precision/explain';
 import { checkLabels, formatLabelTable, labelOf, loadLabels } from './precision/labels';
 import { drawSample } from './precision/sample';
@@ -81,13 +82,17 @@ export async function runPrecision(a: PrecisionArgs): Promise<{ text: string; co
   if (!fs.statSync(a.dir, { throwIfNoEntry: false })?.isDirectory())
     return { text: `${a.dir}: not a folder\n`, code: 2 };
   const outcome = await scanPaths(['.'], a.dir, settings);
+  // What Problems shows and `--fail-on` counts: findings below minConfidence are hover and
+  // report material, so they are neither audited nor able to keep an audited one "reported".
   const population = outcome.result.diagnostics.filter(
-    (d) => d.severity === 'error' || d.severity === 'warning',
+    (d) =>
+      (d.severity === 'error' || d.severity === 'warning') &&
+      meetsConfidence(d.confidence, settings.minConfidence),
   );
   const sample = drawSample(population, a.sample, a.seed);
   const out: string[] = [];
   out.push(
-    `lockscope precision: tree ${a.tree} (${a.dir}), ${outcome.stats.files} files, ${population.length} errors and warnings; sample of ${sample.length}, seed ${a.seed}\n\n`,
+    `lockscope precision: tree ${a.tree} (${a.dir}), ${outcome.stats.files} files, ${population.length} errors and warnings of confidence ${settings.minConfidence} or higher; sample of ${sample.length}, seed ${a.seed}\n\n`,
   );
   const sources = new Map<string, string | undefined>();
   const source = (file: string) => {

@@ -39,6 +39,19 @@ describe('knowledge base', () => {
     ]);
   });
 
+  it('knows when context tests are true, and checks user-given ones', () => {
+    assert.deepEqual(kb.fact('in_interrupt')?.contextTest, {
+      trueWhen: { in: ['hardirq', 'softirq'], off: ['softirq'] },
+    });
+    assert.deepEqual(kb.fact('preemptible')?.contextTest, { falseWhen: { atomic: true } });
+    const ok = validateExtraFunctions({
+      foo_in_irq: { contextCheck: true, contextTest: { trueWhen: { in: ['hardirq'] } } },
+    });
+    assert.deepEqual(ok.errors, []);
+    const bad = validateExtraFunctions({ foo_in_irq: { contextTest: { trueWhen: { in: 'hardirq' } } } });
+    assert.match(bad.errors[0], /^extraLockFunctions\.foo_in_irq: contextTest must be/);
+  });
+
   it('reads gfp flags', () => {
     assert.equal(kb.gfpReclaims('GFP_KERNEL'), true);
     assert.equal(kb.gfpReclaims('GFP_KERNEL | __GFP_ZERO'), true);

@@ -159,7 +159,10 @@ describe('precision labels', () => {
         ],
       }),
     );
-    assert.match(text, /tree tiny .*2 errors and warnings; sample of 2, seed 1/);
+    assert.match(
+      text,
+      /tree tiny .*2 errors and warnings of confidence medium or higher; sample of 2, seed 1/,
+    );
     const poll = text.slice(text.indexOf('[sleep-in-atomic]'));
     assert.match(poll, /foo_tiny\.c:12:2 +foo_tiny_poll\(\)/);
     assert.match(poll, new RegExp(`fingerprint ${fp}`));
@@ -172,6 +175,30 @@ describe('precision labels', () => {
       /--- foo_tiny\.c:11 +1\/1: spinlock foo_tiny\.lock acquired here\n(.*\n){3}  > 11 \| +spin_lock\(&t->lock\);/,
     );
     assert.match(text, /sample: 2 findings, 1 audited \(1 true, 0 false\), 1 not audited/);
+  });
+
+  it('samples and checks only what Problems shows (confidence at least minConfidence)', async () => {
+    // A finding in an arm of an unknown #ifdef has medium confidence: shown by default, hidden
+    // at minConfidence "high", where its "true" label no longer holds.
+    const tree = path.join(dir, 'tiny-unknown');
+    fs.mkdirSync(tree, { recursive: true });
+    fs.writeFileSync(
+      path.join(tree, 'foo_maybe.c'),
+      'struct foo_maybe { spinlock_t lock; };\n\nvoid foo_maybe_poll(struct foo_maybe *m)\n{\n\tspin_lock(&m->lock);\n#ifdef CONFIG_FOO_MAYBE_SLOW\n\tmsleep(5);\n#endif\n\tspin_unlock(&m->lock);\n}\n',
+    );
+    const labels = write({
+      labels: [
+        label('foo_maybe_poll', 'sleep-in-atomic', 'true', { tree: 'tiny-unknown', file: 'foo_maybe.c' }),
+      ],
+    });
+    const config = path.join(dir, 'high.json');
+    fs.writeFileSync(config, JSON.stringify({ minConfidence: 'high' }));
+    const shown = await runPrecision(parsePrecisionArgs([tree, '--labels', labels]));
+    assert.equal(shown.code, 0, shown.text);
+    assert.match(shown.text, /1 errors and warnings of confidence medium or higher; sample of 1/);
+    const hidden = await runPrecision(parsePrecisionArgs([tree, '--labels', labels, '--config', config]));
+    assert.equal(hidden.code, 1, hidden.text);
+    assert.match(hidden.text, /0 errors and warnings of confidence high or higher; sample of 0/);
   });
 
   it('malformed labels and arguments are a clear error', async () => {

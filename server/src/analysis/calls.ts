@@ -3,7 +3,7 @@
  * (kernel APIs) or from the summaries of the workspace functions it may reach.
  */
 import type { Knowledge } from '../kb/knowledge';
-import { type ApiFact, type Effect, type IrqKind, type LockOp, lockOps } from '../kb/types';
+import { type ApiFact, type ContextTest, type Effect, type IrqKind, type LockOp, lockOps } from '../kb/types';
 import type { FunctionRef } from '../workspace/index';
 import type { TypeEnv } from './classes';
 import type { Arg, CallEvent } from './ir';
@@ -280,7 +280,9 @@ export function declaredLock(arg: Arg, ctx: { env: TypeEnv }): LockInfo {
  */
 function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext, declares?: boolean): Op[] {
   if (!arg) return [];
-  const reclaims = gfpReclaims(arg.text, ctx);
+  const chosen = contextChosenGfp(arg.text, ctx);
+  const reclaims = chosen ? true : gfpReclaims(arg.text, ctx);
+  if (chosen) chain = [...chain.slice(0, -1), { ...chain[chain.length - 1], unless: chosen }];
   if (reclaims === true)
     return [
       declares
@@ -292,6 +294,26 @@ function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext, decl
   const path = argPath(arg);
   const param = path && path.fields.length === 0 ? ctx.env.paramOf(path) : undefined;
   return param !== undefined ? [{ op: 'reclaim-if-param', index: param, chain }] : [];
+}
+
+/** `[!]test() ? FLAGS : FLAGS`, the flags chosen by a context test (no nested `?`). */
+const CONTEXT_CHOICE_RE = /^\s*\(?\s*(!?)\s*([A-Za-z_]\w*)\s*\(\s*\)\s*\)?\s*\?([^?:]+):([^?:]+)$/;
+
+/**
+ * For flags a context test chooses (`in_interrupt() ? GFP_ATOMIC : GFP_KERNEL`), the contexts
+ * where the reclaiming arm is not taken; undefined for any other flags, or when both or
+ * neither arm reclaims, or the test's truth there is unknown.
+ */
+function contextChosenGfp(text: string, ctx: CallContext): ContextTest | undefined {
+  const m = CONTEXT_CHOICE_RE.exec(text);
+  const test = m ? ctx.kb.fact(m[2])?.contextTest : undefined;
+  if (!m || !test) return undefined;
+  const [thenReclaims, elseReclaims] = [gfpReclaims(m[3], ctx), gfpReclaims(m[4], ctx)];
+  if (thenReclaims === undefined || elseReclaims === undefined || thenReclaims === elseReclaims)
+    return undefined;
+  // The test's value that takes the reclaiming arm; the effect is absent where it has the other.
+  const reclaimsWhenTrue = thenReclaims !== (m[1] === '!');
+  return reclaimsWhenTrue ? test.falseWhen : test.trueWhen;
 }
 
 const MAX_GFP_EXPANSIONS = 4;
@@ -506,8 +528,10 @@ function flagSet(text: string, flag: string, ctx: CallContext): boolean | undefi
   const known = ctx.kb.knownFlag(text, flag);
   if (known !== undefined) return known;
   const macro = (name: string) => ctx.env.index.flagMacro(name);
-  const want = flagBits(flag, macro);
   const have = flagBits(text, macro);
+  // No flag is set in 0, whatever the flag's value (an enum constant, a plain-number macro).
+  if (have === 0n) return false;
+  const want = flagBits(flag, macro);
   return want === undefined || have === undefined ? undefined : (have & want) !== 0n;
 }
 

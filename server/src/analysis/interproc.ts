@@ -5,6 +5,7 @@
  * that feeds the rules and the lock-order graph.
  */
 import { createHash } from 'node:crypto';
+import { inContext } from './context-test';
 import type { Knowledge } from '../kb/knowledge';
 import {
   isAtomicKind,
@@ -287,6 +288,7 @@ class WorkspaceAnalysis {
         this.workFunctions(target, key).map((r) => ({ fn: r.fn.name, file: r.file })),
       rekeyed: (cls) => (this.rekeyedClasses ??= this.collectRekeyed()).has(cls),
       contextOf: (fn) => this.contexts.get(fn)?.ctx,
+      inContext: (test, fn, state) => inContext(test, state, this.contexts.get(fn)?.ctx, this.kb),
     };
   }
 

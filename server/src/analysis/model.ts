@@ -1,7 +1,7 @@
 /**
  * The analysis vocabulary shared by the dataflow, summaries, rules and the order graph.
  */
-import type { Effect, LockKind, LockMode } from '../kb/types';
+import type { ContextTest, Effect, LockKind, LockMode } from '../kb/types';
 import type { Range } from './ir';
 import { ANY_VALUE } from './values';
 
@@ -21,6 +21,11 @@ export interface ChainStep {
    * the analysis could not decide (findings through it have lower confidence).
    */
   undecided?: true;
+  /**
+   * The callee does it only outside these contexts: an allocation whose flags a context test
+   * chooses (`in_interrupt() ? GFP_ATOMIC : GFP_KERNEL`) does not reclaim under spin_lock_bh.
+   */
+  unless?: ContextTest;
 }
 
 export interface LockInfo {

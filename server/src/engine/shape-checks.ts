@@ -7,6 +7,7 @@ import type { Range } from '../analysis/ir';
 import type { ChainStep, Guard, HeldLock, LockInfo, ParamTest, Summary } from '../analysis/model';
 import type { EdgeWitness, LockClassInfo, OrderEdge } from '../graph/order-graph';
 import { LOCK_KINDS } from '../kb/knowledge';
+import type { ContextTest } from '../kb/types';
 import { RULE_IDS } from '../rules/registry';
 import { CONFIDENCES } from '../rules/confidence';
 import type { Finding, FixHint, Identity, Related } from '../rules/rule';
@@ -51,7 +52,19 @@ function isStep(v: unknown): v is ChainStep {
     isRange(v.range) &&
     isStr(v.callee) &&
     (v.ambiguous === undefined || v.ambiguous === true) &&
-    (v.undecided === undefined || v.undecided === true)
+    (v.undecided === undefined || v.undecided === true) &&
+    optional(v.unless, isContextTest)
+  );
+}
+
+const IRQ_KINDS: ReadonlySet<string> = new Set(['hardirq', 'softirq']);
+
+function isContextTest(v: unknown): v is ContextTest {
+  return (
+    isObj(v) &&
+    optional(v.in, (x): x is string[] => arrayOf(x, oneOf(IRQ_KINDS))) &&
+    optional(v.off, (x): x is string[] => arrayOf(x, oneOf(IRQ_KINDS))) &&
+    (v.atomic === undefined || v.atomic === true)
   );
 }
 

@@ -5,7 +5,7 @@
  * Families of names (spin_lock_irq, spin_lock_irqsave, ...) are spelled out by the small
  * `family` helper so the table stays readable; the result is still a plain record.
  */
-import type { ApiFact, IrqKind, KnowledgeTable, LockKind, LockMode, LockOp } from './types';
+import type { ApiFact, ContextTest, IrqKind, KnowledgeTable, LockKind, LockMode, LockOp } from './types';
 
 type Facts = Record<string, ApiFact>;
 
@@ -700,21 +700,25 @@ const registrations: Facts = {
   dma_fence_add_callback: { register: { args: [2], context: 'irqs-off-callback' } },
 };
 
-/** Functions that test the calling context: code guarded by them sleeps only when allowed to. */
-const contextChecks: Facts = Object.fromEntries(
-  [
-    'in_atomic',
-    'irqs_disabled',
-    'in_interrupt',
-    'in_irq',
-    'in_softirq',
-    'in_hardirq',
-    'in_nmi',
-    'in_task',
-    'preemptible',
-    'in_serving_softirq',
-  ].map((name) => [name, { contextCheck: true }]),
-);
+/**
+ * Functions that test the calling context: code guarded by them sleeps only when allowed to.
+ * `contextTest` says when each is true, as <linux/preempt.h> defines them: the softirq count
+ * that in_interrupt() and in_softirq() read is also raised by local_bh_disable(); in_atomic()
+ * assumes CONFIG_PREEMPT_COUNT (spinlocks raise the count).
+ */
+const IRQ: ContextTest = { in: ['hardirq', 'softirq'], off: ['softirq'] };
+const contextChecks: Facts = {
+  in_atomic: { contextCheck: true, contextTest: { trueWhen: { atomic: true } } },
+  irqs_disabled: { contextCheck: true, contextTest: { trueWhen: { in: ['hardirq'], off: ['hardirq'] } } },
+  in_interrupt: { contextCheck: true, contextTest: { trueWhen: IRQ } },
+  in_softirq: { contextCheck: true, contextTest: { trueWhen: { in: ['softirq'], off: ['softirq'] } } },
+  in_serving_softirq: { contextCheck: true, contextTest: { trueWhen: { in: ['softirq'] } } },
+  in_irq: { contextCheck: true, contextTest: { trueWhen: { in: ['hardirq'] } } },
+  in_hardirq: { contextCheck: true, contextTest: { trueWhen: { in: ['hardirq'] } } },
+  in_nmi: { contextCheck: true },
+  in_task: { contextCheck: true, contextTest: { falseWhen: { in: ['hardirq', 'softirq'] } } },
+  preemptible: { contextCheck: true, contextTest: { falseWhen: { atomic: true } } },
+};
 
 /**
  * How callers test what a function returned: error pointers, branch hints and warnings that

@@ -147,6 +147,10 @@ export function validateExtraFunctions(input: unknown): { facts: Record<string, 
   return { facts, errors };
 }
 
+function isIrqKinds(v: unknown): boolean {
+  return v === undefined || (Array.isArray(v) && v.every((k) => k === 'hardirq' || k === 'softirq'));
+}
+
 function checkFact(raw: unknown): string | undefined {
   if (typeof raw !== 'object' || raw === null) return 'must be an object';
   const fact = raw as Record<string, unknown>;
@@ -183,6 +187,17 @@ function checkFact(raw: unknown): string | undefined {
     if (test.trueFor !== undefined && !isValueNames(test.trueFor))
       return `test.trueFor must be a list of ${[...VALUE_NAMES].join(', ')}`;
     if (test.flag !== undefined && typeof test.flag !== 'string') return 'test.flag must be a flag name';
+  }
+  const contextTest = fact.contextTest as Record<string, unknown> | undefined;
+  if (contextTest !== undefined) {
+    const isTest = (t: unknown) => {
+      if (t === undefined) return true;
+      if (typeof t !== 'object' || t === null) return false;
+      const { in: inIrq, off, atomic } = t as Record<string, unknown>;
+      return isIrqKinds(inIrq) && isIrqKinds(off) && (atomic === undefined || atomic === true);
+    };
+    if (typeof contextTest !== 'object' || !isTest(contextTest.trueWhen) || !isTest(contextTest.falseWhen))
+      return 'contextTest must be { "trueWhen"?: T, "falseWhen"?: T }, T = { "in"?: [irq kinds], "off"?: [irq kinds], "atomic"?: true }, irq kinds "hardirq", "softirq"';
   }
   const result = fact.result as Record<string, unknown> | undefined;
   if (result !== undefined) {

@@ -30,6 +30,16 @@ export type LockMode = 'read' | 'write';
 /** The interrupt kinds lockdep tracks usage for (hardirq, softirq). */
 export type IrqKind = 'hardirq' | 'softirq';
 
+/**
+ * A set of calling contexts: running in an interrupt of a kind in `in`, with a kind in `off`
+ * disabled (`spin_lock_bh` disables softirqs), or (`atomic`) in any atomic section.
+ */
+export interface ContextTest {
+  in?: IrqKind[];
+  off?: IrqKind[];
+  atomic?: boolean;
+}
+
 /** A callback registration: the functions passed at these argument indexes run in `context`. */
 export interface Registration {
   args: number[];
@@ -142,6 +152,11 @@ export interface ApiFact {
   callsArg?: number;
   /** in_atomic(), irqs_disabled(): the function checks its context before sleeping. */
   contextCheck?: boolean;
+  /**
+   * When such a test is true (`trueWhen`) or false (`falseWhen`), so that an allocation with
+   * `in_interrupt() ? GFP_ATOMIC : GFP_KERNEL` reclaims only where the test sends it.
+   */
+  contextTest?: { trueWhen?: ContextTest; falseWhen?: ContextTest };
   /**
    * What the call returns, for callers that test it: a fixed range (ERR_PTR: negative), or an
    * argument's value as it is (ERR_CAST, PTR_ERR) or as PTR_ERR_OR_ZERO maps it.

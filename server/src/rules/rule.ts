@@ -8,7 +8,7 @@ import type { CallEvent, FunctionIR, Range } from '../analysis/ir';
 import type { LockUsage } from '../analysis/irq-usage';
 import type { ChainStep, LockState, Op, Summary } from '../analysis/model';
 import type { OrderGraph } from '../graph/order-graph';
-import type { EntryContext, IrqKind } from '../kb/types';
+import type { ContextTest, EntryContext, IrqKind } from '../kb/types';
 import type { WorkspaceIndex } from '../workspace/index';
 import type { Confidence } from './confidence';
 
@@ -136,6 +136,8 @@ export interface RuleWorld {
   rekeyed(cls: string): boolean;
   /** The context a function runs in when it is registered as a callback (or typed as a handler). */
   contextOf(fn: FunctionIR): EntryContext | undefined;
+  /** Whether `fn` on this path runs in one of the contexts of `test` (analysis/context-test). */
+  inContext(test: ContextTest, fn: FunctionIR, state: LockState): boolean;
 }
 
 export type Report = (f: ReportedFinding) => void;

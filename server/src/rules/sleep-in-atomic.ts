@@ -9,11 +9,16 @@ export const sleepInAtomic: Rule = {
     summary:
       'A call that may sleep while the context is atomic (spinlock, RCU, irqs or preemption off, irq handler).',
   },
-  onCall(site, _world, report) {
+  onCall(site, world, report) {
     const path = sleepingPath(site.ops);
     if (!path) return;
     const chain = path.chain;
-    const holder = site.states.map((s) => atomicHolder(s, path.without)).find((h) => h !== undefined);
+    // Paths in a context where the sleeping arm is not taken (`in_interrupt() ? GFP_ATOMIC : ...`).
+    const unless = chain.flatMap((s) => (s.unless ? [s.unless] : []));
+    const holder = site.states
+      .filter((s) => !unless.some((u) => world.inContext(u, site.env.fn, s)))
+      .map((s) => atomicHolder(s, path.without))
+      .find((h) => h !== undefined);
     if (!holder) return;
     const direct = chain.length === 1;
     const gfpArg = direct
