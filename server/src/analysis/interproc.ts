@@ -154,8 +154,12 @@ const EMPTY_SHAPE: CallShape = { registers: NO_REGISTRATIONS };
 
 export interface FunctionMemo {
   summary: Summary;
-  /** A digest of what callers see of the summary (changeKey): it tells whether callers need another look. */
-  key: string;
+  /**
+   * A digest of what callers see of the summary (changeKey): it tells whether callers need
+   * another look. Made when first asked (changeKeyOf): a run with no memo before it (a cold scan)
+   * compares none, and only a stored memo needs them all.
+   */
+  key?: string;
   calleeKey: string;
   contextKey: string;
   findings: Omit<Finding, 'severity'>[];
@@ -931,7 +935,6 @@ class WorkspaceAnalysis {
       const id = scc[i];
       const memo: FunctionMemo = {
         summary: emptySummary(),
-        key: '',
         ...this.dependencyKeys(ref),
         findings: [],
         edges: [],
@@ -939,14 +942,13 @@ class WorkspaceAnalysis {
       };
       this.current = memo;
       memo.summary = this.analyzeFunction(ref, true);
-      memo.key = changeKey(memo.summary);
       this.current = undefined;
       memo.findings = keptList(memo.findings);
       memo.edges = keptList(memo.edges);
       memo.acquisitions = keptList(memo.acquisitions);
       // A re-lowered function is a new object: its predecessor is the memo under its id.
       const before = this.previous.get(ref.fn) ?? this.previousMemo?.byId.get(id);
-      if (before?.key !== memo.key) this.changed.add(ref.fn);
+      if (!before || changeKeyOf(before) !== changeKeyOf(memo)) this.changed.add(ref.fn);
       this.next.byId.set(id, memo);
       this.summaries.set(ref.fn, memo.summary);
       this.next.functions.set(ref.fn, memo);
@@ -1203,6 +1205,11 @@ function addOrders(summary: Summary, edges: CallEdge[]): void {
         : { from, to: e.to, chain: e.chain },
     );
   }
+}
+
+/** The memo's change key (FunctionMemo.key), made on first use; the summary no longer changes by then. */
+export function changeKeyOf(memo: FunctionMemo): string {
+  return (memo.key ??= changeKey(memo.summary));
 }
 
 /**
