@@ -89,6 +89,43 @@ describe('confidence', () => {
     assert.deepEqual(found, ['core/core.c:5 sleep-in-atomic low', 'core/settle.c:5 sleep-in-atomic high']);
   });
 
+  it('a sleep only a suspended device does (a runtime-PM resume) counts as undecided', async () => {
+    const engine = await Engine.create();
+    engine.setFile(
+      'core/pm.c',
+      [
+        '#include <linux/pm_runtime.h>',
+        '#include <linux/spinlock.h>',
+        'struct foo_dev { spinlock_t lock; struct device *dev; unsigned int users; };',
+        'static void foo_wake(struct foo_dev *fd)',
+        '{',
+        '\tpm_runtime_get_sync(fd->dev);',
+        '}',
+        'void foo_kick(struct foo_dev *fd)',
+        '{',
+        '\tspin_lock(&fd->lock);',
+        '\tfoo_wake(fd);',
+        '\tfd->users++;',
+        '\tspin_unlock(&fd->lock);',
+        '}',
+        'void foo_nap(struct foo_dev *fd)',
+        '{',
+        '\tspin_lock(&fd->lock);',
+        '\tmsleep(1);',
+        '\tspin_unlock(&fd->lock);',
+        '}',
+      ].join('\n'),
+    );
+    const found = engine
+      .analyze()
+      .diagnostics.filter((d) => d.rule === 'sleep-in-atomic')
+      .map((d) => `${d.range.line + 1} ${d.confidence}`)
+      .sort();
+    assert.deepEqual(found, ['11 medium', '18 high']);
+    const pm = engine.analyze().diagnostics.find((d) => d.range.line + 1 === 11);
+    assert.match(pm?.confidenceReasons?.join() ?? '', /only when the device is runtime-suspended/);
+  });
+
   it('lowers findings in code kept because a preprocessor symbol was unknown', async () => {
     const engine = await Engine.create();
     const { facts } = engine.setFile('core/settle.c', PLAIN);

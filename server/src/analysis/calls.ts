@@ -120,6 +120,11 @@ function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
   return here;
 }
 
+/** The chain with its last step (the call of the API) marked as acting only in `state`. */
+function onlyWhen(chain: ChainStep[], state: string): ChainStep[] {
+  return chain.map((step, i) => (i === chain.length - 1 ? { ...step, onlyWhen: state } : step));
+}
+
 /** A context argument that is one: not absent, `NULL` or `0` (ww_mutex_lock(lock, NULL) is a plain lock). */
 function passesContext(arg: Arg | undefined): boolean {
   return arg !== undefined && !/^\s*(NULL|0)\s*$/.test(arg.text);
@@ -221,7 +226,8 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
   const dropped = fact.sleepsWithout !== undefined ? event.args[fact.sleepsWithout] : undefined;
   const without = dropped ? droppedClasses(dropped, ctx) : undefined;
   if (without && fact.sleepsWithIrq) without.push(ctx.kb.irqState(fact.sleepsWithIrq).cls);
-  for (const effect of fact.effects ?? []) ops.push({ op: 'effect', effect, chain, without });
+  const effectChain = fact.effectsWhen ? onlyWhen(chain, fact.effectsWhen) : chain;
+  for (const effect of fact.effects ?? []) ops.push({ op: 'effect', effect, chain: effectChain, without });
   if (fact.contextCheck) ops.push({ op: 'context-check' });
   if (fact.gfpArg !== undefined) ops.push(...gfpOps(event.args[fact.gfpArg], chain, ctx, fact.declaration));
   if (fact.flush) {

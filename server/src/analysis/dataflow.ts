@@ -22,6 +22,12 @@ export interface DataflowHooks {
   opsOf(event: CallEvent): Op[];
   /** Called once per event in the final pass, with the states just before it. */
   observe?(event: CallEvent, ops: Op[], before: readonly LockState[]): void;
+  /**
+   * Variables whose assignments observeAssign sees: once each, with the states just before it,
+   * all of them before the final pass observes any call.
+   */
+  watchesAssign?(name: string): boolean;
+  observeAssign?(name: string, before: readonly LockState[]): void;
   /** A release that matched no lock taken in this function (unlock wrapper or stray unlock). */
   releasedForeign?(op: Extract<Op, { op: 'release' }>, state: LockState): void;
 }
@@ -135,6 +141,7 @@ function joinValues(a: LockState, b: LockState): LockState {
 export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHooks): ExitState[] {
   const blocks = fn.blocks;
   if (blocks.length === 0) return [];
+  const params = new Set(fn.params.map((p) => p.name));
   const opsCache = new Map<CallEvent, Op[]>();
   const opsOf = (e: CallEvent): Op[] => {
     let ops = opsCache.get(e);
@@ -178,20 +185,37 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
         }
         changed = true;
       }
-      if (target && target.length > MAX_STATES) inStates[edge.to] = widen(target);
+      if (target && target.length > MAX_STATES) inStates[edge.to] = widen(target, params);
       if (changed && !queued[edge.to]) {
         queued[edge.to] = 1;
         work.push(edge.to);
       }
     }
   }
-  // Final pass: every reachable block once, with observation, collecting exit states.
+  // Watched assignments first (their blocks may come after a call that needs them), then the
+  // final pass: every reachable block once, with observation, collecting exit states.
+  if (hooks.watchesAssign) {
+    const watch = {
+      opsOf: hooks.opsOf,
+      watchesAssign: hooks.watchesAssign,
+      observeAssign: hooks.observeAssign,
+    };
+    for (let b = 0; b < blocks.length; b++) {
+      const states = inStates[b];
+      const watched = blocks[b].events.some((e) => {
+        const name = e.kind === 'assign' ? e.name : e.resultVar;
+        return name !== undefined && hooks.watchesAssign!(name);
+      });
+      if (states && watched) transferBlock(blocks[b], states, opsOf, watch);
+    }
+  }
+  const finalHooks = hooks.watchesAssign ? { ...hooks, watchesAssign: undefined } : hooks;
   const exits: ExitState[] = [];
   for (let b = 0; b < blocks.length; b++) {
     const states = inStates[b];
     if (!states) continue;
     const block = blocks[b];
-    const outs = transferBlock(block, states, opsOf, hooks);
+    const outs = transferBlock(block, states, opsOf, finalHooks);
     if (block.exit)
       exits.push({ range: block.exit, states: outs, returns: outs.map((s) => returnedValues(block, s)) });
   }
@@ -225,6 +249,8 @@ function transferBlock(
     const event = events[i];
     let ops: Op[] = [];
     let used = false;
+    const assigned = event.kind === 'assign' ? event.name : event.resultVar;
+    if (assigned !== undefined && hooks?.watchesAssign?.(assigned)) hooks.observeAssign?.(assigned, cur);
     if (event.kind === 'call') {
       ops = opsOf(event);
       hooks?.observe?.(event, ops, cur);
@@ -325,7 +351,7 @@ function valueOfExpr(s: LockState, value: ValueExpr): number {
 }
 
 /** What the path knows of a variable's value (ANY_VALUE when nothing). */
-function valueOf(s: LockState, name: string): number {
+export function valueOf(s: LockState, name: string): number {
   for (const [v, values] of s.vals) if (v === name) return values;
   return ANY_VALUE;
 }
@@ -673,7 +699,7 @@ function withAnswer(s: LockState, atom: string, truthy: boolean): LockState | un
  * which tell apart paths that hold the same locks (a function testing four flags has sixteen
  * paths); only if that is not enough, merge them into one as before.
  */
-function widen(states: LockState[]): LockState[] {
+function widen(states: LockState[], params: ReadonlySet<string>): LockState[] {
   const fewer = dedupe(
     states.map((s) => {
       const facts = s.facts.filter(([atom]) => splitFlagAtom(atom) === undefined);
@@ -681,13 +707,20 @@ function widen(states: LockState[]): LockState[] {
     }),
   );
   if (fewer.length <= MAX_STATES) return fewer;
-  // Then what they know of values, but for results a branch is about to test.
-  const fewest = dedupe(
-    fewer.map((s) => {
-      const vals = s.vals.filter(([v]) => v.startsWith('@'));
-      return vals.length === s.vals.length ? s : makeState(s.held, s.released, s.facts, vals, s.dropped);
-    }),
-  );
+  // Then what they know of values, but for results a branch is about to test and, while that
+  // is enough, for parameters: a parameter tested twice (`if (!ww) trylock(obj); ... if (!ww)
+  // unlock(obj);`) is what ties a lock to its release, and merging its paths makes one path hold
+  // what the other released.
+  const known = (keep: (name: string) => boolean) =>
+    dedupe(
+      fewer.map((s) => {
+        const vals = s.vals.filter(([v]) => keep(v));
+        return vals.length === s.vals.length ? s : makeState(s.held, s.released, s.facts, vals, s.dropped);
+      }),
+    );
+  const byParams = known((v) => v.startsWith('@') || params.has(v));
+  if (byParams.length <= MAX_STATES) return byParams;
+  const fewest = known((v) => v.startsWith('@'));
   return fewest.length <= MAX_STATES ? fewest : [mergeStates(states)];
 }
 

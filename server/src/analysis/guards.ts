@@ -74,6 +74,50 @@ export function paramsUnassignedAt(
   };
 }
 
+/**
+ * Where a function assigns a parameter only on paths that tested it (`if (timeout > 0) timeout =
+ * wait(timeout);`), a test of its later value still says something of what the caller passed:
+ * on a path that assigned it, the value passed lay in the range known at the assignment (each
+ * assignment sees either the value passed or one an earlier assignment made, under the same
+ * reasoning). So `flush(gt, timeout)` after that assignment runs for `timeout != 0` only if it
+ * was non-zero on entry, and a caller passing 0 rules it out.
+ */
+export class AssignedParams {
+  /** Per parameter assigned somewhere: assignments not seen yet. */
+  private readonly pending = new Map<string, number>();
+  /** Per parameter: the union of the ranges its value lay in at the assignments seen. */
+  private readonly ranges = new Map<string, number>();
+
+  constructor(fn: FunctionIR, stable: ReadonlySet<string>) {
+    const names = new Set(fn.params.map((p) => p.name));
+    for (const b of fn.blocks)
+      for (const e of b.events) {
+        const name = e.kind === 'assign' ? e.name : e.resultVar;
+        if (name === undefined || !names.has(name) || stable.has(name)) continue;
+        this.pending.set(name, (this.pending.get(name) ?? 0) + 1);
+        this.ranges.set(name, 0);
+      }
+  }
+
+  /** Whether assignments to `name` are followed. */
+  watches(name: string): boolean {
+    return this.pending.has(name);
+  }
+
+  /** An assignment to `name` where the paths know its value lies in `range`. */
+  observe(name: string, range: number): void {
+    const left = this.pending.get(name);
+    if (left === undefined) return;
+    this.pending.set(name, left - 1);
+    this.ranges.set(name, this.ranges.get(name)! | range);
+  }
+
+  /** The range of the value passed, on the paths that assigned `name` (ANY_VALUE: unknown). */
+  entryRange(name: string): number {
+    return this.pending.get(name) === 0 ? this.ranges.get(name)! : ANY_VALUE;
+  }
+}
+
 /** What a path knows of the parameters: their values' ranges and flags tested in them. */
 export function paramTests(fn: FunctionIR, stable: ReadonlySet<string>, s: LockState): ParamTest[] {
   const out: ParamTest[] = [];
@@ -187,16 +231,26 @@ export function argumentTest(
 
 const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
 
-/** A caller's tests as tests of its own parameters, where they are (by name). */
+/**
+ * A caller's tests as tests of its own parameters, where they are (by name): parameters not
+ * assigned on any path to the call, and value tests of assigned ones whose assignments all
+ * happened under a known range (AssignedParams: either range then).
+ */
 export function asParamTests(
   when: readonly CallerTest[] | undefined,
   fn: FunctionIR,
   stable: ReadonlySet<string>,
+  assigned?: AssignedParams,
 ): ParamTest[] {
   const out: ParamTest[] = [];
   for (const t of when ?? []) {
-    if (!stable.has(t.name)) continue;
     const index = fn.params.findIndex((p) => p.name === t.name);
+    if (!stable.has(t.name)) {
+      if (index < 0 || t.values === undefined || !assigned) continue;
+      const values = t.values | assigned.entryRange(t.name);
+      if (values !== ANY_VALUE) out.push({ index, values });
+      continue;
+    }
     out.push(t.flag !== undefined ? { index, flag: t.flag, set: !!t.set } : { index, values: t.values });
   }
   return out;

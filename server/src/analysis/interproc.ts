@@ -21,8 +21,16 @@ import type { FunctionRef, WorkspaceIndex } from '../workspace/index';
 import { type CallContext, declaredLock, opsOfCall, pseudoLock, unblockedOps } from './calls';
 import { type LockUsage, PROCESS_ROOT, UNREFERENCED_ROOT, accumulateIrqsOn, lockUsage } from './irq-usage';
 import { TypeEnv } from './classes';
-import { contradicts, makeState, resetInterning, runDataflow } from './dataflow';
-import { allTests, asParamTests, commonTests, guardOf, paramsUnassignedAt, unassignedParams } from './guards';
+import { contradicts, makeState, resetInterning, runDataflow, valueOf } from './dataflow';
+import {
+  AssignedParams,
+  allTests,
+  asParamTests,
+  commonTests,
+  guardOf,
+  paramsUnassignedAt,
+  unassignedParams,
+} from './guards';
 import { PrimerCheck } from './primer';
 import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
 import { returnStates } from './returns';
@@ -148,8 +156,12 @@ const EMPTY_SHAPE: CallShape = { registers: NO_REGISTRATIONS };
 
 export interface FunctionMemo {
   summary: Summary;
-  /** A digest of what callers see of the summary (changeKey): it tells whether callers need another look. */
-  key: string;
+  /**
+   * A digest of what callers see of the summary (changeKey): it tells whether callers need
+   * another look. Made when first asked (changeKeyOf): a run with no memo before it (a cold scan)
+   * compares none, and only a stored memo needs them all.
+   */
+  key?: string;
   calleeKey: string;
   contextKey: string;
   findings: Omit<Finding, 'severity'>[];
@@ -942,7 +954,6 @@ class WorkspaceAnalysis {
       const id = scc[i];
       const memo: FunctionMemo = {
         summary: emptySummary(),
-        key: '',
         ...this.dependencyKeys(ref),
         findings: [],
         edges: [],
@@ -950,14 +961,13 @@ class WorkspaceAnalysis {
       };
       this.current = memo;
       memo.summary = this.analyzeFunction(ref, true);
-      memo.key = changeKey(memo.summary);
       this.current = undefined;
       memo.findings = keptList(memo.findings);
       memo.edges = keptList(memo.edges);
       memo.acquisitions = keptList(memo.acquisitions);
       // A re-lowered function is a new object: its predecessor is the memo under its id.
       const before = this.previous.get(ref.fn) ?? this.previousMemo?.byId.get(id);
-      if (before?.key !== memo.key) this.changed.add(ref.fn);
+      if (!before || changeKeyOf(before) !== changeKeyOf(memo)) this.changed.add(ref.fn);
       this.next.byId.set(id, memo);
       this.summaries.set(ref.fn, memo.summary);
       this.next.functions.set(ref.fn, memo);
@@ -1028,6 +1038,7 @@ class WorkspaceAnalysis {
     const insideByClass = new Map<string, Summary['inside'][number]>();
     const stable = unassignedParams(ref.fn);
     const stableAt = paramsUnassignedAt(ref.fn, stable);
+    const assigned = new AssignedParams(ref.fn, stable);
     const primer = new PrimerCheck(ref.fn, this.kb);
     // Blocks are walked in order: calls before this one have been folded into the summary.
     const tookBefore = (cls: string) => insideByClass.has(cls);
@@ -1037,7 +1048,8 @@ class WorkspaceAnalysis {
       observe: (event, allOps, allStates) => {
         if (allOps.some((o) => o.op === 'context-check')) checksContext = true;
         const here = stableAt(event);
-        const params = (when: readonly CallerTest[] | undefined) => asParamTests(when, ref.fn, here);
+        const params = (when: readonly CallerTest[] | undefined) =>
+          asParamTests(when, ref.fn, here, assigned);
         for (const [pathOps, states] of byPath(allOps, allStates)) {
           const ops = unblockedOps(pathOps, states);
           const guard = guardOf(ref.fn, here, states);
@@ -1052,6 +1064,12 @@ class WorkspaceAnalysis {
           for (const rule of this.rules) rule.onCall?.(site, this.world, this.report);
         }
       },
+      watchesAssign: (name) => assigned.watches(name),
+      observeAssign: (name, states) =>
+        assigned.observe(
+          name,
+          states.reduce((range, s) => range | valueOf(s, name), 0),
+        ),
       releasedForeign: (op) => {
         const prev = summary.releases.find((r) => r.lock.cls === op.lock.cls);
         if (!prev)
@@ -1206,6 +1224,11 @@ function addOrders(summary: Summary, edges: CallEdge[]): void {
         : { from, to: e.to, chain: e.chain },
     );
   }
+}
+
+/** The memo's change key (FunctionMemo.key), made on first use; the summary no longer changes by then. */
+export function changeKeyOf(memo: FunctionMemo): string {
+  return (memo.key ??= changeKey(memo.summary));
 }
 
 /**

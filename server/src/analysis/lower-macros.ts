@@ -41,18 +41,54 @@ function booleanWords(name: string): SymbolState {
   return { defined: undefined };
 }
 
+/**
+ * isExpandable per definition. Definitions are never changed once read (an edited `#define` is
+ * a new object), so the answer holds for as long as the object lives, in every file using it.
+ */
+const expandableDefs = new WeakMap<MacroDef, boolean>();
+
+function expandableDef(def: MacroDef): boolean {
+  let yes = expandableDefs.get(def);
+  if (yes === undefined) expandableDefs.set(def, (yes = isExpandable(def)));
+  return yes;
+}
+
+/**
+ * Expands the macros of one file's lowering (a new expander per lowering: what it keeps, its
+ * parses and the answers below, depends only on that file's text and the configuration).
+ */
 export class MacroExpander {
   private readonly trees: Tree[] = [];
   private readonly parsed = new Map<string, CachedNode | undefined>();
   /** Per macro: whether its body, with what it expands inside, changes control flow or calls something worth seeing. */
   private readonly worth = new Map<MacroDef, boolean>();
+  /** Per macro and invocation text: its expansion when worth lowering (loweredExpansion), else null. */
+  private readonly lowered = new Map<string, string | null>();
+  /** Per invocation text: the constant it stands for (see constantOf), else null. */
+  private readonly constants = new Map<string, boolean | null>();
 
   constructor(private readonly opts: LowerOptions) {}
 
   /** The macro `name`, when it is one worth expanding. */
   expandable(name: string): MacroDef | undefined {
     const def = this.opts.macro(name);
-    return def && isExpandable(def) ? def : undefined;
+    return def && expandableDef(def) ? def : undefined;
+  }
+
+  /**
+   * The expansion of an invocation of `def` (`call`: its whole text) when it is worth lowering
+   * in its place (expansionOf, then matters). The same invocation recurs within a file
+   * (`intel_de_read(i915, REG)`): each text is expanded once.
+   */
+  loweredExpansion(def: MacroDef, call: string): string | undefined {
+    const key = `${def.name}\0${call}`;
+    let text = this.lowered.get(key);
+    if (text === undefined) {
+      const expansion = this.expansionOf(def, call);
+      text = expansion !== undefined && this.matters(expansion) ? expansion : null;
+      this.lowered.set(key, text);
+    }
+    return text ?? undefined;
   }
 
   /** Whether the file or the workspace defines a macro of this name (in any arm). */
@@ -70,7 +106,7 @@ export class MacroExpander {
    * The text an invocation (`call`: its whole source text, `NAME(...)`) expands to, with the
    * workspace's other macros expanded inside; undefined when it does not fit the definition.
    */
-  expansionOf(def: MacroDef, call: string): string | undefined {
+  private expansionOf(def: MacroDef, call: string): string | undefined {
     // Neither the body nor the arguments matter (most invocations): no need to expand.
     if (!this.worthExpanding(def) && !this.matters(call.slice(def.name.length))) return undefined;
     return this.expand(def, call);
@@ -125,7 +161,7 @@ export class MacroExpander {
    * headers over plain counters) read the same as the invocation did (a call to nothing, an
    * iterator), and parsing them would cost as much as the rest of the file.
    */
-  matters(expansion: string): boolean {
+  private matters(expansion: string): boolean {
     return expansionMatters(expansion, (n) => this.opts.worthCalling(n));
   }
 
@@ -139,12 +175,16 @@ export class MacroExpander {
    * is `0` without self-tests), when its expansion is one.
    */
   constantOf(call: string): boolean | undefined {
-    const name = /^[A-Za-z_]\w*/.exec(call)?.[0];
-    const def = name ? this.opts.macro(name) : undefined;
-    if (!def?.params) return undefined;
-    const text = this.expand(def, call);
-    const value = text === undefined ? undefined : evaluate(text, booleanWords).value;
-    return value === undefined ? undefined : value !== 0n;
+    let constant = this.constants.get(call);
+    if (constant === undefined) {
+      const name = /^[A-Za-z_]\w*/.exec(call)?.[0];
+      const def = name ? this.opts.macro(name) : undefined;
+      const text = def?.params ? this.expand(def, call) : undefined;
+      const value = text === undefined ? undefined : evaluate(text, booleanWords).value;
+      constant = value === undefined ? null : value !== 0n;
+      this.constants.set(call, constant);
+    }
+    return constant ?? undefined;
   }
 
   /** The statements of an expansion used as a statement (a block macro's with its body placeholder). */

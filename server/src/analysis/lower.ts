@@ -650,8 +650,8 @@ class FunctionBuilder {
     if (!expander || !name || this.expanding.length >= MAX_EXPANSION_NESTING || this.expanding.includes(name))
       return undefined;
     const def = expander.expandable(name);
-    const text = def && expander.expansionOf(def, call.text);
-    return text === undefined || !expander.matters(text) ? undefined : { name, text };
+    const text = def && expander.loweredExpansion(def, call.text);
+    return text === undefined ? undefined : { name, text };
   }
 
   /** Lowers `lower` as the expansion of `name` invoked at `call`. */

@@ -21,6 +21,8 @@ export interface ChainStep {
    * the analysis could not decide (findings through it have lower confidence).
    */
   undecided?: true;
+  /** The callee does what follows only in a state the code does not show (ApiFact.effectsWhen). */
+  onlyWhen?: string;
   /**
    * The call that made this step ambiguous or undecided when it is another one: a recursion cut
    * out of the chain (prependStep), whose doubt the step it starts again from carries.

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
-import type { AnalysisMemo, FunctionMemo } from '../analysis/interproc';
+import { type AnalysisMemo, type FunctionMemo, changeKeyOf } from '../analysis/interproc';
 import type { FunctionIR } from '../analysis/ir';
 import type { Settings } from '../config/settings';
 import { analysisFingerprint } from './cache';
@@ -113,7 +113,9 @@ export function writeMemo(
   for (const [fn, m] of memo.functions) {
     const at = where.get(fn);
     const id = idOf.get(m);
-    if (at && id) entries.push({ id, file: at[0], fn: at[1], memo: m });
+    if (!at || !id) continue;
+    changeKeyOf(m); // stored with its change key, which the next run compares
+    entries.push({ id, file: at[0], fn: at[1], memo: m });
   }
   const stored: StoredMemo = { typeKey: memo.typeKey, files, entries, cycles: memo.cycles };
   let body: Buffer;

@@ -55,6 +55,7 @@ function isStep(v: unknown): v is ChainStep {
     (v.undecided === undefined || v.undecided === true) &&
     (v.doubtFrom === undefined ||
       (isObj(v.doubtFrom) && isStr(v.doubtFrom.fn) && isStr(v.doubtFrom.callee))) &&
+    (v.onlyWhen === undefined || typeof v.onlyWhen === 'string') &&
     optional(v.unless, isContextTest)
   );
 }

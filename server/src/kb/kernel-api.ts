@@ -390,11 +390,17 @@ const reservations: Facts = {
  * resume (on i915: 107 reclaim-under-lock errors and 14 cycles, none of them proven).
  */
 const resumes: ApiFact = sleeps;
+/**
+ * A resume on demand sleeps only when the device is not active: drivers call it under a
+ * spinlock while another reference keeps the device awake (i915's GT wakeref), which no code
+ * on the path shows.
+ */
+const resumesIfSuspended: ApiFact = { ...sleeps, effectsWhen: 'the device is runtime-suspended' };
 const runtimePm: Facts = {
-  pm_runtime_get_sync: resumes,
-  pm_runtime_resume_and_get: resumes,
-  pm_runtime_resume: resumes,
-  __pm_runtime_resume: resumes,
+  pm_runtime_get_sync: resumesIfSuspended,
+  pm_runtime_resume_and_get: resumesIfSuspended,
+  pm_runtime_resume: resumesIfSuspended,
+  __pm_runtime_resume: resumesIfSuspended,
   pm_runtime_force_resume: resumes,
   pm_runtime_forbid: resumes,
   pm_runtime_put_sync: sleeps,

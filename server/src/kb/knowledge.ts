@@ -174,6 +174,8 @@ function checkFact(raw: unknown): string | undefined {
       return `effects must be a list of ${[...EFFECTS].join(', ')}`;
     }
   }
+  if (fact.effectsWhen !== undefined && typeof fact.effectsWhen !== 'string')
+    return 'effectsWhen must be a string';
   const cond = fact.conditional;
   if (cond !== undefined && cond !== 'nonzero-success' && cond !== 'zero-success') {
     return 'conditional must be "nonzero-success" or "zero-success"';

@@ -106,6 +106,12 @@ export interface ApiFact {
    */
   switchSuccess?: { taken: string[]; held?: string[] };
   effects?: Effect[];
+  /**
+   * A state the effects depend on that the code does not show (`pm_runtime_get_sync()` sleeps
+   * only when the device is runtime-suspended; callers under a lock usually hold it active):
+   * findings resting on the effects have lower confidence, and say why.
+   */
+  effectsWhen?: string;
   /** The lock at this argument is released while the effects happen (`wait_event_lock_irq`). */
   sleepsWithout?: number;
   /** This interrupt kind is enabled while the effects happen (`wait_event_lock_irq`). */

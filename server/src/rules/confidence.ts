@@ -1,7 +1,8 @@
 /**
  * How much a finding can be trusted, from the evidence it rests on: calls through function
  * pointers whose targets stayed ambiguous (every implementation of the field), conditions on
- * arguments the analysis could not decide, long call chains, lock classes whose container type
+ * arguments the analysis could not decide, effects that depend on a state no code shows (a
+ * runtime-PM resume sleeps only for a suspended device), long call chains, lock classes whose container type
  * is unknown, and code kept only because a preprocessor symbol was unknown. Each counts; none
  * is high, one or two medium, more low. `minConfidence` (default medium) decides what reaches
  * the editor's Problems and what `--fail-on` counts.
@@ -57,6 +58,10 @@ export function judge(
         reasons.push(
           `${step.fn}() calls ${step.callee}() in the arguments of ${step.inArgsOf}(), a macro defined outside the workspace that may not evaluate them`,
         );
+      }
+      if (step.onlyWhen) {
+        score += 1;
+        reasons.push(`${step.callee}() does it only when ${step.onlyWhen}, which the code does not show`);
       }
       if (step.undecided) {
         score += 1;

@@ -44,6 +44,8 @@ export const doubleLock: Rule = {
     summary: 'A non-recursive lock acquired again while already held (same lock expression).',
   },
   onCall(site, world, report) {
+    // Both findings need a lock held before the call (most calls: none).
+    if (site.states.every((s) => s.held.length === 0)) return;
     let released: Set<string> | undefined;
     for (const op of site.ops) {
       if (op.op !== 'acquire' && op.op !== 'inside') continue;

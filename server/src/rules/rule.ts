@@ -46,7 +46,7 @@ export interface Finding {
    * The order edges the finding is about (`held --> fs_reclaim`): a dependency rule's finding
    * is settled by the cycle one of them closes in the finished graph (rules/settle.ts).
    */
-  creates?: { from: string; to: string }[];
+  creates?: CreatedEdge[];
   /** What tells this finding from others of its rule in the same function (its fingerprint). */
   identity?: Identity;
   /** Data the quick fixes need (kept small and plain). */
@@ -55,6 +55,18 @@ export interface Finding {
   confidence: Confidence;
   /** What lowered the confidence, in words. */
   confidenceReasons?: string[];
+}
+
+/** An order edge a finding creates. */
+export interface CreatedEdge {
+  from: string;
+  to: string;
+  /**
+   * How the finding reads when this edge is the one that closes a cycle, where the finding's
+   * own message names another of its edges (a call flushing several works: the one whose work
+   * closes the cycle).
+   */
+  as?: { message: string; related: Related[] };
 }
 
 /**

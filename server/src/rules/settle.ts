@@ -8,7 +8,7 @@ import type { Cycle, OrderGraph } from '../graph/order-graph';
 import { judge, lowerTo } from './confidence';
 import { cycleMessage, edgeRelated } from './lock-order-cycle';
 import { ruleById } from './registry';
-import type { Finding, Related } from './rule';
+import type { CreatedEdge, Finding, Related } from './rule';
 
 export function settleFindings<T extends Omit<Finding, 'severity'>>(
   findings: readonly T[],
@@ -39,15 +39,18 @@ function settle<T extends Omit<Finding, 'severity'>>(
   const undeclared = f.creates.filter((e) => !graph.declaredOrder(e.from, e.to));
   if (undeclared.length === 0) return undefined;
   let best: Cycle | undefined;
+  let via: CreatedEdge | undefined;
   for (const e of undeclared) {
     const cycle = graph.cycleThrough(e.from, e.to);
-    if (cycle && (!best || cycle.classes.length < best.classes.length)) best = cycle;
+    if (cycle && (!best || cycle.classes.length < best.classes.length)) [best, via] = [cycle, e];
   }
   if (!best) {
     const open = meta.dependency.open;
     return open === 'off' ? undefined : { finding: { ...f, severity: open } };
   }
-  const headline = `${f.message.split('\n')[0]}, closing a cycle`;
+  // Worded after the edge that closes the cycle, when the rule said how that one reads.
+  const shown = via?.as ?? f;
+  const headline = `${shown.message.split('\n')[0]}, closing a cycle`;
   const closing = best.edges.slice(1);
   const back = closing.map(edgeRelated);
   // The error rests on the edges that close the cycle as much as on this one: as lock-order-cycle
@@ -60,7 +63,7 @@ function settle<T extends Omit<Finding, 'severity'>>(
     ...lowerTo(f, closingJudgement),
     severity: meta.defaultSeverity,
     message: cycleMessage(best, 0, headline),
-    related: [...f.related, ...back.filter((r): r is Related => r !== undefined)],
+    related: [...shown.related, ...back.filter((r): r is Related => r !== undefined)],
     classes: best.classes,
     // The fingerprint stays the edge's: the rest of the cycle may change without this call changing.
     identity: { classes: f.identity?.classes ?? f.classes, path: f.identity?.path ?? [] },

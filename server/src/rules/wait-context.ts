@@ -7,7 +7,7 @@
  */
 import { ASSERTED_ENTRY } from '../analysis/dataflow';
 import type { HeldLock, LockState } from '../analysis/model';
-import type { LockKind } from '../kb/types';
+import type { EntryContext, LockKind } from '../kb/types';
 import type { Knowledge } from '../kb/knowledge';
 import { callLabel, chainEnds, chainRelated, heldRelated, lockLabel } from './describe';
 import type { Related, Rule } from './rule';
@@ -28,12 +28,18 @@ export const waitContext: Rule = {
   },
   onCall(site, world, report) {
     const kb = site.env.kb;
+    // What keeps the call atomic is the same for each of its ops: looked at once, at the first
+    // lock that sleeps on RT.
+    let atomic: { held: HeldLock | undefined; context: EntryContext | undefined } | undefined;
     for (const op of site.ops) {
       if (op.op !== 'acquire' && op.op !== 'inside') continue;
       if (!kb.table.waitTypes.sleepOnRtKinds.includes(op.lock.kind)) continue;
-      const held = spinHolder(site.states, kb);
-      const context = held ? undefined : world.contextOf(site.env.fn);
-      if (!held && !context?.rawAtomic) continue;
+      if (!atomic) {
+        const holder = spinHolder(site.states, kb);
+        atomic = { held: holder, context: holder ? undefined : world.contextOf(site.env.fn) };
+      }
+      const { held, context } = atomic;
+      if (!held && !context?.rawAtomic) return;
       const what = `${TYPE_NAMES[op.lock.kind] ?? op.lock.kind} ${op.lock.cls}`;
       const where = held ? `while ${holderText(held)}` : `in the ${context!.label} context`;
       report({
