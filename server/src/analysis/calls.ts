@@ -443,9 +443,17 @@ function opsOfSummary(
       ...(i.without ? { without: i.without } : {}),
     }));
   }
-  for (const [effect, chain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
+  for (const [effect, effectChain] of Object.entries(summary.effects) as [Effect, ChainStep[]][]) {
     const guard = instantiate(summary.effectGuards[effect], event.args, flags);
     if (guard.ruledOut) continue;
+    // Occurrences under different tests: the call has the effect only through those it can reach.
+    const cases = summary.effectCases?.[effect]?.filter(
+      (c) => !instantiate(c.guard, event.args, flags).ruledOut,
+    );
+    if (cases?.length === 0) continue;
+    const chain = cases
+      ? cases.reduce((a, b) => (b.chain.length < a.chain.length ? b : a)).chain
+      : effectChain;
     const without = summary.effectWithout[effect];
     emit(
       () => `e${effect}\0${without?.join(',') ?? ''}${whenKey(guard.when)}`,

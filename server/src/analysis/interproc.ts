@@ -1300,6 +1300,9 @@ function weaker(prev: Guard | undefined, next: Guard): Guard | undefined {
   return prev && kept(commonTests(prev, next));
 }
 
+/** Guarded occurrences of one effect a summary keeps apart (Summary.effectCases). */
+const MAX_EFFECT_CASES = 4;
+
 function addEffect(
   summary: Summary,
   effect: Effect,
@@ -1309,9 +1312,32 @@ function addEffect(
 ): void {
   const prev = summary.effects[effect];
   summary.effectGuards[effect] = prev ? weaker(summary.effectGuards[effect], guard) : kept(guard);
+  addEffectCase(summary, effect, prev === undefined, guard, chain);
   const before = summary.effectWithout[effect];
   summary.effectWithout[effect] = prev ? (before ?? []).filter((c) => without.includes(c)) : without;
   if (!prev || chain.length < prev.length) summary.effects[effect] = chain;
+}
+
+/**
+ * Keeps the occurrence's guard beside the others while every occurrence is guarded and they
+ * are few; an unguarded occurrence, or too many, leaves only the common guard (effectGuards).
+ */
+function addEffectCase(
+  summary: Summary,
+  effect: Effect,
+  first: boolean,
+  guard: Guard,
+  chain: ChainStep[],
+): void {
+  const cases = (summary.effectCases ??= {});
+  const list = first ? [] : cases[effect];
+  if (!list || guard.length === 0 || list.length >= MAX_EFFECT_CASES) {
+    delete cases[effect];
+    return;
+  }
+  const same = list.find((c) => JSON.stringify(c.guard) === JSON.stringify(guard));
+  if (!same) cases[effect] = [...list, { guard, chain }];
+  else if (chain.length < same.chain.length) same.chain = chain;
 }
 
 /**

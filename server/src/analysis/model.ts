@@ -267,6 +267,12 @@ export interface Summary {
   effectGuards: Partial<Record<Effect, Guard>>;
   /** Caller lock classes every occurrence of the effect happens without (dropped before it). */
   effectWithout: Partial<Record<Effect, string[]>>;
+  /**
+   * When every occurrence of the effect is guarded, but by different tests (`if (flags & A)
+   * hdl(); ... if (flags & B) wait();`): each occurrence's guard and chain, at most
+   * MAX_EFFECT_CASES; a call ruling all of them out has no such effect. Absent otherwise.
+   */
+  effectCases?: Partial<Record<Effect, { guard: Guard; chain: ChainStep[] }[]>>;
   reclaimIfParam: { index: number; chain: ChainStep[] }[];
   flushes: (FlushTarget & { chain: ChainStep[]; when?: Guard; without?: string[] })[];
   /** What the function returns over all its exits (analysis/values). */
@@ -345,6 +351,7 @@ export function keptSummary(s: Summary): Summary {
     effects: keptRecord(s.effects),
     effectGuards: keptRecord(s.effectGuards),
     effectWithout: keptRecord(s.effectWithout),
+    ...(s.effectCases && Object.keys(s.effectCases).length ? { effectCases: s.effectCases } : {}),
     reclaimIfParam: keptList(s.reclaimIfParam),
     flushes: keptList(s.flushes),
     returns: s.returns,
@@ -371,6 +378,9 @@ export function summaryKey(s: Summary): string {
     locks(s.inside.filter((i) => i.tryOnly)),
     Object.keys(s.effects).sort().join(','),
     JSON.stringify(s.effectGuards),
+    s.effectCases
+      ? JSON.stringify(Object.entries(s.effectCases).map(([e, c]) => [e, c!.map((x) => x.guard)]))
+      : '',
     s.reclaimIfParam.map((r) => r.index).join(','),
     s.flushes.map((f) => f.key).join(','),
     s.returns,

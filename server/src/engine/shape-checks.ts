@@ -262,6 +262,8 @@ export class MemoShapes {
       ) &&
       this.record(v.effects, this.chain) &&
       this.record(v.effectGuards, isGuard) &&
+      (v.effectCases === undefined ||
+        this.record(v.effectCases, (cases) => all(cases, (c) => isGuard(c.guard) && this.chain(c.chain)))) &&
       this.record(v.effectWithout, (w) => arrayOf(w, isStr)) &&
       all(v.reclaimIfParam, (r) => isIndex(r.index) && this.chain(r.chain)) &&
       all(
