@@ -120,9 +120,9 @@ function step(event: CallEvent, callee: string, ctx: CallContext): ChainStep {
   return here;
 }
 
-/** The chain with its last step (the call of the API) marked as acting only in `state`. */
-function onlyWhen(chain: ChainStep[], state: string): ChainStep[] {
-  return chain.map((step, i) => (i === chain.length - 1 ? { ...step, onlyWhen: state } : step));
+/** The chain with its last step (the call of the API) given `mark` (onlyWhen, unless). */
+function markLastStep(chain: ChainStep[], mark: Partial<ChainStep>): ChainStep[] {
+  return chain.map((step, i) => (i === chain.length - 1 ? { ...step, ...mark } : step));
 }
 
 /** A context argument that is one: not absent, `NULL` or `0` (ww_mutex_lock(lock, NULL) is a plain lock). */
@@ -226,7 +226,7 @@ function opsOfFact(name: string, fact: ApiFact, event: CallEvent, ctx: CallConte
   const dropped = fact.sleepsWithout !== undefined ? event.args[fact.sleepsWithout] : undefined;
   const without = dropped ? droppedClasses(dropped, ctx) : undefined;
   if (without && fact.sleepsWithIrq) without.push(ctx.kb.irqState(fact.sleepsWithIrq).cls);
-  const effectChain = fact.effectsWhen ? onlyWhen(chain, fact.effectsWhen) : chain;
+  const effectChain = fact.effectsWhen ? markLastStep(chain, { onlyWhen: fact.effectsWhen }) : chain;
   for (const effect of fact.effects ?? []) ops.push({ op: 'effect', effect, chain: effectChain, without });
   if (fact.contextCheck) ops.push({ op: 'context-check' });
   if (fact.gfpArg !== undefined) ops.push(...gfpOps(event.args[fact.gfpArg], chain, ctx, fact.declaration));
@@ -248,11 +248,6 @@ function resultOp(result: NonNullable<ApiFact['result']>, event: CallEvent): Op 
 }
 
 /**
- * The pseudo-lock held while an interrupt kind is disabled. Disabled together with a lock
- * (`spin_lock_irqsave(&x->lock, flags)`), it is named after that lock, so that a bare
- * `local_irq_disable()` stays told apart: only that one keeps a region atomic on PREEMPT_RT.
- */
-/**
  * The interrupt kind an asserted condition says is off: `!irqs_disabled()` asserted false, or
  * `irqs_disabled()` asserted true.
  */
@@ -262,6 +257,11 @@ function assertedIrqOff(arg: Arg | undefined, value: boolean, ctx: CallContext):
   return ctx.kb.fact(m[2])?.irqsOffTest;
 }
 
+/**
+ * The pseudo-lock held while an interrupt kind is disabled. Disabled together with a lock
+ * (`spin_lock_irqsave(&x->lock, flags)`), it is named after that lock, so that a bare
+ * `local_irq_disable()` stays told apart: only that one keeps a region atomic on PREEMPT_RT.
+ */
 function irqStateLock(irq: IrqKind, fact: ApiFact, event: CallEvent, ctx: CallContext): LockInfo {
   const state = ctx.kb.irqState(irq);
   const lockOp = fact.acquire ?? fact.release;
@@ -301,7 +301,7 @@ function gfpOps(arg: Arg | undefined, chain: ChainStep[], ctx: CallContext, decl
   if (!arg) return [];
   const chosen = contextChosenGfp(arg.text, ctx);
   const reclaims = chosen ? true : gfpReclaims(arg.text, ctx);
-  if (chosen) chain = [...chain.slice(0, -1), { ...chain[chain.length - 1], unless: chosen }];
+  if (chosen) chain = markLastStep(chain, { unless: chosen });
   if (reclaims === true)
     return [
       declares
