@@ -431,9 +431,7 @@ function applyUsedCall(
     else if (op.op === 'release' && cases && op.widened) continue;
     else base = applyOp(base, op, hooks);
   }
-  const outcomes: (CallCase & { failed?: LockInfo })[] = cases
-    ? withFailures(cases)
-    : conditionalCases(outcome, result);
+  const outcomes: Outcome[] = cases ? withFailures(cases) : conditionalCases(outcome, result);
   const out: LockState[] = [];
   for (const c of outcomes) {
     if (c.when && c.when.some((t) => contradicts(base, t))) continue;
@@ -446,13 +444,14 @@ function applyUsedCall(
   return out.length ? out : [withResult(base, event, result)];
 }
 
+/** A return case of a call, `failed`: this function's own acquire failed there. */
+type Outcome = CallCase & { failed?: LockInfo };
+
 /**
  * A callee's return cases, each that takes no lock another case takes marked as that acquire
  * failing (`foo_bo_reserve()` returns 0 holding the BO and an errno without it): an unlock on
  * that path is this function's own mistake, not a release of its caller's lock.
  */
-type Outcome = CallCase & { failed?: LockInfo };
-
 function withFailures(cases: CallCase[]): Outcome[] {
   if (cases.length < 2) return cases;
   const takes = (c: CallCase, lock: LockInfo) =>
@@ -475,7 +474,7 @@ function withFailures(cases: CallCase[]): Outcome[] {
  * The outcomes of a call without return cases: a conditional acquire succeeds or fails (`failed`:
  * this function's own acquire failed there: an unlock on that path releases nothing).
  */
-function conditionalCases(acquires: Op[], result: number): (CallCase & { failed?: LockInfo })[] {
+function conditionalCases(acquires: Op[], result: number): Outcome[] {
   const conditional = acquires.find((op) => op.op === 'acquire' && op.conditional);
   if (!conditional || conditional.op !== 'acquire') return [{ returns: result, ops: acquires }];
   // Lock calls that may fail return an errno (-EINTR, -EDEADLK); trylocks return 1 or 0

@@ -430,16 +430,12 @@ class WorkspaceAnalysis {
   }
 
   /**
-   * Functions that run in process context as entry points: nothing in the workspace calls them,
-   * and something outside can: their address is stored (an ops callback, a work function) or
-   * they are not static (an exported or external API). A static function nothing calls,
-   * stores or registers runs where the workspace cannot see (a macro, a callee that did not
-   * parse), if at all: its context is unknown.
-   */
-  /**
-   * Roots in process context: functions stored in an ops table or bound to a work item that
-   * nothing calls, and non-static functions nothing calls, stores or registers, whose context is
-   * unproven (called from outside the workspace, or by nobody).
+   * Roots in process context, as entry points nothing in the workspace calls: functions stored
+   * in an ops table or bound to a work item (PROCESS_ROOT), and non-static functions nothing
+   * calls, stores or registers, whose context is unproven: called from outside the workspace, or
+   * by nobody (UNREFERENCED_ROOT). A static function nothing calls, stores or registers runs
+   * where the workspace cannot see (a macro, a callee that did not parse), if at all: its context
+   * is unknown, and it is no root.
    */
   private entryPoints(called: Set<FunctionIR>): Map<FunctionIR, { ctx: EntryContext }> {
     const entries = new Map<FunctionIR, { ctx: EntryContext }>();
