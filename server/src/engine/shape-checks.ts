@@ -7,7 +7,7 @@ import type { Range } from '../analysis/ir';
 import type { ChainStep, Guard, HeldLock, LockInfo, ParamTest, Summary } from '../analysis/model';
 import type { EdgeWitness, LockClassInfo, OrderEdge } from '../graph/order-graph';
 import { LOCK_KINDS } from '../kb/knowledge';
-import type { ContextTest } from '../kb/types';
+import { type ContextTest, type IrqKind, isIrqKind } from '../kb/types';
 import { RULE_IDS } from '../rules/registry';
 import { CONFIDENCES } from '../rules/confidence';
 import type { Finding, FixHint, Identity, Related } from '../rules/rule';
@@ -60,13 +60,11 @@ function isStep(v: unknown): v is ChainStep {
   );
 }
 
-const IRQ_KINDS: ReadonlySet<string> = new Set(['hardirq', 'softirq']);
-
 function isContextTest(v: unknown): v is ContextTest {
   return (
     isObj(v) &&
-    optional(v.in, (x): x is string[] => arrayOf(x, oneOf(IRQ_KINDS))) &&
-    optional(v.off, (x): x is string[] => arrayOf(x, oneOf(IRQ_KINDS))) &&
+    optional(v.in, (x): x is IrqKind[] => arrayOf(x, isIrqKind)) &&
+    optional(v.off, (x): x is IrqKind[] => arrayOf(x, isIrqKind)) &&
     (v.atomic === undefined || v.atomic === true)
   );
 }
@@ -85,7 +83,7 @@ function isFix(v: unknown): v is FixHint {
     case 'preallocate':
       return arrayOf(v.lockExprs, isStr);
     case 'irq-disable':
-      return v.irq === 'hardirq' || v.irq === 'softirq';
+      return isIrqKind(v.irq);
     default:
       return false;
   }

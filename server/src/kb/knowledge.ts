@@ -3,7 +3,15 @@
  */
 import { KERNEL_API } from './kernel-api';
 import { own, ownString, setOwn } from '../util/records';
-import type { ApiFact, BaselineEdge, EntryContext, IrqKind, KnowledgeTable, LockKind } from './types';
+import {
+  type ApiFact,
+  type BaselineEdge,
+  type EntryContext,
+  type IrqKind,
+  isIrqKind,
+  type KnowledgeTable,
+  type LockKind,
+} from './types';
 
 export const LOCK_KINDS: ReadonlySet<string> = new Set<LockKind>([
   'spinlock',
@@ -148,7 +156,7 @@ export function validateExtraFunctions(input: unknown): { facts: Record<string, 
 }
 
 function isIrqKinds(v: unknown): boolean {
-  return v === undefined || (Array.isArray(v) && v.every((k) => k === 'hardirq' || k === 'softirq'));
+  return v === undefined || (Array.isArray(v) && v.every(isIrqKind));
 }
 
 function checkFact(raw: unknown): string | undefined {
@@ -223,8 +231,7 @@ function checkFact(raw: unknown): string | undefined {
     return 'asserts must be { "arg": N, "value": true | false }';
   for (const key of ['disablesIrq', 'restoresIrq', 'assertsIrqOff', 'irqsOffTest'] as const) {
     const irq = fact[key];
-    if (irq !== undefined && irq !== 'hardirq' && irq !== 'softirq')
-      return `${key} must be "hardirq" or "softirq"`;
+    if (irq !== undefined && !isIrqKind(irq)) return `${key} must be "hardirq" or "softirq"`;
   }
   return undefined;
 }

@@ -30,6 +30,10 @@ export type LockMode = 'read' | 'write';
 /** The interrupt kinds lockdep tracks usage for (hardirq, softirq). */
 export type IrqKind = 'hardirq' | 'softirq';
 
+export function isIrqKind(v: unknown): v is IrqKind {
+  return v === 'hardirq' || v === 'softirq';
+}
+
 /**
  * A set of calling contexts: running in an interrupt of a kind in `in`, with a kind in `off`
  * disabled (`spin_lock_bh` disables softirqs), or (`atomic`) in any atomic section.
