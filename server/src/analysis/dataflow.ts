@@ -8,7 +8,16 @@
  */
 import { isNestingKind } from '../kb/types';
 import { splitFlagAtom } from './flags';
-import type { AssignEvent, Block, CallEvent, Condition, FunctionIR, Range, ValueExpr } from './ir';
+import {
+  type AssignEvent,
+  type Block,
+  type CallEvent,
+  type Condition,
+  type FunctionIR,
+  type Range,
+  type ValueExpr,
+  assignedName,
+} from './ir';
 import type { CallCase, CallerTest, Conditional, HeldLock, LockInfo, LockState, Op } from './model';
 import { ANY_VALUE, NEGATIVE, NONZERO, POSITIVE, ZERO, errOrZero } from './values';
 
@@ -203,7 +212,7 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
     for (let b = 0; b < blocks.length; b++) {
       const states = inStates[b];
       const watched = blocks[b].events.some((e) => {
-        const name = e.kind === 'assign' ? e.name : e.resultVar;
+        const name = assignedName(e);
         return name !== undefined && hooks.watchesAssign!(name);
       });
       if (states && watched) transferBlock(blocks[b], states, opsOf, watch);
@@ -249,7 +258,7 @@ function transferBlock(
     const event = events[i];
     let ops: Op[] = [];
     let used = false;
-    const assigned = event.kind === 'assign' ? event.name : event.resultVar;
+    const assigned = assignedName(event);
     if (assigned !== undefined && hooks?.watchesAssign?.(assigned)) hooks.observeAssign?.(assigned, cur);
     if (event.kind === 'call') {
       ops = opsOf(event);

@@ -7,7 +7,7 @@
  * paths decide, or pass on to the caller's own callers when it is a parameter), and any other
  * argument leaves the test undecided.
  */
-import type { Event, FunctionIR } from './ir';
+import { assignedName, type Event, type FunctionIR } from './ir';
 import { splitFlagAtom } from './flags';
 import type { CallerTest, Guard, LockState, ParamTest } from './model';
 import { ANY_VALUE, constantValues } from './values';
@@ -20,8 +20,8 @@ export function unassignedParams(fn: FunctionIR): Set<string> {
   const names = new Set(fn.params.map((p) => p.name));
   for (const b of fn.blocks)
     for (const e of b.events) {
-      if (e.kind === 'assign') names.delete(e.name);
-      else if (e.resultVar) names.delete(e.resultVar);
+      const name = assignedName(e);
+      if (name) names.delete(name);
     }
   return names;
 }
@@ -50,7 +50,7 @@ export function paramsUnassignedAt(
     const queue: number[] = [];
     fn.blocks.forEach((b) =>
       b.events.forEach((e, i) => {
-        const assigns = e.kind === 'assign' ? e.name === name : e.resultVar === name;
+        const assigns = assignedName(e) === name;
         if (!assigns) return;
         for (const later of b.events.slice(i + 1)) mark(later, name);
         for (const edge of b.succ) queue.push(edge.to);
@@ -92,7 +92,7 @@ export class AssignedParams {
     const names = new Set(fn.params.map((p) => p.name));
     for (const b of fn.blocks)
       for (const e of b.events) {
-        const name = e.kind === 'assign' ? e.name : e.resultVar;
+        const name = assignedName(e);
         if (name === undefined || !names.has(name) || stable.has(name)) continue;
         this.pending.set(name, (this.pending.get(name) ?? 0) + 1);
         this.ranges.set(name, 0);

@@ -78,6 +78,11 @@ export type ValueExpr = { values: number } | { var: string } | { call: number };
 
 export type Event = CallEvent | AssignEvent;
 
+/** The variable an event assigns: an assignment's, or the one a call's result is stored in. */
+export function assignedName(e: Event): string | undefined {
+  return e.kind === 'assign' ? e.name : e.resultVar;
+}
+
 /** What a branch tests, so trylocks and correlated conditions can be followed. */
 export interface Condition {
   /** Index (in the block's events) of the call whose result is tested, if any. */

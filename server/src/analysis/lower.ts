@@ -27,20 +27,21 @@ import {
   simpleParameter,
   simplePath,
 } from './lower-text';
-import type {
-  AccessPath,
-  Arg,
-  Block,
-  CallEvent,
-  Condition,
-  FileFacts,
-  FileLock,
-  FunctionIR,
-  FunctionStore,
-  Param,
-  Range,
-  StructDef,
-  ValueExpr,
+import {
+  type AccessPath,
+  type Arg,
+  type Block,
+  type CallEvent,
+  type Condition,
+  type FileFacts,
+  type FileLock,
+  type FunctionIR,
+  type FunctionStore,
+  type Param,
+  type Range,
+  type StructDef,
+  type ValueExpr,
+  assignedName,
 } from './ir';
 import { setOwn } from '../util/records';
 import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
@@ -1137,7 +1138,7 @@ class FunctionBuilder {
     const bad = new Set<string>();
     this.blocks.forEach((block, b) =>
       block.events.forEach((e, i) => {
-        const name = e.kind === 'assign' ? e.name : e.resultVar;
+        const name = assignedName(e);
         if (name === undefined) return;
         const own = this.aliasInits.get(name);
         if (own && !(own.block === b && own.event === i)) bad.add(name);
