@@ -1031,7 +1031,7 @@ class WorkspaceAnalysis {
     };
     const entry = makeState(this.entryHeld(ref, env), [], [], []);
     let checksContext = false;
-    const insideByClass = new Map<string, Summary['inside'][number]>();
+    const insideByClass = new Map<string, Summary['inside'][number][]>();
     const stable = unassignedParams(ref.fn);
     const stableAt = paramsUnassignedAt(ref.fn, stable);
     const assigned = new AssignedParams(ref.fn, stable);
@@ -1296,6 +1296,24 @@ function weaker(prev: Guard | undefined, next: Guard): Guard | undefined {
   return prev && kept(commonTests(prev, next));
 }
 
+/** Entries of one class a summary keeps apart when their guards have nothing in common. */
+const MAX_INSIDE_CASES = 4;
+
+/**
+ * The entry an occurrence of a class under `guard` joins: one whose guard shares a test with
+ * it, or, while every occurrence is guarded and they are few, none (a new entry, so that
+ * `if (block is GFX) mailbox_rw()` and `if (!(flags & NO_KIQ)) kiq_rreg()` reaching one lock
+ * stay two conditions a caller's constants can rule out, as Summary.effectCases does).
+ */
+function insideEntryFor(
+  entries: Summary['inside'][number][],
+  guard: Guard,
+): Summary['inside'][number] | undefined {
+  const apart = guard.length > 0 && entries.length < MAX_INSIDE_CASES;
+  const joins = entries.find((e) => !apart || !e.when || commonTests(e.when, guard).length > 0);
+  return joins ?? (apart ? undefined : entries[0]);
+}
+
 /** Guarded occurrences of one effect a summary keeps apart (Summary.effectCases). */
 const MAX_EFFECT_CASES = 4;
 
@@ -1395,7 +1413,7 @@ function byPath(ops: Op[], states: readonly LockState[]): [Op[], readonly LockSt
  */
 function accumulate(
   summary: Summary,
-  insideByClass: Map<string, Summary['inside'][number]>,
+  insideByClass: Map<string, Summary['inside'][number][]>,
   ops: Op[],
   pathGuard: Guard,
   dropped: string[],
@@ -1414,7 +1432,8 @@ function accumulate(
         // Retaking the caller's lock it dropped (unlock, sleep, relock) is no new acquisition.
         if (!isOrderedKind(op.lock.kind) || dropped.includes(op.lock.cls)) break;
         const waits = waitsForLock(op);
-        const prev = insideByClass.get(op.lock.cls);
+        const entries = insideByClass.get(op.lock.cls);
+        const prev = entries && insideEntryFor(entries, guard);
         const without = droppedFor(dropped, op.op === 'inside' ? op.without : undefined);
         if (!prev && summary.inside.length < MAX_INSIDE) {
           const entry: Summary['inside'][number] = { lock: op.lock, chain: op.chain, when: kept(guard) };
@@ -1422,7 +1441,8 @@ function accumulate(
           else entry.tryOnly = true;
           if (without.length) entry.without = without;
           summary.inside.push(entry);
-          insideByClass.set(op.lock.cls, entry);
+          if (entries) entries.push(entry);
+          else insideByClass.set(op.lock.cls, [entry]);
         } else if (prev) {
           prev.when = weaker(prev.when, guard);
           prev.without = prev.without?.filter((c) => without.includes(c));

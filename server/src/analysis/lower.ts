@@ -46,7 +46,7 @@ import {
 import { setOwn } from '../util/records';
 import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
 import { expansionMatters, splitArguments } from '../preprocess/macros';
-import { flagAtom, isFlagValue } from './flags';
+import { CONSTANT_NAME_RE, flagAtom, isFlagValue, namesAtom } from './flags';
 import { ANY_VALUE, NEGATIVE, NONZERO, POSITIVE, ZERO, constantValues, valuesNamed } from './values';
 import { isCallsOnly } from './primer';
 import { MACRO_NAME_RE } from './unknown-calls';
@@ -1029,8 +1029,7 @@ class FunctionBuilder {
     if (cond) {
       const before = this.eventCount();
       this.expression(cond);
-      if (stripParens(cond).type === 'call_expression' && this.eventCount() > before)
-        call = this.eventCount() - 1;
+      if (stripParens(cond).type === 'call_expression') call = this.lastCall(before);
     }
     const dispatch = this.block();
     const after = this.newBlock();
@@ -1043,8 +1042,18 @@ class FunctionBuilder {
       const value = c.field('value');
       return value ? [normaliseText(value.text)] : [];
     });
+    // `switch (block)` on a variable with named constants for labels: each edge says which.
+    const variable = call === undefined && cond ? stripParens(cond) : undefined;
+    const byName =
+      variable?.type === 'identifier' && labels.length > 0 && labels.every((l) => CONSTANT_NAME_RE.test(l))
+        ? variable.text
+        : undefined;
     const edgeFor = (value: string | undefined): Condition | undefined =>
-      call === undefined ? undefined : caseCondition(call, value, labels);
+      call !== undefined
+        ? caseCondition(call, value, labels)
+        : byName !== undefined
+          ? nameCaseCondition(byName, value, labels)
+          : undefined;
     this.scopes.push({ guards: [] });
     for (const child of body?.namedChildren ?? []) {
       if (child.type === 'case_statement') {
@@ -1282,6 +1291,14 @@ class FunctionBuilder {
       holds =
         values === ZERO ? COMPARISONS_WITH_ZERO.get(op) : values ? comparisonWith(op, values) : undefined;
       if (left && holds) subject = left;
+      // `block == FOO_GFX_BLOCK`: the variable is that named constant (or, with `!=`, not).
+      const named = left && right && values === undefined ? stripParens(left) : undefined;
+      const eq = named ? binaryOperator(expr, left, right) : undefined;
+      if (named?.type === 'identifier' && (eq === '==' || eq === '!=') && CONSTANT_NAME_RE.test(right!.text))
+        return {
+          test: { variable: named.text, atom: namesAtom(named.text, [right!.text]) },
+          negate: eq === '!=',
+        };
     }
     subject = stripParens(subject);
     if (subject.type === 'unary_expression' && isNegation(subject)) {
@@ -1306,10 +1323,10 @@ class FunctionBuilder {
     if (subject.type === 'call_expression' || isCallAssignment(subject)) {
       const before = this.eventCount();
       this.expression(subject);
-      const idx = this.eventCount() - 1;
+      const idx = this.lastCall(before);
       const target = subject.type === 'call_expression' ? undefined : subject.field('left');
-      result = idx >= before ? { call: idx } : {};
-      if (idx >= before && target?.type === 'identifier') result.variable = target.text;
+      result = idx !== undefined ? { call: idx } : {};
+      if (idx !== undefined && target?.type === 'identifier') result.variable = target.text;
       // A macro whose statement expression yields a local (`({ ...; locked; })`) tests that local.
       const yielded = subject.type === 'call_expression' ? this.expansionYield(subject) : undefined;
       if (yielded) result = { variable: yielded };
@@ -1356,6 +1373,16 @@ class FunctionBuilder {
 
   private eventCount(): number {
     return this.blocks[this.block()].events.length;
+  }
+
+  /**
+   * The index of the last call among the events from `before` on: `foo(&x)` is followed by the
+   * assignment of `x` it may make, and a test of its result is a test of the call.
+   */
+  private lastCall(before: number): number | undefined {
+    const events = this.blocks[this.block()].events;
+    for (let i = events.length - 1; i >= before; i--) if (events[i].kind === 'call') return i;
+    return undefined;
   }
 
   // ---- expressions ----
@@ -1659,7 +1686,6 @@ function callArgShape(
   return expansionMatters(a, worthCalling) ? undefined : { opaque: a };
 }
 
-/** The test on one edge. Built field by field: object spread costs a microsecond here. */
 /**
  * The edge of a `switch` on a call's result to the case `value` (undefined: the default edge).
  * Truthiness is what a label says: `0` is zero, a number or `-EINTR` is not; an enum constant
@@ -1670,6 +1696,14 @@ function caseCondition(call: number, value: string | undefined, labels: string[]
   return { call, truthy, case: value === undefined ? { others: labels } : { value, others: [] } };
 }
 
+/** The edge of a `switch` on a variable to the case `value` (undefined: the default edge). */
+function nameCaseCondition(variable: string, value: string | undefined, labels: string[]): Condition {
+  return value === undefined
+    ? { variable, atom: namesAtom(variable, labels), truthy: false }
+    : { variable, atom: namesAtom(variable, [value]), truthy: true };
+}
+
+/** The test on one edge. Built field by field: object spread costs a microsecond here. */
 function withTruth(test: ConditionTest, truthy: boolean): Condition {
   const c: Condition = { truthy };
   if (test.call !== undefined) c.call = test.call;

@@ -72,13 +72,16 @@ export type Conditional = 'nonzero-success' | 'zero-success';
 
 /**
  * A test of a caller's variable a callee's return case depends on (its argument there): its
- * value in some ranges (analysis/values), or a flag set or clear in it.
+ * value in some ranges (analysis/values), a flag set or clear in it, or its value one of some
+ * named constants (`in`) or none of them (see ParamTest.names).
  */
 export interface CallerTest {
   name: string;
   values?: number;
   flag?: string;
   set?: boolean;
+  names?: string[];
+  in?: boolean;
 }
 
 /** One return case of a callee as a call site sees it (see ReturnCase). */
@@ -201,13 +204,16 @@ export interface LockState {
 
 /**
  * A test of parameter `index` that holds on every path to an exit: its value lies in some
- * ranges (analysis/values), or a flag is set (`set`) or clear in it.
+ * ranges (analysis/values), a flag is set (`set`) or clear in it, or it is one of the named
+ * constants `names` (`in`, from `switch (block) { case FOO_GFX: ... }`) or none of them.
  */
 export interface ParamTest {
   index: number;
   values?: number;
   flag?: string;
   set?: boolean;
+  names?: string[];
+  in?: boolean;
 }
 
 /**
