@@ -107,6 +107,7 @@ const TOKENS = new Set([
   'statement_identifier',
 ]);
 const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
+const MACRO_CALL_RE = /^[A-Za-z_]\w*\s*\(.*\)$/s;
 /** A macro body that heads a statement written after the invocation: a loop, an `if`, a dangling `else`. */
 const LOOP_HEADER_RE = /^\s*(?:for|while|if|switch)\b|\belse\s*$/;
 /** Macros expanded inside macros' expansions at most this deep (preprocess/macros nests more already). */
@@ -1462,8 +1463,7 @@ class FunctionBuilder {
       kind: 'call',
       // A path read from the text is the one argPath reads from it again: nothing to store.
       args: args.map((a) => {
-        // A gfp mask named by a macro of the workspace (`#define FOO_GFP (GFP_KERNEL | ...)`).
-        const mask = IDENTIFIER_RE.test(a.text) ? this.file.expander?.gfpMask(a.text) : undefined;
+        const mask = this.maskArg(a.text);
         if (mask) return { text: normaliseText(`(${mask})`) };
         return plain && plainPath(a.text)
           ? { text: normaliseText(a.text) }
@@ -1542,6 +1542,17 @@ class FunctionBuilder {
     return alias && this.file.kb.fact(alias.callee)?.asserts ? alias : undefined;
   }
 
+  /**
+   * The mask an argument names through a macro of the workspace: a gfp mask (`#define FOO_GFP
+   * (GFP_KERNEL | ...)`) or flags built by a macro (`MAKE_SEND_FLAGS(len)`, see maskOf).
+   */
+  private maskArg(text: string): string | undefined {
+    const expander = this.file.expander;
+    if (!expander) return undefined;
+    if (IDENTIFIER_RE.test(text)) return expander.gfpMask(text);
+    return MACRO_CALL_RE.test(text) ? expander.maskOf(text) : undefined;
+  }
+
   private callShapeOf(text: string): CallShape | undefined {
     return callShape(text, (n) => this.file.expander!.worthCalling(n));
   }
@@ -1561,7 +1572,7 @@ class FunctionBuilder {
           root: { kind: 'call', fn: a.callee },
           fields: a.fields ?? [],
         });
-      const mask = IDENTIFIER_RE.test(a) ? this.file.expander?.gfpMask(a) : undefined;
+      const mask = this.maskArg(a);
       if (mask) return { text: normaliseText(`(${mask})`) };
       return { text: normaliseText(a) };
     });
