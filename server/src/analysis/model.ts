@@ -295,6 +295,11 @@ export interface Summary {
    * Lockdep's HARDIRQ-ON / SOFTIRQ-ON usage relative to the entry (analysis/irq-usage.ts).
    */
   irqsOn: { lock: LockInfo; chain: ChainStep[]; softirqs: boolean }[];
+  /**
+   * Sleeps on every path before it returns (a mutex taken first thing, a GFP_KERNEL allocation):
+   * it cannot run in atomic context, whatever its type suggests (analysis/must-sleep.ts).
+   */
+  sleepsOnEveryPath?: true;
 }
 
 /** The lock a held entry stands for, without where and how this path holds it. */
@@ -363,6 +368,7 @@ export function keptSummary(s: Summary): Summary {
     returns: s.returns,
     ...(s.cases ? { cases: s.cases } : {}),
     irqsOn: keptList(s.irqsOn),
+    ...(s.sleepsOnEveryPath ? { sleepsOnEveryPath: true } : {}),
   };
 }
 
@@ -398,6 +404,7 @@ export function summaryKey(s: Summary): string {
       .join(','),
     locks(s.irqsOn.filter((i) => i.softirqs)),
     locks(s.irqsOn.filter((i) => !i.softirqs)),
+    s.sleepsOnEveryPath ? 'sleeps' : '',
   ].join(';');
 }
 
