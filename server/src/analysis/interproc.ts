@@ -776,7 +776,8 @@ class WorkspaceAnalysis {
     const fact = event.callee ? this.kb.fact(event.callee) : undefined;
     if (event.callee && !fact) return this.directShape(event.callee);
     const argName = (i: number) => {
-      const text = event.args[i]?.text.replace(/^&/, '');
+      const arg = event.args[i];
+      const text = arg && functionNamed(arg.text);
       return text && /^\w+$/.test(text) ? text : undefined;
     };
     let target: CallShape['target'];
@@ -1353,6 +1354,19 @@ function kept(guard: Guard): Guard | undefined {
 }
 
 /** A second occurrence weakens a guard to the tests both share; an unguarded one stays unguarded. */
+/**
+ * The function an argument names, without `&` and casts: drivers register handlers as
+ * `(irq_handler_t)foo_isr` when their prototype differs.
+ */
+function functionNamed(text: string): string {
+  let t = text.replace(/^&\s*/, '');
+  for (let cast = CAST_RE.exec(t); cast; cast = CAST_RE.exec(t))
+    t = t.slice(cast[0].length).replace(/^&\s*/, '');
+  return t;
+}
+
+const CAST_RE = /^\(\s*(?:const\s+|struct\s+)?[A-Za-z_]\w*(?:\s*\*)*\s*\)\s*/;
+
 function weaker(prev: Guard | undefined, next: Guard): Guard | undefined {
   return prev && kept(commonTests(prev, next));
 }

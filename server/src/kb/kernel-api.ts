@@ -867,6 +867,8 @@ export const KERNEL_API: KnowledgeTable = {
     { struct: 'drm_crtc_funcs', field: 'disable_vblank', context: 'irqs-off-callback' },
     // The stack transmits with softirqs disabled.
     { struct: 'net_device_ops', field: 'ndo_start_xmit', context: 'bh-off' },
+    // Busy polling (kernels before 4.11) ran the driver's poll under local_bh_disable().
+    { struct: 'net_device_ops', field: 'ndo_busy_poll', context: 'bh-off' },
   ],
   contexts: {
     cpuhp: {

@@ -6,7 +6,7 @@
  * spinning lock are sleep-in-atomic's findings, not this rule's.
  */
 import { ASSERTED_ENTRY } from '../analysis/dataflow';
-import type { HeldLock, LockState } from '../analysis/model';
+import { type HeldLock, type LockState, waitsForLock } from '../analysis/model';
 import type { EntryContext, LockKind } from '../kb/types';
 import type { Knowledge } from '../kb/knowledge';
 import { callLabel, chainEnds, chainRelated, heldRelated, lockLabel } from './describe';
@@ -28,18 +28,19 @@ export const waitContext: Rule = {
   },
   onCall(site, world, report) {
     const kb = site.env.kb;
-    // What keeps the call atomic is the same for each of its ops: looked at once, at the first
-    // lock that sleeps on RT.
-    let atomic: { held: HeldLock | undefined; context: EntryContext | undefined } | undefined;
+    // The function's entry context, looked up once (null: not yet), at the first lock that
+    // sleeps on RT and no held lock keeps atomic.
+    let context: EntryContext | undefined | null = null;
     for (const op of site.ops) {
       if (op.op !== 'acquire' && op.op !== 'inside') continue;
       if (!kb.table.waitTypes.sleepOnRtKinds.includes(op.lock.kind)) continue;
-      if (!atomic) {
-        const holder = spinHolder(site.states, kb);
-        atomic = { held: holder, context: holder ? undefined : world.contextOf(site.env.fn) };
-      }
-      const { held, context } = atomic;
-      if (!held && !context?.rawAtomic) return;
+      // Lockdep's check_wait_context() skips trylocks, and on RT a trylock does not sleep.
+      if (!waitsForLock(op)) continue;
+      // A callee that releases the caller's raw lock first (`obj_unlock()` dropping it, then
+      // killing a task) takes the lock without it.
+      const held = spinHolder(site.states, kb, op.op === 'inside' ? op.without : undefined);
+      if (!held && context === null) context = world.contextOf(site.env.fn);
+      if (!held && !context?.rawAtomic) continue;
       const what = `${TYPE_NAMES[op.lock.kind] ?? op.lock.kind} ${op.lock.cls}`;
       const where = held ? `while ${holderText(held)}` : `in the ${context!.label} context`;
       report({
@@ -81,10 +82,15 @@ function holderRelated(h: HeldLock): Related[] {
  * disabled them with such a lock, and where a caller disables them by hand, the finding is
  * reported there.
  */
-function spinHolder(states: readonly LockState[], kb: Knowledge): HeldLock | undefined {
+function spinHolder(
+  states: readonly LockState[],
+  kb: Knowledge,
+  without: readonly string[] = [],
+): HeldLock | undefined {
   const { spinKinds, spinClasses } = kb.table.waitTypes;
   for (const s of states)
     for (const h of s.held) {
+      if (without.includes(h.cls)) continue;
       if (spinKinds.includes(h.kind)) return h;
       if (spinClasses.includes(h.cls) && h.expr === h.cls && h.entry !== ASSERTED_ENTRY) return h;
     }
