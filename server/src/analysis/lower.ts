@@ -1208,12 +1208,16 @@ class FunctionBuilder {
       (c) =>
         c.id !== alternative?.id && c.id !== node.field('name')?.id && c.id !== node.field('condition')?.id,
     );
+    // The configuration did not decide the condition, but it is one configuration: the same
+    // condition asked again in this function takes the same arm (`#if X` around the lock and
+    // `#if X` around its unlock).
+    const asked = directiveCondition(node);
     this.cur = this.newBlock();
-    this.edge(dispatch, this.cur);
+    this.edge(dispatch, this.cur, asked && { atom: asked.atom, truthy: asked.truthy });
     this.statementList(ownStatements);
     if (this.cur !== undefined) this.edge(this.cur, join);
     this.cur = this.newBlock();
-    this.edge(dispatch, this.cur);
+    this.edge(dispatch, this.cur, asked && { atom: asked.atom, truthy: !asked.truthy });
     if (alternative) {
       if (alternative.type === 'preproc_else') this.statementList(alternative.namedChildren);
       else this.preprocessor(alternative);
@@ -1657,6 +1661,20 @@ function callArgShape(
 function caseCondition(call: number, value: string | undefined, labels: string[]): Condition {
   const truthy = value === undefined ? labels.includes('0') : value !== '0';
   return { call, truthy, case: value === undefined ? { others: labels } : { value, others: [] } };
+}
+
+/**
+ * The condition of an undecided `#if`/`#ifdef`/`#elif` kept in a function body, as a condition
+ * atom (whitespace dropped, so `#if A & B` is no flag test) and whether its own arm is the true
+ * one (`#ifndef X` asks `defined(X)` and takes its arm when it is false).
+ */
+function directiveCondition(node: CachedNode): { atom: string; truthy: boolean } | undefined {
+  const cond = node.field('condition') ?? node.field('name');
+  if (!cond) return undefined;
+  const negated = /^#\s*(?:el)?ifndef\b/.test(node.text);
+  const tested =
+    node.type === 'preproc_ifdef' || node.type === 'preproc_elifdef' ? `defined(${cond.text})` : cond.text;
+  return { atom: `#if:${tested.replace(/\s+/g, '')}`, truthy: !negated };
 }
 
 function withTruth(test: ConditionTest, truthy: boolean): Condition {
