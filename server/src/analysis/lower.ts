@@ -43,12 +43,13 @@ import {
   type ValueExpr,
   assignedName,
 } from './ir';
-import { setOwn } from '../util/records';
+import { ownString, setOwn } from '../util/records';
 import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
 import { expansionMatters, splitArguments } from '../preprocess/macros';
 import { flagAtom, isFlagValue } from './flags';
 import { ANY_VALUE, NEGATIVE, NONZERO, POSITIVE, ZERO, constantValues, valuesNamed } from './values';
 import { isCallsOnly } from './primer';
+import { gateAtom, sameObjectAtom } from './path-facts';
 import { MACRO_NAME_RE } from './unknown-calls';
 
 export function rangeOf(node: CachedNode): Range {
@@ -1275,6 +1276,8 @@ class FunctionBuilder {
    * for zero; a plain `x` or `foo()` for nonzero ones. `negate`: a flag test compared with 0.
    */
   private conditionAtom(expr: CachedNode): { test: ConditionTest; negate: boolean } {
+    const same = this.sameObjectTest(expr);
+    if (same) return same;
     let subject = expr;
     let holds: { trueFor: number; falseFor?: number } | undefined;
     if (expr.type === 'binary_expression') {
@@ -1315,8 +1318,12 @@ class FunctionBuilder {
       if (idx >= before && target?.type === 'identifier') result.variable = target.text;
       // A macro whose statement expression yields a local (`({ ...; locked; })`) tests that local.
       const yielded = subject.type === 'call_expression' ? this.expansionYield(subject) : undefined;
+      const gate = result.call !== undefined && !result.variable ? this.counterGate(subject) : undefined;
       if (yielded) result = { variable: yielded };
-      else if (result.call !== undefined && !holds) {
+      else if (gate) {
+        result.atom = gate;
+        result.gate = true;
+      } else if (result.call !== undefined && !holds) {
         const asked = this.predicate(subject);
         if (asked) result.atom = asked;
       }
@@ -1496,6 +1503,36 @@ class FunctionBuilder {
         this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
       }
     }
+  }
+
+  /**
+   * A test of a counter's read-modify-write (`atomic_inc_return(&f->users) == 1`): an atom
+   * naming this call site, so that the path keeps which side of the gate it took.
+   */
+  private counterGate(call: CachedNode): string | undefined {
+    const fnNode = call.field('function');
+    const callee = fnNode?.type === 'identifier' ? fnNode.text : undefined;
+    if (!callee || !this.file.kb.fact(callee)?.counter) return undefined;
+    return gateAtom(this.range(call), callee);
+  }
+
+  /**
+   * `if (a == b)` on two variables of one struct type (`foo_lock2(struct q *a, struct q *b)`):
+   * on the equal side they are one object, so `b->l` is `a->l` (rules compare locks by that).
+   * Remembered as the atom `a==b` (names sorted) until either is assigned.
+   */
+  private sameObjectTest(expr: CachedNode): { test: ConditionTest; negate: boolean } | undefined {
+    if (!this.askingIf || expr.type !== 'binary_expression') return undefined;
+    const left = expr.field('left');
+    const right = expr.field('right');
+    const op = binaryOperator(expr, left, right);
+    if ((op !== '==' && op !== '!=') || left?.type !== 'identifier' || right?.type !== 'identifier')
+      return undefined;
+    const typeOf = (name: string) =>
+      this.fn.params.find((p) => p.name === name)?.type ?? ownString(this.fn.locals, name);
+    const type = typeOf(left.text);
+    if (!type || left.text === right.text || typeOf(right.text) !== type) return undefined;
+    return { test: { atom: sameObjectAtom(left.text, right.text) }, negate: op === '!=' };
   }
 
   /**
