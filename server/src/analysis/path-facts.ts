@@ -3,8 +3,9 @@
  * one format each, kept here:
  *
  * - two variables a branch found equal (`if (a == b)`): on that path they name one object, so a
- *   lock reached through one is the lock reached through the other (kept until either variable
- *   is assigned);
+ *   lock reached through one is the lock reached through the other; a counted loop's index and
+ *   bound (`for (i = 0; i < n; i++)`) are equal where the loop ran out and unequal where a
+ *   `break` left it (kept until either variable is assigned);
  * - a counter gate (`if (atomic_inc_return(&f->users) == 1)`, ApiFact.counter): which side of
  *   the test at this call site the path took (each call counts anew: never correlated).
  */
@@ -14,7 +15,7 @@ import type { LockState } from './model';
 const SAME_RE = /^([A-Za-z_]\w*)==([A-Za-z_]\w*)$/;
 
 /** The atom of `a == b` (names sorted: `b == a` is the same question). */
-export function sameObjectAtom(a: string, b: string): string {
+export function equalAtom(a: string, b: string): string {
   return a < b ? `${a}==${b}` : `${b}==${a}`;
 }
 
