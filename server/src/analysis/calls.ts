@@ -7,7 +7,7 @@ import { type ApiFact, type ContextTest, type Effect, type IrqKind, type LockOp,
 import type { FunctionRef } from '../workspace/index';
 import type { TypeEnv } from './classes';
 import type { Arg, CallEvent } from './ir';
-import { flagBits } from './flags';
+import { flagBits, setBits } from './flags';
 import { argPath, compactArg } from './lower-text';
 import {
   type CallCase,
@@ -559,7 +559,11 @@ function flagSet(text: string, flag: string, ctx: CallContext): boolean | undefi
   // No flag is set in 0, whatever the flag's value (an enum constant, a plain-number macro).
   if (have === 0n) return false;
   const want = flagBits(flag, macro);
-  return want === undefined || have === undefined ? undefined : (have & want) !== 0n;
+  if (want === undefined) return undefined;
+  if (have !== undefined) return (have & want) !== 0n;
+  // Some operands unknown (`FIELD_PREP(M, len) | SEND_NB`): a flag among the known ones is set.
+  const some = setBits(text, macro);
+  return some !== undefined && (some & want) !== 0n ? true : undefined;
 }
 
 /** A lock's identity in a summary (what mapLock maps to the caller's lock). */

@@ -7,7 +7,7 @@
  * point collects too many states they are merged (precision traded for termination).
  */
 import { isNestingKind } from '../kb/types';
-import { splitFlagAtom } from './flags';
+import { isVariableAtom, namesAtom, splitFlagAtom, splitNamesAtom } from './flags';
 import {
   type AssignEvent,
   type Block,
@@ -514,6 +514,7 @@ function resultOf(op: Extract<Op, { op: 'result' }>, s: LockState): number {
 
 /** Whether what the path knows contradicts a test of a variable. */
 export function contradicts(s: LockState, t: CallerTest): boolean {
+  if (t.names) return s.facts.some(([atom, value]) => namesContradict(atom, value, t));
   if (t.flag) {
     const known = s.facts.find(([a]) => a === flagAtomOf(t));
     if (known) return known[1] !== t.set;
@@ -525,8 +526,22 @@ export function contradicts(s: LockState, t: CallerTest): boolean {
 /** The path knowing a test holds; undefined when it cannot. */
 function assume(s: LockState, t: CallerTest): LockState | undefined {
   if (contradicts(s, t)) return undefined;
+  if (t.names) return withFact(s, namesAtom(t.name, t.names), !!t.in);
   if (t.flag) return withFact(s, flagAtomOf(t), !!t.set);
   return t.values === undefined ? s : withValue(s, t.name, valueOf(s, t.name) & t.values);
+}
+
+/**
+ * Whether a known names atom rules out `t`: the variable is one of some constants none of
+ * which `t` allows, or none of some constants including all `t` allows.
+ */
+function namesContradict(atom: string, value: boolean, t: CallerTest): boolean {
+  const known = splitNamesAtom(atom);
+  if (!known || known[0] !== t.name) return false;
+  const [, names] = known;
+  const wanted = t.names!;
+  if (value) return t.in ? !names.some((n) => wanted.includes(n)) : names.every((n) => wanted.includes(n));
+  return !!t.in && wanted.every((n) => names.includes(n));
 }
 
 function flagAtomOf(t: CallerTest): string {
@@ -698,9 +713,12 @@ function applyEdge(
     const values = valueOf(next, cond.variable) & holds;
     return values === 0 ? undefined : withValue(next, cond.variable, values);
   }
-  // A flag test: `flags & FOO`.
-  if (cond.truthy && !next.facts.some(([a]) => a === atom) && valueOf(next, cond.variable) === ZERO)
+  // A flag test (`flags & FOO`: none is set in 0) or a test against named constants.
+  const flag = splitFlagAtom(atom) !== undefined;
+  if (flag && cond.truthy && !next.facts.some(([a]) => a === atom) && valueOf(next, cond.variable) === ZERO)
     return undefined;
+  const named = flag ? undefined : splitNamesAtom(atom);
+  if (named && contradicts(next, { name: named[0], names: named[1], in: cond.truthy })) return undefined;
   return withAnswer(next, atom, cond.truthy);
 }
 
@@ -717,12 +735,18 @@ function withAnswer(s: LockState, atom: string, truthy: boolean): LockState | un
  * paths); only if that is not enough, merge them into one as before.
  */
 function widen(states: LockState[], params: ReadonlySet<string>): LockState[] {
-  const fewer = dedupe(
-    states.map((s) => {
-      const facts = s.facts.filter(([atom]) => splitFlagAtom(atom) === undefined);
-      return facts.length === s.facts.length ? s : makeState(s.held, s.released, facts, s.vals, s.dropped);
-    }),
-  );
+  const without = (drop: (atom: string) => boolean, from: LockState[]) =>
+    dedupe(
+      from.map((s) => {
+        const facts = s.facts.filter(([atom]) => !drop(atom));
+        return facts.length === s.facts.length ? s : makeState(s.held, s.released, facts, s.vals, s.dropped);
+      }),
+    );
+  // Which named constant a parameter is (`switch (block)`) goes last: it is what a predicate's
+  // return cases are about.
+  const noFlags = without((atom) => splitFlagAtom(atom) !== undefined, states);
+  if (noFlags.length <= MAX_STATES) return noFlags;
+  const fewer = without(isVariableAtom, noFlags);
   if (fewer.length <= MAX_STATES) return fewer;
   // Then what they know of values, but for results a branch is about to test and, while that
   // is enough, for parameters: a parameter tested twice (`if (!ww) trylock(obj); ... if (!ww)

@@ -16,6 +16,52 @@ export function splitFlagAtom(atom: string): [string, string] | undefined {
   return at < 0 ? undefined : [atom.slice(0, at), atom.slice(at + 3)];
 }
 
+/**
+ * The condition atom of `variable` being one of the named constants (a `switch` case label,
+ * `x == FOO_GFX`): true when it is one, false when it is none of them.
+ */
+export function namesAtom(variable: string, names: readonly string[]): string {
+  return `${variable} == ${names.join('|')}`;
+}
+
+/** [variable, names] of a names atom; undefined for any other atom. */
+export function splitNamesAtom(atom: string): [string, string[]] | undefined {
+  const at = atom.indexOf(' == ');
+  return at < 0 ? undefined : [atom.slice(0, at), atom.slice(at + 4).split('|')];
+}
+
+/** Whether an atom tests a variable (a flag in it, or its value among named constants). */
+export function isVariableAtom(atom: string): boolean {
+  return splitFlagAtom(atom) !== undefined || splitNamesAtom(atom) !== undefined;
+}
+
+/** A named constant by the kernel's convention (`FOO_GFX_BLOCK`), not a variable. */
+export const CONSTANT_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
+
+/** The operands of a top-level `|` (not `||`), outer parentheses dropped. */
+function orOperands(text: string): string[] {
+  const t = unwrap(text);
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === '|' && depth === 0 && t[i + 1] !== '|' && t[i - 1] !== '|') {
+      out.push(unwrap(t.slice(start, i)));
+      start = i + 1;
+    }
+  }
+  out.push(unwrap(t.slice(start)));
+  return out;
+}
+
+/** Whether a text is a mask of several operands (`FIELD_PREP(M, n) | SEND_NB`). */
+export function isMask(text: string): boolean {
+  return orOperands(text).length > 1;
+}
+
 /** One term of a flag expression: a number, `BIT(n)`, `1 << n`, or a macro name. */
 const TERM_RE =
   /^(?:BIT(?:_ULL)?\(\s*(\d+)\s*\)|1[uUlL]*\s*<<\s*(\d+)|(0x[0-9a-fA-F]+|\d+)[uUlL]*|([A-Za-z_]\w*))$/;
@@ -75,6 +121,19 @@ export function flagBits(
       if (inner === undefined) return undefined;
       bits |= inner;
     }
+  }
+  return bits;
+}
+
+/**
+ * The bits a mask sets whatever its unknown operands are (`FIELD_PREP(M, n) | SEND_NB` sets
+ * SEND_NB); undefined when no operand is known.
+ */
+export function setBits(text: string, macro: (name: string) => string | undefined): bigint | undefined {
+  let bits: bigint | undefined;
+  for (const operand of orOperands(text)) {
+    const known = flagBits(operand, macro);
+    if (known !== undefined) bits = (bits ?? 0n) | known;
   }
   return bits;
 }

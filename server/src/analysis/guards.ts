@@ -8,7 +8,7 @@
  * argument leaves the test undecided.
  */
 import { assignedName, type Event, type FunctionIR } from './ir';
-import { splitFlagAtom } from './flags';
+import { CONSTANT_NAME_RE, splitFlagAtom, splitNamesAtom } from './flags';
 import type { CallerTest, Guard, LockState, ParamTest } from './model';
 import { ANY_VALUE, constantValues } from './values';
 
@@ -126,11 +126,59 @@ export function paramTests(fn: FunctionIR, stable: ReadonlySet<string>, s: LockS
     out.push({ index: fn.params.findIndex((p) => p.name === name), values });
   }
   for (const [atom, set] of s.facts) {
+    if (out.length >= MAX_TESTS) break;
     const flag = splitFlagAtom(atom);
-    if (out.length >= MAX_TESTS || !flag || !stable.has(flag[0])) continue;
-    out.push({ index: fn.params.findIndex((p) => p.name === flag[0]), flag: flag[1], set });
+    if (flag && stable.has(flag[0])) out.push({ index: paramIndex(fn, flag[0]), flag: flag[1], set });
+    const named = flag ? undefined : splitNamesAtom(atom);
+    if (!named || !stable.has(named[0])) continue;
+    const test: ParamTest = { index: paramIndex(fn, named[0]), names: named[1], in: set };
+    const at = out.findIndex((t) => sameKind(t, test));
+    if (at < 0) out.push(test);
+    else out[at] = bothNames(out[at], test);
   }
   return out;
+}
+
+/** Both tests of named constants: one of what both allow, or none of what either excludes. */
+function bothNames(t: ParamTest, u: ParamTest): ParamTest {
+  if (!t.in && !u.in)
+    return {
+      index: t.index,
+      names: [...t.names!, ...u.names!.filter((n) => !t.names!.includes(n))],
+      in: false,
+    };
+  const [allowed, other] = t.in ? [t, u] : [u, t];
+  const names = allowed.names!.filter((n) => other.names!.includes(n) === !!other.in);
+  return { index: t.index, names, in: true };
+}
+
+function paramIndex(fn: FunctionIR, name: string): number {
+  return fn.params.findIndex((p) => p.name === name);
+}
+
+/** Whether two tests are of one parameter and of one kind (its range, one flag, named constants). */
+function sameKind(t: ParamTest, u: ParamTest): boolean {
+  return u.index === t.index && u.flag === t.flag && !u.names === !t.names;
+}
+
+/**
+ * Either test of named constants (`x` one of A, or none of B): one of both lists, none of what
+ * both exclude, or none of what one excludes and the other does not allow; undefined when that
+ * says nothing.
+ */
+function eitherNames(t: ParamTest, u: ParamTest): ParamTest | undefined {
+  const a = t.names!;
+  const b = u.names!;
+  const names =
+    t.in && u.in
+      ? [...a, ...b.filter((n) => !a.includes(n))]
+      : !t.in && !u.in
+        ? a.filter((n) => b.includes(n))
+        : t.in
+          ? b.filter((n) => !a.includes(n))
+          : a.filter((n) => !b.includes(n));
+  if (names.length === 0) return undefined;
+  return { index: t.index, names, in: !!(t.in && u.in) };
 }
 
 /** The parameter tests every path agrees on (their values in the union of the paths' ranges). */
@@ -146,9 +194,12 @@ export function guardOf(fn: FunctionIR, stable: ReadonlySet<string>, states: rea
 export function commonTests(a: readonly ParamTest[], b: readonly ParamTest[]): ParamTest[] {
   const out: ParamTest[] = [];
   for (const t of a) {
-    const u = b.find((x) => x.index === t.index && x.flag === t.flag);
+    const u = b.find((x) => sameKind(t, x));
     if (!u) continue;
-    if (t.flag !== undefined) {
+    if (t.names) {
+      const either = eitherNames(t, u);
+      if (either) out.push(either);
+    } else if (t.flag !== undefined) {
       if (t.set === u.set) out.push(t);
     } else {
       const values = (t.values ?? ANY_VALUE) | (u.values ?? ANY_VALUE);
@@ -162,8 +213,7 @@ export function commonTests(a: readonly ParamTest[], b: readonly ParamTest[]): P
 export function allTests(a: readonly ParamTest[], b: readonly ParamTest[]): ParamTest[] {
   if (b.length === 0) return a as ParamTest[];
   const out = a.slice();
-  for (const t of b)
-    if (out.length < MAX_TESTS && !out.some((x) => x.index === t.index && x.flag === t.flag)) out.push(t);
+  for (const t of b) if (out.length < MAX_TESTS && !out.some((x) => sameKind(t, x))) out.push(t);
   return out;
 }
 
@@ -172,11 +222,22 @@ export function exclusive(a: readonly ParamTest[], b: readonly ParamTest[]): boo
   return a.some((t) =>
     b.some(
       (u) =>
-        u.index === t.index &&
-        u.flag === t.flag &&
-        (t.flag !== undefined ? t.set !== u.set : ((t.values ?? ANY_VALUE) & (u.values ?? ANY_VALUE)) === 0),
+        sameKind(t, u) &&
+        (t.names
+          ? disjointNames(t, u)
+          : t.flag !== undefined
+            ? t.set !== u.set
+            : ((t.values ?? ANY_VALUE) & (u.values ?? ANY_VALUE)) === 0),
     ),
   );
+}
+
+/** Whether no value is both one `t` allows and one `u` allows. */
+function disjointNames(t: ParamTest, u: ParamTest): boolean {
+  if (t.in && u.in) return !t.names!.some((n) => u.names!.includes(n));
+  if (t.in) return t.names!.every((n) => u.names!.includes(n));
+  if (u.in) return u.names!.every((n) => t.names!.includes(n));
+  return false;
 }
 
 export interface Instantiated {
@@ -218,6 +279,11 @@ export function argumentTest(
   flagSet: (text: string, flag: string) => boolean | undefined,
 ): boolean | CallerTest | undefined {
   if (text === undefined) return undefined;
+  if (t.names) {
+    // A named constant other than those listed is another value (enumerators, register blocks).
+    if (t.names.includes(text) || CONSTANT_NAME_RE.test(text)) return t.names.includes(text) === !!t.in;
+    return IDENTIFIER_RE.test(text) ? { name: text, names: t.names, in: !!t.in } : undefined;
+  }
   if (t.flag !== undefined) {
     const set = flagSet(text, t.flag);
     if (set !== undefined) return set === !!t.set;
@@ -251,7 +317,13 @@ export function asParamTests(
       if (values !== ANY_VALUE) out.push({ index, values });
       continue;
     }
-    out.push(t.flag !== undefined ? { index, flag: t.flag, set: !!t.set } : { index, values: t.values });
+    out.push(
+      t.names
+        ? { index, names: t.names, in: !!t.in }
+        : t.flag !== undefined
+          ? { index, flag: t.flag, set: !!t.set }
+          : { index, values: t.values },
+    );
   }
   return out;
 }

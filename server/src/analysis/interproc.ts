@@ -10,6 +10,7 @@ import type { Knowledge } from '../kb/knowledge';
 import {
   isAtomicKind,
   isOrderedKind,
+  isSleepingKind,
   registrationContext,
   registrationsOf,
   type EntryContext,
@@ -31,6 +32,7 @@ import {
   paramsUnassignedAt,
   unassignedParams,
 } from './guards';
+import { sleepsOnEveryPath, sleepsWhenever } from './must-sleep';
 import { PrimerCheck } from './primer';
 import type { AccessPath, CallEvent, FunctionIR, Range } from './ir';
 import { returnStates } from './returns';
@@ -228,8 +230,11 @@ class WorkspaceAnalysis {
   /** Field name -> struct types storing functions in it (for calls through untyped objects). */
   private readonly pointerFieldTypes = new Map<string, Set<string>>();
   private readonly contexts = new Map<FunctionIR, ContextEntry>();
-  /** Contexts told by a function's return type alone: weaker evidence, used for usage states only. */
-  private readonly typeContexts = new Map<FunctionIR, ContextEntry>();
+  /**
+   * Contexts told by a function's return type alone: weaker evidence, used for usage states
+   * only; `sleeping`, the context instead when the function sleeps on every path.
+   */
+  private readonly typeContexts = new Map<FunctionIR, ContextEntry & { sleeping?: EntryContext }>();
   private readonly workFns = new Map<string, FunctionRef[]>();
   private readonly queueWorks = new Map<string, Set<string>>();
   /** Per work function, the lockdep maps it runs holding (its workqueues', then its work item's). */
@@ -339,7 +344,7 @@ class WorkspaceAnalysis {
     const usage = lockUsage({
       refs: this.refs,
       summaryOf: (fn) => this.summaries.get(fn),
-      rootContext: (ref) => this.contexts.get(ref.fn) ?? this.typeContexts.get(ref.fn) ?? entries.get(ref.fn),
+      rootContext: (ref) => this.contexts.get(ref.fn) ?? this.typeContext(ref.fn) ?? entries.get(ref.fn),
       summaryAt: (step) => {
         const ref = this.refAt(step);
         return ref && this.summaries.get(ref.fn);
@@ -460,11 +465,23 @@ class WorkspaceAnalysis {
   private collectTypeContexts(called: Set<FunctionIR>): void {
     for (const ref of this.refs) {
       if (called.has(ref.fn) || this.contexts.has(ref.fn)) continue;
-      const ctx = this.kb.context(this.kb.returnTypeContext(ref.fn.returnType) ?? '');
+      const guess = this.kb.returnTypeContext(ref.fn.returnType);
+      const ctx = guess && this.kb.context(guess.context);
       if (!ctx) continue;
       const registration = { fn: ref.fn.name, file: ref.file, range: ref.fn.nameRange, callee: ref.fn.name };
-      this.typeContexts.set(ref.fn, { ctx, registration });
+      const sleeping = guess.sleeping === undefined ? undefined : this.kb.context(guess.sleeping);
+      this.typeContexts.set(ref.fn, sleeping ? { ctx, registration, sleeping } : { ctx, registration });
     }
+  }
+
+  /**
+   * A function's context from its return type, once its summary is known: a function that
+   * sleeps on every path is no hardirq handler, whatever it returns.
+   */
+  private typeContext(fn: FunctionIR): ContextEntry | undefined {
+    const entry = this.typeContexts.get(fn);
+    if (!entry?.sleeping || !this.summaries.get(fn)?.sleepsOnEveryPath) return entry;
+    return { ctx: entry.sleeping, registration: entry.registration };
   }
 
   /** What a function's analysis depends on besides its own body: callees and entry context. */
@@ -568,7 +585,8 @@ class WorkspaceAnalysis {
         types.add(type);
         this.pointerFieldTypes.set(store.field, types);
       }
-      const context = this.kb.callbackContext(type, store.field);
+      const context =
+        this.kb.callbackContext(type, store.field) ?? this.kb.namedContext(fn.fn.returnType, store.field);
       if (context) {
         const registration = {
           fn: store.inFunction ?? '(initializer)',
@@ -605,6 +623,7 @@ class WorkspaceAnalysis {
     for (const ref of this.refs) {
       const fs = this.functionShape(ref);
       this.link(ref, fs);
+      if (fs.passed.length) this.collectNamedArguments(ref, fs);
       if (fs.registrationKey) keys.push(`${ref.file}:${fs.registrationKey}`);
       for (const { event, shape } of fs.registrations) {
         const registration = {
@@ -648,6 +667,29 @@ class WorkspaceAnalysis {
       for (const cls of maps) if (!entries.some((e) => e.cls === cls)) entries.push({ cls, registration });
       this.workEntries.set(fn.fn, entries);
     }
+  }
+
+  /**
+   * Functions passed for a parameter of a workspace function whose name tells their context
+   * (`foo_setup_irq(f, foo_hardirq, foo_thread)` with parameter `thread_fn`: a threaded
+   * handler; ReturnTypeContext.named).
+   */
+  private collectNamedArguments(ref: FunctionRef, fs: FunctionShape): void {
+    for (const b of ref.fn.blocks)
+      for (const event of b.events) {
+        if (event.kind !== 'call' || !event.callee) continue;
+        const name = event.callee;
+        const callee = this.index.resolveFunction(name, ref.file);
+        if (!callee) continue;
+        const registration = { fn: ref.fn.name, file: ref.file, range: event.range, callee: name };
+        event.args.forEach((arg, i) => {
+          const param = callee.fn.params[i]?.name;
+          if (!param || !fs.passed.includes(arg.text)) return;
+          const fn = this.index.resolveFunction(arg.text, ref.file);
+          const context = fn && this.kb.namedContext(fn.fn.returnType, param);
+          if (fn && context) this.setContext(fn, context, registration);
+        });
+      }
   }
 
   /** Notes the files a function's direct calls reach, for its folder (see affine). */
@@ -1031,7 +1073,7 @@ class WorkspaceAnalysis {
     };
     const entry = makeState(this.entryHeld(ref, env), [], [], []);
     let checksContext = false;
-    const insideByClass = new Map<string, Summary['inside'][number]>();
+    const insideByClass = new Map<string, Summary['inside'][number][]>();
     const stable = unassignedParams(ref.fn);
     const stableAt = paramsUnassignedAt(ref.fn, stable);
     const assigned = new AssignedParams(ref.fn, stable);
@@ -1039,10 +1081,17 @@ class WorkspaceAnalysis {
     // Blocks are walked in order: calls before this one have been folded into the summary.
     const tookBefore = (cls: string) => insideByClass.has(cls);
     const irqsOnByKey = new Map<string, Summary['irqsOn'][number]>();
+    // The calls (by ordinal) that sleep whenever they run: for Summary.sleepsOnEveryPath.
+    let sleepCalls: Uint8Array | undefined;
     const exits = runDataflow(ref.fn, entry, {
       opsOf: (e) => opsOfCall(e, callCtx),
       observe: (event, allOps, allStates) => {
         if (allOps.some((o) => o.op === 'context-check')) checksContext = true;
+        if (
+          !event.inArgsOf &&
+          (sleepsWhenever(allOps) || this.calleesSleep(ref, event, callCtx.targets(event)))
+        )
+          (sleepCalls ??= new Uint8Array(this.functionShape(ref).calls.length))[event.n] = 1;
         const here = stableAt(event);
         const params = (when: readonly CallerTest[] | undefined) =>
           asParamTests(when, ref.fn, here, assigned);
@@ -1103,10 +1152,22 @@ class WorkspaceAnalysis {
     if (states.cases) summary.cases = states.cases;
     this.annotatedSummary(ref, env, summary);
     if (checksContext) delete summary.effects.sleep; // it sleeps only where sleeping is allowed
+    const sleeping = sleepCalls;
+    if (!checksContext && sleeping && sleepsOnEveryPath(ref.fn, (e) => sleeping[e.n] === 1))
+      summary.sleepsOnEveryPath = true;
     if (final)
       for (const rule of this.rules)
         rule.onExit?.({ file: ref.file, env, exits, summary }, this.world, this.report);
     return keptSummary(summary);
+  }
+
+  /** Whether every function a call may reach sleeps on every path (none when it stays ambiguous). */
+  private calleesSleep(ref: FunctionRef, event: CallEvent, targets: FunctionRef[]): boolean {
+    return (
+      targets.length > 0 &&
+      !this.isAmbiguous(ref, event) &&
+      targets.every((t) => this.summaries.get(t.fn)?.sleepsOnEveryPath)
+    );
   }
 
   /** `__acquires(x)` / `__releases(x)` state what the body may hide behind macros. */
@@ -1296,6 +1357,24 @@ function weaker(prev: Guard | undefined, next: Guard): Guard | undefined {
   return prev && kept(commonTests(prev, next));
 }
 
+/** Entries of one class a summary keeps apart when their guards have nothing in common. */
+const MAX_INSIDE_CASES = 4;
+
+/**
+ * The entry an occurrence of a class under `guard` joins: one whose guard shares a test with
+ * it, or, while every occurrence is guarded and they are few, none (a new entry, so that
+ * `if (block is GFX) mailbox_rw()` and `if (!(flags & NO_KIQ)) kiq_rreg()` reaching one lock
+ * stay two conditions a caller's constants can rule out, as Summary.effectCases does).
+ */
+function insideEntryFor(
+  entries: Summary['inside'][number][],
+  guard: Guard,
+): Summary['inside'][number] | undefined {
+  const apart = guard.length > 0 && entries.length < MAX_INSIDE_CASES;
+  const joins = entries.find((e) => !apart || !e.when || commonTests(e.when, guard).length > 0);
+  return joins ?? (apart ? undefined : entries[0]);
+}
+
 /** Guarded occurrences of one effect a summary keeps apart (Summary.effectCases). */
 const MAX_EFFECT_CASES = 4;
 
@@ -1350,16 +1429,6 @@ function sleepReportedHere(states: readonly LockState[], without: readonly strin
   );
 }
 
-const NON_SLEEPING_KINDS = new Set([
-  'spinlock',
-  'raw_spinlock',
-  'rwlock',
-  'seqlock',
-  'bit_spinlock',
-  'lockdep_map',
-  'ww_acquire',
-]);
-
 /** The caller's classes an op of this call happens without: dropped here, or by the callee. */
 function droppedFor(dropped: string[], inCallee: string[] | undefined): string[] {
   return inCallee?.length ? [...new Set([...dropped, ...inCallee])] : dropped;
@@ -1395,7 +1464,7 @@ function byPath(ops: Op[], states: readonly LockState[]): [Op[], readonly LockSt
  */
 function accumulate(
   summary: Summary,
-  insideByClass: Map<string, Summary['inside'][number]>,
+  insideByClass: Map<string, Summary['inside'][number][]>,
   ops: Op[],
   pathGuard: Guard,
   dropped: string[],
@@ -1414,7 +1483,8 @@ function accumulate(
         // Retaking the caller's lock it dropped (unlock, sleep, relock) is no new acquisition.
         if (!isOrderedKind(op.lock.kind) || dropped.includes(op.lock.cls)) break;
         const waits = waitsForLock(op);
-        const prev = insideByClass.get(op.lock.cls);
+        const entries = insideByClass.get(op.lock.cls);
+        const prev = entries && insideEntryFor(entries, guard);
         const without = droppedFor(dropped, op.op === 'inside' ? op.without : undefined);
         if (!prev && summary.inside.length < MAX_INSIDE) {
           const entry: Summary['inside'][number] = { lock: op.lock, chain: op.chain, when: kept(guard) };
@@ -1422,7 +1492,8 @@ function accumulate(
           else entry.tryOnly = true;
           if (without.length) entry.without = without;
           summary.inside.push(entry);
-          insideByClass.set(op.lock.cls, entry);
+          if (entries) entries.push(entry);
+          else insideByClass.set(op.lock.cls, [entry]);
         } else if (prev) {
           prev.when = weaker(prev.when, guard);
           prev.without = prev.without?.filter((c) => without.includes(c));
@@ -1439,7 +1510,7 @@ function accumulate(
           }
         }
         if (
-          !NON_SLEEPING_KINDS.has(op.lock.kind) &&
+          isSleepingKind(op.lock.kind) &&
           waits &&
           !op.lock.declared &&
           !sleepReportedHere(states, op.op === 'inside' ? op.without : undefined)

@@ -8,6 +8,7 @@
 import { type CachedNode, SourceTree } from '../parsing/cached-node';
 import type { Tree } from '../parsing/parser';
 import { evaluate, type SymbolState } from '../preprocess/expr';
+import { isMask } from './flags';
 import {
   expandInvocation,
   expansionMatters,
@@ -66,6 +67,8 @@ export class MacroExpander {
   private readonly lowered = new Map<string, string | null>();
   /** Per invocation text: the constant it stands for (see constantOf), else null. */
   private readonly constants = new Map<string, boolean | null>();
+  /** Per invocation text: the mask it stands for (see maskOf), else null. */
+  private readonly masks = new Map<string, string | null>();
 
   constructor(private readonly opts: LowerOptions) {}
 
@@ -187,6 +190,25 @@ export class MacroExpander {
     return constant ?? undefined;
   }
 
+  /**
+   * The mask an argument stands for when it invokes a workspace macro whose value ORs constant
+   * flags into something unknown (`MAKE_SEND_FLAGS(len)`, `({ ...; (FIELD_PREP(M, len_) |
+   * SEND_NB); })`): a callee's test of such a flag is decided at the call (see flags.setBits).
+   */
+  maskOf(call: string): string | undefined {
+    let mask = this.masks.get(call);
+    if (mask === undefined) {
+      const name = /^([A-Za-z_]\w*)\s*\(/.exec(call)?.[1];
+      const def = name ? this.opts.macro(name) : undefined;
+      // Most macro arguments are register or field arithmetic without a `|`: not expanded.
+      const text = def?.params && SINGLE_BAR_RE.test(def.body) ? this.expand(def, call) : undefined;
+      const value = text === undefined ? undefined : valueOf(text);
+      mask = value !== undefined && isMask(value) ? value : null;
+      this.masks.set(call, mask);
+    }
+    return mask ?? undefined;
+  }
+
   /** The statements of an expansion used as a statement (a block macro's with its body placeholder). */
   statements(expansion: string, body: boolean): CachedNode[] | undefined {
     const block = this.parse(`${expansion}${body ? ` ${BODY_PLACEHOLDER};` : ';'}`);
@@ -222,4 +244,29 @@ export class MacroExpander {
     for (const t of this.trees.splice(0)) t.delete();
     this.parsed.clear();
   }
+}
+
+const SINGLE_BAR_RE = /(?:^|[^|])\|(?!\|)/;
+
+/** The value of an expression text: a statement expression's last expression, else the text. */
+function valueOf(text: string): string | undefined {
+  let t = text.trim();
+  while (t.startsWith('(') && !t.startsWith('({') && t.endsWith(')')) t = t.slice(1, -1).trim();
+  if (!t.startsWith('({') || !t.endsWith('})')) return t;
+  const statements = t
+    .slice(2, -2)
+    .split(';')
+    .map((x) => x.trim());
+  const last = statements.filter((x) => x !== '').pop();
+  // A piece cut out of a nested block or a `for (;;)` header is not the value.
+  return last && !/[{}]/.test(last) && balanced(last) ? last : undefined;
+}
+
+function balanced(text: string): boolean {
+  let depth = 0;
+  for (const c of text) {
+    depth += c === '(' ? 1 : c === ')' ? -1 : 0;
+    if (depth < 0) return false;
+  }
+  return depth === 0;
 }

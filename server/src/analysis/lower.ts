@@ -46,7 +46,7 @@ import {
 import { ownString, setOwn } from '../util/records';
 import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
 import { expansionMatters, splitArguments } from '../preprocess/macros';
-import { flagAtom, isFlagValue } from './flags';
+import { CONSTANT_NAME_RE, flagAtom, isFlagValue, namesAtom } from './flags';
 import { ANY_VALUE, NEGATIVE, NONZERO, POSITIVE, ZERO, constantValues, valuesNamed } from './values';
 import { isCallsOnly } from './primer';
 import { equalAtom, gateAtom } from './path-facts';
@@ -108,6 +108,7 @@ const TOKENS = new Set([
   'statement_identifier',
 ]);
 const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
+const MACRO_CALL_RE = /^[A-Za-z_]\w*\s*\(.*\)$/s;
 /** A macro body that heads a statement written after the invocation: a loop, an `if`, a dangling `else`. */
 const LOOP_HEADER_RE = /^\s*(?:for|while|if|switch)\b|\belse\s*$/;
 /** Macros expanded inside macros' expansions at most this deep (preprocess/macros nests more already). */
@@ -1042,8 +1043,7 @@ class FunctionBuilder {
     if (cond) {
       const before = this.eventCount();
       this.expression(cond);
-      if (stripParens(cond).type === 'call_expression' && this.eventCount() > before)
-        call = this.eventCount() - 1;
+      if (stripParens(cond).type === 'call_expression') call = this.lastCall(before);
     }
     const dispatch = this.block();
     const after = this.newBlock();
@@ -1056,8 +1056,18 @@ class FunctionBuilder {
       const value = c.field('value');
       return value ? [normaliseText(value.text)] : [];
     });
+    // `switch (block)` on a variable with named constants for labels: each edge says which.
+    const variable = call === undefined && cond ? stripParens(cond) : undefined;
+    const byName =
+      variable?.type === 'identifier' && labels.length > 0 && labels.every((l) => CONSTANT_NAME_RE.test(l))
+        ? variable.text
+        : undefined;
     const edgeFor = (value: string | undefined): Condition | undefined =>
-      call === undefined ? undefined : caseCondition(call, value, labels);
+      call !== undefined
+        ? caseCondition(call, value, labels)
+        : byName !== undefined
+          ? nameCaseCondition(byName, value, labels)
+          : undefined;
     this.scopes.push({ guards: [] });
     for (const child of body?.namedChildren ?? []) {
       if (child.type === 'case_statement') {
@@ -1301,6 +1311,14 @@ class FunctionBuilder {
       holds =
         values === ZERO ? COMPARISONS_WITH_ZERO.get(op) : values ? comparisonWith(op, values) : undefined;
       if (left && holds) subject = left;
+      // `block == FOO_GFX_BLOCK`: the variable is that named constant (or, with `!=`, not).
+      const named = left && right && values === undefined ? stripParens(left) : undefined;
+      const eq = named ? binaryOperator(expr, left, right) : undefined;
+      if (named?.type === 'identifier' && (eq === '==' || eq === '!=') && CONSTANT_NAME_RE.test(right!.text))
+        return {
+          test: { variable: named.text, atom: namesAtom(named.text, [right!.text]) },
+          negate: eq === '!=',
+        };
     }
     subject = stripParens(subject);
     if (subject.type === 'unary_expression' && isNegation(subject)) {
@@ -1325,10 +1343,10 @@ class FunctionBuilder {
     if (subject.type === 'call_expression' || isCallAssignment(subject)) {
       const before = this.eventCount();
       this.expression(subject);
-      const idx = this.eventCount() - 1;
+      const idx = this.lastCall(before);
       const target = subject.type === 'call_expression' ? undefined : subject.field('left');
-      result = idx >= before ? { call: idx } : {};
-      if (idx >= before && target?.type === 'identifier') result.variable = target.text;
+      result = idx !== undefined ? { call: idx } : {};
+      if (idx !== undefined && target?.type === 'identifier') result.variable = target.text;
       // A macro whose statement expression yields a local (`({ ...; locked; })`) tests that local.
       const yielded = subject.type === 'call_expression' ? this.expansionYield(subject) : undefined;
       const gate = result.call !== undefined && !result.variable ? this.counterGate(subject) : undefined;
@@ -1379,6 +1397,16 @@ class FunctionBuilder {
 
   private eventCount(): number {
     return this.blocks[this.block()].events.length;
+  }
+
+  /**
+   * The index of the last call among the events from `before` on: `foo(&x)` is followed by the
+   * assignment of `x` it may make, and a test of its result is a test of the call.
+   */
+  private lastCall(before: number): number | undefined {
+    const events = this.blocks[this.block()].events;
+    for (let i = events.length - 1; i >= before; i--) if (events[i].kind === 'call') return i;
+    return undefined;
   }
 
   // ---- expressions ----
@@ -1486,8 +1514,7 @@ class FunctionBuilder {
       kind: 'call',
       // A path read from the text is the one argPath reads from it again: nothing to store.
       args: args.map((a) => {
-        // A gfp mask named by a macro of the workspace (`#define FOO_GFP (GFP_KERNEL | ...)`).
-        const mask = IDENTIFIER_RE.test(a.text) ? this.file.expander?.gfpMask(a.text) : undefined;
+        const mask = this.maskArg(a.text);
         if (mask) return { text: normaliseText(`(${mask})`) };
         return plain && plainPath(a.text)
           ? { text: normaliseText(a.text) }
@@ -1600,6 +1627,17 @@ class FunctionBuilder {
     return alias && this.file.kb.fact(alias.callee)?.asserts ? alias : undefined;
   }
 
+  /**
+   * The mask an argument names through a macro of the workspace: a gfp mask (`#define FOO_GFP
+   * (GFP_KERNEL | ...)`) or flags built by a macro (`MAKE_SEND_FLAGS(len)`, see maskOf).
+   */
+  private maskArg(text: string): string | undefined {
+    const expander = this.file.expander;
+    if (!expander) return undefined;
+    if (IDENTIFIER_RE.test(text)) return expander.gfpMask(text);
+    return MACRO_CALL_RE.test(text) ? expander.maskOf(text) : undefined;
+  }
+
   private callShapeOf(text: string): CallShape | undefined {
     return callShape(text, (n) => this.file.expander!.worthCalling(n));
   }
@@ -1619,7 +1657,7 @@ class FunctionBuilder {
           root: { kind: 'call', fn: a.callee },
           fields: a.fields ?? [],
         });
-      const mask = IDENTIFIER_RE.test(a) ? this.file.expander?.gfpMask(a) : undefined;
+      const mask = this.maskArg(a);
       if (mask) return { text: normaliseText(`(${mask})`) };
       return { text: normaliseText(a) };
     });
@@ -1706,7 +1744,6 @@ function callArgShape(
   return expansionMatters(a, worthCalling) ? undefined : { opaque: a };
 }
 
-/** The test on one edge. Built field by field: object spread costs a microsecond here. */
 /**
  * The edge of a `switch` on a call's result to the case `value` (undefined: the default edge).
  * Truthiness is what a label says: `0` is zero, a number or `-EINTR` is not; an enum constant
@@ -1762,6 +1799,14 @@ function directiveCondition(node: CachedNode): { atom: string; truthy: boolean }
   return { atom: `#if:${tested.replace(/\s+/g, '')}`, truthy: !negated };
 }
 
+/** The edge of a `switch` on a variable to the case `value` (undefined: the default edge). */
+function nameCaseCondition(variable: string, value: string | undefined, labels: string[]): Condition {
+  return value === undefined
+    ? { variable, atom: namesAtom(variable, labels), truthy: false }
+    : { variable, atom: namesAtom(variable, [value]), truthy: true };
+}
+
+/** The test on one edge. Built field by field: object spread costs a microsecond here. */
 function withTruth(test: ConditionTest, truthy: boolean): Condition {
   const c: Condition = { truthy };
   if (test.call !== undefined) c.call = test.call;

@@ -72,13 +72,16 @@ export type Conditional = 'nonzero-success' | 'zero-success';
 
 /**
  * A test of a caller's variable a callee's return case depends on (its argument there): its
- * value in some ranges (analysis/values), or a flag set or clear in it.
+ * value in some ranges (analysis/values), a flag set or clear in it, or its value one of some
+ * named constants (`in`) or none of them (see ParamTest.names).
  */
 export interface CallerTest {
   name: string;
   values?: number;
   flag?: string;
   set?: boolean;
+  names?: string[];
+  in?: boolean;
 }
 
 /** One return case of a callee as a call site sees it (see ReturnCase). */
@@ -201,13 +204,16 @@ export interface LockState {
 
 /**
  * A test of parameter `index` that holds on every path to an exit: its value lies in some
- * ranges (analysis/values), or a flag is set (`set`) or clear in it.
+ * ranges (analysis/values), a flag is set (`set`) or clear in it, or it is one of the named
+ * constants `names` (`in`, from `switch (block) { case FOO_GFX: ... }`) or none of them.
  */
 export interface ParamTest {
   index: number;
   values?: number;
   flag?: string;
   set?: boolean;
+  names?: string[];
+  in?: boolean;
 }
 
 /**
@@ -289,6 +295,11 @@ export interface Summary {
    * Lockdep's HARDIRQ-ON / SOFTIRQ-ON usage relative to the entry (analysis/irq-usage.ts).
    */
   irqsOn: { lock: LockInfo; chain: ChainStep[]; softirqs: boolean }[];
+  /**
+   * Sleeps on every path before it returns (a mutex taken first thing, a GFP_KERNEL allocation):
+   * it cannot run in atomic context, whatever its type suggests (analysis/must-sleep.ts).
+   */
+  sleepsOnEveryPath?: true;
 }
 
 /** The lock a held entry stands for, without where and how this path holds it. */
@@ -357,6 +368,7 @@ export function keptSummary(s: Summary): Summary {
     returns: s.returns,
     ...(s.cases ? { cases: s.cases } : {}),
     irqsOn: keptList(s.irqsOn),
+    ...(s.sleepsOnEveryPath ? { sleepsOnEveryPath: true } : {}),
   };
 }
 
@@ -392,6 +404,7 @@ export function summaryKey(s: Summary): string {
       .join(','),
     locks(s.irqsOn.filter((i) => i.softirqs)),
     locks(s.irqsOn.filter((i) => !i.softirqs)),
+    s.sleepsOnEveryPath ? 'sleeps' : '',
   ].join(';');
 }
 

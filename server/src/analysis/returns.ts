@@ -44,14 +44,17 @@ export function returnStates(
   let returns = 0;
   for (const e of exits) for (const r of e.returns) returns |= r;
   if (exits.length === 0) returns = ANY_VALUE;
-  // Most functions end every path with the same locks: no cases to make.
-  if (!differInLocks(exits)) return { returns };
+  // Most functions end every path with the same locks: no cases to make, but for a predicate
+  // on named constants.
+  if (!differInLocks(exits)) return { returns, ...valueCases(fn, stable, exits) };
   let groups: Group[] = [];
   for (const e of exits) {
     e.states.forEach((s, i) => {
       const acquires = s.held.filter((h) => !h.entry);
       const dropped = releases.filter((r) => s.dropped.includes(r.lock.cls));
-      const when = paramTests(fn, stable, s);
+      // Which named constant a parameter is tells lock cases apart only as a command's `switch`
+      // does (`default: return -ENOTTY;` holding the lock is a bug, not a helper's contract).
+      const when = paramTests(fn, stable, s).filter((t) => !t.names);
       const same = groups.find((g) => sameLocks(g.acquires, acquires) && sameLocks(g.releases, dropped));
       if (same) {
         same.returns |= e.returns[i];
@@ -72,6 +75,44 @@ export function returnStates(
         ...(h.conditional ? { conditional: h.conditional } : {}),
       })),
       releases: g.releases,
+    })),
+  };
+}
+
+/**
+ * A lock-free predicate whose result depends on which named constant a parameter is (`switch
+ * (block) { case FOO_GFX: return true; ... }`): cases by returned value, so a caller passing a
+ * constant knows the answer (`if (foo_uses_mailbox(f, FOO_SMUIO)) foo_mailbox_rw(f);`). Other
+ * lock-free functions have none: every call to them would split the caller's paths.
+ */
+function valueCases(
+  fn: FunctionIR,
+  stable: ReadonlySet<string>,
+  exits: readonly ExitState[],
+): { cases?: ReturnCase[] } {
+  // One group per range: a path that may return either (joined paths) is in both.
+  const groups: Group[] = [];
+  for (const e of exits)
+    for (let i = 0; i < e.states.length; i++) {
+      const s = e.states[i];
+      if (s.dropped.length || s.held.some((h) => !h.entry)) return {};
+      const when = paramTests(fn, stable, s);
+      for (const range of [ZERO, NEGATIVE, POSITIVE]) {
+        if ((e.returns[i] & range) === 0) continue;
+        const same = groups.find((g) => g.returns === range);
+        if (same) same.when = commonTests(same.when, when);
+        else groups.push({ returns: range, when, acquires: [], releases: [] });
+      }
+    }
+  const merged = mergeIndistinguishable(groups);
+  if (merged.length < 2 || merged.length > MAX_CASES || !merged.some((g) => g.when.some((t) => t.names)))
+    return {};
+  return {
+    cases: merged.map((g) => ({
+      ...(g.when.length ? { when: g.when } : {}),
+      returns: g.returns,
+      acquires: [],
+      releases: [],
     })),
   };
 }

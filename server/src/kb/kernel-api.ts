@@ -950,7 +950,17 @@ export const KERNEL_API: KnowledgeTable = {
       held: [{ cls: 'fs_reclaim', kind: 'lockdep_map', mode: 'write' }],
     },
   },
-  returnTypeContexts: { irqreturn_t: 'irq-handler-type' },
+  returnTypeContexts: {
+    // A handler registered where the workspace cannot see (a bus driver's callback, a function
+    // returning the handler): hardirq, unless it sleeps on every path, or is stored in (passed
+    // for) a thread function (`.isr_threaded`, `thread_fn`) that the bus's request_threaded_irq()
+    // thread_fn calls.
+    irqreturn_t: {
+      context: 'irq-handler-type',
+      sleeping: 'irq-thread',
+      named: [{ match: 'thread', context: 'irq-thread' }],
+    },
+  },
   irqStates: {
     hardirq: { cls: 'hardirqs_off', kind: 'irq' },
     softirq: { cls: 'softirqs_off', kind: 'bh' },

@@ -11,6 +11,7 @@ import {
   isIrqKind,
   type KnowledgeTable,
   type LockKind,
+  type ReturnTypeContext,
 } from './types';
 
 export const LOCK_KINDS: ReadonlySet<string> = new Set<LockKind>([
@@ -39,6 +40,7 @@ export class Knowledge {
   private readonly cache = new Map<string, ApiFact | null>();
   private readonly reclaimingFlags: RegExp;
   private readonly nonReclaimingFlags: RegExp;
+  private readonly namedContexts = new Map<string, { re: RegExp; context: string }[]>();
 
   constructor(
     readonly table: KnowledgeTable,
@@ -47,6 +49,12 @@ export class Knowledge {
     this.patterns = table.patterns.map((p) => ({ re: new RegExp(p.match), fact: p.fact }));
     this.reclaimingFlags = wordSet(table.gfp.reclaiming);
     this.nonReclaimingFlags = wordSet(table.gfp.nonReclaiming);
+    for (const [type, guess] of Object.entries(table.returnTypeContexts))
+      if (guess.named)
+        this.namedContexts.set(
+          type,
+          guess.named.map((n) => ({ re: new RegExp(n.match), context: n.context })),
+        );
   }
 
   /** The kernel table plus user-supplied facts (already validated), user facts winning. */
@@ -74,8 +82,17 @@ export class Knowledge {
   }
 
   /** The context a function nobody calls or registers runs in, from its return type. */
-  returnTypeContext(type: string | undefined): string | undefined {
-    return type ? ownString(this.table.returnTypeContexts, type) : undefined;
+  returnTypeContext(type: string | undefined): ReturnTypeContext | undefined {
+    return type ? own(this.table.returnTypeContexts, type) : undefined;
+  }
+
+  /**
+   * The context of a function of this return type stored in a field or passed for a parameter
+   * of this name, when the name tells it (ReturnTypeContext.named).
+   */
+  namedContext(returnType: string | undefined, name: string): string | undefined {
+    const named = returnType ? this.namedContexts.get(returnType) : undefined;
+    return named?.find((n) => n.re.test(name))?.context;
   }
 
   /** The pseudo-lock that stands for an interrupt kind being disabled. */

@@ -224,6 +224,24 @@ export interface EntryContext {
   rawAtomic?: boolean;
 }
 
+/**
+ * The context a function's return type suggests, and the evidence that overrides the guess:
+ * an `irqreturn_t` function is taken for a hardirq handler unless it sleeps on every path or is
+ * stored in a field (passed for a parameter) named like a thread function: then it is the
+ * threaded half, which a bus driver's own `request_threaded_irq()` thread_fn calls.
+ */
+export interface ReturnTypeContext {
+  /** The guess from the type alone. */
+  context: string;
+  /** The context of such a function that sleeps on every path (it cannot run where `context` says). */
+  sleeping?: string;
+  /**
+   * Stored in a field or passed for a parameter whose name matches `match` (regular expression
+   * source): it runs in `context`, as a registration says.
+   */
+  named?: { match: string; context: string }[];
+}
+
 /** A known core-kernel lock-order edge a driver workspace cannot see. */
 export interface BaselineEdge {
   from: string;
@@ -245,7 +263,7 @@ export interface KnowledgeTable {
    * A function no workspace code calls and nothing registers runs in the context of its
    * return type (`irqreturn_t`: an interrupt handler registered where the workspace cannot see).
    */
-  returnTypeContexts: Record<string, string>;
+  returnTypeContexts: Record<string, ReturnTypeContext>;
   /** The pseudo-lock that stands for each interrupt kind being disabled (`hardirqs_off`). */
   irqStates: Record<IrqKind, { cls: string; kind: LockKind }>;
   /**
@@ -289,6 +307,13 @@ const ATOMIC_KINDS: ReadonlySet<LockKind> = new Set([
 /** Kinds that disable preemption, so holding one makes the context atomic. */
 export function isAtomicKind(kind: LockKind): boolean {
   return ATOMIC_KINDS.has(kind);
+}
+
+const SLEEPING_KINDS: ReadonlySet<LockKind> = new Set(['mutex', 'rwsem', 'ww_mutex', 'percpu_rwsem']);
+
+/** Kinds whose acquisition may sleep waiting for the holder. */
+export function isSleepingKind(kind: LockKind): boolean {
+  return SLEEPING_KINDS.has(kind);
 }
 
 /** Kinds that are context states rather than locks: lockdep orders none of them. */
