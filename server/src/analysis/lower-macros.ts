@@ -121,9 +121,17 @@ export class MacroExpander {
    * driver's own assertion and warning macros) are not worth expanding and parsing; the call
    * reads as the API's.
    */
-  aliasCall(name: string, call: string): { callee: string; args: string[] } | undefined {
+  aliasCall(
+    name: string,
+    call: string,
+    wanted: (callee: string) => boolean,
+  ): { callee: string; args: string[] } | undefined {
     const def = this.opts.macro(name);
     if (!def || !isAlias(def)) return undefined;
+    // Most aliases name a plain function (`#define foo_read(x) __foo_read(x, 0)`): when it is not
+    // one asked for and no macro of that name could change it, nothing to expand.
+    const head = /^\s*([A-Za-z_]\w*)/.exec(def.body)![1];
+    if (!wanted(head) && this.opts.macro(head) === undefined && !def.params!.includes(head)) return undefined;
     const text = this.expand(def, call)?.trim();
     const m = text && /^([A-Za-z_]\w*)\s*\(/.exec(text);
     const split = m ? splitArguments(text, m[0].length - 1) : undefined;

@@ -1623,8 +1623,9 @@ class FunctionBuilder {
    */
   private assertionAlias(name: string, call: CachedNode): { callee: string; args: string[] } | undefined {
     if (this.file.kb.fact(name)) return undefined;
-    const alias = this.file.expander?.aliasCall(name, call.text);
-    return alias && this.file.kb.fact(alias.callee)?.asserts ? alias : undefined;
+    const asserts = (callee: string) => this.file.kb.fact(callee)?.asserts !== undefined;
+    const alias = this.file.expander?.aliasCall(name, call.text, asserts);
+    return alias && asserts(alias.callee) ? alias : undefined;
   }
 
   /**
