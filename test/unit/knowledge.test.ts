@@ -52,6 +52,21 @@ describe('knowledge base', () => {
     assert.match(bad.errors[0], /^extraLockFunctions\.foo_in_irq: contextTest must be/);
   });
 
+  it('knows counters whose result tells the first or last user, and checks user-given ones', () => {
+    for (const name of [
+      'atomic_inc_return',
+      'atomic64_dec_return_relaxed',
+      'atomic_long_fetch_add',
+      'refcount_dec_and_test',
+    ])
+      assert.equal(kb.fact(name)?.counter, true, name);
+    assert.equal(kb.fact('atomic_inc'), undefined);
+    assert.deepEqual(validateExtraFunctions({ foo_get: { counter: true } }).errors, []);
+    assert.deepEqual(validateExtraFunctions({ foo_get: { counter: 1 } }).errors, [
+      'extraLockFunctions.foo_get: counter must be true',
+    ]);
+  });
+
   it('reads gfp flags', () => {
     assert.equal(kb.gfpReclaims('GFP_KERNEL'), true);
     assert.equal(kb.gfpReclaims('GFP_KERNEL | __GFP_ZERO'), true);

@@ -693,6 +693,15 @@ function applyEdge(
   }
   // A predicate asked again of unchanged arguments (Condition.atom alone): its earlier answer.
   // Not a call that takes or drops locks (a trylock wrapper answers anew each time).
+  if (cond.gate && cond.atom !== undefined) {
+    const atom = cond.atom;
+    const earlier = next.facts.filter(([a]) => a !== atom);
+    const fresh =
+      earlier.length === next.facts.length
+        ? next
+        : makeState(next.held, next.released, earlier, next.vals, next.dropped);
+    return withFact(fresh, atom, cond.truthy);
+  }
   if (cond.variable === undefined) {
     const event = cond.call !== undefined ? block.events[cond.call] : undefined;
     const locks =

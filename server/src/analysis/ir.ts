@@ -105,6 +105,13 @@ export interface Condition {
   /** Whether the test holds on this edge. */
   truthy: boolean;
   /**
+   * A test of a counter's read-modify-write (ApiFact.counter, `atomic_inc_return(&n) == 1`):
+   * each call counts anew, so its answer is not correlated with an earlier one, only kept as a
+   * path fact under `atom` (replacing the previous call's) for rules to tell which side of
+   * the gate a path took.
+   */
+  gate?: true;
+  /**
    * A `switch` on the call's result: the case label this edge takes, or none for the default
    * edge, which takes the values of no other label (`others`).
    */

@@ -43,12 +43,13 @@ import {
   type ValueExpr,
   assignedName,
 } from './ir';
-import { setOwn } from '../util/records';
+import { ownString, setOwn } from '../util/records';
 import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
 import { expansionMatters, splitArguments } from '../preprocess/macros';
 import { CONSTANT_NAME_RE, flagAtom, isFlagValue, namesAtom } from './flags';
 import { ANY_VALUE, NEGATIVE, NONZERO, POSITIVE, ZERO, constantValues, valuesNamed } from './values';
 import { isCallsOnly } from './primer';
+import { equalAtom, gateAtom } from './path-facts';
 import { MACRO_NAME_RE } from './unknown-calls';
 
 export function rangeOf(node: CachedNode): Range {
@@ -565,6 +566,8 @@ interface LoopTarget {
   brk: number;
   cont?: number;
   scopeDepth: number;
+  /** What a `break` out of a counted loop knows (its index is not at the bound yet). */
+  brkCond?: Condition;
 }
 
 /**
@@ -579,6 +582,8 @@ class FunctionBuilder {
   private readonly labels = new Map<string, number>();
   private readonly gotos: { from: number; label: string }[] = [];
   private readonly localNames = new Set<string>();
+  /** `i==n` for each counted loop seen so far (`for (i = 0; i < n; i++)`), see countedLoop. */
+  private readonly loopBounds = new Set<string>();
   /** Locals initialised from a path of another variable, where (see aliases). */
   private readonly aliasInits = new Map<string, { path: AccessPath; block: number; event: number }>();
   /** Locals declared as pointers. */
@@ -814,6 +819,7 @@ class FunctionBuilder {
     cursors: string[] = [],
     iterator = false,
     bodyFirst = false,
+    counted?: string,
   ): void {
     const head = this.newBlock();
     const entry = this.block();
@@ -823,14 +829,19 @@ class FunctionBuilder {
     // `bodyFirst`: the condition is first tested after one pass through the body.
     this.edge(entry, bodyFirst ? bodyStart : head);
     this.cur = head;
-    if (cond) this.condition(cond, bodyStart, after);
+    if (counted) {
+      // `for (i = 0; i < n; i++)`: the loop runs out with i == n (a `break` leaves with i != n).
+      this.edge(head, bodyStart);
+      this.edge(head, after, { atom: counted, truthy: true });
+    } else if (cond) this.condition(cond, bodyStart, after);
     else {
       // No condition: an iterator macro may run zero times; `for (;;)` leaves only by break.
       this.edge(head, bodyStart);
       if (cursors.length || iterator) this.edge(head, after);
     }
     const cont = this.newBlock();
-    this.loops.push({ brk: after, cont, scopeDepth: this.scopes.length });
+    const brkCond: Condition | undefined = counted ? { atom: counted, truthy: false } : undefined;
+    this.loops.push({ brk: after, cont, scopeDepth: this.scopes.length, ...(brkCond ? { brkCond } : {}) });
     this.cur = bodyStart;
     this.statement(body);
     this.loops.pop();
@@ -863,7 +874,10 @@ class FunctionBuilder {
           else this.expression(init);
         }
         const body = node.field('body');
-        if (body) this.loop(body, node.field('condition'), node.field('update'), [], false, bodyFirst);
+        const cond = node.field('condition');
+        const counted = body ? countedLoop(init, cond, node.field('update'), body) : undefined;
+        if (counted) this.loopBounds.add(counted);
+        if (body) this.loop(body, cond, node.field('update'), [], false, bodyFirst, counted);
         return;
       }
       case 'do_statement':
@@ -1083,7 +1097,7 @@ class FunctionBuilder {
       const target = this.loops[i][kind];
       if (target === undefined) continue;
       this.releaseScopesDownTo(this.loops[i].scopeDepth);
-      this.edge(this.block(), target);
+      this.edge(this.block(), target, kind === 'brk' ? this.loops[i].brkCond : undefined);
       break;
     }
     this.cur = undefined;
@@ -1218,12 +1232,16 @@ class FunctionBuilder {
       (c) =>
         c.id !== alternative?.id && c.id !== node.field('name')?.id && c.id !== node.field('condition')?.id,
     );
+    // The configuration did not decide the condition, but it is one configuration: the same
+    // condition asked again in this function takes the same arm (`#if X` around the lock and
+    // `#if X` around its unlock).
+    const asked = directiveCondition(node);
     this.cur = this.newBlock();
-    this.edge(dispatch, this.cur);
+    this.edge(dispatch, this.cur, asked && { atom: asked.atom, truthy: asked.truthy });
     this.statementList(ownStatements);
     if (this.cur !== undefined) this.edge(this.cur, join);
     this.cur = this.newBlock();
-    this.edge(dispatch, this.cur);
+    this.edge(dispatch, this.cur, asked && { atom: asked.atom, truthy: !asked.truthy });
     if (alternative) {
       if (alternative.type === 'preproc_else') this.statementList(alternative.namedChildren);
       else this.preprocessor(alternative);
@@ -1281,6 +1299,8 @@ class FunctionBuilder {
    * for zero; a plain `x` or `foo()` for nonzero ones. `negate`: a flag test compared with 0.
    */
   private conditionAtom(expr: CachedNode): { test: ConditionTest; negate: boolean } {
+    const equal = this.equalityTest(expr);
+    if (equal) return equal;
     let subject = expr;
     let holds: { trueFor: number; falseFor?: number } | undefined;
     if (expr.type === 'binary_expression') {
@@ -1329,8 +1349,12 @@ class FunctionBuilder {
       if (idx !== undefined && target?.type === 'identifier') result.variable = target.text;
       // A macro whose statement expression yields a local (`({ ...; locked; })`) tests that local.
       const yielded = subject.type === 'call_expression' ? this.expansionYield(subject) : undefined;
+      const gate = result.call !== undefined && !result.variable ? this.counterGate(subject) : undefined;
       if (yielded) result = { variable: yielded };
-      else if (result.call !== undefined && !holds) {
+      else if (gate) {
+        result.atom = gate;
+        result.gate = true;
+      } else if (result.call !== undefined && !holds) {
         const asked = this.predicate(subject);
         if (asked) result.atom = asked;
       }
@@ -1522,6 +1546,40 @@ class FunctionBuilder {
   }
 
   /**
+   * A test of a counter's read-modify-write (`atomic_inc_return(&f->users) == 1`): an atom
+   * naming this call site, so that the path keeps which side of the gate it took.
+   */
+  private counterGate(call: CachedNode): string | undefined {
+    const fnNode = call.field('function');
+    const callee = fnNode?.type === 'identifier' ? fnNode.text : undefined;
+    if (!callee || !this.file.kb.fact(callee)?.counter) return undefined;
+    return gateAtom(this.range(call), callee);
+  }
+
+  /**
+   * `if (a == b)` on two variables of one struct type (`foo_lock2(struct q *a, struct q *b)`):
+   * on the equal side they are one object, so `b->l` is `a->l` (rules compare locks by that).
+   * Or on a counted loop's index and bound after the loop (`if (i == n)`): true where the loop
+   * ran out, false where it was left by `break`. Remembered as the atom `a==b` (names sorted)
+   * until either is assigned.
+   */
+  private equalityTest(expr: CachedNode): { test: ConditionTest; negate: boolean } | undefined {
+    if (!this.askingIf || expr.type !== 'binary_expression') return undefined;
+    const left = expr.field('left');
+    const right = expr.field('right');
+    const op = binaryOperator(expr, left, right);
+    if ((op !== '==' && op !== '!=') || left?.type !== 'identifier' || right?.type !== 'identifier')
+      return undefined;
+    if (left.text === right.text) return undefined;
+    const atom = equalAtom(left.text, right.text);
+    const typeOf = (name: string) =>
+      this.fn.params.find((p) => p.name === name)?.type ?? ownString(this.fn.locals, name);
+    const type = typeOf(left.text);
+    const sameType = type !== undefined && typeOf(right.text) === type;
+    return sameType || this.loopBounds.has(atom) ? { test: { atom }, negate: op === '!=' } : undefined;
+  }
+
+  /**
    * The question an `if` asks, as text, when the code relies on its answer staying the same
    * until a variable in it is assigned: a workspace function asked about plain paths
    * (`if (foo_uses_mutex(pool)) mutex_lock(..); ... if (foo_uses_mutex(pool)) mutex_unlock(..);`).
@@ -1695,6 +1753,51 @@ function callArgShape(
 function caseCondition(call: number, value: string | undefined, labels: string[]): Condition {
   const truthy = value === undefined ? labels.includes('0') : value !== '0';
   return { call, truthy, case: value === undefined ? { others: labels } : { value, others: [] } };
+}
+
+/**
+ * `for (i = 0; i < n; i++)` (or `i != n`, `n > i`, `++i`, `i += 1`, `int i = 0`) with `n` a
+ * variable or a macro, and a body that never assigns `i` nor takes its address: the atom
+ * `i==n`, true where the loop runs out and false where a `break` leaves it. A loop starting
+ * elsewhere, stepping otherwise or bounded by a number is not followed.
+ */
+function countedLoop(
+  init: CachedNode | null,
+  cond: CachedNode | null,
+  update: CachedNode | null,
+  body: CachedNode,
+): string | undefined {
+  const test = cond ? stripParens(cond) : undefined;
+  if (!init || !update || test?.type !== 'binary_expression') return undefined;
+  const left = test.field('left');
+  const right = test.field('right');
+  const op = binaryOperator(test, left, right);
+  if (left?.type !== 'identifier' || right?.type !== 'identifier') return undefined;
+  const [index, bound] = op === '>' ? [right.text, left.text] : [left.text, right.text];
+  if ((op !== '<' && op !== '!=' && op !== '>') || constantValues(bound) !== undefined) return undefined;
+  const word = index.replace(/\W/g, '');
+  const startsAtZero = new RegExp(`^(?:[\\w\\s]+\\s)?${word}\\s*=\\s*0\\s*;?$`).test(init.text.trim());
+  const steps = new RegExp(`^(?:${word}\\s*\\+\\+|\\+\\+\\s*${word}|${word}\\s*\\+=\\s*1)$`).test(
+    update.text.trim(),
+  );
+  const assigned = new RegExp(
+    `(?:\\b${word}\\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)|\\b${word}\\s*(?:\\+\\+|--)|(?:\\+\\+|--|&)\\s*${word}\\b)`,
+  ).test(body.text);
+  return startsAtZero && steps && !assigned ? equalAtom(index, bound) : undefined;
+}
+
+/**
+ * The condition of an undecided `#if`/`#ifdef`/`#elif` kept in a function body, as a condition
+ * atom (whitespace dropped, so `#if A & B` is no flag test) and whether its own arm is the true
+ * one (`#ifndef X` asks `defined(X)` and takes its arm when it is false).
+ */
+function directiveCondition(node: CachedNode): { atom: string; truthy: boolean } | undefined {
+  const cond = node.field('condition') ?? node.field('name');
+  if (!cond) return undefined;
+  const negated = /^#\s*(?:el)?ifndef\b/.test(node.text);
+  const tested =
+    node.type === 'preproc_ifdef' || node.type === 'preproc_elifdef' ? `defined(${cond.text})` : cond.text;
+  return { atom: `#if:${tested.replace(/\s+/g, '')}`, truthy: !negated };
 }
 
 /** The edge of a `switch` on a variable to the case `value` (undefined: the default edge). */

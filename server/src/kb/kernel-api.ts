@@ -821,6 +821,17 @@ export const KERNEL_API: KnowledgeTable = {
     { match: '^read_poll_timeout$', fact: sleeps },
     { match: '^readx_poll_timeout$', fact: sleeps },
     { match: '^kmem_cache_alloc', fact: { gfpArg: 1 } },
+    // Counters whose read-modify-write tells the first or last user (ApiFact.counter).
+    {
+      match: '^(atomic|atomic64|atomic_long)_(inc|dec|add|sub)_return(_relaxed|_acquire|_release)?$',
+      fact: { counter: true },
+    },
+    {
+      match: '^(atomic|atomic64|atomic_long)_fetch_(inc|dec|add|sub)(_relaxed|_acquire|_release)?$',
+      fact: { counter: true },
+    },
+    { match: '^(atomic|atomic64|atomic_long)_(inc|dec|sub)_and_test$', fact: { counter: true } },
+    { match: '^refcount_(dec|sub)_and_test$', fact: { counter: true } },
   ],
   guards: {
     mutex: { lock: 'mutex_lock', unlock: 'mutex_unlock' },

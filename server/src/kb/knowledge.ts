@@ -207,6 +207,7 @@ function checkFact(raw: unknown): string | undefined {
   }
   if (fact.gfpArg !== undefined && typeof fact.gfpArg !== 'number') return 'gfpArg must be an argument index';
   if (fact.onlyIf !== undefined && !isIndex(fact.onlyIf)) return 'onlyIf must be an argument index';
+  if (fact.counter !== undefined && fact.counter !== true) return 'counter must be true';
   const test = fact.test as Record<string, unknown> | undefined;
   if (test !== undefined) {
     if (typeof test !== 'object' || test === null || !isIndex(test.arg))

@@ -186,6 +186,12 @@ export interface ApiFact {
    * (gfpflags_allow_blocking: __GFP_DIRECT_RECLAIM).
    */
   test?: { arg: number; trueFor?: ValueName[]; flag?: string };
+  /**
+   * A counter's read-modify-write whose result tells the first or last user
+   * (`atomic_inc_return(&n) == 1`, `atomic_dec_and_test(&n)`): a lock taken only past such a
+   * test is the first user's, handed over to whoever passes the matching test on the way out.
+   */
+  counter?: true;
   /** might_sleep_if(cond): the call's effects happen only when this argument is true. */
   onlyIf?: number;
   /**

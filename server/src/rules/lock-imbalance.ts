@@ -12,6 +12,7 @@
  * function: a reset's prepare and finish), task-state scopes (a map that disables page faults
  * until its unmap), and whatever the function documents with `__acquires()`.
  */
+import { isGateAtom, sameLockExpr } from '../analysis/path-facts';
 import { failedMark, isMark } from '../analysis/dataflow';
 import type { HeldLock, LockState } from '../analysis/model';
 import { isNestingKind, type LockKind } from '../kb/types';
@@ -20,6 +21,20 @@ import type { Rule } from './rule';
 
 /** Held past the exit by design: interrupt and preemption state, and the kinds named above. */
 const HANDED_OVER_KINDS = new Set<LockKind>(['irq', 'preempt', 'bh', 'ww_acquire', 'scope']);
+
+/** Whether the states holding `expr` are exactly those that took one side of a counter gate. */
+function gatedByCounter(states: readonly LockState[], expr: string): boolean {
+  const first = states[0];
+  const heldIn = (s: LockState) => s.held.some((h) => h.expr === expr);
+  return first.facts.some(
+    ([atom, value]) =>
+      isGateAtom(atom) &&
+      states.every((s) => {
+        const answer = s.facts.find(([a]) => a === atom)?.[1];
+        return answer !== undefined && (answer === value) === (heldIn(s) === heldIn(first));
+      }),
+  );
+}
 
 export const lockImbalance: Rule = {
   meta: {
@@ -41,8 +56,10 @@ export const lockImbalance: Rule = {
     const documented = new Set(fn.env.fn.acquiresAnnot.map((a) => fn.env.lockOf(a).cls));
     if (fn.env.fn.returnType === 'void') {
       const heldAnywhere = new Set(all.flatMap((s) => s.held.map((h) => h.expr)));
+      // On a path that found two parameters equal (`if (a == b) spin_lock(&a->l); else {
+      // spin_lock(&a->l); spin_lock(&b->l); }`), a->l is b->l.
       for (const expr of heldAnywhere)
-        if (all.some((s) => !s.held.some((h) => h.expr === expr))) notHeldSomewhere.add(expr);
+        if (all.some((s) => !s.held.some((h) => sameLockExpr(s, h.expr, expr)))) notHeldSomewhere.add(expr);
       // A helper that returns holding one lock or another (`if (uses_mutex(p)) mutex_lock(..);
       // else spin_lock(..);`): the paths differ in which lock they hold, never in whether.
       const other = (s: LockState, expr: string) =>
@@ -51,6 +68,12 @@ export const lockImbalance: Rule = {
         all.every((s) => s.held.some((h) => h.expr === expr) || other(s, expr)),
       );
       for (const expr of swapped) notHeldSomewhere.delete(expr);
+      // A first-user lock (`if (atomic_inc_return(&f->users) == 1) mutex_lock(&f->lock);`):
+      // held exactly on one side of a counter test and never released here, it is handed to
+      // whoever passes the matching test on the way out (a `foo_end()` counting down).
+      for (const expr of notHeldSomewhere)
+        if (!all.some((s) => s.released.includes(failedMark(expr))) && gatedByCounter(all, expr))
+          notHeldSomewhere.delete(expr);
     }
     for (const exit of fn.exits) {
       const leaked = new Map<string, HeldLock>();
