@@ -7,7 +7,7 @@
  * point collects too many states they are merged (precision traded for termination).
  */
 import { isNestingKind } from '../kb/types';
-import { isVariableAtom, namesAtom, splitFlagAtom, splitNamesAtom } from './flags';
+import { isVariableAtom, namesAtom, splitFlagAtom, splitNamesAtom } from './path-facts';
 import {
   type AssignEvent,
   type Block,

@@ -5,39 +5,6 @@
  * name no macro of the workspace defines has no known value.
  */
 
-/** The condition atom of `variable & FLAG`, as the lowering records it. */
-export function flagAtom(variable: string, flag: string): string {
-  return `${variable} & ${flag}`;
-}
-
-/** [variable, FLAG] of a flag atom; undefined for any other atom. */
-export function splitFlagAtom(atom: string): [string, string] | undefined {
-  const at = atom.indexOf(' & ');
-  return at < 0 ? undefined : [atom.slice(0, at), atom.slice(at + 3)];
-}
-
-/**
- * The condition atom of `variable` being one of the named constants (a `switch` case label,
- * `x == FOO_GFX`): true when it is one, false when it is none of them.
- */
-export function namesAtom(variable: string, names: readonly string[]): string {
-  return `${variable} == ${names.join('|')}`;
-}
-
-/** [variable, names] of a names atom; undefined for any other atom. */
-export function splitNamesAtom(atom: string): [string, string[]] | undefined {
-  const at = atom.indexOf(' == ');
-  return at < 0 ? undefined : [atom.slice(0, at), atom.slice(at + 4).split('|')];
-}
-
-/** Whether an atom tests a variable (a flag in it, or its value among named constants). */
-export function isVariableAtom(atom: string): boolean {
-  return splitFlagAtom(atom) !== undefined || splitNamesAtom(atom) !== undefined;
-}
-
-/** A named constant by the kernel's convention (`FOO_GFX_BLOCK`), not a variable. */
-export const CONSTANT_NAME_RE = /^[A-Z][A-Z0-9_]*$/;
-
 /** The operands of a top-level `|` (not `||`), outer parentheses dropped. */
 function orOperands(text: string): string[] {
   const t = unwrap(text);

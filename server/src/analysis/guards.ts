@@ -8,7 +8,7 @@
  * argument leaves the test undecided.
  */
 import { assignedName, type Event, type FunctionIR } from './ir';
-import { CONSTANT_NAME_RE, splitFlagAtom, splitNamesAtom } from './flags';
+import { CONSTANT_NAME_RE, splitFlagAtom, splitNamesAtom } from './path-facts';
 import type { CallerTest, Guard, LockState, ParamTest } from './model';
 import { ANY_VALUE, constantValues } from './values';
 

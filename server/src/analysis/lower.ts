@@ -46,10 +46,10 @@ import {
 import { ownString, setOwn } from '../util/records';
 import { BODY_PLACEHOLDER, type LowerOptions, MacroExpander } from './lower-macros';
 import { expansionMatters, splitArguments } from '../preprocess/macros';
-import { CONSTANT_NAME_RE, flagAtom, isFlagValue, namesAtom } from './flags';
+import { isFlagValue } from './flags';
 import { ANY_VALUE, NEGATIVE, NONZERO, POSITIVE, ZERO, constantValues, valuesNamed } from './values';
 import { isCallsOnly } from './primer';
-import { equalAtom, gateAtom } from './path-facts';
+import { CONSTANT_NAME_RE, equalAtom, flagAtom, gateAtom, namesAtom } from './path-facts';
 import { MACRO_NAME_RE } from './unknown-calls';
 
 export function rangeOf(node: CachedNode): Range {
