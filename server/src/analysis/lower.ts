@@ -1522,7 +1522,9 @@ class FunctionBuilder {
       }),
       range: this.range(node),
     };
-    if (calleeName) event.callee = calleeName;
+    // A call through a parameter or local named like a function (a lock callback passed in as
+    // `foo_spin_lock`) calls what it points to, not the function of that name.
+    if (calleeName && !this.localNames.has(calleeName)) event.callee = calleeName;
     else if (fnNode?.type === 'field_expression') {
       const object = fnNode.field('argument');
       const field = fnNode.field('field')?.text;
