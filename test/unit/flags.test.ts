@@ -1,7 +1,8 @@
 /** Bit-flag constants for guards on flag parameters. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { flagBits, isFlagValue } from '../../server/src/analysis/flags';
+import { flagBits, isFlagValue, setBits } from '../../server/src/analysis/flags';
+import { argumentTest, commonTests, exclusive } from '../../server/src/analysis/guards';
 
 const MACROS: Record<string, string> = {
   A: 'BIT(0)',
@@ -40,5 +41,41 @@ describe('flag constants', () => {
     assert.ok(!isFlagValue('"i915"'));
     assert.ok(!isFlagValue('foo(x)'));
     assert.ok(!isFlagValue('(x) + 1'));
+  });
+
+  it('knows the flags a mask sets whatever its unknown operands are', () => {
+    assert.equal(setBits('FIELD_PREP(M, len_) | C', macro), 4n);
+    assert.equal(setBits('(FIELD_PREP(M, (a | b)) | A | B)', macro), 3n);
+    assert.equal(setBits('FIELD_PREP(M, len_)', macro), undefined);
+  });
+});
+
+describe('tests of named constants', () => {
+  const gfx = { index: 0, names: ['FOO_GFX'], in: true };
+  const mmhub = { index: 0, names: ['FOO_MMHUB'], in: true };
+  const other = { index: 0, names: ['FOO_GFX', 'FOO_MMHUB'], in: false };
+  const noFlags = () => undefined;
+
+  it('joins paths: one of either list, none of what both exclude', () => {
+    assert.deepEqual(commonTests([gfx], [mmhub]), [{ index: 0, names: ['FOO_GFX', 'FOO_MMHUB'], in: true }]);
+    assert.deepEqual(commonTests([other], [{ index: 0, names: ['FOO_GFX'], in: false }]), [
+      { index: 0, names: ['FOO_GFX'], in: false },
+    ]);
+    assert.deepEqual(commonTests([gfx], [other]), [{ index: 0, names: ['FOO_MMHUB'], in: false }]);
+  });
+
+  it('tells disjoint tests apart', () => {
+    assert.ok(exclusive([gfx], [mmhub]));
+    assert.ok(exclusive([gfx], [other]));
+    assert.ok(!exclusive([{ index: 0, names: ['FOO_GFX', 'FOO_SMUIO'], in: true }], [other]));
+    assert.ok(!exclusive([gfx], [{ index: 1, names: ['FOO_MMHUB'], in: true }]));
+  });
+
+  it('decides a named constant argument, passes a variable on, leaves anything else open', () => {
+    assert.equal(argumentTest(gfx, 'FOO_GFX', noFlags), true);
+    assert.equal(argumentTest(gfx, 'FOO_SMUIO', noFlags), false);
+    assert.equal(argumentTest(other, 'FOO_SMUIO', noFlags), true);
+    assert.deepEqual(argumentTest(gfx, 'block', noFlags), { name: 'block', names: ['FOO_GFX'], in: true });
+    assert.equal(argumentTest(gfx, 'blocks[i]', noFlags), undefined);
   });
 });
