@@ -81,6 +81,13 @@ export class TypeEnv {
     return this.paramIndex(path.root.name);
   }
 
+  /** `s.h->x` with the field alias `s.h` of `api->m`: `api->m->x`. */
+  private fieldAlias(path: AccessPath): AccessPath | undefined {
+    if (path.root.kind !== 'var' || path.fields.length === 0 || !this.fn.aliases) return undefined;
+    const alias = own(this.fn.aliases, `${path.root.name}.${path.fields[0]}`);
+    return alias && { root: alias.root, fields: alias.fields.concat(path.fields.slice(1)) };
+  }
+
   /**
    * A path through a local that only holds another path (`tl->mutex` with `tl = ce->timeline`):
    * that path (`ce->timeline->mutex`), so a parameter's lock stays one for callers.
@@ -121,9 +128,13 @@ export class TypeEnv {
 
   /** The lock class an argument names. */
   lockOf(arg: Arg): ResolvedLock {
+    const written = argPath(arg);
+    // A descriptor's field that holds another path (`s.h` of `{ .h = api->m }`) is that path.
+    const field = written && this.fieldAlias(written);
+    if (field) return this.lockOf({ text: pathText(field), path: field });
     // `p->a.b` and `p->a->b` (a callee's `param0->a->b` mapped back) name one lock: one spelling.
     const expr = arg.text.replace(/^&\s*/, '').replace(MEMBER_DOT_RE, '$1->');
-    const path = argPath(arg);
+    const path = written;
     if (!path) return { cls: `?${expr}`, expr, resolved: false };
     // Identity through an alias (a parameter's lock stays one for callers); the class from the
     // path as written, whose local's declared type is often the better one (`void *` fields).
@@ -185,4 +196,11 @@ export class TypeEnv {
     }
     return owner;
   }
+}
+
+/** A path as the code would spell it (`api->m->x`). */
+function pathText(path: AccessPath): string {
+  const root =
+    path.root.kind === 'var' ? path.root.name : path.root.kind === 'call' ? `${path.root.fn}()` : '?';
+  return [root, ...path.fields].join('->');
 }

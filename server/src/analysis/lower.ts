@@ -33,6 +33,7 @@ import {
   type Block,
   type CallEvent,
   type Condition,
+  type Event as LoweredEvent,
   type FileFacts,
   type FileLock,
   type FunctionIR,
@@ -108,6 +109,8 @@ const TOKENS = new Set([
   'statement_identifier',
 ]);
 const IDENTIFIER_RE = /^[A-Za-z_]\w*$/;
+const FIELD_STORE_RE = /^([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)\s*=\s*([^=;][^;]*?)\s*;$/;
+const DESIGNATED_FIELD_RE = /[{,]\s*\.\s*([A-Za-z_]\w*)\s*=\s*([^,{}]+?)\s*(?=[,}])/g;
 const MACRO_CALL_RE = /^[A-Za-z_]\w*\s*\(.*\)$/s;
 /** A macro body that heads a statement written after the invocation: a loop, an `if`, a dangling `else`. */
 const LOOP_HEADER_RE = /^\s*(?:for|while|if|switch)\b|\belse\s*$/;
@@ -586,6 +589,10 @@ class FunctionBuilder {
   private readonly loopBounds = new Set<string>();
   /** Locals initialised from a path of another variable, where (see aliases). */
   private readonly aliasInits = new Map<string, { path: AccessPath; block: number; event: number }>();
+  /** Field aliases made by a store (`s.h = api->m;`) rather than an initializer. */
+  private readonly storedAliases = new Set<string>();
+  /** Assignments that stand for a call given the variable's address (`foo_seize(&s)`). */
+  private readonly byAddress = new Set<LoweredEvent>();
   /** Locals declared as pointers. */
   private readonly pointers = new Set<string>();
   /** Calls emitted so far: the next call's ordinal. */
@@ -627,7 +634,7 @@ class FunctionBuilder {
   lowerBody(body: CachedNode): void {
     this.cur = this.newBlock();
     this.compound(body);
-    this.aliases();
+    this.aliases(body.text);
     if (this.cur !== undefined) {
       const end = rangeOf(body);
       this.blocks[this.cur].exit = {
@@ -936,6 +943,15 @@ class FunctionBuilder {
   private expressionStatement(node: CachedNode): void {
     const expr = node.namedChildren[0];
     if (!expr) return;
+    // `seize.h = api->m;` on a local descriptor, its one store to that field: an alias of `api->m`.
+    const store = FIELD_STORE_RE.exec(node.text);
+    if (store && ownString(this.fn.locals, store[1]) !== undefined && !this.pointers.has(store[1])) {
+      const key = `${store[1]}.${store[2]}`;
+      if (!this.aliasInits.has(key) && SIMPLE_PATH_RE.test(store[3])) {
+        this.aliasCandidate(key, normaliseText(store[3]));
+        this.storedAliases.add(key);
+      }
+    }
     const guard = guardCall(expr);
     if (guard) {
       const kbGuard = this.file.kb.guard(guard.type);
@@ -959,7 +975,8 @@ class FunctionBuilder {
     if (simple) {
       simple.names.forEach((name, i) => {
         const init = simple.inits[i];
-        if (init !== undefined) this.aliasCandidate(name, init);
+        if (init?.startsWith('{')) this.fieldAliasCandidates(name, init);
+        else if (init !== undefined) this.aliasCandidate(name, init);
         this.localNames.add(name);
         if (simple.pointers[i]) this.pointers.add(name);
         setOwn(this.fn.locals, name, simple.type);
@@ -983,6 +1000,7 @@ class FunctionBuilder {
       if (value && value.type !== 'initializer_list') this.expression(value, name);
       if (name && value && SIMPLE_PATH_RE.test(value.text))
         this.aliasCandidate(name, normaliseText(value.text));
+      if (name && value?.type === 'initializer_list') this.fieldAliasCandidates(name, value.text);
       if (name && !(value && isCallAssignmentValue(value)))
         this.assign(name, value ? this.plainValue(value, pointer) : undefined);
     }
@@ -1153,17 +1171,41 @@ class FunctionBuilder {
   }
 
   /**
+   * `struct foo_seize s = { .h = api->m };`: candidate aliases of its fields (`s.h` of `api->m`),
+   * so that a lock reached through `s.h` is `api->m`'s.
+   */
+  private fieldAliasCandidates(name: string, init: string): void {
+    for (const m of init.matchAll(DESIGNATED_FIELD_RE))
+      if (SIMPLE_PATH_RE.test(m[2])) this.aliasCandidate(`${name}.${m[1]}`, normaliseText(m[2]));
+  }
+
+  /**
    * The candidates that stayed aliases: never assigned but at their declaration, and their
    * root never assigned in a later block (blocks are made in source order; a loop cursor
    * assigned in the loop's head comes before a body that declares the alias again).
    */
-  private aliases(): void {
+  private aliases(body: string): void {
     if (this.aliasInits.size === 0) return;
     const bad = new Set<string>();
+    for (const name of this.aliasInits.keys()) {
+      // A field alias (`s.h`) holds while nothing else stores to that field (stores are no events).
+      const [root, field] = name.split('.');
+      if (field === undefined) continue;
+      const stores =
+        body.match(new RegExp(`\\b${root}\\s*(?:\\.|->)\\s*${field}\\s*=[^=]`, 'g'))?.length ?? 0;
+      if (stores > (this.storedAliases.has(name) ? 1 : 0)) bad.add(name);
+    }
     this.blocks.forEach((block, b) =>
       block.events.forEach((e, i) => {
         const name = assignedName(e);
         if (name === undefined) return;
+        // Assigning the struct itself after the alias was made ends the aliases of its fields,
+        // as it does its own; a descriptor handed to a call by address (`foo_seize(&s)`) is read.
+        for (const [key, at] of this.aliasInits) {
+          if (!key.startsWith(`${name}.`) || this.byAddress.has(e)) continue;
+          const from = this.storedAliases.has(key) ? at.event : at.event + 1;
+          if (b > at.block || (b === at.block && i >= from)) bad.add(key);
+        }
         const own = this.aliasInits.get(name);
         if (own && !(own.block === b && own.event === i)) bad.add(name);
         for (const [alias, at] of this.aliasInits)
@@ -1542,7 +1584,9 @@ class FunctionBuilder {
       const a = argNode();
       const inner = a.type === 'pointer_expression' ? a.field('argument') : null;
       if (inner?.type === 'identifier' && this.localNames.has(inner.text)) {
-        this.blocks[this.block()].events.push({ kind: 'assign', name: inner.text });
+        const written: LoweredEvent = { kind: 'assign', name: inner.text };
+        this.blocks[this.block()].events.push(written);
+        this.byAddress.add(written);
       }
     }
   }
