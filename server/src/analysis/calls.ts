@@ -266,8 +266,18 @@ function irqStateLock(irq: IrqKind, fact: ApiFact, event: CallEvent, ctx: CallCo
   const state = ctx.kb.irqState(irq);
   const lockOp = fact.acquire ?? fact.release;
   const arg = lockOp?.arg !== undefined ? event.args[lockOp.arg] : undefined;
-  const expr = arg ? `${state.cls}(${arg.text.replace(/^&/, '')})` : state.cls;
-  return { cls: state.cls, expr, kind: state.kind, mode: 'write', recursiveRead: false };
+  const lock: LockInfo = {
+    cls: state.cls,
+    expr: state.cls,
+    kind: state.kind,
+    mode: 'write',
+    recursiveRead: false,
+  };
+  if (!arg) return lock;
+  const instance = ctx.env.lockOf(arg);
+  lock.expr = `${state.cls}(${instance.expr})`;
+  if (instance.param) Object.assign(lock, { param: instance.param, wraps: true });
+  return lock;
 }
 
 /**
@@ -574,6 +584,10 @@ function identity(l: LockInfo): string {
 
 /** Maps a callee's parameter-relative lock to the caller's argument (`param0->lock` -> `dev->lock`). */
 function mapLock(lock: LockInfo, event: CallEvent, ctx: CallContext, callee: string): LockInfo {
+  if (lock.wraps) {
+    const inner = mapLock({ ...lock, wraps: undefined, namedClass: true }, event, ctx, callee);
+    return { ...inner, expr: `${lock.cls}(${inner.expr})`, wraps: inner.param ? true : undefined };
+  }
   // A callee's local is another object than anything the caller names the same way.
   if (!lock.param) return lock.local ? calleeLocal(lock, callee) : lock;
   const arg = event.args[lock.param.index];

@@ -51,6 +51,12 @@ export interface LockInfo {
   /** Reached through a local variable: the expression means nothing outside its function. */
   local?: boolean;
   /**
+   * An interrupt-state pseudo-lock named after the lock at `param` (`softirqs_off(d->lock)`,
+   * from `spin_lock_bh()` in a wrapper): callers name it after their own lock, so one wrapper's
+   * calls on two locks are two such states, as the kernel's nesting count has them.
+   */
+  wraps?: boolean;
+  /**
    * The class is named by a class argument (`ww_acquire_init(&ctx, &reservation_ww_class)`), as
    * lockdep names it: callers keep it however they can type the instance.
    */
