@@ -1165,7 +1165,8 @@ class FunctionBuilder {
   private aliasCandidate(name: string, text: string): void {
     const path = simplePath(text);
     if (!path || path.root.kind !== 'var' || path.fields.length === 0) return;
-    if (!this.localNames.has(path.root.name) || path.root.name === name) return;
+    // `s.h` of a path through `s` itself would lead back to it.
+    if (!this.localNames.has(path.root.name) || path.root.name === name.split('.')[0]) return;
     const block = this.block();
     this.aliasInits.set(name, { path, block, event: this.blocks[block].events.length });
   }
