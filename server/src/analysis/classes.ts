@@ -128,13 +128,16 @@ export class TypeEnv {
 
   /** The lock class an argument names. */
   lockOf(arg: Arg): ResolvedLock {
-    const written = argPath(arg);
-    // A descriptor's field that holds another path (`s.h` of `{ .h = api->m }`) is that path.
-    const field = written && this.fieldAlias(written);
-    if (field) return this.lockOf({ text: pathText(field), path: field });
+    let path = argPath(arg);
+    let text = arg.text;
+    // A descriptor's field that holds another path (`s.h` of `{ .h = api->m }`) is that path
+    // (a few steps: fields copied from each other go round).
+    for (let depth = 0, field; path && depth < 4 && (field = this.fieldAlias(path)); depth++) {
+      path = field;
+      text = pathText(field);
+    }
     // `p->a.b` and `p->a->b` (a callee's `param0->a->b` mapped back) name one lock: one spelling.
-    const expr = arg.text.replace(/^&\s*/, '').replace(MEMBER_DOT_RE, '$1->');
-    const path = written;
+    const expr = text.replace(/^&\s*/, '').replace(MEMBER_DOT_RE, '$1->');
     if (!path) return { cls: `?${expr}`, expr, resolved: false };
     // Identity through an alias (a parameter's lock stays one for callers); the class from the
     // path as written, whose local's declared type is often the better one (`void *` fields).
