@@ -601,9 +601,11 @@ function release(
   // object, whose address was passed to a call, and the only match when classes differ (a ww
   // context's class is named at ww_acquire_init, not at ww_acquire_fini).
   if (idx < 0) idx = findLast(s.held, (h) => h.expr === `${lock.expr}'`);
-  // Any lock of the class, but for interrupts disabled with a named lock: a callee's
+  // Any lock of the class, but for interrupts a callee enables with a named lock: its
   // `spin_unlock_bh(&x->l)` does not enable softirqs its caller's `spin_lock_bh(&y->l)` disabled.
-  const instanceOfIrq = (lock.kind === 'irq' || lock.kind === 'bh') && lock.expr !== lock.cls;
+  // (Here, `spin_unlock_irqrestore(&w->l)` after `spin_lock_irqsave(&d->w.l)` is one lock.)
+  const instanceOfIrq =
+    (lock.kind === 'irq' || lock.kind === 'bh') && lock.expr !== lock.cls && op.chain.length > 1;
   if (idx < 0 && !instanceOfIrq)
     idx = findLast(s.held, (h) => h.cls === lock.cls && !lock.cls.startsWith('?'));
   if (idx < 0 && lock.cls.startsWith('?')) {
