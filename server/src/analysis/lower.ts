@@ -1200,22 +1200,21 @@ class FunctionBuilder {
       block.events.forEach((e, i) => {
         const name = assignedName(e);
         if (name === undefined) return;
-        // Assigning the struct itself after the alias was made ends the aliases of its fields,
-        // as it does its own; a descriptor handed to a call by address (`foo_seize(&s)`) is read.
-        for (const [key, at] of this.aliasInits) {
-          if (!key.startsWith(`${name}.`) || this.byAddress.has(e)) continue;
-          const from = this.storedAliases.has(key) ? at.event : at.event + 1;
-          if (b > at.block || (b === at.block && i >= from)) bad.add(key);
-        }
         const own = this.aliasInits.get(name);
         if (own && !(own.block === b && own.event === i)) bad.add(name);
-        for (const [alias, at] of this.aliasInits)
-          if (
-            at.path.root.kind === 'var' &&
-            at.path.root.name === name &&
-            (b > at.block || (b === at.block && i > at.event))
+        for (const [alias, at] of this.aliasInits) {
+          const from = (first: number) => b > at.block || (b === at.block && i >= first);
+          // Its path's root assigned later: the alias no longer holds that path.
+          if (at.path.root.kind === 'var' && at.path.root.name === name && from(at.event + 1)) bad.add(alias);
+          // The struct of a field alias assigned after the alias was made (its initializer is
+          // the declaration's own event); a descriptor handed to a call by address is read.
+          else if (
+            alias.startsWith(`${name}.`) &&
+            !this.byAddress.has(e) &&
+            from(this.storedAliases.has(alias) ? at.event : at.event + 1)
           )
             bad.add(alias);
+        }
       }),
     );
     for (const [name, at] of this.aliasInits)
