@@ -152,10 +152,26 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
   if (blocks.length === 0) return [];
   const params = new Set(fn.params.map((p) => p.name));
   const opsCache = new Map<CallEvent, Op[]>();
-  const opsOf = (e: CallEvent): Op[] => {
+  const raw = (e: CallEvent): Op[] => {
     let ops = opsCache.get(e);
     if (!ops) opsCache.set(e, (ops = hooks.opsOf(e)));
     return ops;
+  };
+  // Releases of array elements (`bufs[i]->lock`) say whether the function takes that name itself.
+  let takenHere: Set<string> | undefined;
+  const elementOps = new Map<CallEvent, Op[]>();
+  const opsOf = (e: CallEvent): Op[] => {
+    const ops = raw(e);
+    if (!ops.some((op) => op.op === 'release' && op.lock.expr.includes('['))) return ops;
+    let marked = elementOps.get(e);
+    if (!marked) {
+      const own = (takenHere ??= acquiredNames(fn, raw));
+      marked = ops.map((op) =>
+        op.op === 'release' && own.has(op.lock.expr) ? { ...op, takenHere: true } : op,
+      );
+      elementOps.set(e, marked);
+    }
+    return marked;
   };
   // Per block, its distinct entry states in arrival order (a handful: arrays beat maps here);
   // undefined until the first arrives (most blocks get one: an array of one then).
@@ -231,6 +247,21 @@ export function runDataflow(fn: FunctionIR, entry: LockState, hooks: DataflowHoo
   return exits;
 }
 
+/** The lock names a function's own calls acquire (Op.takenHere). */
+function acquiredNames(fn: FunctionIR, opsOf: (e: CallEvent) => Op[]): Set<string> {
+  const names = new Set<string>();
+  for (const block of fn.blocks)
+    for (const e of block.events)
+      if (e.kind === 'call' && !e.walkEnd)
+        for (const op of opsOf(e)) {
+          if (op.op === 'acquire') names.add(op.lock.expr);
+          // A lock helper whose result is tested: its acquires are in its return cases.
+          if (op.op === 'cases')
+            for (const c of op.cases) for (const o of c.ops) if (o.op === 'acquire') names.add(o.lock.expr);
+        }
+  return names;
+}
+
 /** What an exit block returns on a path (analysis/values). */
 function returnedValues(block: Block, s: LockState): number {
   const ret = block.ret;
@@ -260,6 +291,11 @@ function transferBlock(
     let used = false;
     const assigned = assignedName(event);
     if (assigned !== undefined && hooks?.watchesAssign?.(assigned)) hooks.observeAssign?.(assigned, cur);
+    if (event.kind === 'call' && event.walkEnd) {
+      const marks = opsOf(event).flatMap((op) => (op.op === 'release' ? [`${op.lock.expr}'`] : []));
+      cur = dedupe(cur.map((s) => releaseMarks(s, marks)));
+      continue;
+    }
     if (event.kind === 'call') {
       ops = opsOf(event);
       hooks?.observe?.(event, ops, cur);
@@ -284,6 +320,24 @@ function transferBlock(
     if (next) cur = dedupe(next);
   }
   return cur;
+}
+
+/** A lock name of the function's own: neither a stale mark (forgetVar) nor a callee's local (calls.ts). */
+function ownName(expr: string): boolean {
+  return !expr.endsWith("'") && !expr.includes('()::');
+}
+
+/** The state without the held marks named (CallEvent.walkEnd), each recorded as released. */
+function releaseMarks(s: LockState, marks: string[]): LockState {
+  const gone = s.held.filter((h) => !h.entry && marks.includes(h.expr));
+  if (!gone.length) return s;
+  return makeState(
+    s.held.filter((h) => !gone.includes(h)),
+    [...s.released, ...gone.map((h) => h.expr)],
+    s.facts,
+    s.vals,
+    s.dropped,
+  );
 }
 
 /** Whether the call's result is kept, tested by the branch ending the block, or returned. */
@@ -337,13 +391,25 @@ function forgetVar(s: LockState, name: string): LockState {
   const stale = s.held.some((h) => !h.entry && re.test(h.expr) && !h.expr.endsWith("'"));
   if (facts.length === s.facts.length && vals.length === s.vals.length && !stale) return s;
   // One mark is enough (and keeps loops converging): "some earlier value of the variable".
-  const held = stale
-    ? s.held.map((h) =>
-        !h.entry && re.test(h.expr) && !h.expr.endsWith("'") ? { ...h, expr: `${h.expr}'` } : h,
-      )
-    : s.held;
+  // A loop taking each element's lock (`list_for_each_entry(t, ...) spin_lock(&t->lock)`) marks
+  // the lock again every time round: one held entry stands for all the earlier elements, else
+  // the held list grows until the states are widened and every correlation is lost.
+  const held = stale ? markStale(s.held, re) : s.held;
   const released = s.released.filter((r) => !re.test(r));
   return makeState(held, released, facts, vals, s.dropped);
+}
+
+function markStale(held: readonly HeldLock[], re: RegExp): HeldLock[] {
+  const out: HeldLock[] = [];
+  for (const h of held) {
+    if (h.entry || !re.test(h.expr) || h.expr.endsWith("'")) out.push(h);
+    else {
+      const expr = `${h.expr}'`;
+      if (!held.some((o) => o.expr === expr && o.cls === h.cls && o.mode === h.mode && !o.entry))
+        out.push({ ...h, expr });
+    }
+  }
+  return out;
 }
 
 /** `x = 0`, `x = y`: the variable is forgotten, then known as what was assigned. */
@@ -601,13 +667,21 @@ function release(
   // object, whose address was passed to a call, and the only match when classes differ (a ww
   // context's class is named at ww_acquire_init, not at ww_acquire_fini).
   if (idx < 0) idx = findLast(s.held, (h) => h.expr === `${lock.expr}'`);
+  // Another element of a walk that already released that mark (one mark stands for all the
+  // elements an earlier walk took): not some other lock of the class.
+  if (idx < 0 && s.released.includes(`${lock.expr}'`)) return s;
   // Any lock of the class, but for interrupts a callee enables with a named lock: its
   // `spin_unlock_bh(&x->l)` does not enable softirqs its caller's `spin_lock_bh(&y->l)` disabled.
   // (Here, `spin_unlock_irqrestore(&w->l)` after `spin_lock_irqsave(&d->w.l)` is one lock.)
   const instanceOfIrq =
     (lock.kind === 'irq' || lock.kind === 'bh') && lock.expr !== lock.cls && op.chain.length > 1;
+  // An array element the function locks by index stands for another lock of the class only when
+  // that one is held under no name of the function's (a stale mark, a callee's local).
   if (idx < 0 && !instanceOfIrq)
-    idx = findLast(s.held, (h) => h.cls === lock.cls && !lock.cls.startsWith('?'));
+    idx = findLast(
+      s.held,
+      (h) => h.cls === lock.cls && !lock.cls.startsWith('?') && (!op.takenHere || !ownName(h.expr)),
+    );
   if (idx < 0 && lock.cls.startsWith('?')) {
     // Unresolved class (ww_acquire_fini(ctx), unlock through a differently named alias): match by kind.
     idx = findLast(s.held, (h) => h.kind === lock.kind && h.cls.startsWith('?'));

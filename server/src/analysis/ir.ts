@@ -55,6 +55,15 @@ export interface CallEvent {
   /** Inserted by lowering (a guard's release at scope exit), not written by the user. */
   synthetic?: boolean;
   /**
+   * A copy, on the exit a walk takes when the iterator runs out, of an unlock in its body of
+   * an element's lock (`list_for_each_entry(t, ...) spin_unlock(&t->lock)`), and on the exit of
+   * a loop around such a walk (a hash table's buckets). It releases what a lock-all walk over
+   * earlier elements left held (the `t->lock'` marks) and nothing else: the unlock-all walk
+   * runs zero times only when the list is empty, and then the lock-all walk took nothing
+   * either. Not a call for rules.
+   */
+  walkEnd?: true;
+  /**
    * Written in the arguments of a macro that neither the workspace nor the knowledge table
    * defines (`CTR6(KTR_DRM, fmt, foo_read(x))`, from a header outside the workspace): whether,
    * and when, the macro evaluates them is unknown. The macro's name.

@@ -16,7 +16,9 @@ import { type CachedNode, SourceTree } from '../parsing/cached-node';
 import type { Tree } from '../parsing/parser';
 import type { Knowledge } from '../kb/knowledge';
 import type { MaskedAnnotation } from '../parsing/preprocess';
+import { lockOps } from '../kb/types';
 import {
+  argPath,
   binaryOperator,
   compactArg,
   isNegation,
@@ -827,6 +829,7 @@ class FunctionBuilder {
     iterator = false,
     bodyFirst = false,
     counted?: string,
+    walked?: string,
   ): void {
     const head = this.newBlock();
     const entry = this.block();
@@ -836,6 +839,7 @@ class FunctionBuilder {
     // `bodyFirst`: the condition is first tested after one pass through the body.
     this.edge(entry, bodyFirst ? bodyStart : head);
     this.cur = head;
+    const testFirst = this.blocks.length;
     if (counted) {
       // `for (i = 0; i < n; i++)`: the loop runs out with i == n (a `break` leaves with i != n).
       this.edge(head, bodyStart);
@@ -846,6 +850,7 @@ class FunctionBuilder {
       this.edge(head, bodyStart);
       if (cursors.length || iterator) this.edge(head, after);
     }
+    const testEnd = this.blocks.length;
     const cont = this.newBlock();
     const brkCond: Condition | undefined = counted ? { atom: counted, truthy: false } : undefined;
     this.loops.push({ brk: after, cont, scopeDepth: this.scopes.length, ...(brkCond ? { brkCond } : {}) });
@@ -856,7 +861,44 @@ class FunctionBuilder {
     this.cur = cont;
     if (update) this.expression(update);
     this.edge(this.block(), head);
+    // Where the loop runs out (not a `break`): a walk over objects (an iterator's cursors,
+    // `for (t = first; t; t = t->next)`) releases what a lock-all walk left held (CallEvent.walkEnd).
+    const unlocks = this.elementUnlocks(bodyStart, walked ? [walked] : cursors);
+    if (unlocks.length) {
+      const walkEnd = this.newBlock();
+      this.blocks[walkEnd].events.push(...unlocks);
+      this.edge(walkEnd, after);
+      for (const b of [head, ...Array.from({ length: testEnd - testFirst }, (_, i) => testFirst + i)])
+        for (const e of this.blocks[b].succ) if (e.to === after) e.to = walkEnd;
+    }
     this.cur = after;
+  }
+
+  /**
+   * CallEvent.walkEnd copies of a loop's unlocks of a cursor's lock (in its blocks from `first`
+   * on), and of those of the walks nested in it: a loop that never ran walked nothing.
+   */
+  private elementUnlocks(first: number, cursors: string[]): CallEvent[] {
+    const copies: CallEvent[] = [];
+    // One copy per unlock text: nested walks' copies repeat each other.
+    const seen = new Set<string>();
+    for (const block of this.blocks.slice(first))
+      for (const e of block.events) {
+        if (e.kind !== 'call' || !e.callee) continue;
+        const text = `${e.callee}(${e.args.map((a) => a.text).join(',')})`;
+        if (seen.has(text)) continue;
+        const onCursor =
+          e.walkEnd ||
+          lockOps(this.file.kb.fact(e.callee), 'release').some((op) => {
+            const arg = op.arg === undefined ? undefined : e.args[op.arg];
+            const root = arg && argPath(arg)?.root;
+            return root?.kind === 'var' && cursors.includes(root.name);
+          });
+        if (!onCursor) continue;
+        seen.add(text);
+        copies.push({ ...e, n: this.calls++, synthetic: true, walkEnd: true });
+      }
+    return copies;
   }
 
   private statement(node: CachedNode): void {
@@ -884,7 +926,7 @@ class FunctionBuilder {
         const cond = node.field('condition');
         const counted = body ? countedLoop(init, cond, node.field('update'), body) : undefined;
         if (counted) this.loopBounds.add(counted);
-        if (body) this.loop(body, cond, node.field('update'), [], false, bodyFirst, counted);
+        if (body) this.loop(body, cond, node.field('update'), [], false, bodyFirst, counted, walkedVar(node));
         return;
       }
       case 'do_statement':
@@ -1799,6 +1841,13 @@ function callArgShape(
 function caseCondition(call: number, value: string | undefined, labels: string[]): Condition {
   const truthy = value === undefined ? labels.includes('0') : value !== '0';
   return { call, truthy, case: value === undefined ? { others: labels } : { value, others: [] } };
+}
+
+/** The variable a `for` loop's update moves to the next object (`t = t->next`), if that is what it does. */
+function walkedVar(node: CachedNode): string | undefined {
+  const update = node.field('update');
+  const m = update && /^([A-Za-z_]\w*)\s*=(?!=)(.*)$/.exec(update.text.trim());
+  return m && new RegExp(`\\b${m[1]}\\b`).test(m[2]) ? m[1] : undefined;
 }
 
 /**

@@ -128,6 +128,12 @@ export type Op =
       widened?: boolean;
       every?: boolean;
       partial?: boolean;
+      /**
+       * An array element the releasing function locks by this very name (set by the dataflow):
+       * an unlock of `bufs[i]->lock` where it is not held (an unwind loop that took nothing) is no
+       * unlock of `vram->lock`, another lock of its class the function names.
+       */
+      takenHere?: true;
     }
   /** A callee's return cases: a call whose result is tested or kept follows each on its own path. */
   | { op: 'cases'; cases: CallCase[] }
