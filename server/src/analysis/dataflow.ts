@@ -322,9 +322,14 @@ function transferBlock(
   return cur;
 }
 
-/** A lock name of the function's own: neither a stale mark (forgetVar) nor a callee's local (calls.ts). */
+/** A lock name marked by forgetVar: the lock reached through some earlier value of its variable. */
+export function isStale(expr: string): boolean {
+  return expr.endsWith("'");
+}
+
+/** A lock name of the function's own: neither a stale mark nor a callee's local (calls.ts). */
 function ownName(expr: string): boolean {
-  return !expr.endsWith("'") && !expr.includes('()::');
+  return !isStale(expr) && !expr.includes('()::');
 }
 
 /** The state without the held marks named (CallEvent.walkEnd), each recorded as released. */
@@ -388,7 +393,7 @@ function forgetVar(s: LockState, name: string): LockState {
   const re = wordPattern(name);
   const facts = s.facts.filter(([atom]) => !re.test(atom));
   const vals = s.vals.filter(([v]) => v !== name);
-  const stale = s.held.some((h) => !h.entry && re.test(h.expr) && !h.expr.endsWith("'"));
+  const stale = s.held.some((h) => !h.entry && re.test(h.expr) && !isStale(h.expr));
   if (facts.length === s.facts.length && vals.length === s.vals.length && !stale) return s;
   // One mark is enough (and keeps loops converging): "some earlier value of the variable".
   // A loop taking each element's lock (`list_for_each_entry(t, ...) spin_lock(&t->lock)`) marks
@@ -402,7 +407,7 @@ function forgetVar(s: LockState, name: string): LockState {
 function markStale(held: readonly HeldLock[], re: RegExp): HeldLock[] {
   const out: HeldLock[] = [];
   for (const h of held) {
-    if (h.entry || !re.test(h.expr) || h.expr.endsWith("'")) out.push(h);
+    if (h.entry || !re.test(h.expr) || isStale(h.expr)) out.push(h);
     else {
       const expr = `${h.expr}'`;
       if (!held.some((o) => o.expr === expr && o.cls === h.cls && o.mode === h.mode && !o.entry))

@@ -247,6 +247,8 @@ class WorkspaceAnalysis {
   private readonly graph = new OrderGraph();
   private readonly findings: Omit<Finding, 'severity'>[] = [];
   private current: FunctionMemo | undefined;
+  /** Classes some function releases for its callers (Finding.handedOver), once all are analysed. */
+  private releasedClasses: Set<string> | undefined;
   private readonly report: Report = ({ evidence, doubts, ...f }) => {
     const j = withConfiguration(judge(evidence, f.classes, doubts), [f, ...f.related], (file) =>
       this.index.get(file),
@@ -326,7 +328,7 @@ class WorkspaceAnalysis {
       yield;
     }
     for (const m of this.next.functions.values()) {
-      this.findings.push(...m.findings);
+      this.findings.push(...this.unlessHandedOver(m.findings));
       for (const a of m.acquisitions) this.graph.noteAcquisition(a);
       for (const e of m.edges) this.graph.addStatic(e.held, e.to, e.witness, e.primed);
     }
@@ -958,6 +960,15 @@ class WorkspaceAnalysis {
     const targets = this.targetsIn(ref);
     for (const event of fs.targets) for (const t of targets(event)) out.add(this.ids.get(t.fn)!);
     return [...out];
+  }
+
+  /** Finding.handedOver settled: dropped where some function releases its caller's lock of the class. */
+  private unlessHandedOver(findings: readonly Omit<Finding, 'severity'>[]): Omit<Finding, 'severity'>[] {
+    if (!findings.some((f) => f.handedOver)) return [...findings];
+    const released = (this.releasedClasses ??= new Set(
+      [...this.summaries.values()].flatMap((s) => s.releases.map((r) => r.lock.cls)),
+    ));
+    return findings.flatMap(({ handedOver, ...f }) => (handedOver && released.has(handedOver) ? [] : [f]));
   }
 
   /** Pauses after each function it analyses: ops tables make components of thousands. */

@@ -13,7 +13,7 @@
  * until its unmap), and whatever the function documents with `__acquires()`.
  */
 import { isGateAtom, sameLockExpr } from '../analysis/path-facts';
-import { failedMark, isMark } from '../analysis/dataflow';
+import { failedMark, isMark, isStale } from '../analysis/dataflow';
 import type { HeldLock, LockState } from '../analysis/model';
 import { isNestingKind, type LockKind } from '../kb/types';
 import { callLabel, chainEnds, chainRelated, heldRelated, lockLabel } from './describe';
@@ -45,7 +45,10 @@ export const lockImbalance: Rule = {
   onExit(fn, _world, report) {
     // Locks some path took and released again: those paths show the function means to unlock.
     // A function returning a value may be a conditional acquire wrapper (held on success only);
-    // a void one cannot tell its caller, so any exit without the lock makes the others leaks.
+    // a void one cannot tell its caller, so any exit without the lock makes the others leaks,
+    // unless another function releases the lock for its callers (Finding.handedOver): a reset's
+    // prepare returning early where its finish does too, `if (p->lock) p->lock(p);`. A lock
+    // taken through an earlier value of a variable (a loop's elements) no caller can name.
     const all = fn.exits.flatMap((e) => e.states);
     if (!all.some((s) => s.held.length > 0)) return; // most functions: nothing held to leak
     const releasedSomewhere = new Set<string>();
@@ -75,11 +78,18 @@ export const lockImbalance: Rule = {
         if (!all.some((s) => s.released.includes(failedMark(expr))) && gatedByCounter(all, expr))
           notHeldSomewhere.delete(expr);
     }
+    // Held or not, all or nothing (the other exits hold none of the function's own locks), and
+    // never released here: a lock wrapper's shape.
+    const own = (h: HeldLock) => !h.entry && !h.contextOwned && !HANDED_OVER_KINDS.has(h.kind);
+    const wrapperLike = (expr: string) =>
+      !releasedSomewhere.has(expr) &&
+      !isStale(expr) &&
+      all.every((s) => s.held.some((h) => h.expr === expr) || !s.held.some(own));
     for (const exit of fn.exits) {
       const leaked = new Map<string, HeldLock>();
       for (const s of exit.states) {
         for (const h of s.held) {
-          if (h.entry || h.contextOwned || HANDED_OVER_KINDS.has(h.kind) || documented.has(h.cls)) continue;
+          if (!own(h) || documented.has(h.cls)) continue;
           if (byCase.has(h.expr)) continue;
           const imbalanced = releasedSomewhere.has(h.expr) || notHeldSomewhere.has(h.expr);
           if (imbalanced && !leaked.has(h.expr)) leaked.set(h.expr, h);
@@ -91,11 +101,12 @@ export const lockImbalance: Rule = {
           file: fn.file,
           range: exit.range,
           function: fn.env.fn.name,
-          message: `${fn.env.fn.name}() can return here with ${lockLabel(h)} (${h.expr}) still held, while other paths release it: missing unlock on this path?`,
+          message: `${fn.env.fn.name}() can return here with ${lockLabel(h)} (${h.expr}) still held, while other paths ${releasedSomewhere.has(h.expr) ? 'release it' : 'return without it'}: missing unlock on this path?`,
           related: heldRelated(h),
           classes: [h.cls],
           identity: { path: [h.expr] },
           evidence: [h.chain],
+          ...(wrapperLike(h.expr) ? { handedOver: h.cls } : {}),
         });
       }
     }

@@ -47,6 +47,12 @@ export interface Finding {
    * is settled by the cycle one of them closes in the finished graph (rules/settle.ts).
    */
   creates?: CreatedEdge[];
+  /**
+   * A lock held on some exits of a void function and on none released: a leak unless some
+   * function releases its caller's lock of this class (the finish of a prepare, the unlock of a
+   * lock wrapper), which only the finished analysis can tell (WorkspaceAnalysis drops it then).
+   */
+  handedOver?: string;
   /** What tells this finding from others of its rule in the same function (its fingerprint). */
   identity?: Identity;
   /** Data the quick fixes need (kept small and plain). */
