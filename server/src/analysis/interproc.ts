@@ -221,6 +221,10 @@ class WorkspaceAnalysis {
   private readonly fnPointers = new Map<string, FunctionRef[]>();
   /** The same with the file of each store (a function stored in several places appears once per place). */
   private readonly pointerStores = new Map<string, { ref: FunctionRef; file: string }[]>();
+  /** Ops tables (file#position) and the function each stores by field (FunctionStore.table). */
+  private readonly tables = new Map<string, Map<string, FunctionRef>>();
+  /** Per function, the tables storing it and their struct types. */
+  private readonly tablesOf = new Map<FunctionIR, { type: string; table: string }[]>();
   /** Per folder, the files its functions call directly (and its own files). */
   private readonly links = new Map<string, Set<string>>();
   /** Targets of calls through a pointer key from a folder, and whether they stayed ambiguous. */
@@ -582,6 +586,15 @@ class WorkspaceAnalysis {
       const stores = this.pointerStores.get(key);
       if (stores) stores.push({ ref: fn, file });
       else this.pointerStores.set(key, [{ ref: fn, file }]);
+      if (store.table && type) {
+        const table = `${file}#${store.table}`;
+        const members = this.tables.get(table) ?? new Map<string, FunctionRef>();
+        members.set(store.field, fn);
+        this.tables.set(table, members);
+        const inTables = this.tablesOf.get(fn.fn) ?? [];
+        inTables.push({ type, table });
+        this.tablesOf.set(fn.fn, inTables);
+      }
       if (type) {
         const types = this.pointerFieldTypes.get(store.field) ?? new Set();
         types.add(type);
@@ -865,6 +878,8 @@ class WorkspaceAnalysis {
       return def ? this.only(def) : noItems();
     }
     const key = target.kind === 'ptr' ? target.key : this.untypedKey(target.field);
+    const siblings = this.siblings(ref, key);
+    if (siblings) return siblings;
     const found = this.affine(key);
     const own = found.near.get(ref.file);
     const near = own ?? found.near.get(folderOf(ref.file));
@@ -881,6 +896,22 @@ class WorkspaceAnalysis {
     // (an ops wrapper calling the ops it wraps), not to itself.
     const targets = near ?? found.all;
     return targets.length > 1 && targets.includes(ref) ? targets.filter((t) => t !== ref) : targets;
+  }
+
+  /**
+   * A function stored in an ops table calling through another field of the same ops type
+   * (`qla2300_intr_handler()`, stored as `.intr_handler`, calling `ha->isp_ops->fw_dump()`) was
+   * dispatched through that table: its object's table, whose member for that field runs. The
+   * members of the tables it is stored in, when they all have one; undefined otherwise.
+   */
+  private siblings(ref: FunctionRef, key: string): FunctionRef[] | undefined {
+    const dot = key.lastIndexOf('.');
+    const [type, field] = [key.slice(0, dot), key.slice(dot + 1)];
+    const tables = this.tablesOf.get(ref.fn)?.filter((t) => t.type === type);
+    if (!tables?.length) return undefined;
+    const members = tables.map((t) => this.tables.get(t.table)!.get(field));
+    if (members.some((m) => !m || m === ref)) return undefined;
+    return [...new Set(members as FunctionRef[])];
   }
 
   /**

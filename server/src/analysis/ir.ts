@@ -186,6 +186,8 @@ export interface FunctionStore {
   field: string;
   fn: string;
   range: Range;
+  /** The initializer (`{ .a = x, .b = y }`, at its position in the file) storing it, if any. */
+  table?: string;
 }
 
 export interface FileLock {

@@ -371,7 +371,16 @@ class FileCollector {
       const field = last.type === 'field_designator' ? last.namedChildren[0]?.text : undefined;
       if (!field) continue;
       if (value.type === 'identifier') {
-        this.facts.stores.push({ structType, field, fn: value.text, range: rangeOf(value), inFunction });
+        const at = rangeOf(list);
+        const table = `${at.line}:${at.col}`;
+        this.facts.stores.push({
+          structType,
+          field,
+          fn: value.text,
+          range: rangeOf(value),
+          inFunction,
+          table,
+        });
       } else if (value.type === 'initializer_list') {
         // Nested struct field: its type is unknown here; field names still match ops tables.
         this.initializerList(value, undefined, inFunction);
