@@ -437,12 +437,14 @@ export function valueOf(s: LockState, name: string): number {
 }
 
 /** The state knowing `name`'s value in `values` (replacing what it knew; ANY_VALUE forgets). */
-function withValue(s: LockState, name: string, values: number): LockState {
+function withValue(s: LockState, name: string, values: number, evict = false): LockState {
   const at = s.vals.findIndex(([v]) => v === name);
   if (at >= 0 && s.vals[at][1] === values) return s;
   const vals = at >= 0 ? s.vals.filter((_, i) => i !== at) : s.vals.slice();
   if (values !== ANY_VALUE) {
-    if (vals.length >= MAX_VALS) return at >= 0 ? makeState(s.held, s.released, s.facts, vals, s.dropped) : s;
+    if (vals.length >= MAX_VALS && !evict)
+      return at >= 0 ? makeState(s.held, s.released, s.facts, vals, s.dropped) : s;
+    if (vals.length >= MAX_VALS) vals.shift();
     vals.push([name, values]);
   }
   return makeState(s.held, s.released, s.facts, vals, s.dropped);
@@ -573,8 +575,13 @@ function conditionalCases(acquires: Op[], result: number): Outcome[] {
 }
 
 /** The path after the call, knowing its result (under its variable, or `@n` for the branch). */
+/**
+ * A call's result on this path, which the branch right after it tests: kept even where the path
+ * already knows MAX_VALS values (the oldest is forgotten), else a lock helper's failure case
+ * would reach the arm that tests for its success in a long function.
+ */
 function withResult(s: LockState, event: CallEvent, values: number): LockState {
-  return withValue(s, event.resultVar ?? resultKey(event), values);
+  return withValue(s, event.resultVar ?? resultKey(event), values, true);
 }
 
 function resultOf(op: Extract<Op, { op: 'result' }>, s: LockState): number {
