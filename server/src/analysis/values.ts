@@ -28,9 +28,11 @@ export function valuesNamed(names: readonly ValueName[]): number {
 /** `0`, `NULL`, `false`, `-EINTR`, `-1`, `true`, `42`: the range of a constant, if it is one. */
 export function constantValues(text: string): number | undefined {
   const t = text.replace(/^\(+|\)+$/g, '').trim();
-  if (/^(?:0+[uUlL]*|0x0+|NULL|false|FALSE|nullptr)$/.test(t)) return ZERO;
+  // Drivers' own booleans (`MFALSE`, `_TRUE`, `gcvFALSE`) are what their names say.
+  if (/^(?:0+[uUlL]*|0x0+|NULL|false|[A-Za-z_]*FALSE|nullptr)$/.test(t)) return ZERO;
   if (/^-\s*(?:E[A-Z0-9]+|\d+[uUlL]*|MAX_ERRNO)$/.test(t)) return NEGATIVE;
-  if (/^(?:[1-9]\d*[uUlL]*|0x[0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*|true|TRUE)$/.test(t)) return POSITIVE;
+  if (/^(?:[1-9]\d*[uUlL]*|0x[0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*|true|[A-Za-z_]*TRUE)$/.test(t))
+    return POSITIVE;
   return undefined;
 }
 
