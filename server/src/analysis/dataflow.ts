@@ -7,7 +7,7 @@
  * point collects too many states they are merged (precision traded for termination).
  */
 import { isNestingKind } from '../kb/types';
-import { isVariableAtom, namesAtom, splitFlagAtom, splitNamesAtom } from './path-facts';
+import { flagAtom, isVariableAtom, namesAtom, splitFlagAtom, splitNamesAtom } from './path-facts';
 import {
   type AssignEvent,
   type Block,
@@ -292,7 +292,7 @@ function transferBlock(
     const assigned = assignedName(event);
     if (assigned !== undefined && hooks?.watchesAssign?.(assigned)) hooks.observeAssign?.(assigned, cur);
     if (event.kind === 'call' && event.walkEnd) {
-      const marks = opsOf(event).flatMap((op) => (op.op === 'release' ? [`${op.lock.expr}'`] : []));
+      const marks = opsOf(event).flatMap((op) => (op.op === 'release' ? [staleName(op.lock.expr)] : []));
       cur = dedupe(cur.map((s) => releaseMarks(s, marks)));
       continue;
     }
@@ -325,6 +325,11 @@ function transferBlock(
 /** A lock name marked by forgetVar: the lock reached through some earlier value of its variable. */
 export function isStale(expr: string): boolean {
   return expr.endsWith("'");
+}
+
+/** The mark of `expr` reached through an earlier value of its variable (see isStale). */
+function staleName(expr: string): string {
+  return `${expr}'`;
 }
 
 /** A lock name of the function's own: neither a stale mark nor a callee's local (calls.ts). */
@@ -409,7 +414,7 @@ function markStale(held: readonly HeldLock[], re: RegExp): HeldLock[] {
   for (const h of held) {
     if (h.entry || !re.test(h.expr) || isStale(h.expr)) out.push(h);
     else {
-      const expr = `${h.expr}'`;
+      const expr = staleName(h.expr);
       if (!held.some((o) => o.expr === expr && o.cls === h.cls && o.mode === h.mode && !o.entry))
         out.push({ ...h, expr });
     }
@@ -442,9 +447,10 @@ function withValue(s: LockState, name: string, values: number, evict = false): L
   if (at >= 0 && s.vals[at][1] === values) return s;
   const vals = at >= 0 ? s.vals.filter((_, i) => i !== at) : s.vals.slice();
   if (values !== ANY_VALUE) {
-    if (vals.length >= MAX_VALS && !evict)
-      return at >= 0 ? makeState(s.held, s.released, s.facts, vals, s.dropped) : s;
-    if (vals.length >= MAX_VALS) vals.shift();
+    if (vals.length >= MAX_VALS) {
+      if (!evict) return at >= 0 ? makeState(s.held, s.released, s.facts, vals, s.dropped) : s;
+      vals.shift();
+    }
     vals.push([name, values]);
   }
   return makeState(s.held, s.released, s.facts, vals, s.dropped);
@@ -574,11 +580,11 @@ function conditionalCases(acquires: Op[], result: number): Outcome[] {
   ];
 }
 
-/** The path after the call, knowing its result (under its variable, or `@n` for the branch). */
 /**
- * A call's result on this path, which the branch right after it tests: kept even where the path
- * already knows MAX_VALS values (the oldest is forgotten), else a lock helper's failure case
- * would reach the arm that tests for its success in a long function.
+ * The path after the call, knowing its result (under its variable, or `@n` for the branch).
+ * Kept even where the path already knows MAX_VALS values (the oldest is forgotten): the branch
+ * right after tests it, and without it a lock helper's failure case would reach the arm that
+ * tests for its success in a long function.
  */
 function withResult(s: LockState, event: CallEvent, values: number): LockState {
   return withValue(s, event.resultVar ?? resultKey(event), values, true);
@@ -594,7 +600,7 @@ function resultOf(op: Extract<Op, { op: 'result' }>, s: LockState): number {
 export function contradicts(s: LockState, t: CallerTest): boolean {
   if (t.names) return s.facts.some(([atom, value]) => namesContradict(atom, value, t));
   if (t.flag) {
-    const known = s.facts.find(([a]) => a === flagAtomOf(t));
+    const known = s.facts.find(([a]) => a === flagAtom(t.name, t.flag!));
     if (known) return known[1] !== t.set;
     return !!t.set && valueOf(s, t.name) === ZERO;
   }
@@ -605,7 +611,7 @@ export function contradicts(s: LockState, t: CallerTest): boolean {
 function assume(s: LockState, t: CallerTest): LockState | undefined {
   if (contradicts(s, t)) return undefined;
   if (t.names) return withFact(s, namesAtom(t.name, t.names), !!t.in);
-  if (t.flag) return withFact(s, flagAtomOf(t), !!t.set);
+  if (t.flag) return withFact(s, flagAtom(t.name, t.flag), !!t.set);
   return t.values === undefined ? s : withValue(s, t.name, valueOf(s, t.name) & t.values);
 }
 
@@ -620,10 +626,6 @@ function namesContradict(atom: string, value: boolean, t: CallerTest): boolean {
   const wanted = t.names!;
   if (value) return t.in ? !names.some((n) => wanted.includes(n)) : names.every((n) => wanted.includes(n));
   return !!t.in && wanted.every((n) => names.includes(n));
-}
-
-function flagAtomOf(t: CallerTest): string {
-  return `${t.name} & ${t.flag}`;
 }
 
 function withFact(s: LockState, atom: string, value: boolean): LockState {
@@ -678,10 +680,10 @@ function release(
   // Taken through an earlier value of its variable (marked by forgetVar): most often the same
   // object, whose address was passed to a call, and the only match when classes differ (a ww
   // context's class is named at ww_acquire_init, not at ww_acquire_fini).
-  if (idx < 0) idx = findLast(s.held, (h) => h.expr === `${lock.expr}'`);
+  if (idx < 0) idx = findLast(s.held, (h) => h.expr === staleName(lock.expr));
   // Another element of a walk that already released that mark (one mark stands for all the
   // elements an earlier walk took): not some other lock of the class.
-  if (idx < 0 && s.released.includes(`${lock.expr}'`)) return s;
+  if (idx < 0 && s.released.includes(staleName(lock.expr))) return s;
   // Any lock of the class, but for interrupts a callee enables with a named lock: its
   // `spin_unlock_bh(&x->l)` does not enable softirqs its caller's `spin_lock_bh(&y->l)` disabled.
   // (Here, `spin_unlock_irqrestore(&w->l)` after `spin_lock_irqsave(&d->w.l)` is one lock.)

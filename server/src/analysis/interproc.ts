@@ -1395,7 +1395,6 @@ function kept(guard: Guard): Guard | undefined {
   return guard.length ? guard : undefined;
 }
 
-/** A second occurrence weakens a guard to the tests both share; an unguarded one stays unguarded. */
 /**
  * The function an argument names, without `&` and casts: drivers register handlers as
  * `(irq_handler_t)foo_isr` when their prototype differs.
@@ -1409,6 +1408,7 @@ function functionNamed(text: string): string {
 
 const CAST_RE = /^\(\s*(?:const\s+|struct\s+)?[A-Za-z_]\w*(?:\s*\*)*\s*\)\s*/;
 
+/** A second occurrence weakens a guard to the tests both share; an unguarded one stays unguarded. */
 function weaker(prev: Guard | undefined, next: Guard): Guard | undefined {
   return prev && kept(commonTests(prev, next));
 }

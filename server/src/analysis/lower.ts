@@ -357,6 +357,9 @@ class FileCollector {
     structType: string | undefined,
     inFunction: string | undefined,
   ): void {
+    // The table's identity: where its initializer starts (FunctionStore.table).
+    const at = rangeOf(list);
+    const table = `${at.line}:${at.col}`;
     for (const item of list.namedChildren) {
       if (item.type === 'initializer_list') {
         // An array of structs: elements have the declared element type.
@@ -371,8 +374,6 @@ class FileCollector {
       const field = last.type === 'field_designator' ? last.namedChildren[0]?.text : undefined;
       if (!field) continue;
       if (value.type === 'identifier') {
-        const at = rangeOf(list);
-        const table = `${at.line}:${at.col}`;
         this.facts.stores.push({
           structType,
           field,
@@ -894,8 +895,6 @@ class FunctionBuilder {
     for (const block of this.blocks.slice(first))
       for (const e of block.events) {
         if (e.kind !== 'call' || !e.callee) continue;
-        const text = `${e.callee}(${e.args.map((a) => a.text).join(',')})`;
-        if (seen.has(text)) continue;
         const onCursor =
           e.walkEnd ||
           lockOps(this.file.kb.fact(e.callee), 'release').some((op) => {
@@ -904,6 +903,8 @@ class FunctionBuilder {
             return root?.kind === 'var' && cursors.includes(root.name);
           });
         if (!onCursor) continue;
+        const text = `${e.callee}(${e.args.map((a) => a.text).join(',')})`;
+        if (seen.has(text)) continue;
         seen.add(text);
         copies.push({ ...e, n: this.calls++, synthetic: true, walkEnd: true });
       }
